@@ -1,0 +1,308 @@
+"""The configuration schema: typed settings that Hydra composes and validates.
+
+These dataclasses are registered in Hydra's ConfigStore (:func:`register_configs`) as the
+schema of ``conf/``, so an unknown key or a value of the wrong type fails at composition, before
+any simulation. After composition the CLI turns the DictConfig into these plain dataclasses
+(:func:`to_settings`) and checks the value ranges (:mod:`gridsim.validate`); nothing below the
+CLI sees a DictConfig.
+
+Every number has its default in the YAML files of ``conf/``, each with a comment saying whether
+it is a figure of ``shared/DOMAIN.md`` or an assumption. The dataclass defaults here are only
+neutral placeholders (``MISSING`` where a file must give a value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from gridsim.dists import Dist
+
+__all__ = [
+    "CatalogueConfig",
+    "DepartmentConfig",
+    "DetectionChannelConfig",
+    "DispatchConfig",
+    "HazardConfig",
+    "HazardTypeConfig",
+    "KindConfig",
+    "OutputConfig",
+    "PeaceWorkConfig",
+    "PeopleConfig",
+    "ReportingConfig",
+    "ResponseConfig",
+    "RoadsConfig",
+    "RunConfig",
+    "ScenarioConfig",
+    "SupplyConfig",
+    "SupplyPolicyConfig",
+    "SwitchConfig",
+    "WarningConfig",
+    "register_configs",
+    "to_settings",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# scenario: the region, its people, supplies and departments
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class KindConfig:
+    """How the synthetic generator draws grids of one kind."""
+
+    zone: str = MISSING  # "urban" or "rural": where grids of this kind lie
+    weight: float = MISSING  # relative frequency of the kind within its zone
+    area_km2: float = MISSING  # mean grid area
+    area_cv: float = 0.3  # coefficient of variation of the area (lognormal)
+    population: float = MISSING  # mean residents per grid
+    population_cv: float = 0.3
+    household_size: float = 2.6
+    vulnerable_share: float = 0.12  # mean share of vulnerable residents (beta distributed)
+
+
+@dataclass
+class RoadsConfig:
+    """The synthetic road graph: Delaunay links between grid centres, with road classes."""
+
+    detour_factor: float = 1.3  # road length / straight-line distance
+    urban_speed_kmh: float = 25.0
+    rural_speed_kmh: float = 40.0
+    arterial_speed_kmh: float = 60.0
+    arterials: int = 6  # radial arterial roads from the centre
+    max_link_factor: float = 3.0  # drop Delaunay links longer than this × local spacing
+
+
+@dataclass
+class PeopleConfig:
+    """Who stands by in each grid."""
+
+    commanders_per_grid: float = MISSING  # mean on-site commanders (现场指挥官) per grid
+    grid_workers_per_grid: int = MISSING
+    party_members_per_1000: float = MISSING  # reserve party members per 1,000 residents
+    category_shares: dict[str, float] = field(default_factory=dict)  # 7 standby categories
+    away_share: dict[str, float] = field(default_factory=dict)  # by role: away in work hours
+
+
+@dataclass
+class SupplyConfig:
+    """Initial stock of grid supply points and township depots."""
+
+    grid_stock: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> item -> count
+    depot_stock_per_grid: dict[str, int] = field(default_factory=dict)  # item -> count per grid
+
+
+@dataclass
+class DepartmentConfig:
+    """One professional department's stations."""
+
+    stations: int = MISSING
+    units_per_station: int = MISSING
+
+
+@dataclass
+class ScenarioConfig:
+    """A scenario: a region with its grids, roads, people, supplies and departments."""
+
+    name: str = MISSING
+    generator: str = "synthetic"
+    seed: int = 0  # the generator's own seed: the city stays the same across run seeds
+    counties: int = 1
+    townships_per_county: int = MISSING
+    villages_per_township: int = MISSING
+    urban_grids: int = MISSING
+    rural_grids: int = MISSING
+    kinds: dict[str, KindConfig] = field(default_factory=dict)
+    roads: RoadsConfig = field(default_factory=RoadsConfig)
+    people: PeopleConfig = field(default_factory=PeopleConfig)
+    supplies: SupplyConfig = field(default_factory=SupplyConfig)
+    departments: dict[str, DepartmentConfig] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------
+# catalogue: the hazard types
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class DetectionChannelConfig:
+    """A way an incident comes to the grid's notice (resident report, video, patrol)."""
+
+    delay: Dist = field(default_factory=Dist)
+    coverage: dict[str, float] = field(default_factory=dict)  # grid kind -> probability
+
+
+@dataclass
+class HazardTypeConfig:
+    """One hazard type of the catalogue."""
+
+    rate_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
+    grade_probs: dict[str, float] = field(default_factory=dict)  # I..IV
+    needs: dict[str, int] = field(default_factory=dict)  # standby category -> people
+    supplies: dict[str, int] = field(default_factory=dict)  # item -> units consumed
+    handling: Dist = field(default_factory=Dist)  # on-scene handling by the grid
+    grade_handling_factor: dict[str, float] = field(default_factory=dict)
+    escalate_grade: str = "II"  # this grade or worse blows the whistle at once
+    escalate_after_s: float = MISSING  # handling longer than this blows the whistle
+    department: str = MISSING
+    department_handling: Dist = field(default_factory=Dist)
+    driven_by_hazard_stock: bool = False  # rate scales with the grid's open hazards
+
+
+@dataclass
+class CatalogueConfig:
+    """The hazard catalogue and how incidents are detected."""
+
+    name: str = MISSING
+    hazards: dict[str, HazardTypeConfig] = field(default_factory=dict)
+    detection: dict[str, DetectionChannelConfig] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------
+# hazard setting: what happens during the run
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class WarningConfig:
+    """A scripted warning (e.g. a rainstorm) over some townships."""
+
+    name: str = MISSING
+    level: str = "orange"  # red / orange / yellow / blue
+    start_h: float = MISSING
+    duration_h: float = MISSING
+    townships: list[int] = field(default_factory=list)  # township ids; empty means all
+    rate_multipliers: dict[str, float] = field(default_factory=dict)  # hazard type -> factor
+    triggers_switch: bool = True
+
+
+@dataclass
+class PeaceWorkConfig:
+    """Peacetime hazard hunting (大排查、大曝光、大整治; 随手拍; 敲门行动; 四单四办)."""
+
+    step_h: float = 6.0
+    new_hazards_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
+    discovery_per_day: float = 0.2  # rate at which an open hazard is found
+    rectification_deadline_days: float = 7.0
+    rectified_by_deadline_share: float = 0.9
+    sensitivity: float = 1.0  # elasticity of incident rates to the open-hazard stock
+
+
+@dataclass
+class HazardConfig:
+    """The hazard setting: rate scale, scripted warnings and peacetime hazard dynamics."""
+
+    name: str = MISSING
+    rate_scale: float = 1.0
+    warnings: list[WarningConfig] = field(default_factory=list)
+    peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
+
+
+# ----------------------------------------------------------------------------------------------
+# response setting: dispatch, the switch, information reporting, supplies
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class DispatchConfig:
+    """How the grid answers an incident."""
+
+    decision_delay_peace: Dist = field(default_factory=Dist)
+    decision_delay_forward: Dist = field(default_factory=Dist)
+    peace_roles: list[str] = field(default_factory=list)  # roles dispatchable in peacetime
+    mobilisation: dict[str, Dist] = field(default_factory=dict)  # role -> call-up delay
+    night_hours: list[int] = field(default_factory=lambda: [22, 6])
+    night_factor: float = 1.0  # mobilisation delays are multiplied by this at night
+    work_hours: list[int] = field(default_factory=lambda: [8, 18])
+    mutual_aid_radius_s: float = 600.0  # neighbours within this driving time may help
+    local_speed_mps: dict[str, float] = field(default_factory=dict)  # by grid kind
+    intra_grid_detour: float = 1.3
+    forward_detection_factor: float = 1.0  # detection delays × this in forward command
+
+
+@dataclass
+class SwitchConfig:
+    """The switch 平急转换: PEACE → ALERT → FORWARD_COMMAND → RECOVERY → PEACE."""
+
+    alert_delay: Dist = field(default_factory=Dist)  # alarm reaches a member
+    assembly_mobilisation: Dist = field(default_factory=Dist)  # member gets going
+    away_return: Dist = field(default_factory=Dist)  # extra time for members away at work
+    quorum_share: float = 0.5  # share of the grid's members assembled for forward command
+    supply_open_delay: Dist = field(default_factory=Dist)  # supply point opened
+    trigger_grade: str = "III"  # an incident of this grade or worse switches its grid
+    trigger_neighbours: bool = True  # ... and the grids next to it
+    recovery_h: float = 6.0
+
+
+@dataclass
+class ReportingConfig:
+    """Information reporting up the chain grid → village → township → county."""
+
+    hop_delay_peace: dict[str, Dist] = field(default_factory=dict)
+    forward_factor: float = 1.0  # hop delays × this when the grid is in forward command
+    limits_s: dict[str, float] = field(default_factory=dict)  # grade -> time limit
+    limits_source: str = MISSING
+
+
+@dataclass
+class SupplyPolicyConfig:
+    """Access, borrowing and replenishment of supplies."""
+
+    access_delay_peace: Dist = field(default_factory=Dist)  # fetch key, open the store
+    borrow_from_neighbours: bool = True
+    reorder_share: float = 0.5  # reorder when stock falls below this share of the initial
+    depot_lead_time: Dist = field(default_factory=Dist)
+    county_lead_time: Dist = field(default_factory=Dist)
+    runner_speed_mps: float = 8.0  # fetching from a neighbour or the depot
+
+
+@dataclass
+class ResponseConfig:
+    """The response setting."""
+
+    name: str = MISSING
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    switch: SwitchConfig = field(default_factory=SwitchConfig)
+    reporting: ReportingConfig = field(default_factory=ReportingConfig)
+    supply: SupplyPolicyConfig = field(default_factory=SupplyPolicyConfig)
+    department_speed_factor: float = 1.0  # department vehicles' speed × this
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes."""
+
+    events_log: bool = True
+    figures: bool = True
+    progress: bool = True
+
+
+@dataclass
+class RunConfig:
+    """The root of a run's configuration."""
+
+    seed: int = 1
+    duration_h: float = 72.0
+    scenario: ScenarioConfig = MISSING
+    catalogue: CatalogueConfig = MISSING
+    hazard: HazardConfig = MISSING
+    response: ResponseConfig = MISSING
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (called by the CLI, not at import)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="gridsim_schema", node=RunConfig)
+    cs.store(group="scenario", name="scenario_schema", node=ScenarioConfig)
+    cs.store(group="catalogue", name="catalogue_schema", node=CatalogueConfig)
+    cs.store(group="hazard", name="hazard_schema", node=HazardConfig)
+    cs.store(group="response", name="response_schema", node=ResponseConfig)
+
+
+def to_settings(cfg: Any) -> RunConfig:
+    """Turn a composed DictConfig into a :class:`RunConfig` of plain dataclasses."""
+    from omegaconf import OmegaConf
+
+    obj = OmegaConf.to_object(cfg)
+    if not isinstance(obj, RunConfig):  # composed without the schema
+        obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), cfg))
+    assert isinstance(obj, RunConfig)
+    return obj

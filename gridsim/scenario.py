@@ -1,0 +1,70 @@
+"""A scenario: everything about the place that a run needs, built once before time 0.
+
+:func:`build_scenario` turns a :class:`~gridsim.config.ScenarioConfig` into frozen domain objects
+and prepares travel times (shortest paths computed once with :mod:`scipy.sparse.csgraph`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridsim.config import ScenarioConfig
+from gridsim.departments import Stations
+from gridsim.people import Roster
+from gridsim.region import Region
+from gridsim.roads import NearTimes, RoadNetwork, near_travel_times, times_from
+from gridsim.streams import Streams
+from gridsim.supplies import SupplyPoints
+
+__all__ = ["Scenario", "build_scenario"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A region with its roads, people, supplies and department stations, plus travel times."""
+
+    region: Region
+    roads: RoadNetwork
+    roster: Roster
+    supplies: SupplyPoints
+    stations: Stations
+    near: NearTimes  # grid -> grids within the mutual-aid radius (driving, seconds)
+    depot_time_s: np.ndarray  # township depot -> each grid (driving, seconds)
+
+    @property
+    def n_grids(self) -> int:
+        return self.region.grids.n
+
+    def describe(self) -> dict[str, float]:
+        g = self.region.grids
+        return {
+            "grids": g.n,
+            "population": int(g.population.sum()),
+            "area_km2": float(g.area_km2.sum()),
+            "townships": self.region.hierarchy.n_townships,
+            "villages": self.region.hierarchy.n_villages,
+            "people_on_roster": self.roster.n,
+            "road_links": len(self.roads.edge_u),
+            "stations": self.stations.n,
+        }
+
+
+def build_scenario(
+    cfg: ScenarioConfig, mutual_aid_radius_s: float, department_speed_factor: float = 1.0
+) -> Scenario:
+    """Generate (or, later, load) the scenario and prepare its travel times."""
+    if cfg.generator != "synthetic":
+        raise ValueError(f"scenario.generator: unknown generator {cfg.generator!r}")
+    from gridsim.synthetic import generate
+
+    region, roads, roster, supplies, (dept, sgrid, units) = generate(cfg, Streams(cfg.seed))
+    station_times = times_from(roads, roads.grid_node[sgrid], department_speed_factor)
+    stations = Stations(department=dept, grid=sgrid, units=units, time_to_grid_s=station_times)
+    near = near_travel_times(roads, mutual_aid_radius_s)
+    depot_all = times_from(roads, roads.grid_node[supplies.depot_grid])
+    # each grid needs only its own township's depot
+    depot_time = depot_all[region.grids.township, np.arange(region.grids.n)]
+    return Scenario(region=region, roads=roads, roster=roster, supplies=supplies,
+                    stations=stations, near=near, depot_time_s=depot_time.astype(np.float32))

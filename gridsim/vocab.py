@@ -1,0 +1,59 @@
+"""The fixed vocabularies of the domain (see ``shared/DOMAIN.md``), English key with Chinese term.
+
+Config files and scenario data refer to these keys; validation rejects anything else.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CATEGORIES",
+    "DEPARTMENTS",
+    "GRADES",
+    "GRID_KINDS",
+    "HOPS",
+    "MODES",
+    "ROLES",
+    "SUPPLY_ITEMS",
+    "ZH",
+]
+
+#: Grid kinds (网格类型).
+GRID_KINDS: tuple[str, ...] = ("urban_community", "rural", "enterprise", "commercial")
+
+#: The 7 standby categories of the party-member reserve pool (党员储备库). DOMAIN.md names the
+#: first three; the other four are assumptions.
+CATEGORIES: tuple[str, ...] = (
+    "rescue", "order", "relocation", "medical", "firefighting", "logistics", "information",
+)
+
+#: Roles a person may hold (多员合一: one person may hold several).
+ROLES: tuple[str, ...] = ("grid_leader", "commander", "grid_worker", "party_member")
+
+#: Grid supply-point items (应急物资储备点).
+SUPPLY_ITEMS: tuple[str, ...] = ("alarm", "extinguisher", "first_aid_kit", "sandbag")
+
+#: Professional departments (部门) that answer an escalation (网格吹哨、部门报到).
+DEPARTMENTS: tuple[str, ...] = ("fire", "police", "medical", "utilities")
+
+#: Event grades, most serious first (Ⅰ 特别重大 … Ⅳ 一般).
+GRADES: tuple[str, ...] = ("I", "II", "III", "IV")
+
+#: Grid modes of the switch (平急转换).
+MODES: tuple[str, ...] = ("PEACE", "ALERT", "FORWARD_COMMAND", "RECOVERY")
+
+#: Hops of the information-reporting chain (三级包保 + county).
+HOPS: tuple[str, ...] = ("grid_to_village", "village_to_township", "township_to_county")
+
+ZH: dict[str, str] = {
+    "urban_community": "城市社区", "rural": "农村", "enterprise": "企业", "commercial": "商圈",
+    "rescue": "救援抢险", "order": "秩序维护", "relocation": "转移安置", "medical": "医疗救护",
+    "firefighting": "灭火", "logistics": "后勤保障", "information": "信息报送",
+    "grid_leader": "网格长", "commander": "现场指挥官", "grid_worker": "网格员",
+    "party_member": "党员", "alarm": "警报器", "extinguisher": "灭火器",
+    "first_aid_kit": "急救包", "sandbag": "防汛沙袋", "fire": "消防", "police": "公安",
+    "utilities": "市政公用", "PEACE": "平时", "ALERT": "预警", "FORWARD_COMMAND": "前线指挥部",
+    "RECOVERY": "恢复", "I": "特别重大", "II": "重大", "III": "较大", "IV": "一般",
+    "building_fire": "建筑火灾", "ebike_fire": "电动自行车火灾", "gas_leak": "燃气泄漏",
+    "waterlogging": "城市内涝", "flash_flood": "山洪", "landslide": "滑坡",
+    "forest_fire": "森林火灾",
+}
