@@ -248,7 +248,6 @@ class SupplyPolicyConfig:
     reorder_share: float = 0.5  # reorder when stock falls below this share of the initial
     depot_lead_time: Dist = field(default_factory=Dist)
     county_lead_time: Dist = field(default_factory=Dist)
-    runner_speed_mps: float = 8.0  # fetching from a neighbour or the depot
 
 
 @dataclass

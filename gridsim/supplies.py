@@ -3,20 +3,25 @@
 :class:`SupplyPoints` is the scenario's initial state (frozen); :class:`SupplyLedger` is the run
 state: stock per grid and item, depot stock per township, orders in transit. Stock never goes
 negative: an incident takes what its grid has, borrows the rest from the nearest neighbour that
-can spare it, or fetches it from the township depot; if the depot is short too, it waits for the
-county's delivery. Every movement is counted so that stock is conserved:
+can spare it, or fetches it from the township depot; if nothing is within reach, the crew goes
+on without (counted as unmet units). Grids reorder from their depot below a share of their initial stock, depots from the
+county (unlimited) below the same share. Every movement is counted so that stock is conserved:
 ``initial + delivered_from_county = on_hand (grids + depots) + consumed + in transit``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import simpy
 
+from gridsim.config import SupplyPolicyConfig
+from gridsim.recorder import EventLog
 from gridsim.vocab import SUPPLY_ITEMS
 
-__all__ = ["SupplyLedger", "SupplyPoints"]
+__all__ = ["SupplyChain", "SupplyLedger", "SupplyPoints"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +98,117 @@ class SupplyLedger:
         """``initial + delivered - (on hand + consumed + in transit)``: zero when conserved."""
         return (self.initial_total + self.delivered_from_county
                 - int(self.stock.sum() + self.depot.sum()) - self.consumed - self.in_transit)
+
+
+class SupplyChain:
+    """Taking, borrowing, fetching and replenishing supplies during a run."""
+
+    def __init__(self, env: simpy.Environment, ledger: SupplyLedger, township: np.ndarray,
+                 near_indptr: np.ndarray, near_indices: np.ndarray, near_time_s: np.ndarray,
+                 depot_time_s: np.ndarray, policy: SupplyPolicyConfig, rng: np.random.Generator,
+                 log: EventLog) -> None:
+        self.env = env
+        self.ledger = ledger
+        self.township = township
+        self._near = (near_indptr, near_indices, near_time_s)
+        self.depot_time_s = depot_time_s
+        self.policy = policy
+        self.rng = rng
+        self.log = log
+        self.depot_reorder = np.floor(ledger.depot * policy.reorder_share).astype(np.int64)
+        self.depot_target = ledger.depot.copy()
+        self.unmet_units = 0
+
+    def gather(self, g: int, needs: tuple[tuple[int, int], ...], incident: int
+               ) -> tuple[float, bool]:
+        """Take ``needs`` for an incident in grid ``g``. Returns ``(delay_s, shortage)``: the time
+        until the last borrowed or fetched unit is on scene, and whether ``g`` was short."""
+        led = self.ledger
+        delay = 0.0
+        shortage = False
+        indptr, indices, times = self._near
+        for item, n in needs:
+            got = led.take(g, item, n)
+            led.consume(got)
+            short = n - got
+            if short == 0:
+                continue
+            shortage = True
+            if self.policy.borrow_from_neighbours:
+                a, b = indptr[g], indptr[g + 1]
+                for j, t in zip(indices[a:b].tolist(), times[a:b].tolist(), strict=True):
+                    if j == g:
+                        continue
+                    k = led.take(j, item, short)
+                    if k:
+                        led.consume(k)
+                        led.borrowed += k
+                        short -= k
+                        delay = max(delay, t)
+                        self.log.log(self.env.now, "supply_borrowed", g, incident,
+                                     f"{k} {SUPPLY_ITEMS[item]} from grid {j}")
+                        self._maybe_reorder(j)
+                        if short == 0:
+                            break
+            if short > 0:
+                k = led.take_from_depot(int(self.township[g]), item, short)
+                if k:
+                    led.consume(k)
+                    led.fetched_from_depot += k
+                    short -= k
+                    delay = max(delay, float(self.depot_time_s[g]))
+                    self.log.log(self.env.now, "supply_fetched", g, incident,
+                                 f"{k} {SUPPLY_ITEMS[item]} from the township depot")
+                    self._maybe_reorder_depot(int(self.township[g]))
+            if short > 0:  # nothing left within reach: the crew improvises without
+                self.unmet_units += short
+                self.log.log(self.env.now, "supply_unmet", g, incident,
+                             f"{short} {SUPPLY_ITEMS[item]} not available")
+        if shortage:
+            led.shortages += 1
+        self._maybe_reorder(g)
+        led.check()
+        return delay, shortage
+
+    def _maybe_reorder(self, g: int) -> None:
+        led = self.ledger
+        low = np.flatnonzero(led.stock[g] + led.on_order[g] < led.reorder_level[g])
+        for item in low.tolist():
+            want = int(led.target_level[g, item] - led.stock[g, item] - led.on_order[g, item])
+            t = int(self.township[g])
+            k = led.take_from_depot(t, item, want)
+            if k <= 0:
+                continue
+            led.on_order[g, item] += k
+            led.in_transit += k
+            lead = self.policy.depot_lead_time.ppf(self.rng.random())
+            self.env.process(self._deliver(g, item, k, lead))
+            self._maybe_reorder_depot(t)
+
+    def _maybe_reorder_depot(self, t: int) -> None:
+        led = self.ledger
+        low = np.flatnonzero(led.depot[t] + led.depot_on_order[t] < self.depot_reorder[t])
+        for item in low.tolist():
+            want = int(self.depot_target[t, item] - led.depot[t, item] - led.depot_on_order[t, item])
+            if want <= 0:
+                continue
+            led.depot_on_order[t, item] += want
+            lead = self.policy.county_lead_time.ppf(self.rng.random())
+            self.env.process(self._deliver_depot(t, item, want, lead))
+
+    def _deliver(self, g: int, item: int, k: int, lead_s: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(lead_s)
+        led = self.ledger
+        led.stock[g, item] += k
+        led.on_order[g, item] -= k
+        led.in_transit -= k
+        self.log.log(self.env.now, "supply_delivered", g, -1, f"{k} {SUPPLY_ITEMS[item]}")
+
+    def _deliver_depot(self, t: int, item: int, k: int, lead_s: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(lead_s)
+        led = self.ledger
+        led.depot[t, item] += k
+        led.depot_on_order[t, item] -= k
+        led.delivered_from_county += k
+        self.log.log(self.env.now, "depot_delivered", -1, -1,
+                     f"township {t}: {k} {SUPPLY_ITEMS[item]}")

@@ -1,0 +1,218 @@
+"""Dispatch: the on-site commander sends the nearest available people of the needed categories.
+
+Candidates are the people of the incident's grid and of the grids within the mutual-aid radius.
+A person can be sent if not busy and either
+
+* assembled at a forward command post (then sent from the post with no call-up delay: the
+  people "convert in place" into responders), or
+* of a role callable in peacetime and not away at work (then called up from home, with the
+  role's mobilisation delay, slower at night).
+
+Each need ``(category, count)`` takes the candidates of that category with the least expected
+time to scene (mobilisation + travel). A request that cannot be filled waits in one FIFO queue;
+when a person is released, or a grid's post is ready, or people come back from work, the oldest
+waiting requests are served first. With zero travel and delays this is the M/M/c queue of
+Erlang C (tested).
+
+Travel: inside a grid, Manhattan distance × detour at the grid kind's local speed; between grids,
+the road driving time between centres (:class:`gridsim.roads.NearTimes`) plus the local legs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from gridsim.clock import in_hours
+from gridsim.config import DispatchConfig
+from gridsim.people import role_bit
+from gridsim.recorder import EventLog
+from gridsim.scenario import Scenario
+from gridsim.switch import ALERT, FORWARD, ModeSwitch, people_of
+from gridsim.vocab import GRID_KINDS
+
+__all__ = ["Assignment", "Dispatcher", "Request"]
+
+_LEAD_ORDER = ("commander", "grid_leader", "grid_worker", "party_member")
+
+
+@dataclass
+class Assignment:
+    """One person sent to one incident."""
+
+    person: int
+    assigned_s: float
+    mobilisation_s: float
+    travel_s: float
+    from_post: bool
+
+    @property
+    def arrive_s(self) -> float:
+        return self.assigned_s + self.mobilisation_s + self.travel_s
+
+
+@dataclass
+class Request:
+    """An incident's call for people: what is still missing and who has been sent."""
+
+    incident: int
+    grid: int
+    x_m: float
+    y_m: float
+    remaining: list[list[int]]  # [category bit, people still needed]
+    filled: simpy.Event
+    created_s: float
+    assigned: list[Assignment] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return any(n > 0 for _, n in self.remaining)
+
+
+class Dispatcher:
+    """Who is busy, and matching requests to the nearest available people."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, cfg: DispatchConfig,
+                 rng: np.random.Generator, log: EventLog) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.cfg = cfg
+        self.rng = rng
+        self.log = log
+        roster = scenario.roster
+        self.busy = np.zeros(roster.n, dtype=bool)
+        self.busy_since = np.zeros(roster.n)
+        self.busy_person_s = 0.0
+        self.pending: list[Request] = []
+        self.switch: ModeSwitch | None = None
+        mask = 0
+        for r in cfg.peace_roles:
+            mask |= role_bit(r)
+        self._peace_ok = (roster.roles & mask) != 0
+        # leading role of each person -> mobilisation distribution
+        lead = np.full(roster.n, -1, dtype=np.int64)
+        for i, role in enumerate(reversed(_LEAD_ORDER)):
+            lead[(roster.roles & role_bit(role)) != 0] = len(_LEAD_ORDER) - 1 - i
+        self._lead = lead
+        self._mob = [cfg.mobilisation[r] for r in _LEAD_ORDER]
+        self._mob_median = np.array([d.ppf(0.5) for d in self._mob])
+        grids = scenario.region.grids
+        speed = np.array([cfg.local_speed_mps[k] for k in GRID_KINDS])
+        self._speed = speed[grids.kind.astype(np.int64)]
+        self._gx, self._gy = grids.x_m, grids.y_m
+        # candidates of each grid: people of the grids within the radius, with the road time
+        self._cand_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def attach(self, switch: ModeSwitch) -> None:
+        self.switch = switch
+        switch.listeners.append(lambda g: self.retry())
+
+    # -- candidates ----------------------------------------------------------------------------
+    def _candidates(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        c = self._cand_cache.get(g)
+        if c is None:
+            idx, t = self.scenario.near.row(g)
+            people, pos = people_of(self.scenario.roster, idx.astype(np.int64))
+            c = (people, t[pos].astype(float))
+            self._cand_cache[g] = c
+        return c
+
+    def _night(self, now: float) -> float:
+        return self.cfg.night_factor if in_hours(now, self.cfg.night_hours) else 1.0
+
+    def _fill(self, req: Request) -> None:
+        now = self.env.now
+        sw = self.switch
+        assert sw is not None
+        roster = self.scenario.roster
+        people, road_t = self._candidates(req.grid)
+        free = ~self.busy[people]
+        pgrid = roster.grid[people].astype(np.int64)
+        at_post = (sw.assembled_at[people] <= now) & np.isin(sw.mode[pgrid], (ALERT, FORWARD))
+        away = roster.away_in_work_hours[people] & in_hours(now, self.cfg.work_hours)
+        ok = free & (at_post | (self._peace_ok[people] & ~away))
+        if not ok.any():
+            return
+        people, road_t, pgrid, at_post = people[ok], road_t[ok], pgrid[ok], at_post[ok]
+        ox = np.where(at_post, self._gx[pgrid], roster.x_m[people])
+        oy = np.where(at_post, self._gy[pgrid], roster.y_m[people])
+        det = self.cfg.intra_grid_detour
+        g = req.grid
+        same = pgrid == g
+        local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / self._speed[g]
+        leg_out = (np.abs(ox - self._gx[pgrid]) + np.abs(oy - self._gy[pgrid])) * det / self._speed[pgrid]
+        leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / self._speed[g]
+        travel = np.where(same, local, road_t + leg_out + leg_in)
+        night = self._night(now)
+        lead = self._lead[people]
+        expected = travel + np.where(at_post, 0.0, self._mob_median[lead] * night)
+        cats = roster.categories[people]
+        taken = np.zeros(len(people), dtype=bool)
+        for need in req.remaining:
+            bit, n = need
+            if n <= 0:
+                continue
+            m = np.flatnonzero(((cats & bit) != 0) & ~taken)
+            if len(m) == 0:
+                continue
+            pick = m[np.argsort(expected[m], kind="stable")[:n]]
+            for i in pick.tolist():
+                taken[i] = True
+                p = int(people[i])
+                mob = 0.0 if at_post[i] else self._mob[lead[i]].ppf(self.rng.random()) * night
+                a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
+                               travel_s=float(travel[i]), from_post=bool(at_post[i]))
+                req.assigned.append(a)
+                self.busy[p] = True
+                self.busy_since[p] = now
+                self.log.log(now, "dispatched", g, req.incident,
+                             f"person {p} ({roster.role_of(p)}"
+                             f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
+            need[1] -= len(pick)
+
+    # -- public --------------------------------------------------------------------------------
+    def request(self, incident: int, grid: int, x_m: float, y_m: float,
+                needs: tuple[tuple[int, int], ...]) -> Request:
+        """Ask for people; assigns what it can now, queues the rest. ``filled`` succeeds when
+        every need is met."""
+        req = Request(incident=incident, grid=grid, x_m=x_m, y_m=y_m,
+                      remaining=[[b, n] for b, n in needs], filled=self.env.event(),
+                      created_s=self.env.now)
+        if self.pending:
+            # older requests first: this one joins the back of the queue
+            self.pending.append(req)
+            self.retry()
+        else:
+            self._fill(req)
+            if req.open:
+                self.pending.append(req)
+            else:
+                req.filled.succeed(req)
+        return req
+
+    def retry(self) -> None:
+        """Serve waiting requests, oldest first."""
+        if not self.pending:
+            return
+        still = []
+        for req in self.pending:
+            self._fill(req)
+            if req.open:
+                still.append(req)
+            else:
+                req.filled.succeed(req)
+        self.pending = still
+
+    def release(self, person: int) -> None:
+        """A person is free again (back at base)."""
+        now = self.env.now
+        self.busy[person] = False
+        self.busy_person_s += now - self.busy_since[person]
+        if self.pending:
+            self.retry()
+
+    def busy_person_s_until(self, now: float) -> float:
+        """Busy person-seconds so far, counting people still busy up to ``now``."""
+        return self.busy_person_s + float(np.sum(now - self.busy_since[self.busy]))
