@@ -36,6 +36,7 @@ __all__ = [
     "RoadsConfig",
     "RunConfig",
     "ScenarioConfig",
+    "ScriptedIncidentConfig",
     "SupplyConfig",
     "SupplyPolicyConfig",
     "SwitchConfig",
@@ -186,12 +187,23 @@ class PeaceWorkConfig:
 
 
 @dataclass
+class ScriptedIncidentConfig:
+    """An incident placed by hand (drills, what-if cases): it happens at the grid's centre."""
+
+    hazard: str = MISSING  # a hazard type of the catalogue
+    grid: int = MISSING  # grid id
+    at_h: float = MISSING  # hours after the start
+    grade: str = "IV"
+
+
+@dataclass
 class HazardConfig:
-    """The hazard setting: rate scale, scripted warnings and peacetime hazard dynamics."""
+    """The hazard setting: rate scale, scripted warnings and incidents, peacetime dynamics."""
 
     name: str = MISSING
     rate_scale: float = 1.0
     warnings: list[WarningConfig] = field(default_factory=list)
+    incidents: list[ScriptedIncidentConfig] = field(default_factory=list)
     peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
 
 

@@ -128,14 +128,20 @@ class Dispatcher:
         assert sw is not None
         roster = self.scenario.roster
         people, road_t = self._candidates(req.grid)
-        free = ~self.busy[people]
-        pgrid = roster.grid[people].astype(np.int64)
-        at_post = (sw.assembled_at[people] <= now) & np.isin(sw.mode[pgrid], (ALERT, FORWARD))
-        away = roster.away_in_work_hours[people] & in_hours(now, self.cfg.work_hours)
-        ok = free & (at_post | (self._peace_ok[people] & ~away))
-        if not ok.any():
+        free = np.flatnonzero(~self.busy[people])
+        if len(free) == 0:
             return
-        people, road_t, pgrid, at_post = people[ok], road_t[ok], pgrid[ok], at_post[ok]
+        people, road_t = people[free], road_t[free]
+        pgrid = roster.grid[people].astype(np.int64)
+        mode = sw.mode[pgrid]
+        at_post = (sw.assembled_at[people] <= now) & ((mode == ALERT) | (mode == FORWARD))
+        ok = at_post | self._peace_ok[people]
+        if in_hours(now, self.cfg.work_hours):
+            ok &= at_post | ~roster.away_in_work_hours[people]
+        if not ok.all():
+            if not ok.any():
+                return
+            people, road_t, pgrid, at_post = people[ok], road_t[ok], pgrid[ok], at_post[ok]
         ox = np.where(at_post, self._gx[pgrid], roster.x_m[people])
         oy = np.where(at_post, self._gy[pgrid], roster.y_m[people])
         det = self.cfg.intra_grid_detour
@@ -167,9 +173,10 @@ class Dispatcher:
                 req.assigned.append(a)
                 self.busy[p] = True
                 self.busy_since[p] = now
-                self.log.log(now, "dispatched", g, req.incident,
-                             f"person {p} ({roster.role_of(p)}"
-                             f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
+                if self.log.enabled:
+                    self.log.log(now, "dispatched", g, req.incident,
+                                 f"person {p} ({roster.role_of(p)}"
+                                 f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
             need[1] -= len(pick)
 
     # -- public --------------------------------------------------------------------------------

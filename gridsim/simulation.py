@@ -107,6 +107,26 @@ def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace:
         field.touch(env.now)
 
 
+def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
+              scenario: Scenario, rng: np.random.Generator,
+              on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None]
+              ) -> Iterator[simpy.Event]:
+    """Incidents placed by hand in the hazard setting, at their grids' centres."""
+    from gridsim.hazards import N_UNIFORMS
+
+    grids = scenario.region.grids
+    items = sorted(settings.hazard.incidents, key=lambda si: si.at_h)
+    for si in items:
+        t = si.at_h * 3600.0
+        if t >= settings.duration_h * 3600.0:
+            return
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        g = si.grid
+        on_incident(catalogue.by_name(si.hazard), g, float(grids.x_m[g]), float(grids.y_m[g]),
+                    GRADES.index(si.grade), rng.random(N_UNIFORMS))
+
+
 def _availability(env: simpy.Environment, dispatcher: Dispatcher, work_end_h: int
                   ) -> Iterator[simpy.Event]:
     """People working away come home at the end of working hours: waiting requests retry."""
@@ -171,6 +191,9 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
         ctx.incidents.append(inc)
         env.process(respond(ctx, inc, hz))
 
+    if settings.hazard.incidents:
+        env.process(_scripted(env, settings, catalogue, scenario, streams.get("scripted"),
+                              on_incident))
     for hz in catalogue.hazards:
         env.process(arrivals(env, hz, field, scenario.region.grids,
                              streams.get(f"hazard/{hz.name}"), on_incident, duration_s))

@@ -214,6 +214,17 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
                 c.add(f"{kk}.rate_multipliers.{name}", "not a hazard type of the catalogue; "
                       f"expected one of {', '.join(s.catalogue.hazards)}")
             c.num(f"{kk}.rate_multipliers.{name}", v, 0)
+    n_grids = s.scenario.urban_grids + s.scenario.rural_grids
+    for i, si in enumerate(hz.incidents):
+        kk = f"{k}.incidents[{i}]"
+        if si.hazard not in s.catalogue.hazards:
+            c.add(f"{kk}.hazard", f"{si.hazard!r} is not a hazard type of the catalogue; "
+                  f"expected one of {', '.join(s.catalogue.hazards)}")
+        if not 0 <= si.grid < n_grids:
+            c.add(f"{kk}.grid", f"grid id {si.grid} out of range 0..{n_grids - 1}")
+        c.num(f"{kk}.at_h", si.at_h, 0)
+        if si.grade not in GRADES:
+            c.add(f"{kk}.grade", f"must be one of {', '.join(GRADES)}, got {si.grade!r}")
     pw = hz.peace_work
     kk = f"{k}.peace_work"
     c.num(f"{kk}.step_h", pw.step_h, 0, lo_open=True)

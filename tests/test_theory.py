@@ -1,0 +1,152 @@
+"""The simulator against theory: Erlang C, Little's law, conservation of stock and incidents.
+
+Each test asserts a formula with a stated tolerance, never a number the simulator produced.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from handmade import one_grid, settings_for
+
+from gridsim.dists import Dist
+from gridsim.simulation import build, simulate
+from gridsim.theory import erlang_b, erlang_c
+
+
+def test_erlang_formulas_match_reference_values() -> None:
+    # shared/REFERENCES.md: M/M/3, λ=0.2, μ=0.1 → P(wait)=0.4444, Wq=4.444; M/M/1 λ=0.5 μ=1 → Wq=1
+    p, wq = erlang_c(0.2, 0.1, 3)
+    assert p == pytest.approx(0.4444, abs=1e-4)
+    assert wq == pytest.approx(4.444, abs=1e-3)
+    assert erlang_c(0.5, 1.0, 1)[1] == pytest.approx(1.0)
+    assert erlang_b(2, 3) == pytest.approx(0.2105, abs=1e-4)
+    assert erlang_b(5, 8) == pytest.approx(0.0700, abs=1e-4)
+
+
+def _queue_waits(c: int, lam_per_min: float, mean_service_min: float, hours: float,
+                 seeds: range, warmup_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-replication mean wait (s) and share waiting, from the one-grid M/M/c set-up."""
+    means, shares = [], []
+    scenario = None
+    for seed in seeds:
+        s = one_grid(c, duration_h=hours, rate_per_day=lam_per_min * 1440.0,
+                     handling=Dist.exponential(mean_service_min * 60.0), seed=seed)
+        if scenario is None:
+            scenario = build(s)
+            assert scenario.roster.n == c + 1  # c commanders + the grid leader (no rescuer)
+        r = simulate(s, scenario=scenario)
+        w = np.array([i.response_s for i in r.incidents
+                      if i.occurred_s >= warmup_h * 3600 and math.isfinite(i.first_on_scene_s)])
+        means.append(w.mean())
+        shares.append(np.mean(w > 0))
+    return np.array(means), np.array(shares)
+
+
+@pytest.mark.slow
+def test_one_grid_matches_erlang_c() -> None:
+    """c = 3 commanders, λ = 0.2/min, μ = 0.1/min (ρ = 2/3). Theory: P(wait) = 0.4444,
+    Wq = 4.444 min. About 8 × 24,000 customers: the 95 % interval of the mean wait is about ±3 %;
+    we accept 3 standard errors of the replication means, at most 6 % of Wq."""
+    p_theory, wq_theory = erlang_c(0.2, 0.1, 3)
+    means, shares = _queue_waits(3, 0.2, 10.0, hours=2000, seeds=range(1, 9), warmup_h=20)
+    wq = means.mean() / 60.0
+    se = means.std(ddof=1) / math.sqrt(len(means)) / 60.0
+    assert abs(wq - wq_theory) <= max(3 * se, 0.01 * wq_theory)
+    assert abs(wq - wq_theory) <= 0.06 * wq_theory
+    p = shares.mean()
+    p_se = shares.std(ddof=1) / math.sqrt(len(shares))
+    assert abs(p - p_theory) <= max(3 * p_se, 0.005)
+    assert abs(p - p_theory) <= 0.02
+
+
+def test_one_grid_matches_mm1() -> None:
+    """M/M/1 with λ = 0.5/min, μ = 1/min: Wq = 1 min, P(wait) = ρ = 0.5. 6 × ~14,000
+    customers; tolerance 3 standard errors, at most 8 %."""
+    _, wq_theory = erlang_c(0.5, 1.0, 1)
+    means, shares = _queue_waits(1, 0.5, 1.0, hours=480, seeds=range(1, 7), warmup_h=5)
+    wq = means.mean() / 60.0
+    se = means.std(ddof=1) / math.sqrt(len(means)) / 60.0
+    assert abs(wq - wq_theory) <= max(3 * se, 0.01)
+    assert abs(wq - wq_theory) <= 0.08 * wq_theory
+    assert shares.mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_littles_law_on_default_run() -> None:
+    """L = λW: the time-average number of open incidents (integrated as they open and close)
+    equals the arrival rate times the mean time in system, with times truncated at the end of
+    the run (an identity for a finite horizon: tolerance 1e-6 relative)."""
+    s = settings_for("output.figures=false", "output.progress=false", "output.events_log=false")
+    r = simulate(s)
+    T = r.duration_s
+    assert len(r.incidents) > 30
+    soj = [min(i.resolved_s if math.isfinite(i.resolved_s) else T, T) - i.occurred_s
+           for i in r.incidents]
+    lam = len(r.incidents) / T
+    L = r.ctx.open_incidents.mean(T)
+    assert L == pytest.approx(lam * np.mean(soj), rel=1e-6)
+
+
+def test_littles_law_long_run_untruncated() -> None:
+    """Over a long calm run, L from the level record matches λW computed from the resolved
+    incidents alone within 3 % (edge effects of a 30-day horizon are well under that)."""
+    s = settings_for("hazard=calm", "duration_h=720", "scenario=small", "output.figures=false",
+                     "output.progress=false", "output.events_log=false", "hazard.rate_scale=20")
+    r = simulate(s)
+    T = r.duration_s
+    done = [i for i in r.incidents if math.isfinite(i.resolved_s)]
+    assert len(done) > 300
+    lam = len(r.incidents) / T
+    W = np.mean([i.resolved_s - i.occurred_s for i in done])
+    assert r.ctx.open_incidents.mean(T) == pytest.approx(lam * W, rel=0.03)
+
+
+@pytest.mark.parametrize("borrow", [True, False])
+def test_stock_is_conserved_and_never_negative(borrow: bool) -> None:
+    """Tiny supply points force shortages, borrowing (or, without it, depot fetches) and county
+    deliveries: initial + delivered = on hand + consumed + in transit, and no stock ever goes
+    negative."""
+    s = settings_for("scenario=small", "duration_h=96", "output.figures=false",
+                     "output.progress=false", "output.events_log=false", "hazard.rate_scale=6")
+    for items in s.scenario.supplies.grid_stock.values():
+        for k in items:
+            items[k] = 1 if k != "sandbag" else 20
+    s.scenario.supplies.depot_stock_per_grid = {"alarm": 0, "extinguisher": 1,
+                                                "first_aid_kit": 0, "sandbag": 10}
+    s.response.supply.county_lead_time = Dist.fixed(3600.0)
+    s.response.supply.borrow_from_neighbours = borrow
+    r = simulate(s)
+    led = r.ctx.supply.ledger
+    assert led.shortages > 0
+    assert (led.borrowed > 0) if borrow else (led.borrowed == 0 and led.fetched_from_depot > 0)
+    assert led.delivered_from_county > 0
+    assert led.balance() == 0
+    assert led.min_stock_seen >= 0
+    assert led.stock.min() >= 0 and led.depot.min() >= 0
+
+
+def test_every_incident_resolved_or_open_and_stages_in_order() -> None:
+    s = settings_for("scenario=small", "duration_h=72", "output.figures=false",
+                     "output.progress=false", "hazard.rate_scale=4")
+    r = simulate(s)
+    stages = ("occurred_s", "notified_s", "dispatched_s", "crew_on_scene_s",
+              "handling_start_s", "resolved_s")
+    n_resolved = 0
+    for i in r.incidents:
+        times = [getattr(i, f) for f in stages]
+        reached = [t for t in times if math.isfinite(t)]
+        # stages are reached in order and none is skipped
+        assert times[: len(reached)] == reached
+        assert reached == sorted(reached)
+        if math.isfinite(i.first_on_scene_s):
+            assert i.notified_s <= i.first_on_scene_s <= i.crew_on_scene_s
+        if math.isfinite(i.resolved_s):
+            n_resolved += 1
+            assert i.resolved_by in ("grid", "department")
+            assert i.resolved_s <= r.duration_s
+    open_now = r.ctx.open_incidents.level
+    assert n_resolved + open_now == len(r.incidents)
+    # nobody is left busy who is not on an open incident or on the way back
+    assert not r.ctx.dispatcher.pending or open_now > 0
