@@ -7,9 +7,11 @@ gets one line per problem naming the key and the file, and exit code 2, before a
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,92 +39,292 @@ def _err(msg: str) -> None:
     sys.stderr.write(f"gridsim: {msg}\n")
 
 
-def _one_line(exc: BaseException) -> str:
-    """A one-line account of a Hydra/OmegaConf composition error, naming the key."""
-    text = str(exc).strip()
-    key = re.search(r"full_key:\s*(\S+)", text)
-    first = text.splitlines()[0] if text else type(exc).__name__
-    m = re.search(r"Could not find '([^']+)'", text)
-    if m:
-        opts = re.search(r"Available options in '([^']+)':\s*((?:\n\t.*)+)", text)
-        avail = ""
-        if opts:
-            avail = "; available options: " + ", ".join(o.strip() for o in opts.group(2).split("\n") if o.strip())
-        group = m.group(1).split("/")[0]
-        return f"config error at {group}: unknown option {m.group(1)!r}{avail}"
-    # 'Error merging ...' carries the real reason on the following lines
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    reason = next((ln for ln in lines if not ln.startswith(("Error merging", "full_key", "object_type",
-                                                               "reference_type"))), first)
-    if key:
-        return f"config error at {key.group(1)}: {reason}"
-    return f"config error: {reason}"
+# ----------------------------------------------------------------------------------------------
+# where a config value comes from: a command-line override or a YAML file of conf/
+# ----------------------------------------------------------------------------------------------
+def _override_key(arg: str) -> str:
+    """The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``."""
+    return arg.lstrip("+~").split("=", 1)[0].split("@", 1)[0].strip()
 
 
-def _file_of(key: str, choices: dict[str, str]) -> str:
+def _searchpath(overrides: list[str]) -> list[str]:
+    """The entries of ``hydra.searchpath=[...]`` overrides, in order."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    entries: list[str] = []
+    for arg in overrides:
+        if _override_key(arg) != "hydra.searchpath" or "=" not in arg:
+            continue
+        try:
+            value = OverridesParser.create().parse_override(arg).value()
+        except Exception:  # a malformed override: Hydra reports it
+            continue
+        if isinstance(value, list):
+            entries.extend(str(v) for v in value)
+        elif value is not None:
+            entries.append(str(value))
+    return entries
+
+
+def _group_file(group: str, option: str, searchpath: list[str]) -> str:
+    """The YAML file of a group option, searched like Hydra does: the package, then searchpath."""
+    from importlib.resources import files
+
+    name = f"{option}.yaml"
+    try:
+        if files(CONFIG_MODULE).joinpath(group, name).is_file():
+            return f"conf/{group}/{name}"
+    except (ModuleNotFoundError, OSError):
+        pass
+    for sp in searchpath:
+        if sp.startswith("pkg://"):
+            module = sp[len("pkg://"):].strip("/").replace("/", ".")
+            try:
+                if files(module).joinpath(group, name).is_file():
+                    return f"{sp.rstrip('/')}/{group}/{name}"
+            except (ModuleNotFoundError, OSError):
+                continue
+        else:
+            path = Path(sp.removeprefix("file://")) / group / name
+            if path.is_file():
+                return str(path.resolve())
+    return f"config {group}={option}, which has no YAML file"  # e.g. a ConfigStore entry
+
+
+def _is_value_override(key: str) -> bool:
+    """True for ``a.b=v``; false for a group choice (``scenario=small``) or a Hydra setting."""
+    return not (key in _GROUPS or key.startswith("hydra"))
+
+
+def _where(key: str, choices: dict[str, str], overrides: list[str], searchpath: list[str]) -> str:
+    """Where the value at ``key`` was set: the override that sets it, else its file."""
+    dotted = re.sub(r"\[(\d+)\]", r".\1", key)  # a.b[0].c -> a.b.0.c, as overrides write it
+    for arg in reversed(overrides):  # the last override of a key wins
+        k = re.sub(r"\[(\d+)\]", r".\1", _override_key(arg))
+        if _is_value_override(k) and (dotted == k or dotted.startswith(f"{k}.")):
+            return f"command-line override {arg}"
     top = key.split(".")[0].split("[")[0]
     if top in _GROUPS and top in choices:
-        return f"conf/{top}/{choices[top]}.yaml or an override"
-    return "conf/config.yaml or an override"
+        where = _group_file(top, choices[top], searchpath)
+    else:
+        where = "conf/config.yaml"
+    if any(_is_value_override(k) and (k == top or k.startswith((f"{top}.", f"{top}[")))
+           for k in map(_override_key, overrides)):
+        where += " or an override"
+    return where
+
+
+_META = ("full_key:", "object_type=", "reference_type=", "To append to your config",
+         "Set the environment variable HYDRA_FULL_ERROR")
+
+
+def _describe(exc: BaseException, choices: dict[str, str], overrides: list[str],
+              searchpath: list[str]) -> str:
+    """One line on a Hydra/OmegaConf composition error: the key, the problem and its source."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__
+    text = "\n".join(str(x) for x in chain)
+
+    # an unknown option of a config group: name the options there are
+    m = re.search(r"In '([^']+)': Could not find '([^']+)'", text)
+    if m:
+        parent, target = m.groups()
+        group, _, option = target.rpartition("/")
+        opts = re.search(r"Available options in '[^']+':\s*\n((?:\t.*\n?)+)", text)
+        avail = ""
+        if opts:
+            names = [o.strip() for o in opts.group(1).splitlines() if o.strip()]
+            avail = "; available options: " + ", ".join(
+                n for n in names if not n.endswith("_schema"))
+        by = [a for a in overrides if _override_key(a) == group]
+        if by:
+            where = f"command-line override {by[-1]}"
+        elif parent == "config":
+            where = "conf/config.yaml"
+        else:
+            parent_group, _, parent_option = parent.rpartition("/")
+            where = _group_file(parent_group, parent_option, searchpath) if parent_group else parent
+        return f"config error at {group}: unknown option {option!r}{avail} ({where})"
+
+    bad = getattr(exc, "override", None)  # OverrideParseException: the override's syntax
+    if isinstance(bad, str):
+        detail = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()
+                       and not ln.startswith(("Error parsing override", "See https://"))), "")
+        return (f"config error at {_override_key(bad) or '?'}: cannot parse the override "
+                f"{bad!r}: {detail} (see https://hydra.cc/docs/advanced/override_grammar/basic)")
+
+    m = re.search(r"Ambiguous value for argument '([^']+)'", text)
+    if m:  # a sweep (a,b) without --multirun
+        k = _override_key(m.group(1))
+        return (f"config error at {k}: ambiguous value in {m.group(1)!r}: to sweep over the "
+                f"values add -m, for a list write {k}=[...], for a string quote it")
+
+    keys = re.findall(r"full_key:\s*(\S+)", text)
+    key = keys[-1] if keys else ""
+    # the reason: the first line of the innermost error that is not Hydra's wrapping
+    lines = [ln.strip() for ln in str(chain[-1]).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith(_META)
+             and not re.match(r"(In '[^']+': \w+ raised while composing config:|Error merging|"
+                              r"Could not override)", ln)]
+    reason = lines[0] if lines else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    unknown = re.match(r"Key '([^']+)' not in '([^']+)'", reason)
+    if unknown:
+        reason = f"unknown key {unknown.group(1)!r} ({unknown.group(2)} has no such field)"
+
+    where = ""
+    in_file = re.search(r"In '([^']+)/([^'/]+)': \w+ raised while composing", text)
+    by_override = re.search(r"(?:Error merging override|Could not override) '?([^'\n]+?)'?\.?$",
+                            text, re.MULTILINE)
+    if in_file:
+        where = _group_file(in_file.group(1), in_file.group(2), searchpath)
+    elif by_override:
+        k = _override_key(by_override.group(1))
+        match = [a for a in overrides if _override_key(a) == k]
+        where = f"command-line override {match[-1] if match else by_override.group(1)}"
+        key = key or k
+    elif key:
+        where = _where(key, choices, overrides, searchpath)
+    head = f"config error at {key}" if key else "config error"
+    return f"{head}: {reason}" + (f" ({where})" if where else "")
+
+
+# ----------------------------------------------------------------------------------------------
+# composing and checking
+# ----------------------------------------------------------------------------------------------
+def _to_settings(cfg: Any) -> Any:
+    """Typed settings from a composed config (without its ``hydra`` node).
+
+    The config is merged again into the bare schema, so that a key added with ``+key=value``
+    (which Hydra lets through) is rejected like any unknown key.
+    """
+    from omegaconf import OmegaConf
+
+    from gridsim.config import RunConfig, to_settings
+
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(plain, dict)
+    plain.pop("hydra", None)
+    return to_settings(OmegaConf.merge(OmegaConf.structured(RunConfig), plain))
+
+
+def _check(cfg: Any, choices: dict[str, str], overrides: list[str],
+           searchpath: list[str]) -> Any:
+    """Settings from a composed config, or :class:`ConfigError` with one line per problem."""
+    from gridsim.validate import ConfigError, validate
+
+    try:
+        settings = _to_settings(cfg)
+    except Exception as exc:  # OmegaConf raises many kinds; all mean "bad config"
+        raise ConfigError([_describe(exc, choices, overrides, searchpath)]) from None
+    errors = validate(settings)
+    if errors:
+        raise ConfigError([f"config error at {e} "
+                           f"({_where(e.split(':')[0], choices, overrides, searchpath)})"
+                           for e in errors])
+    return settings
 
 
 def compose_settings(overrides: list[str]) -> tuple[Any, dict[str, str]]:
     """Compose and check the run config without Hydra's app; ``(settings, group choices)``.
 
-    Raises :class:`gridsim.validate.ConfigError` with one line per problem.
+    ``overrides`` are those of ``gridsim run``, Hydra's own included (``hydra.searchpath=[...]``
+    adds config folders). Raises :class:`gridsim.validate.ConfigError` with one line per problem,
+    each naming the key and the file or override it comes from.
     """
     from hydra import compose, initialize_config_module
-    from omegaconf import OmegaConf
 
-    from gridsim.config import register_configs, to_settings
-    from gridsim.validate import ConfigError, validate
+    from gridsim.config import register_configs
+    from gridsim.validate import ConfigError
 
     register_configs()
+    overrides = list(overrides)
+    searchpath = _searchpath(overrides)
     try:
-        with initialize_config_module(CONFIG_MODULE, version_base=None):
-            cfg = compose("config", overrides=overrides, return_hydra_config=True)
-        choices = {k: str(v) for k, v in cfg.hydra.runtime.choices.items()}
-        with_hydra = OmegaConf.to_container(cfg, resolve=False)
-        assert isinstance(with_hydra, dict)
-        with_hydra.pop("hydra", None)
-        settings = to_settings(OmegaConf.merge(OmegaConf.structured(_schema()), with_hydra))
-    except ConfigError:
-        raise
-    except Exception as exc:  # Hydra and OmegaConf raise many kinds; all mean "bad config"
-        raise ConfigError([_one_line(exc)]) from None
-    errors = validate(settings)
-    if errors:
-        raise ConfigError([f"config error at {e} ({_file_of(e, choices)})" for e in errors])
-    return settings, choices
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with initialize_config_module(CONFIG_MODULE, version_base=None):
+                cfg = compose("config", overrides=overrides, return_hydra_config=True)
+    except Exception as exc:  # Hydra raises many kinds; all mean "bad config"
+        msg = _describe(exc, {}, overrides, searchpath)
+        missing = [m.group(1) for w in caught
+                   if (m := re.search(r"path=(\S+) is not available", str(w.message)))]
+        if missing:
+            msg += f"; hydra.searchpath folder not found: {', '.join(missing)}"
+        raise ConfigError([msg]) from None
+    choices = {k: str(v) for k, v in cfg.hydra.runtime.choices.items()}
+    return _check(cfg, choices, overrides, searchpath), choices
 
 
-def _schema() -> Any:
-    from gridsim.config import RunConfig
+def _sweep_jobs(args: list[str]) -> list[list[str]] | None:
+    """The overrides of each job of ``gridsim run -m args`` (as Hydra's basic sweeper makes
+    them), or ``None`` when they cannot be worked out here (Hydra will then report)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    return RunConfig
+    parser = OverridesParser.create()
+    axes: dict[str, list[str]] = {}
+    try:
+        for arg in args:
+            ov = parser.parse_override(arg)
+            key = ov.get_key_element()
+            if ov.is_sweep_override():
+                if not ov.is_discrete_sweep():
+                    return None
+                axes[key] = [f"{key}={v}" for v in ov.sweep_string_iterator()]
+            else:
+                axes[key] = [arg]
+    except Exception:
+        return None
+    return [list(job) for job in itertools.product(*axes.values())]
+
+
+def _prevalidate(overrides: list[str], multirun: bool) -> int:
+    """Check the config of a run, or of every job of a sweep, before Hydra starts anything.
+
+    Prints one line per problem (prefixed by the job for a sweep) and returns the exit code.
+    """
+    from gridsim.validate import ConfigError
+
+    jobs = _sweep_jobs(overrides) if multirun else [overrides]
+    if jobs is None:  # a sweep this function cannot expand: each job is checked when it runs
+        return 0
+    swept = [i for i in range(len(jobs[0])) if len({job[i] for job in jobs}) > 1] if jobs else []
+    failed = False
+    for n, job in enumerate(jobs):
+        try:
+            compose_settings(job)
+        except ConfigError as exc:
+            failed = True
+            prefix = ""
+            if multirun:
+                what = " ".join(job[i] for i in swept)
+                prefix = f"job #{n}" + (f" ({what})" if what else "") + ": "
+            for e in exc.errors:
+                _err(prefix + e)
+    return 2 if failed else 0
 
 
 def _run_task(cfg: Any) -> dict[str, Any]:
     """The Hydra task: one simulation written into Hydra's output folder."""
     from hydra.core.hydra_config import HydraConfig
 
-    from gridsim.config import to_settings
     from gridsim.outputs import format_summary, write_outputs
     from gridsim.simulation import simulate, stderr_progress
-    from gridsim.validate import validate
+    from gridsim.validate import ConfigError
 
     hc = HydraConfig.get()
     choices = {k: str(v) for k, v in hc.runtime.choices.items()}
+    overrides = [str(o) for o in hc.overrides.task]
+    searchpath = [str(s.path) if s.schema == "file" else f"{s.schema}://{s.path}"
+                  for s in hc.runtime.config_sources if s.schema in ("file", "pkg")]
     try:
-        settings = to_settings(cfg)
-    except Exception as exc:
-        _err(_one_line(exc))
+        settings = _check(cfg, choices, overrides, searchpath)
+    except ConfigError as exc:
+        for e in exc.errors:
+            _err(e)
         raise SystemExit(2) from None
-    errors = validate(settings)
-    if errors:
-        for e in errors:
-            _err(f"config error at {e} ({_file_of(e, choices)})")
-        raise SystemExit(2)
     out = Path(hc.runtime.output_dir)
     t0 = time.perf_counter()
     progress = stderr_progress if settings.output.progress else None
@@ -135,21 +337,26 @@ def _run_task(cfg: Any) -> dict[str, Any]:
     return summary
 
 
+_MULTIRUN_FLAGS = ("-m", "--multirun")
+
+
 def run(args: list[str]) -> int:
-    """``gridsim run``: hand the arguments to Hydra after checking a plain run's config."""
+    """``gridsim run``: check the config (of each job of a sweep), then hand over to Hydra.
+
+    A run with other Hydra flags (``--help``, ``--cfg``, ``--config-dir`` ...) goes straight to
+    Hydra; its config is still checked, job by job, in :func:`_run_task`.
+    """
     import hydra
 
     from gridsim.config import register_configs
-    from gridsim.validate import ConfigError
 
     register_configs()
-    if not any(a.startswith("-") for a in args):
-        try:
-            compose_settings([a for a in args if not a.lstrip("+~").startswith("hydra")])
-        except ConfigError as exc:
-            for e in exc.errors:
-                _err(e)
-            return 2
+    flags = [a for a in args if a.startswith("-")]
+    if all(f in _MULTIRUN_FLAGS for f in flags):
+        code = _prevalidate([a for a in args if not a.startswith("-")],
+                            multirun=bool(flags))
+        if code:
+            return code
     task = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}",
                       config_name="config")(_run_task)
     saved = sys.argv
