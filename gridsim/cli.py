@@ -137,8 +137,7 @@ def _describe(exc: BaseException, choices: dict[str, str], overrides: list[str],
         avail = ""
         if opts:
             names = [o.strip() for o in opts.group(1).splitlines() if o.strip()]
-            avail = "; available options: " + ", ".join(
-                n for n in names if not n.endswith("_schema"))
+            avail = "; available options: " + ", ".join(names)
         by = [a for a in overrides if _override_key(a) == group]
         if by:
             where = f"command-line override {by[-1]}"

@@ -300,12 +300,9 @@ def register_configs() -> None:
     """Register the schema in Hydra's ConfigStore (called by the CLI, not at import)."""
     from hydra.core.config_store import ConfigStore
 
-    cs = ConfigStore.instance()
-    cs.store(name="gridsim_schema", node=RunConfig)
-    cs.store(group="scenario", name="scenario_schema", node=ScenarioConfig)
-    cs.store(group="catalogue", name="catalogue_schema", node=CatalogueConfig)
-    cs.store(group="hazard", name="hazard_schema", node=HazardConfig)
-    cs.store(group="response", name="response_schema", node=ResponseConfig)
+    # Only the root: the group files are validated as they merge into its typed fields, and
+    # schema entries stored in a group would show up as selectable options of that group.
+    ConfigStore.instance().store(name="gridsim_schema", node=RunConfig)
 
 
 def to_settings(cfg: Any) -> RunConfig:
