@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["hour_of_day", "in_hours", "next_hour_s"]
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+__all__ = ["ProcessGenerator", "hour_of_day", "in_hours", "next_hour_s"]
+
+#: The type of a SimPy process function's generator.
+ProcessGenerator = Generator[simpy.Event, Any, None]
 
 
 def hour_of_day(t_s: float) -> float:

@@ -18,12 +18,12 @@ property of the incident, so variants see the same incident with the same handli
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
+from gridsim.clock import ProcessGenerator
 from gridsim.config import RunConfig
 from gridsim.departments import DepartmentUnits
 from gridsim.dispatch import Dispatcher
@@ -118,7 +118,7 @@ class RunContext:
     incidents: list[Incident] = field(default_factory=list)
 
 
-def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> Iterator[simpy.Event]:
+def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     """The life of one incident (a SimPy process)."""
     env, cfg, sw, log = ctx.env, ctx.settings.response, ctx.switch, ctx.log
     g, u = inc.grid, inc.u
@@ -163,7 +163,8 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> Iterator[simpy.Ev
         env.process(_department(ctx, inc, hz, 0.0, dept_arrived, resolved))
 
     # the commander decides and dispatches
-    dd = cfg.dispatch.decision_delay_forward if sw.mode[g] == FORWARD else cfg.dispatch.decision_delay_peace
+    dispatch = cfg.dispatch
+    dd = dispatch.decision_delay_forward if sw.mode[g] == FORWARD else dispatch.decision_delay_peace
     yield env.timeout(dd.ppf(float(u[_U_DECISION])))
     inc.dispatched_s = env.now
     req = ctx.dispatcher.request(inc.id, g, inc.x_m, inc.y_m, hz.needs)
@@ -228,7 +229,7 @@ def _release_crew(ctx: RunContext, assigned: list, now: float) -> None:
     ctx.env.process(_returns(ctx, back))
 
 
-def _returns(ctx: RunContext, back: list[tuple[float, int]]) -> Iterator[simpy.Event]:
+def _returns(ctx: RunContext, back: list[tuple[float, int]]) -> ProcessGenerator:
     env = ctx.env
     for t, p in back:
         if t > env.now:
@@ -237,7 +238,7 @@ def _returns(ctx: RunContext, back: list[tuple[float, int]]) -> Iterator[simpy.E
 
 
 def _department(ctx: RunContext, inc: Incident, hz: HazardType, after_s: float,
-                arrived: simpy.Event, resolved: simpy.Event) -> Iterator[simpy.Event]:
+                arrived: simpy.Event, resolved: simpy.Event) -> ProcessGenerator:
     """The grid blows the whistle (after ``after_s``); a department unit comes."""
     env = ctx.env
     if after_s > 0:

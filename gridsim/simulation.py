@@ -6,12 +6,13 @@ Everything that can be wrong with the wiring fails in the first two phases, befo
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
+from gridsim.clock import ProcessGenerator, next_hour_s
 from gridsim.config import RunConfig, WarningConfig
 from gridsim.departments import DepartmentUnits
 from gridsim.dispatch import Dispatcher
@@ -72,7 +73,7 @@ def _schedule(settings: RunConfig, duration_s: float) -> list[tuple[float, int, 
 def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace: PeaceWork,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
-                switch: ModeSwitch, log: EventLog) -> Iterator[simpy.Event]:
+                switch: ModeSwitch, log: EventLog) -> ProcessGenerator:
     """The one process that changes rates: warnings start and end, peacetime steps."""
     active: set[int] = set()
 
@@ -110,7 +111,7 @@ def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace:
 def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
               scenario: Scenario, rng: np.random.Generator,
               on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None]
-              ) -> Iterator[simpy.Event]:
+              ) -> ProcessGenerator:
     """Incidents placed by hand in the hazard setting, at their grids' centres."""
     from gridsim.hazards import N_UNIFORMS
 
@@ -128,17 +129,15 @@ def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
 
 
 def _availability(env: simpy.Environment, dispatcher: Dispatcher, work_end_h: int
-                  ) -> Iterator[simpy.Event]:
+                  ) -> ProcessGenerator:
     """People working away come home at the end of working hours: waiting requests retry."""
-    from gridsim.clock import next_hour_s
-
     while True:
         yield env.timeout(next_hour_s(env.now + 1e-9, work_end_h) - env.now)
         dispatcher.retry()
 
 
 def _progress(env: simpy.Environment, duration_s: float, ctx: RunContext,
-              write: Callable[[str], None]) -> Iterator[simpy.Event]:
+              write: Callable[[str], None]) -> ProcessGenerator:
     step = duration_s / 10.0
     for k in range(1, 10):
         yield env.timeout(k * step - env.now)

@@ -4,19 +4,20 @@
 state: stock per grid and item, depot stock per township, orders in transit. Stock never goes
 negative: an incident takes what its grid has, borrows the rest from the nearest neighbour that
 can spare it, or fetches it from the township depot; if nothing is within reach, the crew goes
-on without (counted as unmet units). Grids reorder from their depot below a share of their initial stock, depots from the
-county (unlimited) below the same share. Every movement is counted so that stock is conserved:
+on without (counted as unmet units). Grids reorder from their depot below a share of their
+initial stock, depots from the county (unlimited) below the same share. Every movement is
+counted so that stock is conserved:
 ``initial + delivered_from_county = on_hand (grids + depots) + consumed + in transit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
+from gridsim.clock import ProcessGenerator
 from gridsim.config import SupplyPolicyConfig
 from gridsim.recorder import EventLog
 from gridsim.vocab import SUPPLY_ITEMS
@@ -189,14 +190,15 @@ class SupplyChain:
         led = self.ledger
         low = np.flatnonzero(led.depot[t] + led.depot_on_order[t] < self.depot_reorder[t])
         for item in low.tolist():
-            want = int(self.depot_target[t, item] - led.depot[t, item] - led.depot_on_order[t, item])
+            want = int(self.depot_target[t, item] - led.depot[t, item]
+                       - led.depot_on_order[t, item])
             if want <= 0:
                 continue
             led.depot_on_order[t, item] += want
             lead = self.policy.county_lead_time.ppf(self.rng.random())
             self.env.process(self._deliver_depot(t, item, want, lead))
 
-    def _deliver(self, g: int, item: int, k: int, lead_s: float) -> Iterator[simpy.Event]:
+    def _deliver(self, g: int, item: int, k: int, lead_s: float) -> ProcessGenerator:
         yield self.env.timeout(lead_s)
         led = self.ledger
         led.stock[g, item] += k
@@ -204,7 +206,7 @@ class SupplyChain:
         led.in_transit -= k
         self.log.log(self.env.now, "supply_delivered", g, -1, f"{k} {SUPPLY_ITEMS[item]}")
 
-    def _deliver_depot(self, t: int, item: int, k: int, lead_s: float) -> Iterator[simpy.Event]:
+    def _deliver_depot(self, t: int, item: int, k: int, lead_s: float) -> ProcessGenerator:
         yield self.env.timeout(lead_s)
         led = self.ledger
         led.depot[t, item] += k
