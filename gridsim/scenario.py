@@ -14,11 +14,17 @@ from gridsim.config import ScenarioConfig
 from gridsim.departments import Stations
 from gridsim.people import Roster
 from gridsim.region import Region
-from gridsim.roads import NearTimes, RoadNetwork, near_travel_times, times_from
+from gridsim.roads import (
+    NearTimes,
+    RoadNetwork,
+    near_travel_times,
+    times_from,
+    township_times,
+)
 from gridsim.streams import Streams
 from gridsim.supplies import SupplyPoints
 
-__all__ = ["Scenario", "build_scenario"]
+__all__ = ["Scenario", "build_scenario", "generate_parts", "prepare_scenario"]
 
 
 @dataclass(frozen=True)
@@ -55,16 +61,31 @@ def build_scenario(
     cfg: ScenarioConfig, mutual_aid_radius_s: float, department_speed_factor: float = 1.0
 ) -> Scenario:
     """Generate (or, later, load) the scenario and prepare its travel times."""
+    parts = generate_parts(cfg)
+    return prepare_scenario(parts, mutual_aid_radius_s, department_speed_factor)
+
+
+def generate_parts(cfg: ScenarioConfig) -> tuple:
+    """The first half of :func:`build_scenario`: the place itself, without travel times,
+    as ``(region, roads, roster, supplies, (department, grid, units))``."""
     if cfg.generator != "synthetic":
         raise ValueError(f"scenario.generator: unknown generator {cfg.generator!r}")
     from gridsim.synthetic import generate
 
-    region, roads, roster, supplies, (dept, sgrid, units) = generate(cfg, Streams(cfg.seed))
+    return generate(cfg, Streams(cfg.seed))
+
+
+def prepare_scenario(parts: tuple, mutual_aid_radius_s: float,
+                     department_speed_factor: float = 1.0) -> Scenario:
+    """The second half of :func:`build_scenario`: travel times on the roads of ``parts``.
+
+    Memory stays linear in the grids: mutual-aid times are sparse rows, stations and depots
+    are ``sources × grids`` (a few hundred sources)."""
+    region, roads, roster, supplies, (dept, sgrid, units) = parts
     station_times = times_from(roads, roads.grid_node[sgrid], department_speed_factor)
     stations = Stations(department=dept, grid=sgrid, units=units, time_to_grid_s=station_times)
     near = near_travel_times(roads, mutual_aid_radius_s)
-    depot_all = times_from(roads, roads.grid_node[supplies.depot_grid])
     # each grid needs only its own township's depot
-    depot_time = depot_all[region.grids.township, np.arange(region.grids.n)]
+    depot_time = township_times(roads, supplies.depot_grid, region.grids.township)
     return Scenario(region=region, roads=roads, roster=roster, supplies=supplies,
-                    stations=stations, near=near, depot_time_s=depot_time.astype(np.float32))
+                    stations=stations, near=near, depot_time_s=depot_time)

@@ -1,0 +1,240 @@
+"""Performance benchmark of gridsim: event throughput, the default run and a city-size run.
+
+    python benchmarks/bench_run.py [--skip-city] [--repeat N]
+
+Prints one table (figures only, no pass/fail assertions):
+
+(a) event throughput of the default run (``gridsim run`` defaults: district, 72 h, rainstorm):
+    the wall time per processed SimPy event of :func:`gridsim.simulation.simulate` against a
+    bare SimPy loop that schedules and processes the same number of timeout events in the same
+    number of processes. The figure is the ratio of the two costs per event (target <= 2x).
+(b) wall time and peak memory (RSS) of the default run, scenario build included, and the files
+    that ``gridsim run`` writes (figures included);
+(c) the same for a city-size run (scenario=city, hazard=city_rainstorm, 72 h), with the build
+    split into scenario generation and travel-time preparation.
+    Targets: default run < 10 s; city-size run < 60 s and < 2 GB peak RSS.
+
+Every case runs in a fresh Python process (this script with ``--child CASE``), which prints one
+JSON line; peak RSS is that process's ``ru_maxrss`` (imports included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_OVERRIDES = ["output.progress=false"]
+CITY_OVERRIDES = ["scenario=city", "hazard=city_rainstorm", "duration_h=72",
+                  "output.progress=false"]
+TARGETS = {"ratio": 2.0, "default_s": 10.0, "city_s": 60.0, "city_rss_mb": 2048.0}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+# -- child cases ---------------------------------------------------------------------------------
+def _bare_simpy(n_events: int, n_processes: int, seed: int = 0) -> tuple[float, int]:
+    """Wall time and event count of a bare SimPy loop: ``n_processes`` generator processes that
+    yield timeouts of random length until about ``n_events`` events have been scheduled."""
+    import random
+
+    import simpy
+
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    n_processes = max(1, min(n_processes, n_events))
+    # each process costs one Initialize event; the rest are timeouts, spread evenly
+    timeouts = max(0, n_events - n_processes)
+    per, extra = divmod(timeouts, n_processes)
+
+    def proc(k: int):
+        for _ in range(k):
+            yield env.timeout(rng.random() * 3600.0)
+
+    for i in range(n_processes):
+        env.process(proc(per + (1 if i < extra else 0)))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0, next(env._eid)  # type: ignore[attr-defined]
+
+
+def _count_processes(settings, scenario) -> int:
+    """How many SimPy processes a run starts (one extra, uncounted run)."""
+    import simpy.events
+
+    from gridsim.simulation import simulate
+
+    counter = [0]
+    orig = simpy.events.Process.__init__
+
+    def counting(self, env, generator):  # type: ignore[no-untyped-def]
+        counter[0] += 1
+        orig(self, env, generator)
+
+    simpy.events.Process.__init__ = counting  # type: ignore[method-assign]
+    try:
+        simulate(settings, scenario)
+    finally:
+        simpy.events.Process.__init__ = orig  # type: ignore[method-assign]
+    return counter[0]
+
+
+def child_events(repeat: int) -> dict:
+    from gridsim.cli import compose_settings
+    from gridsim.simulation import build, simulate
+
+    settings, _ = compose_settings(DEFAULT_OVERRIDES)
+    scenario = build(settings)
+    simulate(settings, scenario)  # warm up (imports, caches)
+    sim_s, events = [], 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = simulate(settings, scenario)
+        sim_s.append(time.perf_counter() - t0)
+        events = res.events_processed
+    processes = _count_processes(settings, scenario)
+    _bare_simpy(events, processes)  # warm up
+    bare = [_bare_simpy(events, processes, seed=k) for k in range(repeat)]
+    bare_s = [b[0] for b in bare]
+    return {"events": events, "processes": processes, "incidents": len(res.incidents),
+            "sim_s": min(sim_s), "bare_s": min(bare_s), "bare_events": bare[0][1]}
+
+
+def _run_case(overrides: list[str]) -> dict:
+    t_start = time.perf_counter()
+    from gridsim import __version__
+    from gridsim.cli import compose_settings
+    from gridsim.outputs import write_outputs
+    from gridsim.scenario import generate_parts, prepare_scenario
+    from gridsim.simulation import simulate
+
+    settings, _ = compose_settings(overrides)
+    t_import = time.perf_counter() - t_start
+    resp = settings.response
+    t0 = time.perf_counter()
+    parts = generate_parts(settings.scenario)
+    t1 = time.perf_counter()
+    scenario = prepare_scenario(parts, resp.dispatch.mutual_aid_radius_s,
+                                resp.department_speed_factor)
+    t2 = time.perf_counter()
+    res = simulate(settings, scenario)
+    t3 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_outputs(res, Path(tmp), __version__)
+    t4 = time.perf_counter()
+    d = scenario.describe()
+    out = {
+        "import_compose_s": t_import, "generate_s": t1 - t0, "travel_times_s": t2 - t1,
+        "build_s": t2 - t0, "simulate_s": t3 - t2, "outputs_s": t4 - t3, "run_s": t4 - t0,
+        "grids": d["grids"], "population": d["population"], "area_km2": d["area_km2"],
+        "townships": d["townships"], "villages": d["villages"],
+        "people_on_roster": d["people_on_roster"], "incidents": len(res.incidents),
+        "events": res.events_processed, "switch_episodes": len(res.ctx.switch.ep_grid),
+        "near_mb": scenario.near.nbytes() / 1e6, "peak_rss_mb": _peak_rss_mb(),
+    }
+    return out
+
+
+def child(case: str, repeat: int) -> dict:
+    if case == "events":
+        return child_events(repeat)
+    if case == "default":
+        return _run_case(DEFAULT_OVERRIDES)
+    if case == "city":
+        return _run_case(CITY_OVERRIDES)
+    raise SystemExit(f"unknown case {case!r}")
+
+
+# -- parent --------------------------------------------------------------------------------------
+def _spawn(case: str, repeat: int) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", case,
+                           "--repeat", str(repeat)], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"case {case} failed (exit {proc.returncode})")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_wall_s"] = wall
+    return out
+
+
+def _row(label: str, value: str, target: str = "") -> str:
+    return f"  {label:<46}{value:>18}   {target}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-city", action="store_true", help="leave out the city-size run")
+    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions in (a), best kept")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.repeat)))
+        return 0
+
+    print(f"gridsim benchmark · Python {platform.python_version()} · {platform.machine()} · "
+          f"{os.cpu_count()} CPUs")
+    ev = _spawn("events", args.repeat)
+    g_us = ev["sim_s"] / ev["events"] * 1e6
+    b_us = ev["bare_s"] / ev["bare_events"] * 1e6
+    ratio = g_us / b_us
+    print("(a) event throughput, default run (district, 72 h, rainstorm)")
+    print(_row("SimPy events processed", f"{ev['events']:,}"))
+    print(_row("processes started / incidents", f"{ev['processes']:,} / {ev['incidents']:,}"))
+    print(_row("gridsim simulate()", f"{ev['sim_s'] * 1e3:.1f} ms"))
+    print(_row("gridsim events per second", f"{ev['events'] / ev['sim_s']:,.0f}"))
+    print(_row("gridsim cost per event", f"{g_us:.2f} us"))
+    print(_row("bare SimPy cost per event (same counts)", f"{b_us:.2f} us"))
+    print(_row("ratio gridsim / bare SimPy", f"{ratio:.1f}x", f"target <= {TARGETS['ratio']:g}x"))
+
+    de = _spawn("default", args.repeat)
+    print("(b) default run, fresh process")
+    print(_row("build (generation + travel times)", f"{de['build_s']:.2f} s"))
+    print(_row("simulate", f"{de['simulate_s']:.2f} s"))
+    print(_row("write outputs (csv, json, figures)", f"{de['outputs_s']:.2f} s"))
+    print(_row("run = build + simulate + outputs", f"{de['run_s']:.2f} s",
+               f"target < {TARGETS['default_s']:g} s"))
+    print(_row("imports and config composition", f"{de['import_compose_s']:.2f} s"))
+    print(_row("whole process (wall)", f"{de['process_wall_s']:.2f} s"))
+    print(_row("peak RSS", f"{de['peak_rss_mb']:.0f} MB"))
+    print(_row("grids / incidents / events",
+               f"{de['grids']:,} / {de['incidents']:,} / {de['events']:,}"))
+
+    if not args.skip_city:
+        ci = _spawn("city", args.repeat)
+        total = ci["run_s"]
+        print("(c) city-size run (scenario=city, hazard=city_rainstorm, 72 h), fresh process")
+        print(_row("grids / townships / villages",
+                   f"{ci['grids']:,} / {ci['townships']} / {ci['villages']:,}", "18,176 grids"))
+        print(_row("population", f"{ci['population']:,}", "~2.8 M"))
+        print(_row("area", f"{ci['area_km2']:,.0f} km²", "~5,300 km²"))
+        print(_row("people on the roster", f"{ci['people_on_roster']:,}"))
+        print(_row("build: scenario generation", f"{ci['generate_s']:.2f} s"))
+        print(_row("build: travel-time preparation", f"{ci['travel_times_s']:.2f} s"))
+        print(_row("simulate", f"{ci['simulate_s']:.2f} s"))
+        print(_row("write outputs (csv, json, figures)", f"{ci['outputs_s']:.2f} s"))
+        print(_row("run = build + simulate + outputs", f"{total:.2f} s",
+                   f"target < {TARGETS['city_s']:g} s"))
+        print(_row("whole process (wall)", f"{ci['process_wall_s']:.2f} s"))
+        print(_row("peak RSS", f"{ci['peak_rss_mb']:.0f} MB",
+                   f"target < {TARGETS['city_rss_mb'] / 1024:g} GB"))
+        print(_row("incidents / switch episodes",
+                   f"{ci['incidents']:,} / {ci['switch_episodes']:,}"))
+        print(_row("SimPy events / per second",
+                   f"{ci['events']:,} / {ci['events'] / ci['simulate_s']:,.0f}"))
+        print(_row("mutual-aid travel times (sparse)", f"{ci['near_mb']:.1f} MB"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
