@@ -103,19 +103,34 @@ class Dispatcher:
         self._speed = speed[grids.kind.astype(np.int64)]
         self._gx, self._gy = grids.x_m, grids.y_m
         # candidates of each grid: people of the grids within the radius, with the road time
-        self._cand_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cand_cache: dict[int, tuple[np.ndarray, ...]] = {}
 
     def attach(self, switch: ModeSwitch) -> None:
         self.switch = switch
         switch.listeners.append(lambda g: self.retry())
 
     # -- candidates ----------------------------------------------------------------------------
-    def _candidates(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(self, g: int) -> tuple[np.ndarray, ...]:
+        """The candidates of grid ``g`` and what about them never changes (cached):
+        ``(people, road_t, pgrid, cats, lead, post_x, post_y, home_x, home_y, leg_home,
+        mob_median, same_grid, peace_ok, peace_ok_in_work_hours)``."""
         c = self._cand_cache.get(g)
         if c is None:
+            roster = self.scenario.roster
             idx, t = self.scenario.near.row(g)
-            people, pos = people_of(self.scenario.roster, idx.astype(np.int64))
-            c = (people, t[pos].astype(float))
+            people, pos = people_of(roster, idx.astype(np.int64))
+            road_t = t[pos].astype(float)
+            pgrid = roster.grid[people].astype(np.int64)
+            post_x, post_y = self._gx[pgrid], self._gy[pgrid]
+            home_x, home_y = roster.x_m[people], roster.y_m[people]
+            # the leg from home to the grid centre (zero for people at the post)
+            leg_home = ((np.abs(home_x - post_x) + np.abs(home_y - post_y))
+                        * self.cfg.intra_grid_detour / self._speed[pgrid])
+            lead = self._lead[people]
+            peace_ok = self._peace_ok[people]
+            c = (people, road_t, pgrid, roster.categories[people], lead, post_x, post_y,
+                 home_x, home_y, leg_home, self._mob_median[lead], pgrid == g, peace_ok,
+                 peace_ok & ~roster.away_in_work_hours[people])
             self._cand_cache[g] = c
         return c
 
@@ -126,46 +141,35 @@ class Dispatcher:
         now = self.env.now
         sw = self.switch
         assert sw is not None
-        roster = self.scenario.roster
-        people, road_t = self._candidates(req.grid)
-        free = np.flatnonzero(~self.busy[people])
-        if len(free) == 0:
-            return
-        people, road_t = people[free], road_t[free]
-        pgrid = roster.grid[people].astype(np.int64)
+        g = req.grid
+        (people, road_t, pgrid, cats, lead, post_x, post_y, home_x, home_y, leg_home,
+         mob_median, same, peace_ok, peace_ok_work) = self._candidates(g)
         mode = sw.mode[pgrid]
         at_post = (sw.assembled_at[people] <= now) & ((mode == ALERT) | (mode == FORWARD))
-        ok = at_post | self._peace_ok[people]
-        if in_hours(now, self.cfg.work_hours):
-            ok &= at_post | ~roster.away_in_work_hours[people]
-        if not ok.all():
-            if not ok.any():
-                return
-            people, road_t, pgrid, at_post = people[ok], road_t[ok], pgrid[ok], at_post[ok]
-        ox = np.where(at_post, self._gx[pgrid], roster.x_m[people])
-        oy = np.where(at_post, self._gy[pgrid], roster.y_m[people])
+        avail = ~self.busy[people] & (
+            at_post | (peace_ok_work if in_hours(now, self.cfg.work_hours) else peace_ok))
+        if not avail.any():
+            return
+        ox = np.where(at_post, post_x, home_x)
+        oy = np.where(at_post, post_y, home_y)
         det = self.cfg.intra_grid_detour
-        g = req.grid
-        same = pgrid == g
         local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / self._speed[g]
-        leg_out = (np.abs(ox - self._gx[pgrid]) + np.abs(oy - self._gy[pgrid])) * det / self._speed[pgrid]
+        leg_out = np.where(at_post, 0.0, leg_home)
         leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / self._speed[g]
         travel = np.where(same, local, road_t + leg_out + leg_in)
         night = self._night(now)
-        lead = self._lead[people]
-        expected = travel + np.where(at_post, 0.0, self._mob_median[lead] * night)
-        cats = roster.categories[people]
-        taken = np.zeros(len(people), dtype=bool)
+        expected = travel + np.where(at_post, 0.0, mob_median * night)
+        log = self.log
         for need in req.remaining:
             bit, n = need
             if n <= 0:
                 continue
-            m = np.flatnonzero(((cats & bit) != 0) & ~taken)
+            m = np.flatnonzero(((cats & bit) != 0) & avail)
             if len(m) == 0:
                 continue
             pick = m[np.argsort(expected[m], kind="stable")[:n]]
             for i in pick.tolist():
-                taken[i] = True
+                avail[i] = False
                 p = int(people[i])
                 mob = 0.0 if at_post[i] else self._mob[lead[i]].ppf(self.rng.random()) * night
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
@@ -173,10 +177,11 @@ class Dispatcher:
                 req.assigned.append(a)
                 self.busy[p] = True
                 self.busy_since[p] = now
-                if self.log.enabled:
-                    self.log.log(now, "dispatched", g, req.incident,
-                                 f"person {p} ({roster.role_of(p)}"
-                                 f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
+                if log.enabled:
+                    role = _LEAD_ORDER[lead[i]] if lead[i] >= 0 else self.scenario.roster.role_of(p)
+                    log.log(now, "dispatched", g, req.incident,
+                            f"person {p} ({role}"
+                            f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
             need[1] -= len(pick)
 
     # -- public --------------------------------------------------------------------------------

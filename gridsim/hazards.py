@@ -14,6 +14,7 @@ response see the same incidents at the same times and places with the same handl
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -131,6 +132,8 @@ class RateField:
         self.stock = np.ones(grids.n)
         self.driven = np.array([h.driven_by_hazard_stock for h in catalogue.hazards], dtype=bool)
         self.boundaries_s = np.asarray(boundaries_s, dtype=float)
+        self._bounds = self.boundaries_s.tolist()  # for bisect and set look-ups (per arrival)
+        self._bound_set = set(self._bounds)
         self.updated_at_s = -np.inf
         self._cum: dict[int, np.ndarray] = {}
 
@@ -151,8 +154,11 @@ class RateField:
         return c
 
     def next_boundary(self, now: float) -> float:
-        i = int(np.searchsorted(self.boundaries_s, now, side="right"))
-        return float(self.boundaries_s[i]) if i < len(self.boundaries_s) else np.inf
+        i = bisect.bisect_right(self._bounds, now)
+        return self._bounds[i] if i < len(self._bounds) else np.inf
+
+    def is_boundary(self, t: float) -> bool:
+        return t in self._bound_set
 
 
 def arrivals(
@@ -173,7 +179,7 @@ def arrivals(
     while env.now < until_s:
         now = env.now
         boundary = field.next_boundary(now)
-        if field.updated_at_s < now and now in field.boundaries_s:
+        if field.updated_at_s < now and field.is_boundary(now):
             raise RuntimeError(f"rate field not updated at boundary t={now}")
         cum = field.cumulative(h)
         total = float(cum[-1]) if len(cum) else 0.0

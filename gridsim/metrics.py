@@ -120,6 +120,10 @@ GRID_FIELDS: tuple[str, ...] = (
 ) + tuple(f"stock_{it}_end" for it in SUPPLY_ITEMS)
 
 
+def _ints(a: np.ndarray) -> list[int]:
+    return np.asarray(a).astype(np.int64).tolist()
+
+
 def grid_rows(result: RunResult) -> list[tuple]:
     """One row per grid, columns :data:`GRID_FIELDS`."""
     sc = result.scenario
@@ -133,11 +137,14 @@ def grid_rows(result: RunResult) -> list[tuple]:
     within = np.bincount(rg, weights=(resp <= FIVE_MINUTES_S), minlength=n)
     p50 = np.full(n, math.nan)
     if len(rg):
-        order = np.argsort(rg, kind="stable")
-        rg_s, resp_s = rg[order], resp[order]
-        bounds = np.searchsorted(rg_s, np.arange(n + 1))
-        for k in np.flatnonzero(responded):
-            p50[k] = np.median(resp_s[bounds[k]:bounds[k + 1]])
+        # median per grid: the mean of the middle two (or the middle one) of its sorted times
+        order = np.lexsort((resp, rg))
+        resp_s = resp[order]
+        start = np.concatenate([[0], np.cumsum(responded)[:-1]])
+        k = np.flatnonzero(responded)
+        lo = start[k] + (responded[k] - 1) // 2
+        hi = start[k] + responded[k] // 2
+        p50[k] = (resp_s[lo] + resp_s[hi]) / 2
     sw = result.ctx.switch
     eg, lat = sw.latencies()
     episodes = np.bincount(np.array(sw.ep_grid, dtype=np.int64), minlength=n)
@@ -146,15 +153,20 @@ def grid_rows(result: RunResult) -> list[tuple]:
     open_h = result.peace.open
     stock = result.ctx.supply.ledger.stock
     responders = sc.roster.count_by_grid()
-    rows = []
-    for k in range(n):
-        share = within[k] / responded[k] if responded[k] else math.nan
-        rows.append((
-            k, h.county_names[int(g.county[k])], h.township_names[int(g.township[k])],
-            h.village_names[int(g.village[k])], GRID_KINDS[int(g.kind[k])], g.area_km2[k],
-            int(g.population[k]), int(g.households[k]), g.vulnerable_share[k], g.x_m[k], g.y_m[k],
-            int(responders[k]), int(incs[k]), int(responded[k]), share, p50[k], int(episodes[k]),
-            lat_sum[k] / lat_n[k] if lat_n[k] else math.nan, MODES[int(sw.mode[k])],
-            int(open_h[k]), *(int(x) for x in stock[k]),
-        ))
-    return rows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(responded > 0, within / responded, math.nan)
+        lat_mean = np.where(lat_n > 0, lat_sum / lat_n, math.nan)
+    # columns as plain Python values, zipped into rows (no per-grid Python indexing)
+    columns = [
+        range(n),
+        [h.county_names[c] for c in g.county.tolist()],
+        [h.township_names[t] for t in g.township.tolist()],
+        [h.village_names[v] for v in g.village.tolist()],
+        [GRID_KINDS[k] for k in g.kind.tolist()],
+        g.area_km2.tolist(), _ints(g.population), _ints(g.households),
+        g.vulnerable_share.tolist(), g.x_m.tolist(), g.y_m.tolist(),
+        _ints(responders), _ints(incs), _ints(responded), share.tolist(), p50.tolist(),
+        _ints(episodes), lat_mean.tolist(), [MODES[m] for m in sw.mode.tolist()],
+        _ints(open_h), *(_ints(col) for col in np.asarray(stock).T),
+    ]
+    return list(zip(*columns, strict=True))

@@ -37,6 +37,13 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def _cell(v: Any) -> str:
+    t = type(v)  # the common plain types first (hundreds of thousands of cells at city scale)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    if t is float:
+        return repr(round(v, 6)) if math.isfinite(v) else ""
     if isinstance(v, bool | np.bool_):
         return "1" if v else "0"
     if isinstance(v, float | np.floating):

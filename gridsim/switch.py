@@ -112,7 +112,7 @@ class ModeSwitch:
             return
         now = self.env.now
         old = self.mode[grids]
-        np.subtract.at(self.counts, old.astype(np.int64), 1)
+        self.counts -= np.bincount(old, minlength=len(MODES))
         self.counts[new] += len(grids)
         self.mode[grids] = new
         self.mode_log.append((now, tuple(self.counts.tolist())))
