@@ -31,8 +31,10 @@ _GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 
 def _lognormal(rng: np.random.Generator, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
     sigma = np.sqrt(np.log1p(np.asarray(cv, dtype=float) ** 2))
-    mu = np.log(mean) - sigma**2 / 2
-    return np.exp(mu + sigma * rng.standard_normal(len(mean)))
+    z = rng.standard_normal(len(mean))
+    with np.errstate(divide="ignore"):
+        mu = np.log(mean) - sigma**2 / 2  # a mean of 0 gives exactly 0
+    return np.exp(mu + sigma * z)
 
 
 def kmeans_sites(
