@@ -1,22 +1,21 @@
 """Figures of a run (PNG): response times, grids by mode over time, a map of the 5-minute share.
 
-Matplotlib with the non-interactive Agg backend; each figure is written atomically.
+Matplotlib's object API on an Agg canvas (no pyplot state); each figure is written atomically.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-
-from gridsim.metrics import FIVE_MINUTES_S, response_arrays  # noqa: E402
-from gridsim.simulation import RunResult  # noqa: E402
-from gridsim.vocab import MODES  # noqa: E402
+from gridsim.metrics import FIVE_MINUTES_S, response_arrays
+from gridsim.simulation import RunResult
+from gridsim.vocab import MODES
 
 __all__ = ["FIGURES", "write_figures"]
 
@@ -27,19 +26,25 @@ _MODE_COLOURS = {"PEACE": "#9ecae1", "ALERT": "#fdae6b", "FORWARD_COMMAND": "#e6
                  "RECOVERY": "#a1d99b"}
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure on its own Agg canvas: no pyplot, no global figure registry or backend."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
+def _save(fig: Figure, path: Path) -> None:
     tmp = path.with_name(path.name + ".part")
     fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
     tmp.replace(path)
 
 
 def response_times(result: RunResult, path: Path) -> None:
     _, resp, occ = response_arrays(result)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     if len(resp):
         hi = max(float(np.quantile(occ, 0.99)), FIVE_MINUTES_S * 1.5) / 60.0
-        bins = np.linspace(0, hi, 40)
+        bins = np.linspace(0, hi, 40).tolist()
         ax.hist(np.minimum(occ / 60.0, hi), bins=bins, alpha=0.45, color="#969696",
                 label="from occurrence")
         ax.hist(np.minimum(resp / 60.0, hi), bins=bins, alpha=0.8, color="#3182bd",
@@ -60,7 +65,7 @@ def modes_over_time(result: RunResult, path: Path) -> None:
     log = result.ctx.switch.mode_log
     t = np.array([r[0] for r in log] + [result.duration_s]) / 3600.0
     counts = np.array([r[1] for r in log] + [log[-1][1]], dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _figure((8, 4))
     ax.stackplot(t, counts.T, step="post", labels=list(MODES),
                  colors=[_MODE_COLOURS[m] for m in MODES])
     for w in result.settings.hazard.warnings:
@@ -78,11 +83,11 @@ def map_within_5min(result: RunResult, path: Path, share: np.ndarray) -> None:
     sc = result.scenario
     g = sc.region.grids
     roads = sc.roads
-    fig, ax = plt.subplots(figsize=(7, 7))
+    fig, ax = _figure((7, 7))
     seg_x = np.stack([roads.x_m[roads.edge_u], roads.x_m[roads.edge_v]]) / 1000.0
     seg_y = np.stack([roads.y_m[roads.edge_u], roads.y_m[roads.edge_v]]) / 1000.0
     # one collection, not one Line2D per road link (54,000 links at city scale)
-    ax.add_collection(LineCollection(np.stack([seg_x.T, seg_y.T], axis=2), colors="#d9d9d9",
+    ax.add_collection(LineCollection(list(np.stack([seg_x.T, seg_y.T], axis=2)), colors="#d9d9d9",
                                      linewidths=0.4, zorder=1))
     size = np.clip(g.area_km2 / np.median(g.area_km2) * (4000.0 / max(g.n, 1)), 1.0, 60.0)
     none = ~np.isfinite(share)

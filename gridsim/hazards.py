@@ -15,12 +15,13 @@ response see the same incidents at the same times and places with the same handl
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
+from gridsim.clock import ProcessGenerator
 from gridsim.config import CatalogueConfig, HazardConfig
 from gridsim.dists import Dist
 from gridsim.people import category_bit
@@ -98,7 +99,8 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
             rate_per_grid_day=np.array([hc.rate_per_grid_day.get(k, 0.0) for k in GRID_KINDS]),
             grade_cum=np.cumsum(probs / probs.sum()),
             needs=tuple((category_bit(c), int(n)) for c, n in hc.needs.items() if n > 0),
-            supplies=tuple((SUPPLY_ITEMS.index(it), int(n)) for it, n in hc.supplies.items() if n > 0),
+            supplies=tuple((SUPPLY_ITEMS.index(it), int(n))
+                           for it, n in hc.supplies.items() if n > 0),
             handling=hc.handling,
             grade_factor=np.array([hc.grade_handling_factor.get(g, 1.0) for g in GRADES]),
             escalate_grade=GRADES.index(hc.escalate_grade),
@@ -169,7 +171,7 @@ def arrivals(
     rng: np.random.Generator,
     on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None],
     until_s: float,
-) -> Iterator[simpy.Event]:
+) -> ProcessGenerator:
     """The arrival process of one hazard type over all grids.
 
     Calls ``on_incident(hazard, grid, x_m, y_m, grade, uniforms)`` at each arrival.

@@ -72,7 +72,8 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "response_time_p50_s": _r(_q(resp, 0.5)),
         "response_time_p90_s": _r(_q(resp, 0.9)),
         "response_time_mean_s": _r(_mean(resp)),
-        "within_5min_share": _r(float(np.mean(resp <= FIVE_MINUTES_S)) if len(resp) else math.nan, 6),
+        "within_5min_share": _r(float(np.mean(resp <= FIVE_MINUTES_S))
+                                if len(resp) else math.nan, 6),
         "response_from_occurrence_p50_s": _r(_q(resp_occ, 0.5)),
         "response_from_occurrence_p90_s": _r(_q(resp_occ, 0.9)),
         "switch_latency_p50_s": _r(_q(lat, 0.5)),
@@ -116,8 +117,8 @@ GRID_FIELDS: tuple[str, ...] = (
     "grid", "county", "township", "village", "kind", "area_km2", "population", "households",
     "vulnerable_share", "x_m", "y_m", "responders", "incidents", "responded",
     "within_5min_share", "response_time_p50_s", "switch_episodes", "switch_latency_mean_s",
-    "mode_at_end", "open_hazards_end",
-) + tuple(f"stock_{it}_end" for it in SUPPLY_ITEMS)
+    "mode_at_end", "open_hazards_end", *(f"stock_{it}_end" for it in SUPPLY_ITEMS),
+)
 
 
 def _ints(a: np.ndarray) -> list[int]:

@@ -42,7 +42,8 @@ class EventLog:
     enabled: bool = True
     rows: list[tuple[float, str, int, int, str]] = field(default_factory=list)
 
-    def log(self, t: float, event: str, grid: int = -1, incident: int = -1, detail: str = "") -> None:
+    def log(self, t: float, event: str, grid: int = -1, incident: int = -1,
+            detail: str = "") -> None:
         if self.enabled:
             self.rows.append((t, event, grid, incident, detail))
 

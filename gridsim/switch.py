@@ -23,12 +23,12 @@ on :meth:`ModeSwitch.ready_event` rather than polling the mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import simpy
 
-from gridsim.clock import in_hours
+from gridsim.clock import ProcessGenerator, in_hours
 from gridsim.config import DispatchConfig, SwitchConfig
 from gridsim.people import Roster, role_bit
 from gridsim.recorder import EventLog
@@ -97,13 +97,14 @@ class ModeSwitch:
             ev = self.env.event()
             ev.succeed(True)
             return ev
-        ev = self._ready_events.get(g)
-        if ev is None:
-            ev = self.env.event()
-            if self.mode[g] == ALERT:
-                self._ready_events[g] = ev
-            else:
-                ev.succeed(False)
+        pending = self._ready_events.get(g)
+        if pending is not None:
+            return pending
+        ev = self.env.event()
+        if self.mode[g] == ALERT:
+            self._ready_events[g] = ev
+        else:
+            ev.succeed(False)
         return ev
 
     # -- transitions ---------------------------------------------------------------------------
@@ -118,7 +119,8 @@ class ModeSwitch:
         self.mode_log.append((now, tuple(self.counts.tolist())))
         if self.log.enabled:
             for g, o in zip(grids.tolist(), old.tolist(), strict=True):
-                self.log.log(now, f"mode_{MODES[new].lower()}", g, -1, f"{MODES[o]}->{MODES[new]}; {reason}")
+                self.log.log(now, f"mode_{MODES[new].lower()}", g, -1,
+                             f"{MODES[o]}->{MODES[new]}; {reason}")
 
     def hold(self, grids: np.ndarray, reason: str) -> None:
         """Add a hold on ``grids``; those in PEACE or RECOVERY move to ALERT and assemble."""
@@ -186,7 +188,7 @@ class ModeSwitch:
         self.env.process(self._ready_batch(g_sched, t_sched, self.epoch[g_sched].copy()))
 
     def _ready_batch(self, grids: np.ndarray, times: np.ndarray, epochs: np.ndarray
-                     ) -> Iterator[simpy.Event]:
+                     ) -> ProcessGenerator:
         for g, t, e in zip(grids.tolist(), times.tolist(), epochs.tolist(), strict=True):
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
@@ -212,7 +214,8 @@ class ModeSwitch:
         t_peace = self.env.now + self.cfg.recovery_h * 3600.0
         self.env.process(self._peace_batch(grids, t_peace, self.epoch[grids].copy()))
 
-    def _peace_batch(self, grids: np.ndarray, t: float, epochs: np.ndarray) -> Iterator[simpy.Event]:
+    def _peace_batch(self, grids: np.ndarray, t: float, epochs: np.ndarray
+                     ) -> ProcessGenerator:
         yield self.env.timeout(t - self.env.now)
         back = grids[(self.epoch[grids] == epochs) & (self.mode[grids] == RECOVERY)]
         self._set_mode(back, PEACE, "recovered")

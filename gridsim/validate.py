@@ -175,15 +175,18 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
         for g, v in h.grade_handling_factor.items():
             c.num(f"{kk}.grade_handling_factor.{g}", v, 0)
         if h.escalate_grade not in GRADES:
-            c.add(f"{kk}.escalate_grade", f"must be one of {', '.join(GRADES)}, got {h.escalate_grade!r}")
+            c.add(f"{kk}.escalate_grade",
+                  f"must be one of {', '.join(GRADES)}, got {h.escalate_grade!r}")
         c.num(f"{kk}.escalate_after_s", h.escalate_after_s, 0)
         if h.department not in DEPARTMENTS:
-            c.add(f"{kk}.department", f"must be one of {', '.join(DEPARTMENTS)}, got {h.department!r}")
+            c.add(f"{kk}.department",
+                  f"must be one of {', '.join(DEPARTMENTS)}, got {h.department!r}")
         elif h.department not in s.scenario.departments:
             c.add(f"{kk}.department", f"{h.department!r} has no stations in scenario "
                   f"{s.scenario.name!r} (scenario.departments)")
     if not 1 <= len(cat.detection) <= _MAX_CHANNELS:
-        c.add(f"{k}.detection", f"must have 1 to {_MAX_CHANNELS} channels, got {len(cat.detection)}")
+        c.add(f"{k}.detection",
+              f"must have 1 to {_MAX_CHANNELS} channels, got {len(cat.detection)}")
     for name, ch in cat.detection.items():
         c.dist(f"{k}.detection.{name}.delay", ch.delay)
         c.keys(f"{k}.detection.{name}.coverage", ch.coverage, GRID_KINDS, "grid kind")
@@ -263,7 +266,8 @@ def _response(c: _Checker, s: RunConfig) -> None:
     c.dists_in(f"{k}.switch", sw)
     c.num(f"{k}.switch.quorum_share", sw.quorum_share, 0, 1, lo_open=True)
     if sw.trigger_grade not in GRADES:
-        c.add(f"{k}.switch.trigger_grade", f"must be one of {', '.join(GRADES)}, got {sw.trigger_grade!r}")
+        c.add(f"{k}.switch.trigger_grade",
+              f"must be one of {', '.join(GRADES)}, got {sw.trigger_grade!r}")
     c.num(f"{k}.switch.recovery_h", sw.recovery_h, 0)
     rp = r.reporting
     c.keys(f"{k}.reporting.hop_delay_peace", rp.hop_delay_peace, HOPS, "reporting hop")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gridsim.cli import compose_settings
 from gridsim.config import (
     DetectionChannelConfig,
     HazardTypeConfig,
@@ -10,7 +11,6 @@ from gridsim.config import (
     WarningConfig,
 )
 from gridsim.dists import Dist
-from gridsim.cli import compose_settings
 
 ZERO = Dist.fixed(0.0)
 

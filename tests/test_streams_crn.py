@@ -13,8 +13,9 @@ def test_stream_depends_on_seed_and_name_only() -> None:
     a, b = Streams(7), Streams(7)
     b.get("other").random(5)  # creating and using other streams first changes nothing
     assert np.array_equal(a.get("hazard/x").random(4), b.get("hazard/x").random(4))
-    assert not np.array_equal(Streams(7).get("hazard/x").random(4), Streams(7).get("hazard/y").random(4))
-    assert not np.array_equal(Streams(7).get("hazard/x").random(4), Streams(8).get("hazard/x").random(4))
+    x7 = Streams(7).get("hazard/x").random(4)
+    assert not np.array_equal(x7, Streams(7).get("hazard/y").random(4))
+    assert not np.array_equal(x7, Streams(8).get("hazard/x").random(4))
 
 
 def _incidents(*overrides: str) -> list[tuple]:

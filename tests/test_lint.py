@@ -1,0 +1,35 @@
+"""Static checks: ruff on the code, mypy on the package (both come with the test extras)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is part of the test extras")
+def test_ruff_is_clean() -> None:
+    r = _run("ruff", "check", "gridsim", "tests", "benchmarks")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_is_clean() -> None:
+    r = _run(sys.executable, "-m", "mypy", "gridsim")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_package_import_has_no_side_effects() -> None:
+    code = ("import sys, gridsim; "
+            "assert 'hydra' not in sys.modules and 'matplotlib' not in sys.modules, "
+            "sorted(m for m in sys.modules if m.split('.')[0] in ('hydra', 'matplotlib'))")
+    r = _run(sys.executable, "-c", code)
+    assert r.returncode == 0, r.stderr
