@@ -10,7 +10,7 @@ Prints one table (figures only, no pass/fail assertions):
     number of processes. The figure is the ratio of the two costs per event (target <= 2x).
 (b) wall time and peak memory (RSS) of the default run, scenario build included, and the files
     that ``gridsim run`` writes (figures included);
-(c) the same for a city-size run (scenario=city, hazard=city_rainstorm, 72 h), with the build
+(c) the same for a city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), with the build
     split into scenario generation and travel-time preparation.
     Targets: default run < 10 s; city-size run < 60 s and < 2 GB peak RSS.
 
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 DEFAULT_OVERRIDES = ["output.progress=false"]
-CITY_OVERRIDES = ["scenario=city", "hazard=city_rainstorm", "duration_h=72",
+CITY_OVERRIDES = ["scenario=suining_city", "hazard=city_rainstorm", "duration_h=72",
                   "output.progress=false"]
 TARGETS = {"ratio": 2.0, "default_s": 10.0, "city_s": 60.0, "city_rss_mb": 2048.0}
 
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_city:
         ci = _spawn("city", args.repeat)
         total = ci["run_s"]
-        print("(c) city-size run (scenario=city, hazard=city_rainstorm, 72 h), fresh process")
+        print("(c) city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), fresh process")
         print(_row("grids / townships / villages",
                    f"{ci['grids']:,} / {ci['townships']} / {ci['villages']:,}", "18,176 grids"))
         print(_row("population", f"{ci['population']:,}", "~2.8 M"))

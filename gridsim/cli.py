@@ -71,6 +71,13 @@ def _group_file(group: str, option: str, searchpath: list[str]) -> str:
     from importlib.resources import files
 
     name = f"{option}.yaml"
+    if group == "scenario":
+        from gridsim.config import scenario_presets
+
+        preset = scenario_presets().get(option)
+        if preset is not None:
+            return (f"scenarios/{option}/scenario.yaml" if preset.name == "scenario.yaml"
+                    else f"scenarios/{name}")
     try:
         if files(CONFIG_MODULE).joinpath(group, name).is_file():
             return f"conf/{group}/{name}"

@@ -22,9 +22,11 @@ from gridsim.dists import Dist
 
 __all__ = [
     "CatalogueConfig",
+    "CompoundsConfig",
     "DepartmentConfig",
     "DetectionChannelConfig",
     "DispatchConfig",
+    "GridDesignConfig",
     "HazardConfig",
     "HazardTypeConfig",
     "KindConfig",
@@ -80,6 +82,7 @@ class PeopleConfig:
     """Who stands by in each grid."""
 
     commanders_per_grid: float = MISSING  # mean on-site commanders (现场指挥官) per grid
+    commanders_total: int = 0  # > 0: exactly this many in all (at least one per grid)
     grid_workers_per_grid: int = MISSING
     party_members_per_1000: float = MISSING  # reserve party members per 1,000 residents
     category_shares: dict[str, float] = field(default_factory=dict)  # 7 standby categories
@@ -103,6 +106,27 @@ class DepartmentConfig:
 
 
 @dataclass
+class GridDesignConfig:
+    """A design for the urban-community grids (see :mod:`gridsim.gridding`)."""
+
+    grids: int = 0
+    single_compound_share: float = 0.0  # share of grids holding one compound (单建网格)
+    compounds_per_grid: float = 0.0  # mean compounds a grid manages (管理小区数)
+
+
+@dataclass
+class CompoundsConfig:
+    """Residential compounds (小区) of the urban zone; ``count: 0`` switches them off, and
+    urban-community grids are then drawn grid by grid like the other kinds."""
+
+    count: int = 0
+    people_total: int = 0  # compounds' people are scaled to this total
+    people_cv: float = 1.2
+    density_per_km2: float = 20000.0  # residents per km² of compound land
+    design: GridDesignConfig = field(default_factory=GridDesignConfig)
+
+
+@dataclass
 class ScenarioConfig:
     """A scenario: a region with its grids, roads, people, supplies and departments."""
 
@@ -115,6 +139,11 @@ class ScenarioConfig:
     urban_grids: int = MISSING
     rural_grids: int = MISSING
     kinds: dict[str, KindConfig] = field(default_factory=dict)
+    compounds: CompoundsConfig = field(default_factory=CompoundsConfig)
+    rural_land_km2: float = 0.0  # > 0: rural grid areas are scaled to cover exactly this land
+    rural_population: int = 0  # > 0: rural grid populations are scaled to this total
+    monitoring_points: int = 0  # key monitoring points (重点监测点) placed on grids
+    reference: dict[str, float] = field(default_factory=dict)  # figures it is calibrated to
     roads: RoadsConfig = field(default_factory=RoadsConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
     supplies: SupplyConfig = field(default_factory=SupplyConfig)
@@ -130,6 +159,7 @@ class DetectionChannelConfig:
 
     delay: Dist = field(default_factory=Dist)
     coverage: dict[str, float] = field(default_factory=dict)  # grid kind -> probability
+    at_monitoring_points_only: bool = False  # covers only grids with a key monitoring point
 
 
 @dataclass
@@ -296,13 +326,40 @@ class RunConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
-def register_configs() -> None:
-    """Register the schema in Hydra's ConfigStore (called by the CLI, not at import)."""
-    from hydra.core.config_store import ConfigStore
+SCENARIOS_MODULE = "gridsim.scenarios"
 
-    # Only the root: the group files are validated as they merge into its typed fields, and
-    # schema entries stored in a group would show up as selectable options of that group.
-    ConfigStore.instance().store(name="gridsim_schema", node=RunConfig)
+
+def scenario_presets() -> dict[str, Any]:
+    """The scenarios shipped in ``scenarios/``: ``name -> path`` of a preset YAML
+    (``scenarios/<name>.yaml``) or of a scenario folder (``scenarios/<name>/scenario.yaml``)."""
+    from importlib.resources import files
+
+    root = files(SCENARIOS_MODULE)
+    found: dict[str, Any] = {}
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith(".yaml"):
+            found[entry.name[: -len(".yaml")]] = entry
+        elif entry.is_dir() and entry.joinpath("scenario.yaml").is_file():
+            found[entry.name] = entry.joinpath("scenario.yaml")
+    return found
+
+
+def register_configs() -> None:
+    """Register the schema and the scenario presets in Hydra's ConfigStore (called by the CLI,
+    not at import)."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    cs = ConfigStore.instance()
+    # The schema only at the root: group files are validated as they merge into its typed
+    # fields, and schema entries stored in a group would show up as options of that group.
+    cs.store(name="gridsim_schema", node=RunConfig)
+    for name, path in scenario_presets().items():
+        node = OmegaConf.create(path.read_text(encoding="utf-8"))
+        if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
+            node = OmegaConf.create({"name": name, "generator": "files",
+                                     "path": str(path.parent)})
+        cs.store(group="scenario", name=name, node=node)
 
 
 def to_settings(cfg: Any) -> RunConfig:

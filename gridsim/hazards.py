@@ -72,6 +72,7 @@ class DetectionChannel:
     name: str
     delay: Dist
     coverage: np.ndarray  # by GRID_KINDS
+    at_monitoring_points_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
         ))
     channels = tuple(
         DetectionChannel(name=n, delay=c.delay,
-                         coverage=np.array([c.coverage.get(k, 0.0) for k in GRID_KINDS]))
+                         coverage=np.array([c.coverage.get(k, 0.0) for k in GRID_KINDS]),
+                         at_monitoring_points_only=c.at_monitoring_points_only)
         for n, c in cfg.detection.items()
     )
     return Catalogue(hazards=tuple(hazards), detection=channels)

@@ -122,13 +122,17 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     """The life of one incident (a SimPy process)."""
     env, cfg, sw, log = ctx.env, ctx.settings.response, ctx.switch, ctx.log
     g, u = inc.grid, inc.u
-    kind = int(ctx.scenario.region.grids.kind[g])
+    grids = ctx.scenario.region.grids
+    kind = int(grids.kind[g])
+    monitored = grids.monitoring_points[g] > 0
     ctx.open_incidents.change(env.now, +1)
     log.log(env.now, "occurred", g, inc.id, f"{inc.hazard} grade {inc.grade}")
 
     # detection: the fastest channel that covers this grid kind
     detect, by = math.inf, ""
     for ci, ch in enumerate(ctx.catalogue.detection):
+        if ch.at_monitoring_points_only and not monitored:
+            continue
         if u[_U_DETECT + 2 * ci] < ch.coverage[kind]:
             d = ch.delay.ppf(float(u[_U_DETECT + 2 * ci + 1]))
             if d < detect:

@@ -71,7 +71,8 @@ class Grids:
 
     ``kind`` indexes :data:`gridsim.vocab.GRID_KINDS`; coordinates are metres in the scenario's
     projected coordinate system; ``vulnerable_share`` is the share of residents who cannot leave
-    alone.
+    alone; ``compounds`` is the number of residential compounds (小区) the grid manages (0 where
+    none are modelled); ``monitoring_points`` counts its key monitoring points (重点监测点).
     """
 
     village: np.ndarray
@@ -84,6 +85,8 @@ class Grids:
     vulnerable_share: np.ndarray
     x_m: np.ndarray
     y_m: np.ndarray
+    compounds: np.ndarray
+    monitoring_points: np.ndarray
 
     def __post_init__(self) -> None:
         n = len(self.kind)

@@ -17,6 +17,7 @@ from scipy import spatial
 from scipy.sparse import coo_matrix, csgraph
 
 from gridsim.config import ScenarioConfig
+from gridsim.gridding import Compounds, GridDesign, UrbanGrids, design_grids
 from gridsim.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.region import Adjacency, Grids, Hierarchy, Region
 from gridsim.roads import RoadNetwork
@@ -69,13 +70,42 @@ def kmeans_sites(
     return remap[labels]
 
 
+def round_to_total(x: np.ndarray, total: int) -> np.ndarray:
+    """Integers proportional to ``x`` that add up to ``total`` (largest remainders)."""
+    q = x / x.sum() * total
+    base = np.floor(q).astype(np.int64)
+    order = np.argsort(-(q - base), kind="stable")
+    base[order[: total - int(base.sum())]] += 1
+    return base
+
+
+def _compound_grids(cfg: ScenarioConfig, rng: np.random.Generator) -> UrbanGrids:
+    """Urban-community grids made by the grid design from seeded compounds."""
+    cc = cfg.compounds
+    people = _lognormal(rng, np.full(cc.count, 1.0), np.full(cc.count, cc.people_cv))
+    people = np.maximum(1, round_to_total(people, cc.people_total))
+    area = people / cc.density_per_km2
+    cum = np.cumsum(area) - area / 2
+    r_m = np.sqrt(cum / math.pi) * 1000.0
+    theta = np.arange(cc.count) * _GOLDEN_ANGLE
+    comps = Compounds(x_m=r_m * np.cos(theta), y_m=r_m * np.sin(theta), people=people,
+                      area_km2=area)
+    d = cc.design
+    return design_grids(comps, GridDesign(d.grids, d.single_compound_share, d.compounds_per_grid))
+
+
 def _layout(cfg: ScenarioConfig, rng: np.random.Generator):
     kinds = [GRID_KINDS.index(k) for k in cfg.kinds]
     kind_cfgs = list(cfg.kinds.values())
     zones = {"urban": cfg.urban_grids, "rural": cfg.rural_grids}
+    with_compounds = cfg.compounds.count > 0
+    designed = _compound_grids(cfg, rng) if with_compounds else None
     kind_arr = []
+    if designed is not None:
+        kind_arr.append(np.full(designed.n, GRID_KINDS.index("urban_community")))
     for zone, n in zones.items():
-        ids = [i for i, kc in enumerate(kind_cfgs) if kc.zone == zone]
+        ids = [i for i, kc in enumerate(kind_cfgs) if kc.zone == zone
+               and not (with_compounds and kinds[i] == GRID_KINDS.index("urban_community"))]
         if n == 0:
             continue
         wts = np.array([kind_cfgs[i].weight for i in ids], dtype=float)
@@ -85,6 +115,12 @@ def _layout(cfg: ScenarioConfig, rng: np.random.Generator):
     by_kind = {GRID_KINDS.index(k): v for k, v in cfg.kinds.items()}
     mean_area = np.array([by_kind[k].area_km2 for k in kind])
     area = _lognormal(rng, mean_area, np.array([by_kind[k].area_cv for k in kind]))
+    n_designed = designed.n if designed is not None else 0
+    if designed is not None:
+        area[:n_designed] = designed.area_km2
+    rural = np.array([cfg.kinds[GRID_KINDS[k]].zone == "rural" for k in kind])
+    if cfg.rural_land_km2 > 0 and rural.any():
+        area[rural] *= cfg.rural_land_km2 / area[rural].sum()
     # sunflower spiral: grid i sits at the radius enclosing the area of grids 0..i
     cum = np.cumsum(area) - area / 2
     r_m = np.sqrt(cum / math.pi) * 1000.0
@@ -94,11 +130,18 @@ def _layout(cfg: ScenarioConfig, rng: np.random.Generator):
     pop = _lognormal(rng, np.array([by_kind[k].population for k in kind]),
                      np.array([by_kind[k].population_cv for k in kind]))
     pop = np.maximum(1, np.round(pop)).astype(np.int64)
+    if designed is not None:
+        pop[:n_designed] = round_to_total(designed.people, round(float(designed.people.sum())))
+    if cfg.rural_population > 0 and rural.any():
+        pop[rural] = round_to_total(pop[rural].astype(float), cfg.rural_population)
     hh = np.maximum(1, np.round(pop / np.array([by_kind[k].household_size for k in kind])))
     vm = np.array([by_kind[k].vulnerable_share for k in kind])
     conc = 20.0
     vuln = rng.beta(vm * conc, (1 - vm) * conc)
-    return kind, area, x, y, pop, hh.astype(np.int64), vuln
+    compounds = np.zeros(len(kind), dtype=np.int64)
+    if designed is not None:
+        compounds[:n_designed] = designed.compounds
+    return kind, area, x, y, pop, hh.astype(np.int64), vuln, compounds
 
 
 def _hierarchy(cfg: ScenarioConfig, x, y, pop, rng):
@@ -200,6 +243,10 @@ def _roster(cfg: ScenarioConfig, grids: Grids, rng: np.random.Generator) -> Rost
     extra = pc.commanders_per_grid - math.floor(pc.commanders_per_grid)
     n_cmd = math.floor(pc.commanders_per_grid) + (rng.random(n) < extra).astype(np.int64)
     n_cmd = np.maximum(n_cmd, 1)  # every grid has someone who knows (明白人)
+    if pc.commanders_total > 0:  # exactly this many: one per grid, the rest spread at random
+        n_cmd = np.ones(n, dtype=np.int64)
+        extra_total = max(0, pc.commanders_total - n)
+        np.add.at(n_cmd, rng.choice(n, size=extra_total, replace=extra_total > n), 1)
     n_work = np.full(n, pc.grid_workers_per_grid, dtype=np.int64)
     n_party = rng.poisson(grids.population * pc.party_members_per_1000 / 1000.0)
     per_grid = 1 + n_cmd + n_work + n_party
@@ -276,15 +323,29 @@ def _stations(cfg: ScenarioConfig, grids: Grids, rng: np.random.Generator):
     return np.array(dept, dtype=np.int64), np.array(grid, dtype=np.int64), np.array(units, np.int64)
 
 
+def _monitoring_points(cfg: ScenarioConfig, kind: np.ndarray, rng: np.random.Generator
+                       ) -> np.ndarray:
+    """Key monitoring points (重点监测点: geohazard, flood, fire) placed on grids, rural grids
+    three times as likely as others [assumed]."""
+    n = len(kind)
+    if cfg.monitoring_points <= 0 or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    w = np.where(kind == GRID_KINDS.index("rural"), 3.0, 1.0)
+    picks = rng.choice(n, size=cfg.monitoring_points, p=w / w.sum())
+    return np.bincount(picks, minlength=n).astype(np.int64)
+
+
 def generate(cfg: ScenarioConfig, streams: Streams):
     """Generate a synthetic scenario's parts: ``(region, roads, roster, supplies, stations)``,
     where ``stations`` is ``(department, grid, units)`` arrays. Seeded by ``streams``."""
     rng = streams.fresh("scenario/layout")
-    kind, area, x, y, pop, hh, vuln = _layout(cfg, rng)
+    kind, area, x, y, pop, hh, vuln, compounds = _layout(cfg, rng)
     hier, township, village = _hierarchy(cfg, x, y, pop, streams.fresh("scenario/hierarchy"))
+    points = _monitoring_points(cfg, kind, streams.fresh("scenario/monitoring"))
     grids = Grids(
         village=village, township=township, county=hier.township_county[township], kind=kind,
         area_km2=area, population=pop, households=hh, vulnerable_share=vuln, x_m=x, y_m=y,
+        compounds=compounds, monitoring_points=points,
     )
     roads, adjacency = _roads(cfg, kind, area, x, y)
     region = Region(name=cfg.name, hierarchy=hier, grids=grids, neighbours=adjacency)

@@ -93,7 +93,8 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     c.num(f"{k}.villages_per_township", sc.villages_per_township, 1)
     c.num(f"{k}.urban_grids", sc.urban_grids, 0)
     c.num(f"{k}.rural_grids", sc.rural_grids, 0)
-    if sc.urban_grids + sc.rural_grids < 1:
+    n_compound_grids = sc.compounds.design.grids if sc.compounds.count > 0 else 0
+    if sc.urban_grids + sc.rural_grids + n_compound_grids < 1:
         c.add(f"{k}.urban_grids", "urban_grids + rural_grids must be at least 1")
     c.keys(f"{k}.kinds", sc.kinds, GRID_KINDS, "grid kind")
     for zone, n in (("urban", sc.urban_grids), ("rural", sc.rural_grids)):
@@ -113,6 +114,28 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
         if not 0 < kc.vulnerable_share < 1:
             c.add(f"{kk}.vulnerable_share",
                   f"must lie strictly between 0 and 1 (a beta mean), got {kc.vulnerable_share}")
+    c.num(f"{k}.rural_land_km2", sc.rural_land_km2, 0)
+    c.num(f"{k}.rural_population", sc.rural_population, 0)
+    c.num(f"{k}.monitoring_points", sc.monitoring_points, 0)
+    cp = sc.compounds
+    c.num(f"{k}.compounds.count", cp.count, 0)
+    if cp.count > 0:
+        if "urban_community" not in sc.kinds:
+            c.add(f"{k}.compounds", "compounds need the urban_community kind in scenario.kinds")
+        c.num(f"{k}.compounds.people_total", cp.people_total, 1)
+        c.num(f"{k}.compounds.people_cv", cp.people_cv, 0)
+        c.num(f"{k}.compounds.density_per_km2", cp.density_per_km2, 0, lo_open=True)
+        c.num(f"{k}.compounds.design.grids", cp.design.grids, 1)
+        c.num(f"{k}.compounds.design.single_compound_share", cp.design.single_compound_share, 0, 1)
+        c.num(f"{k}.compounds.design.compounds_per_grid", cp.design.compounds_per_grid, 1)
+        if cp.design.grids >= 1:
+            from gridsim.gridding import GridDesign, design_counts
+
+            try:
+                design_counts(cp.count, GridDesign(cp.design.grids, cp.design.single_compound_share,
+                                                   cp.design.compounds_per_grid))
+            except ValueError as exc:
+                c.add(f"{k}.compounds.design", str(exc))
     r = sc.roads
     c.num(f"{k}.roads.detour_factor", r.detour_factor, 1)
     for f in ("urban_speed_kmh", "rural_speed_kmh", "arterial_speed_kmh"):
@@ -121,6 +144,7 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     c.num(f"{k}.roads.max_link_factor", r.max_link_factor, 0, lo_open=True)
     p = sc.people
     c.num(f"{k}.people.commanders_per_grid", p.commanders_per_grid, 0)
+    c.num(f"{k}.people.commanders_total", p.commanders_total, 0)
     c.num(f"{k}.people.grid_workers_per_grid", p.grid_workers_per_grid, 0)
     c.num(f"{k}.people.party_members_per_1000", p.party_members_per_1000, 0)
     c.keys(f"{k}.people.category_shares", p.category_shares, CATEGORIES, "standby category")
@@ -193,7 +217,9 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
         for kind, v in ch.coverage.items():
             c.num(f"{k}.detection.{name}.coverage.{kind}", v, 0, 1)
     for kind in GRID_KINDS:
-        if cat.detection and max(ch.coverage.get(kind, 0.0) for ch in cat.detection.values()) < 1:
+        sure = [ch.coverage.get(kind, 0.0) for ch in cat.detection.values()
+                if not ch.at_monitoring_points_only]
+        if cat.detection and max(sure, default=0.0) < 1:
             c.add(f"{k}.detection", f"no channel covers {kind} grids with certainty (coverage 1); "
                   "incidents there could go unnoticed forever")
 
@@ -217,7 +243,8 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
                 c.add(f"{kk}.rate_multipliers.{name}", "not a hazard type of the catalogue; "
                       f"expected one of {', '.join(s.catalogue.hazards)}")
             c.num(f"{kk}.rate_multipliers.{name}", v, 0)
-    n_grids = s.scenario.urban_grids + s.scenario.rural_grids
+    n_grids = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
     for i, si in enumerate(hz.incidents):
         kk = f"{k}.incidents[{i}]"
         if si.hazard not in s.catalogue.hazards:

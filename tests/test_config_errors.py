@@ -19,7 +19,7 @@ from gridsim.cli import compose_settings
 from gridsim.validate import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL_YAML = REPO / "conf" / "scenario" / "small.yaml"
+SMALL_YAML = REPO / "scenarios" / "small.yaml"
 FAST = ("scenario=small", "duration_h=6", "output.progress=false", "output.figures=false")
 
 
@@ -83,10 +83,10 @@ def test_unknown_group_option_lists_the_options(tmp_path: Path) -> None:
 # bad values inside a YAML group file found through hydra.searchpath
 # ----------------------------------------------------------------------------------------------
 def group_file(root: Path, name: str, edit: tuple[str, str]) -> Path:
-    """``root/scenario/<name>.yaml``: conf/scenario/small.yaml with one line replaced."""
+    """``root/scenario/<name>.yaml``: scenarios/small.yaml with one line replaced."""
     text = SMALL_YAML.read_text(encoding="utf-8")
     old, new = edit
-    assert old in text, f"conf/scenario/small.yaml no longer has {old!r}"
+    assert old in text, f"scenarios/small.yaml no longer has {old!r}"
     path = root / "scenario" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.replace(old, new, 1).replace("name: small", f"name: {name}", 1),

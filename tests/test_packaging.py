@@ -54,6 +54,15 @@ def _conf_files() -> dict[str, bytes]:
     return files
 
 
+def _scenario_files() -> dict[str, bytes]:
+    """The shipped scenarios (presets and scenario folders), as named in the wheel."""
+    root = REPO / "scenarios"
+    files = {f"gridsim/scenarios/{p.relative_to(root).as_posix()}": p.read_bytes()
+             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    assert "gridsim/scenarios/district.yaml" in files
+    return files
+
+
 def test_wheel_carries_the_config_package(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
@@ -66,7 +75,12 @@ def test_wheel_carries_the_config_package(wheel: Path) -> None:
             assert zf.read(name) == data, f"{name} in the wheel differs from the checkout"
         shipped = {n for n in names if n.startswith("gridsim/conf/") and n.endswith(".yaml")}
         assert shipped == set(expected), f"unexpected config files: {shipped - set(expected)}"
-        assert not any(n.startswith(("conf/", "tests/")) for n in names), \
+        scenarios = _scenario_files()
+        missing = sorted(set(scenarios) - names)
+        assert not missing, f"the wheel lacks the scenarios {missing}"
+        for name, data in scenarios.items():
+            assert zf.read(name) == data, f"{name} in the wheel differs from the checkout"
+        assert not any(n.startswith(("conf/", "scenarios/", "tests/")) for n in names), \
             "the config or the tests landed at the top level of the wheel"
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "gridsim = gridsim.cli:main" in zf.read(entry_points).decode()
