@@ -8,6 +8,8 @@ gets one line per problem naming the key and the file, and exit code 2, before a
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
 import sys
 import time
@@ -26,12 +28,22 @@ USAGE = """usage: gridsim <command> [args]
 
 commands:
   run [overrides]   simulate a scenario (Hydra): gridsim run --help lists the config groups
+  scenario describe <name|path> [--json]
+                    statistics of a scenario, beside the account's figures for calibrated presets
+  scenario map <name|path> --out map.png [--colour kind|density]
+                    a PNG map of grids, roads, stations, depots and key monitoring points
+  scenario validate <path>
+                    check a scenario folder: every problem at once (exit 2 if any)
+  scenario export <name> <folder>
+                    build a preset and write it as a scenario folder
   --version         print the version
 
 Examples:
   gridsim run
   gridsim run seed=7 hazard=calm response=prepared
   gridsim run -m seed=1,2,3
+  gridsim scenario describe pilot_after
+  gridsim scenario map suining_city --out suining.png
 """
 
 
@@ -233,26 +245,25 @@ def _check(cfg: Any, choices: dict[str, str], overrides: list[str],
     return settings
 
 
-def compose_settings(overrides: list[str]) -> tuple[Any, dict[str, str]]:
-    """Compose and check the run config without Hydra's app; ``(settings, group choices)``.
-
-    ``overrides`` are those of ``gridsim run``, Hydra's own included (``hydra.searchpath=[...]``
-    adds config folders). Raises :class:`gridsim.validate.ConfigError` with one line per problem,
-    each naming the key and the file or override it comes from.
-    """
-    from hydra import compose, initialize_config_module
+def _compose(overrides: list[str], config_dir: Path | None = None,
+             config_name: str = "config") -> Any:
+    """The composed config (with its ``hydra`` node) of gridsim's own config, or of the config
+    file ``config_name`` in ``config_dir`` (an experiment); ConfigError if it does not compose."""
+    from hydra import compose, initialize_config_dir, initialize_config_module
 
     from gridsim.config import register_configs
     from gridsim.validate import ConfigError
 
     register_configs()
-    overrides = list(overrides)
     searchpath = _searchpath(overrides)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with initialize_config_module(CONFIG_MODULE, version_base=None):
-                cfg = compose("config", overrides=overrides, return_hydra_config=True)
+            init = (initialize_config_module(CONFIG_MODULE, version_base=None)
+                    if config_dir is None
+                    else initialize_config_dir(str(config_dir.resolve()), version_base=None))
+            with init:
+                return compose(config_name, overrides=overrides, return_hydra_config=True)
     except Exception as exc:  # Hydra raises many kinds; all mean "bad config"
         msg = _describe(exc, {}, overrides, searchpath)
         missing = [m.group(1) for w in caught
@@ -260,8 +271,21 @@ def compose_settings(overrides: list[str]) -> tuple[Any, dict[str, str]]:
         if missing:
             msg += f"; hydra.searchpath folder not found: {', '.join(missing)}"
         raise ConfigError([msg]) from None
+
+
+def compose_settings(overrides: list[str], config_dir: Path | None = None,
+                     config_name: str = "config") -> tuple[Any, dict[str, str]]:
+    """Compose and check the run config without Hydra's app; ``(settings, group choices)``.
+
+    ``overrides`` are those of ``gridsim run``, Hydra's own included (``hydra.searchpath=[...]``
+    adds config folders). Raises :class:`gridsim.validate.ConfigError` with one line per problem,
+    each naming the key and the file or override it comes from. With ``config_dir``, the config
+    is the file ``config_name`` there (an experiment file) instead of gridsim's own.
+    """
+    overrides = list(overrides)
+    cfg = _compose(overrides, config_dir, config_name)
     choices = {k: str(v) for k, v in cfg.hydra.runtime.choices.items()}
-    return _check(cfg, choices, overrides, searchpath), choices
+    return _check(cfg, choices, overrides, _searchpath(overrides)), choices
 
 
 def _sweep_jobs(args: list[str]) -> list[list[str]] | None:
@@ -331,16 +355,60 @@ def _run_task(cfg: Any) -> dict[str, Any]:
         for e in exc.errors:
             _err(e)
         raise SystemExit(2) from None
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    from gridsim import experiment as ex
+
     out = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    digest = ex.config_hash(OmegaConf.to_yaml(cfg, resolve=True))
+    before = ex.read_manifest(out)
+    if (before and before.get("status") == "done" and before.get("config_hash") == digest
+            and (out / "summary.json").is_file()):
+        print(f"skipped (done before, same config): {out}")
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert isinstance(summary, dict)
+        return summary
+    started = ex.now_unix()
+    ex.write_manifest(out, status="running", config_hash=digest, seed=settings.seed,
+                      replication=settings.replication, gridsim_version=__version__,
+                      overrides=overrides, started_unix=started, finished_unix=None,
+                      wall_s=None, error=None, traceback=None,
+                      session=os.environ.get("GRIDSIM_SWEEP_SESSION", ""), config=resolved)
     t0 = time.perf_counter()
-    progress = stderr_progress if settings.output.progress else None
-    result = simulate(settings, progress=progress)
-    summary = write_outputs(result, out, __version__)
+    try:
+        progress = stderr_progress if settings.output.progress else None
+        result = simulate(settings, progress=progress)
+        summary = write_outputs(result, out, __version__)
+    except Exception as exc:  # a failed run is recorded; a sweep goes on with the next run
+        wall = time.perf_counter() - t0
+        ex.write_manifest(out, **ex.error_fields(exc), finished_unix=ex.now_unix(),
+                          wall_s=round(wall, 3))
+        _err(f"run failed: {type(exc).__name__}: {exc} (see {out / ex.MANIFEST})")
+        if not multirun:
+            raise SystemExit(1) from None
+        _sweep_progress(Path(hc.sweep.dir))
+        return {}
     wall = time.perf_counter() - t0
+    ex.write_manifest(out, status="done", finished_unix=ex.now_unix(), wall_s=round(wall, 3))
     print(format_summary(summary))
     print(f"  ({summary['grids']} grids, {settings.duration_h:g} h simulated in {wall:.1f} s)")
     print(f"results: {out}")
+    if multirun:
+        _sweep_progress(Path(hc.sweep.dir))
     return summary
+
+
+def _sweep_progress(sweep_dir: Path) -> None:
+    """One progress line for the whole sweep (stderr)."""
+    from gridsim.experiment import SWEEP_TOTAL_ENV, sweep_status
+
+    total = os.environ.get(SWEEP_TOTAL_ENV)
+    status = sweep_status(sweep_dir, int(total) if total and total.isdigit() else None)
+    sys.stderr.write(status.line() + "\n")
+    sys.stderr.flush()
 
 
 _MULTIRUN_FLAGS = ("-m", "--multirun")
@@ -376,6 +444,135 @@ def run(args: list[str]) -> int:
     return 0
 
 
+def _experiment_jobs(cfg: Any, overrides: list[str]) -> list[list[str]] | None:
+    """Every job of an experiment: its sweeper params, with command-line overrides winning."""
+    params = {str(k): str(v) for k, v in (cfg.hydra.sweeper.params or {}).items()}
+    for arg in overrides:
+        key = _override_key(arg)
+        if "=" in arg and not key.startswith("hydra"):
+            params[key] = arg.split("=", 1)[1]
+    plain = [a for a in overrides if _override_key(a).startswith("hydra")]
+    return _sweep_jobs([f"{k}={v}" for k, v in params.items()] + plain)
+
+
+def experiment(args: list[str]) -> int:
+    """``gridsim experiment <file.yaml> [overrides]``: run every variant × replication of an
+    experiment file with Hydra's launcher of choice (``hydra/launcher=joblib`` ...), skipping
+    runs already done with the same config, recording failed ones and going on."""
+    import uuid
+
+    import hydra
+
+    from gridsim.experiment import SWEEP_TOTAL_ENV, sweep_status
+    from gridsim.validate import ConfigError
+
+    if not args or args[0].startswith("-"):
+        _err("usage: gridsim experiment <experiment.yaml> [overrides]")
+        return 2
+    path = Path(args[0])
+    if path.suffix != ".yaml" or not path.is_file():
+        _err(f"experiment file not found: {path} (expected a .yaml file, e.g. "
+             "experiments/pilot_redesign.yaml)")
+        return 2
+    overrides = args[1:]
+    fixed = [a for a in overrides if not _is_sweep(a)]
+    try:
+        base = _compose(fixed, path.parent, path.stem)
+    except ConfigError as exc:
+        for e in exc.errors:
+            _err(f"{path}: {e}")
+        return 2
+    jobs = _experiment_jobs(base, overrides)
+    sweep_dir = Path(str(base.hydra.sweep.dir))
+    if jobs:
+        # check each variant once (replications only change the seed stream)
+        seen: set[tuple[str, ...]] = set()
+        failed = False
+        for job in jobs:
+            key = tuple(a for a in job if _override_key(a) != "replication")
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                compose_settings(job, path.parent, path.stem)
+            except ConfigError as exc:
+                failed = True
+                for e in exc.errors:
+                    _err(f"variant ({' '.join(key)}): {e}")
+        if failed:
+            return 2
+    total = len(jobs) if jobs else None
+    os.environ[SWEEP_TOTAL_ENV] = str(total or "")
+    os.environ["GRIDSIM_SWEEP_SESSION"] = uuid.uuid4().hex
+    print(f"experiment {base.experiment.name or path.stem}: {total or '?'} runs into {sweep_dir}")
+    task = hydra.main(version_base=None, config_path=str(path.parent.resolve()),
+                      config_name=path.stem)(_run_task)
+    saved = sys.argv
+    sys.argv = ["gridsim experiment", "--multirun", *overrides]
+    try:
+        task()
+    except SystemExit as exc:
+        code = int(exc.code) if isinstance(exc.code, int) else 1
+        if code:
+            return code
+    finally:
+        sys.argv = saved
+    status = sweep_status(sweep_dir, total)
+    print(status.line())
+    for folder, error in status.failures:
+        print(f"  failed: {folder}: {error}")
+    print(f"results: {sweep_dir}")
+    report_dir = str(base.experiment.report_dir or "")
+    if report_dir:
+        code = report([str(sweep_dir), "--out", report_dir])
+        if code:
+            return code
+    else:
+        print(f"next: gridsim report {sweep_dir}")
+    return 1 if status.failures else 0
+
+
+def report(args: list[str]) -> int:
+    """``gridsim report <experiment output folder> [--out DIR]``."""
+    import argparse
+
+    from gridsim.report import build_report
+    from gridsim.report_output import write_report
+
+    ap = argparse.ArgumentParser(prog="gridsim report", description=(
+        "Gather an experiment's runs into one table with statistics, figures and reports."))
+    ap.add_argument("folder", type=Path, help="the experiment's output folder (its sweep dir)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where to write (default: the experiment folder itself)")
+    ns = ap.parse_args(args)
+    if not ns.folder.is_dir():
+        _err(f"no such folder: {ns.folder}")
+        return 2
+    try:
+        rep = build_report(ns.folder)
+    except FileNotFoundError as exc:
+        _err(str(exc))
+        return 2
+    out = ns.out or ns.folder
+    files = write_report(rep, ns.folder, out)
+    done = sum(1 for r in rep.rows if r.get("status") == "done")
+    print(f"report: {len(rep.rows)} runs ({done} done), {len(rep.variants)} variants, "
+          f"{len(rep.metrics)} metrics")
+    for f in files:
+        print(f"  {f}")
+    return 0
+
+
+def _is_sweep(arg: str) -> bool:
+    """Whether an override sweeps several values (``a=1,2``, ``range(...)``, ``choice(...)``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return bool(OverridesParser.create().parse_override(arg).is_sweep_override())
+    except Exception:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gridsim`` console script."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -387,6 +584,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "run":
         return run(args[1:])
+    if args[0] == "scenario":
+        from gridsim.scenario_cli import scenario_main
+
+        return scenario_main(args[1:])
+    if args[0] == "experiment":
+        return experiment(args[1:])
+    if args[0] == "report":
+        return report(args[1:])
     _err(f"unknown command {args[0]!r}\n{USAGE}")
     return 2
 

@@ -26,6 +26,7 @@ __all__ = [
     "DepartmentConfig",
     "DetectionChannelConfig",
     "DispatchConfig",
+    "ExperimentConfig",
     "GridDesignConfig",
     "HazardConfig",
     "HazardTypeConfig",
@@ -314,16 +315,33 @@ class OutputConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """What an experiment compares (set by an experiment file in ``experiments/``; empty for a
+    plain run). Read by ``gridsim report``; it does not change a run's results."""
+
+    name: str = ""
+    title: str = ""
+    variant_keys: list[str] = field(default_factory=list)  # config keys that define a variant
+    metrics: list[str] = field(default_factory=list)  # summary.json keys of interest
+    pairs: list[list[str]] = field(default_factory=list)  # [variant, baseline] to difference
+    half_width: dict[str, float] = field(default_factory=dict)  # wanted 95 % CI half-widths
+    relative_half_width: float = 0.05  # ... as a share of the mean, for metrics not listed
+    report_dir: str = ""  # where `gridsim experiment` writes the report when the sweep ends
+
+
+@dataclass
 class RunConfig:
     """The root of a run's configuration."""
 
-    seed: int = 1
+    seed: int = 1  # the root seed of every named random stream
+    replication: int = 0  # replications of an experiment share the root seed and differ here
     duration_h: float = 72.0
     scenario: ScenarioConfig = MISSING
     catalogue: CatalogueConfig = MISSING
     hazard: HazardConfig = MISSING
     response: ResponseConfig = MISSING
     output: OutputConfig = field(default_factory=OutputConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
 SCENARIOS_MODULE = "gridsim.scenarios"

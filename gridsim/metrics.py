@@ -109,6 +109,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "hazard": s.hazard.name,
         "response": s.response.name,
         "seed": s.seed,
+        "replication": s.replication,
         "gridsim_version": version,
     }
 

@@ -151,7 +151,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     """Run one simulation of ``settings`` (on ``scenario`` if given, else building it)."""
     if scenario is None:
         scenario = build(settings)
-    streams = Streams(settings.seed)
+    streams = Streams(settings.seed, settings.replication)
     duration_s = settings.duration_h * 3600.0
     catalogue: Catalogue = catalogue_from_config(settings.catalogue)
 

@@ -1,4 +1,4 @@
-"""Named random streams spawned from one root seed.
+"""Named random streams spawned from one root seed (and a replication number).
 
 Every stochastic process in gridsim draws from its own :class:`numpy.random.Generator`, obtained
 by name. A stream's seed depends only on the root seed and the stream's *name* (never on the
@@ -29,15 +29,24 @@ class Streams:
     process keeps drawing where it left off.
     """
 
-    def __init__(self, root_seed: int) -> None:
+    def __init__(self, root_seed: int, replication: int = 0) -> None:
         if root_seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {root_seed}")
+        if replication < 0:
+            raise ValueError(f"replication must be a non-negative integer, got {replication}")
         self.root_seed = int(root_seed)
+        self.replication = int(replication)
         self._generators: dict[str, np.random.Generator] = {}
+
+    @property
+    def entropy(self) -> int | tuple[int, int]:
+        """The entropy of every stream: the root seed, and the replication if it is not 0
+        (replication 0 of an experiment is the plain run with the root seed)."""
+        return self.root_seed if self.replication == 0 else (self.root_seed, self.replication)
 
     def seed_sequence(self, name: str) -> np.random.SeedSequence:
         """The seed sequence of stream ``name``."""
-        return np.random.SeedSequence(entropy=self.root_seed, spawn_key=_name_key(name))
+        return np.random.SeedSequence(entropy=self.entropy, spawn_key=_name_key(name))
 
     def get(self, name: str) -> np.random.Generator:
         """The generator of stream ``name`` (created on first use)."""

@@ -75,6 +75,7 @@ def validate(s: RunConfig) -> list[str]:
     """All problems with ``s`` (empty if it can run)."""
     c = _Checker()
     c.num("seed", s.seed, 0)
+    c.num("replication", s.replication, 0)
     c.num("duration_h", s.duration_h, 0, lo_open=True)
     _scenario(c, s)
     _catalogue(c, s)
