@@ -106,9 +106,11 @@ def _locate(arg: str) -> _Target:
     if path.is_dir():
         if not (path / "scenario.yaml").is_file():
             raise _Usage(f"{arg}: not a scenario folder (it has no scenario.yaml)")
+        from gridsim.scenario_files import registry_node
+
         folder = path.resolve()
-        # as register_configs() stores a scenario folder of scenarios/
-        entry = OmegaConf.create({"name": folder.name, "generator": "files", "path": str(folder)})
+        # the node a scenario folder has as an option of the scenario group
+        entry = OmegaConf.create(registry_node(folder / "scenario.yaml", folder.name))
         return _Target(arg, f"folder {arg}", entry, folder)
     if path.is_file():
         try:
@@ -169,15 +171,19 @@ def _build(target: _Target, settings: Any) -> Any:
     loud = n is None or n >= _LONG_BUILD_GRIDS
     t0 = time.perf_counter()
     if loud:
-        what = f"{n:,} grids" if n is not None else f"generator {cfg.generator}"
-        sys.stderr.write(f"gridsim: building scenario {target.label} ({what}) ... ")
+        what = (f"building scenario {target.label} ({n:,} grids)" if n is not None
+                else f"reading scenario {target.label} (generator {cfg.generator})")
+        sys.stderr.write(f"gridsim: {what} ... ")
         sys.stderr.flush()
     try:
         sc = build_scenario(cfg, settings.response.dispatch.mutual_aid_radius_s,
                             settings.response.department_speed_factor)
-    except BaseException:
+    except BaseException as exc:
         if loud:
             sys.stderr.write("failed\n")
+        errors = getattr(exc, "errors", None)  # ScenarioDataError: every problem of the data
+        if isinstance(exc, ValueError) and isinstance(errors, list):
+            raise _Usage(*(str(e) for e in errors)) from None
         raise
     if loud:
         sys.stderr.write(f"done in {time.perf_counter() - t0:.1f} s\n")
@@ -334,10 +340,17 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
             errors.extend(exc.errors)
         parts = None
         if not errors and settings is not None:
+            from gridsim.scenario import prepare_scenario
+            from gridsim.scenario_files import check_loaded
+
             try:
                 parts = load_parts(target.folder, settings.scenario)
             except ScenarioDataError as exc:
                 errors.extend(exc.errors)
+            else:  # what a run asks of it: e.g. stations for every department of the catalogue
+                sc = prepare_scenario(parts, settings.response.dispatch.mutual_aid_radius_s,
+                                      settings.response.department_speed_factor)
+                errors.extend(f"config error at {e}" for e in check_loaded(settings, sc))
     else:
         from gridsim.scenario import generate_parts
 

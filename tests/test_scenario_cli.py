@@ -162,7 +162,6 @@ def test_map_writes_a_png(colour: str, cwd: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def exported(cwd: Path) -> Path:
-    pytest.importorskip("gridsim.scenario_files")  # TEMPORARY: until scenario folders land
     folder = cwd / "small_folder"
     proc = gridsim("scenario", "export", "small", str(folder), cwd=cwd)
     assert proc.returncode == 0, explain(proc)
