@@ -36,6 +36,8 @@ commands:
                     check a scenario folder: every problem at once (exit 2 if any)
   scenario export <name> <folder>
                     build a preset and write it as a scenario folder
+  drill script [overrides] [--out DIR] | drill evaluate <drill> <log.csv>
+                    drill scripts (演练脚本) and after-action reports: gridsim drill --help
   --version         print the version
 
 Examples:
@@ -592,6 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         return experiment(args[1:])
     if args[0] == "report":
         return report(args[1:])
+    if args[0] == "drill":
+        from gridsim.drills.cli import drill_main
+
+        return drill_main(args[1:])
     _err(f"unknown command {args[0]!r}\n{USAGE}")
     return 2
 

@@ -26,6 +26,7 @@ __all__ = [
     "DepartmentConfig",
     "DetectionChannelConfig",
     "DispatchConfig",
+    "DrillConfig",
     "ExperimentConfig",
     "GridDesignConfig",
     "HazardConfig",
@@ -201,6 +202,7 @@ class WarningConfig:
     start_h: float = MISSING
     duration_h: float = MISSING
     townships: list[int] = field(default_factory=list)  # township ids; empty means all
+    grids: list[int] = field(default_factory=list)  # grid ids; if given, these instead of townships
     rate_multipliers: dict[str, float] = field(default_factory=dict)  # hazard type -> factor
     triggers_switch: bool = True
 
@@ -330,6 +332,33 @@ class ExperimentConfig:
 
 
 @dataclass
+class DrillConfig:
+    """A drill (演练) for ``gridsim drill script``; it does not change ``gridsim run``.
+
+    The drill opens at ``start_h`` (clock time of T+0) with a warning over the drill's grids (if
+    the hazard setting has warnings) and an incident of the chosen hazard in one of them; the
+    seed picks the variant (grid, hazard, inject times, one extra inject). Defaults are
+    [assumed] (documented in README "Drills").
+    """
+
+    name: str = "drill"  # the drill's name: the output folder and the script's title
+    grids: list[int] = field(default_factory=list)  # grids taking part; empty: the seed picks one
+    replications: int = 30  # simulations behind each time standard (median, p90)
+    start_h: float = 9.0  # clock time of T+0 on the simulated day (09:00: in working hours)
+    horizon_h: float = 8.0  # simulated time after T+0; later actions count as not reached
+    grade: str = "III"  # grade of the drill incident (III 较大 switches its grid)
+    hazards: list[str] = field(default_factory=list)  # the seed picks among these; empty: the
+    #   hazard setting's warned hazard types (or the whole catalogue), where plausible in the grid
+    warning: bool = True  # open with the hazard setting's first warning over the drill's grids
+    incident_after_min: list[float] = field(default_factory=lambda: [10.0, 30.0])  # after the
+    #   warning, the incident comes between these minutes (seeded)
+    extra_injects: list[str] = field(default_factory=lambda: [
+        "commander_absent", "road_blocked", "supply_short", "comms_congested", "second_incident"])
+    road_blocked_factor: float = 2.0  # driving times into the grid × this (a detour)
+    comms_delay_factor: float = 3.0  # alarm and reporting delays × this (congested network)
+
+
+@dataclass
 class RunConfig:
     """The root of a run's configuration."""
 
@@ -342,6 +371,7 @@ class RunConfig:
     response: ResponseConfig = MISSING
     output: OutputConfig = field(default_factory=OutputConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    drill: DrillConfig = field(default_factory=DrillConfig)
 
 
 SCENARIOS_MODULE = "gridsim.scenarios"

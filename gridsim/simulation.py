@@ -147,8 +147,12 @@ def _progress(env: simpy.Environment, duration_s: float, ctx: RunContext,
 
 
 def simulate(settings: RunConfig, scenario: Scenario | None = None,
-             progress: Callable[[str], None] | None = None) -> RunResult:
-    """Run one simulation of ``settings`` (on ``scenario`` if given, else building it)."""
+             progress: Callable[[str], None] | None = None,
+             observe: Callable[[RunContext], None] | None = None) -> RunResult:
+    """Run one simulation of ``settings`` (on ``scenario`` if given, else building it).
+
+    ``observe(ctx)`` is called once everything is elaborated, before time 0 (e.g. to attach a
+    listener to the switch); it must not draw random numbers."""
     if scenario is None:
         scenario = build(settings)
     streams = Streams(settings.seed, settings.replication)
@@ -179,7 +183,9 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                       np.array(sorted({t for t, *_ in schedule})))
     field.stock = peace.multiplier()
     field.touch(0.0)
-    warning_grids = [scenario.region.township_grids(w.townships) for w in settings.hazard.warnings]
+    warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
+                     else scenario.region.township_grids(w.townships)
+                     for w in settings.hazard.warnings]
     hazard_index = {h.name: h.index for h in catalogue.hazards}
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
                             settings.hazard.warnings, warning_grids, hazard_index, switch, log))
@@ -199,6 +205,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     env.process(_availability(env, dispatcher, int(resp.dispatch.work_hours[1])))
     if progress is not None:
         env.process(_progress(env, duration_s, ctx, progress))
+    if observe is not None:
+        observe(ctx)
 
     # phase 3: run
     env.run(until=duration_s)

@@ -81,6 +81,7 @@ def validate(s: RunConfig) -> list[str]:
     _catalogue(c, s)
     _hazard(c, s)
     _response(c, s)
+    _drill(c, s)
     return c.errors
 
 
@@ -230,12 +231,17 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
     k = "hazard"
     c.num(f"{k}.rate_scale", hz.rate_scale, 0)
     n_town = s.scenario.counties * s.scenario.townships_per_county
+    n_grids_w = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
     for i, w in enumerate(hz.warnings):
         kk = f"{k}.warnings[{i}]"
         if w.level not in _LEVELS:
             c.add(f"{kk}.level", f"must be one of {', '.join(_LEVELS)}, got {w.level!r}")
         c.num(f"{kk}.start_h", w.start_h, 0)
         c.num(f"{kk}.duration_h", w.duration_h, 0, lo_open=True)
+        for g in w.grids:
+            if s.scenario.generator != "files" and not 0 <= g < n_grids_w:
+                c.add(f"{kk}.grids", f"grid id {g} out of range 0..{n_grids_w - 1}")
         for t in w.townships:
             if not 0 <= t < n_town:
                 c.add(f"{kk}.townships", f"township id {t} out of range 0..{n_town - 1}")
@@ -313,3 +319,40 @@ def _response(c: _Checker, s: RunConfig) -> None:
     c.dists_in(f"{k}.supply", sp)
     c.num(f"{k}.supply.reorder_share", sp.reorder_share, 0, 1)
     c.num(f"{k}.department_speed_factor", r.department_speed_factor, 0, lo_open=True)
+
+
+def _drill(c: _Checker, s: RunConfig) -> None:
+    """The drill settings (``gridsim drill script``); grid ids are checked against the built
+    scenario by the drill itself when the scenario is a folder."""
+    from gridsim.drills.variants import EXTRA_INJECTS
+
+    d = s.drill
+    k = "drill"
+    if not d.name.strip() or any(ch in d.name for ch in '/\\:*?"<>|'):
+        c.add(f"{k}.name", f"must be a non-empty name usable in a folder name, got {d.name!r}")
+    n_grids = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
+    for g in d.grids:
+        if s.scenario.generator != "files" and not 0 <= g < n_grids:
+            c.add(f"{k}.grids", f"grid id {g} out of range 0..{n_grids - 1}")
+    if len(set(d.grids)) != len(d.grids):
+        c.add(f"{k}.grids", f"lists a grid twice: {list(d.grids)}")
+    c.num(f"{k}.replications", d.replications, 2)
+    c.num(f"{k}.start_h", d.start_h, 0)
+    c.num(f"{k}.horizon_h", d.horizon_h, 0, lo_open=True)
+    if d.grade not in GRADES:
+        c.add(f"{k}.grade", f"must be one of {', '.join(GRADES)}, got {d.grade!r}")
+    for name in d.hazards:
+        if name not in s.catalogue.hazards:
+            c.add(f"{k}.hazards", f"{name!r} is not a hazard type of the catalogue; "
+                  f"expected one of {', '.join(s.catalogue.hazards)}")
+    after = list(d.incident_after_min)
+    if len(after) != 2 or not all(math.isfinite(v) for v in after) or not 0 <= after[0] <= after[1]:
+        c.add(f"{k}.incident_after_min", f"must be [low, high] minutes with 0 <= low <= high, "
+              f"got {after}")
+    for x in d.extra_injects:
+        if x not in EXTRA_INJECTS:
+            c.add(f"{k}.extra_injects", f"unknown extra inject {x!r}; expected some of "
+                  f"{', '.join(EXTRA_INJECTS)}")
+    c.num(f"{k}.road_blocked_factor", d.road_blocked_factor, 1)
+    c.num(f"{k}.comms_delay_factor", d.comms_delay_factor, 1)

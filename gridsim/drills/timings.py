@@ -1,0 +1,146 @@
+"""The times of a drill's expected actions, simulated over replications.
+
+Each replication is one :func:`gridsim.simulation.simulate` of the drill run (the scenario is
+built once), with the replication number as the replication axis of :class:`gridsim.streams.
+Streams`. An observer attached before time 0 records, for every drill grid, when its switch
+reaches forward command and, at that moment, when its commander and its quorum arrived (the
+switch's own rule, :mod:`gridsim.switch`); the incidents' stages come from their records and
+the reporting hops from the event log. Every time is on the drill clock: seconds after T+0.
+
+Action ids name the action and where it happens: ``g12.post_ready`` (the switch of grid 12),
+``inc1.first_on_scene`` (the drill incident), ``inc2.first_on_scene`` (the second incident).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+
+import numpy as np
+
+from gridsim.config import RunConfig
+from gridsim.drills.variants import Variant
+from gridsim.incident import Incident, RunContext
+from gridsim.people import role_bit
+from gridsim.scenario import Scenario
+from gridsim.simulation import simulate
+from gridsim.switch import people_of
+
+__all__ = ["INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS", "simulate_drill"]
+
+#: Actions of a grid's switch, in order.
+SWITCH_ACTIONS: tuple[str, ...] = ("commander_at_post", "quorum_assembled", "post_ready")
+
+#: Actions of the drill incident, in order.
+INCIDENT_ACTIONS: tuple[str, ...] = (
+    "incident_reported", "report_village", "report_township", "report_county", "dispatched",
+    "first_on_scene", "crew_complete", "handling_started", "whistle", "department_arrived",
+    "resolved",
+)
+
+#: Actions of the second incident (extra inject ``second_incident``).
+SECOND_ACTIONS: tuple[str, ...] = ("incident_reported", "dispatched", "first_on_scene",
+                                   "resolved")
+
+_STAGE = {"incident_reported": "notified_s", "dispatched": "dispatched_s",
+          "first_on_scene": "first_on_scene_s", "crew_complete": "crew_on_scene_s",
+          "handling_started": "handling_start_s", "whistle": "escalated_s",
+          "department_arrived": "department_arrived_s", "resolved": "resolved_s"}
+_HOP_EVENTS = {"reported_village": "report_village", "reported_township": "report_township",
+               "reported_county": "report_county"}
+
+
+@dataclass
+class _SwitchWatch:
+    """Records the first switch to forward command of each watched grid after T+0."""
+
+    ctx: RunContext
+    grids: tuple[int, ...]
+    t0_s: float
+    quorum_share: float
+
+    def __post_init__(self) -> None:
+        self.times: dict[int, tuple[float, float, float]] = {}
+        roster = self.ctx.scenario.roster
+        self._lead = (roster.roles & (role_bit("commander") | role_bit("grid_leader"))) != 0
+
+    def __call__(self, g: int) -> None:
+        sw = self.ctx.switch
+        if g not in self.grids or g in self.times:
+            return
+        if sw.ep_trigger_s[sw.episode[g]] < self.t0_s:
+            return  # an episode of the day before the drill
+        people, _ = people_of(self.ctx.scenario.roster, np.array([g], dtype=np.int64))
+        arrive = sw.assembled_at[people]
+        lead = arrive[self._lead[people]]
+        finite = np.sort(arrive[np.isfinite(arrive)])
+        k = min(max(1, math.ceil(self.quorum_share * len(people))), len(finite))
+        quorum = float(finite[k - 1]) if k > 0 else math.nan
+        cmd = float(lead.min()) if len(lead) and np.isfinite(lead.min()) else quorum
+        self.times[g] = (cmd, quorum, float(self.ctx.env.now))
+
+
+def _scripted(incidents: list[Incident], grid: int, hazard: str, at_s: float
+              ) -> Incident | None:
+    for inc in incidents:
+        if inc.grid == grid and inc.hazard == hazard and abs(inc.occurred_s - at_s) < 1e-6:
+            return inc
+    return None
+
+
+def _incident_times(prefix: str, inc: Incident | None, keys: tuple[str, ...],
+                    hops: dict[int, dict[str, float]], t0_s: float) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key in keys:
+        if inc is None:
+            out[f"{prefix}.{key}"] = math.nan
+        elif key in _STAGE:
+            out[f"{prefix}.{key}"] = float(getattr(inc, _STAGE[key])) - t0_s
+        else:
+            out[f"{prefix}.{key}"] = hops.get(inc.id, {}).get(key, math.nan) - t0_s
+    return out
+
+
+def _attach(ctx: RunContext, watch: list[_SwitchWatch], grids: tuple[int, ...], t0_s: float,
+            quorum_share: float) -> None:
+    """Attach a :class:`_SwitchWatch` of ``grids`` to the switch of a run (before time 0)."""
+    w = _SwitchWatch(ctx, grids, t0_s, quorum_share)
+    ctx.switch.listeners.append(w)
+    watch.append(w)
+
+
+def simulate_drill(run: RunConfig, scenario: Scenario, v: Variant, replications: int,
+                   progress: Callable[[int], None] | None = None) -> dict[str, list[float]]:
+    """``action id -> T+ seconds`` in each replication (NaN where not reached in the horizon)."""
+    t0_s = run.drill.start_h * 3600.0
+    watched = tuple(sorted(set(v.switched)))
+    samples: dict[str, list[float]] = {}
+    for r in range(replications):
+        watch: list[_SwitchWatch] = []
+        observe = partial(_attach, watch=watch, grids=watched, t0_s=t0_s,
+                          quorum_share=run.response.switch.quorum_share)
+        result = simulate(replace(run, replication=r), scenario=scenario, observe=observe)
+        times: dict[str, float] = {}
+        for g in watched:
+            cmd, quorum, ready = watch[0].times.get(g, (math.nan, math.nan, math.nan))
+            times[f"g{g}.commander_at_post"] = cmd - t0_s
+            times[f"g{g}.quorum_assembled"] = quorum - t0_s
+            times[f"g{g}.post_ready"] = ready - t0_s
+        hops: dict[int, dict[str, float]] = {}
+        for t, event, _, inc_id, _ in result.ctx.log.rows:
+            if event in _HOP_EVENTS:
+                hops.setdefault(inc_id, {})[_HOP_EVENTS[event]] = t
+        first = _scripted(result.incidents, v.incident_grid, v.hazard,
+                          t0_s + v.incident_at_s)
+        times.update(_incident_times("inc1", first, INCIDENT_ACTIONS, hops, t0_s))
+        if v.extra == "second_incident":
+            second = _scripted(result.incidents, v.extra_grid, v.second_hazard,
+                               t0_s + v.extra_at_s)
+            times.update(_incident_times("inc2", second, SECOND_ACTIONS, hops, t0_s))
+        for key, t in times.items():
+            samples.setdefault(key, []).append(t)
+        if progress is not None:
+            progress(r + 1)
+    return samples
