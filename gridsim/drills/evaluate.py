@@ -231,7 +231,7 @@ def evaluate(script: dict[str, Any], log: list[LogRow]) -> dict[str, Any]:
         chain.append(seq)
         seq = by_seq[seq]["after"]
     chain.reverse()
-    delaying = sorted((s for s in chain if (by_seq[s]["added_delay_s"] or 0.0) > 0),
+    delaying = sorted((s for s in chain if (by_seq[s]["added_delay_s"] or 0.0) >= 1.0),
                       key=lambda s: (-by_seq[s]["added_delay_s"], s))[:3]
     return {
         "format": "gridsim-after-action/1",

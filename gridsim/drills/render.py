@@ -281,6 +281,8 @@ def write_drill(script: dict[str, Any], folder: Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 def expected_vs_actual(ev: dict[str, Any], path: Path) -> None:
     """Each action's simulated p10–p90 range and median against the recorded time (PNG)."""
+    from matplotlib.lines import Line2D
+
     from gridsim.figures import _figure, _save
 
     rows = [r for r in ev["actions"]]
@@ -303,13 +305,14 @@ def expected_vs_actual(ev: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("minutes after T+00:00")
     ax.set_title(f"{ev['name']}: expected (median, p10-p90) against actual")
     handles = [
-        ax.plot([], [], color="#9ecae1", lw=6, label="simulated p10-p90")[0],
-        ax.plot([], [], marker="|", ls="", color="#08519c", ms=12, mew=2,
-                label="simulated median")[0],
-        ax.plot([], [], marker="o", ls="", color="#31a354", label="actual, on time")[0],
-        ax.plot([], [], marker="o", ls="", color="#de2d26", label="actual, late (> p90)")[0],
+        Line2D([0], [0], color="#9ecae1", lw=6, label="simulated p10-p90"),
+        Line2D([0], [0], marker="|", ls="None", color="#08519c", ms=12, mew=2,
+               label="simulated median"),
+        Line2D([0], [0], marker="o", ls="None", color="#31a354", label="actual, on time"),
+        Line2D([0], [0], marker="o", ls="None", color="#de2d26", label="actual, late (> p90)"),
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
+              frameon=False)
     ax.grid(axis="x", color="#f0f0f0")
     _save(fig, path)
 
@@ -370,6 +373,8 @@ _A: dict[str, dict[str, Any]] = {
 
 
 def _dur(s: float) -> str:
+    if abs(s) < 0.5:
+        return "0:00"
     sign = "-" if s < 0 else "+"
     m, sec = divmod(round(abs(s)), 60)
     return f"{sign}{m}:{sec:02d}"
