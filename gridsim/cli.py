@@ -22,7 +22,7 @@ from gridsim import __version__
 __all__ = ["main"]
 
 CONFIG_MODULE = "gridsim.conf"
-_GROUPS = ("scenario", "catalogue", "hazard", "response")
+_GROUPS = ("scenario", "catalogue", "hazard", "response", "evacuation")
 
 USAGE = """usage: gridsim <command> [args]
 

@@ -27,6 +27,9 @@ __all__ = [
     "DetectionChannelConfig",
     "DispatchConfig",
     "DrillConfig",
+    "DrillCurveConfig",
+    "EvacuationChannelConfig",
+    "EvacuationConfig",
     "ExperimentConfig",
     "GridDesignConfig",
     "HazardConfig",
@@ -37,10 +40,12 @@ __all__ = [
     "PeopleConfig",
     "ReportingConfig",
     "ResponseConfig",
+    "RoadClosureConfig",
     "RoadsConfig",
     "RunConfig",
     "ScenarioConfig",
     "ScriptedIncidentConfig",
+    "ShelterConfig",
     "SupplyConfig",
     "SupplyPolicyConfig",
     "SwitchConfig",
@@ -205,6 +210,7 @@ class WarningConfig:
     grids: list[int] = field(default_factory=list)  # grid ids; if given, these instead of townships
     rate_multipliers: dict[str, float] = field(default_factory=dict)  # hazard type -> factor
     triggers_switch: bool = True
+    evacuate: bool = False  # at its start, the warned grids evacuate (gridsim.evacuation)
 
 
 @dataclass
@@ -230,6 +236,15 @@ class ScriptedIncidentConfig:
 
 
 @dataclass
+class RoadClosureConfig:
+    """A road closed during the run (a landslide, a flood): the road between two grids."""
+
+    grids: list[int] = field(default_factory=list)  # [a, b]: the road from grid a to grid b
+    at_h: float = MISSING  # hours after the start
+    reason: str = ""
+
+
+@dataclass
 class HazardConfig:
     """The hazard setting: rate scale, scripted warnings and incidents, peacetime dynamics."""
 
@@ -237,6 +252,7 @@ class HazardConfig:
     rate_scale: float = 1.0
     warnings: list[WarningConfig] = field(default_factory=list)
     incidents: list[ScriptedIncidentConfig] = field(default_factory=list)
+    road_closures: list[RoadClosureConfig] = field(default_factory=list)  # for evacuations
     peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
 
 
@@ -358,6 +374,75 @@ class DrillConfig:
     comms_delay_factor: float = 3.0  # alarm and reporting delays × this (congested network)
 
 
+# ----------------------------------------------------------------------------------------------
+# evacuation: who moves, when, where and how (gridsim.evacuation)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class EvacuationChannelConfig:
+    """A way the evacuation warning reaches households (alarm, door knocking, phone)."""
+
+    starts_at: str = "warning"  # "warning": the warning's start; "switch": the grid's post ready
+    delay: Dist = field(default_factory=Dist)  # from the start to the household hearing it
+    reach: float = 1.0  # share of households it reaches
+
+
+@dataclass
+class DrillCurveConfig:
+    """How drilling shortens delays: ``m(d) = floor + (1 - floor) * exp(-d / scale_per_year)``
+    multiplies pre-movement times and the switch's delays of a grid that drills ``d`` times a
+    year (``m(0) = 1``: the configured delays are those of a grid that never drills)."""
+
+    per_year: float = 0.0  # drills a year in every grid
+    scale_per_year: float = 2.0
+    premovement_floor: float = 0.5  # the multiplier for a grid that drills very often
+    switch_floor: float = 0.6
+
+
+@dataclass
+class ShelterConfig:
+    """Shelters placed for synthetic scenarios (a scenario folder brings its own)."""
+
+    persons_per_shelter: int = 3000  # one shelter for about this many planned places
+    capacity_share: float = 1.1  # planned places / residents of the township
+    assignment: str = "nearest"  # "nearest" or "planned" (nearest with planned room)
+
+
+@dataclass
+class EvacuationConfig:
+    """The evacuation model (转移避险): see :mod:`gridsim.evacuation` and README "Evacuation"."""
+
+    name: str = "standard"
+    channels: dict[str, EvacuationChannelConfig] = field(default_factory=dict)
+    premovement_day: Dist = field(default_factory=Dist)  # warning heard -> leaving home
+    premovement_night: Dist = field(default_factory=Dist)
+    night_hours: list[int] = field(default_factory=lambda: [22, 6])
+    drills: DrillCurveConfig = field(default_factory=DrillCurveConfig)
+    walk_speed_mps: float = 1.19
+    vulnerable_speed_factor: float = 0.6  # households with a vulnerable member walk slower
+    drive_share: dict[str, float] = field(default_factory=dict)  # by grid kind
+    drive_access_speed_mps: float = 4.0  # driving inside the grid to its exit
+    access_detour: float = 1.3  # walking distance inside a grid / Manhattan distance
+    specific_flow_ppms: float = 1.3  # persons per metre of effective width per second
+    boundary_layer_m: float = 0.15  # on each side
+    road_walk_width_m: dict[str, float] = field(default_factory=dict)  # by road class
+    road_lanes: dict[str, int] = field(default_factory=dict)  # per direction, by road class
+    lane_capacity_vph: float = 900.0
+    door_walk_width_m: dict[str, float] = field(default_factory=dict)  # grid exits, by kind
+    door_lanes: dict[str, int] = field(default_factory=dict)
+    helped_households: str = "alone"  # "alone": no able member; "any": any vulnerable member
+    helper_roles: list[str] = field(default_factory=list)  # who helps vulnerable residents
+    helper_speed_mps: float = 1.5
+    help_time: Dist = field(default_factory=Dist)  # getting a vulnerable resident ready
+    search_time: Dist = field(default_factory=Dist)  # finding them, in a grid without commander
+    fallback_helpers: int = 2  # responders sent to a grid with no helper at hand
+    fallback_delay: Dist = field(default_factory=Dist)
+    shelters: ShelterConfig = field(default_factory=ShelterConfig)
+    deadline_h: float = 2.0  # "not sheltered by": hours after the warning
+    horizon_h: float = 24.0  # the movement stops here; later arrivals count as not sheltered
+    curve_step_s: float = 60.0  # time step of evacuation_curve.csv
+    bottlenecks: int = 10  # links listed as bottlenecks
+
+
 @dataclass
 class RunConfig:
     """The root of a run's configuration."""
@@ -370,6 +455,7 @@ class RunConfig:
     hazard: HazardConfig = MISSING
     response: ResponseConfig = MISSING
     output: OutputConfig = field(default_factory=OutputConfig)
+    evacuation: EvacuationConfig = field(default_factory=EvacuationConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     drill: DrillConfig = field(default_factory=DrillConfig)
 

@@ -111,6 +111,8 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "seed": s.seed,
         "replication": s.replication,
         "gridsim_version": version,
+        # an evacuating warning adds its keys (README "Metrics", gridsim.evacuation.results)
+        **(result.evacuations[0].summary() if result.evacuations else {}),
     }
 
 

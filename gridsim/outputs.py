@@ -78,6 +78,13 @@ def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, An
     if result.settings.output.figures:
         share = np.array([r[GRID_FIELDS.index("within_5min_share")] for r in rows], dtype=float)
         write_figures(result, folder, share)
+    if result.evacuations:  # evacuation*.csv and figures (gridsim.evacuation.output)
+        from gridsim.evacuation.output import write_evacuation
+
+        ev = result.settings.evacuation
+        names = [w.name for w in result.settings.hazard.warnings if w.evacuate]
+        write_evacuation(result.evacuations, result.scenario, names, folder, ev.curve_step_s,
+                         ev.bottlenecks, result.settings.output.figures)
     # the summary last: its presence says the run's files are complete
     write_atomic(folder / "summary.json",
                  json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
@@ -95,6 +102,9 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("report_on_time_share", "reports on time 信息上报", "{:.1%}"),
     ("supply_shortages", "supply shortages 物资短缺", "{}"),
     ("responder_utilization", "responder utilization", "{:.4%}"),
+    ("clearance_time_s", "evacuation clearance 转移避险", "{:.0f} s"),
+    ("evacuation_p90_s", "evacuation p90 (90 % sheltered)", "{:.0f} s"),
+    ("not_sheltered_by_deadline", "not sheltered by the deadline", "{}"),
 )
 
 
@@ -109,6 +119,8 @@ def format_summary(summary: dict[str, Any]) -> str:
              f"response {summary['response']} · seed {summary['seed']}"]
     width = max(_width(label) for _, label, _ in _TABLE)
     for key, label, fmt in _TABLE:
+        if key not in summary:  # e.g. the evacuation's keys in a run without one
+            continue
         v = summary.get(key)
         txt = "n/a" if v is None else fmt.format(v)
         lines.append(f"  {label}{' ' * (width - _width(label))}  {txt:>10}")

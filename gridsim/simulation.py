@@ -5,6 +5,7 @@ Everything that can be wrong with the wiring fails in the first two phases, befo
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from gridsim.clock import ProcessGenerator, next_hour_s
 from gridsim.config import RunConfig, WarningConfig
 from gridsim.departments import DepartmentUnits
 from gridsim.dispatch import Dispatcher
+from gridsim.evacuation.model import drill_multiplier
+from gridsim.evacuation.results import EvacuationResult
+from gridsim.evacuation.run import RunEvacuation
 from gridsim.hazards import Catalogue, HazardType, RateField, arrivals, catalogue_from_config
 from gridsim.incident import Incident, RunContext, respond
 from gridsim.peacetime import PeaceWork
@@ -39,6 +43,8 @@ class RunResult:
     peace: PeaceWork
     duration_s: float
     events_processed: int
+    # one per warning that evacuates (gridsim.evacuation)
+    evacuations: list[EvacuationResult] = dataclasses.field(default_factory=list)
 
     @property
     def incidents(self) -> list[Incident]:
@@ -73,7 +79,8 @@ def _schedule(settings: RunConfig, duration_s: float) -> list[tuple[float, int, 
 def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace: PeaceWork,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
-                switch: ModeSwitch, log: EventLog) -> ProcessGenerator:
+                switch: ModeSwitch, log: EventLog,
+                evacuation: RunEvacuation | None = None) -> ProcessGenerator:
     """The one process that changes rates: warnings start and end, peacetime steps."""
     active: set[int] = set()
 
@@ -99,6 +106,8 @@ def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace:
                         f"{w.name} ({w.level}) over {len(warning_grids[i])} grids")
                 if w.triggers_switch:
                     switch.hold(warning_grids[i], f"warning {w.name}")
+                if w.evacuate and evacuation is not None:
+                    evacuation.order(i, warning_grids[i], env.now, switch)
             else:
                 active.discard(i)
                 log.log(env.now, "warning_end", -1, -1, w.name)
@@ -167,6 +176,10 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     switch = ModeSwitch(env, scenario.region, scenario.roster, resp.switch, resp.dispatch,
                         streams.get("switch"), log, dispatcher.busy)
     dispatcher.attach(switch)
+    drills = settings.evacuation.drills
+    if drills.per_year > 0:  # drilled grids switch faster (gridsim.evacuation.model)
+        switch.delay_factor[:] = drill_multiplier(drills.per_year, drills.switch_floor,
+                                                  drills.scale_per_year)
     ledger = SupplyLedger.from_points(scenario.supplies, resp.supply.reorder_share)
     near = scenario.near
     supply = SupplyChain(env, ledger, scenario.region.grids.township, near.indptr, near.indices,
@@ -187,8 +200,11 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                      else scenario.region.township_grids(w.townships)
                      for w in settings.hazard.warnings]
     hazard_index = {h.name: h.index for h in catalogue.hazards}
+    evacuation = (RunEvacuation(settings, scenario, warning_grids)
+                  if any(w.evacuate for w in settings.hazard.warnings) else None)
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
-                            settings.hazard.warnings, warning_grids, hazard_index, switch, log))
+                            settings.hazard.warnings, warning_grids, hazard_index, switch, log,
+                            evacuation))
 
     def on_incident(hz: HazardType, g: int, x: float, y: float, grade: int, u: np.ndarray) -> None:
         inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[grade], grid=g,
@@ -212,8 +228,11 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     env.run(until=duration_s)
     events = next(env._eid)  # type: ignore[attr-defined]  # events scheduled in the run
     ctx.open_incidents.change(duration_s, 0.0)
+    # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
+    evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
-                     duration_s=duration_s, events_processed=int(events))
+                     duration_s=duration_s, events_processed=int(events),
+                     evacuations=evacuations)
 
 
 def stderr_progress(line: str) -> None:

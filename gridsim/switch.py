@@ -11,7 +11,9 @@ Per grid: ``PEACE → ALERT → FORWARD_COMMAND → RECOVERY → PEACE``.
   (or, if every commander is busy, the first member to take charge), a quorum of members has
   assembled, and the supply point is open:
   ``ready = max(commander arrives, quorum-th member arrives, supply point open)``.
-  The switch latency is ``ready - trigger``.
+  The switch latency is ``ready - trigger``. A grid's alert, mobilisation and supply-point
+  delays are multiplied by its ``delay_factor`` (1 by default; drilling lowers it, see
+  :func:`gridsim.evacuation.model.drill_multiplier`).
 * Members at the post are converted in place into responders (:mod:`gridsim.dispatch` sends
   them from the post, with no call-up delay).
 
@@ -77,6 +79,8 @@ class ModeSwitch:
         self.ep_ready_s: list[float] = []
         self.ep_reason: list[str] = []
         self.listeners: list[Callable[[int], None]] = []
+        # per grid: the switch's own delays × this (drills, see gridsim.evacuation.model)
+        self.delay_factor = np.ones(n)
         self._ready_events: dict[int, simpy.Event] = {}
         kinds = region.grids.kind.astype(np.int64)
         speed_by_kind = np.array([dispatch.local_speed_mps[k] for k in GRID_KINDS])
@@ -159,8 +163,9 @@ class ModeSwitch:
         dist = (np.abs(self.roster.x_m[people] - gx[home_grid])
                 + np.abs(self.roster.y_m[people] - gy[home_grid])) * self._detour
         away = self.roster.away_in_work_hours[people] & in_hours(now, self._work_hours)
-        arrive = (now + cfg.alert_delay.ppf_array(u[:, 0])
-                  + cfg.assembly_mobilisation.ppf_array(u[:, 1])
+        factor = self.delay_factor[home_grid]  # × 1.0 leaves every sum bit for bit as it was
+        arrive = (now + cfg.alert_delay.ppf_array(u[:, 0]) * factor
+                  + cfg.assembly_mobilisation.ppf_array(u[:, 1]) * factor
                   + np.where(away, cfg.away_return.ppf_array(u[:, 2]), 0.0)
                   + dist / self._speed[home_grid])
         arrive[self.busy[people]] = np.inf
@@ -180,7 +185,8 @@ class ModeSwitch:
         ok = k > 0
         quorum[ok] = arrive[order[seg_start[ok] + k[ok] - 1]]
         cmd = np.where(np.isfinite(cmd), cmd, quorum)
-        supply_open = now + cfg.supply_open_delay.ppf_array(self.rng.random(n_g))
+        supply_open = now + (cfg.supply_open_delay.ppf_array(self.rng.random(n_g))
+                             * self.delay_factor[grids])
         ready = np.maximum(np.maximum(cmd, quorum), supply_open)
         fin = np.isfinite(ready)
         sched = np.argsort(ready[fin], kind="stable")

@@ -82,6 +82,9 @@ def validate(s: RunConfig) -> list[str]:
     _hazard(c, s)
     _response(c, s)
     _drill(c, s)
+    from gridsim.evacuation.checks import evacuation_errors
+
+    c.errors.extend(evacuation_errors(s))
     return c.errors
 
 

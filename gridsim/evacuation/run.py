@@ -1,0 +1,141 @@
+"""An evacuation inside ``gridsim run``: a warning with ``evacuate: true`` evacuates its grids.
+
+Phases, as the rest of the run:
+
+* **elaborate** (before time 0): :class:`RunEvacuation` builds the evacuation network of the
+  warned grids, the shelters (a scenario folder's shelters file, else placed as in
+  :func:`~gridsim.evacuation.model.place_shelters`) and the scripted road closures
+  (``hazard.road_closures``; a closure between grids with no road between them is a config
+  error here, before anything runs);
+* **run**: at the warning's start, right after the switch puts the warned grids on ALERT,
+  :meth:`RunEvacuation.order` records what the evacuation needs of the switch: each grid's
+  switch episode and when each of its members will be at the post;
+* **collect** (after ``env.run``): :meth:`RunEvacuation.evacuate` reads when each grid's post
+  became ready and moves everybody (:func:`~gridsim.evacuation.model.evacuate`).
+
+Why a pass after the run, on the same clock, rather than SimPy processes during it: the
+coupling is one way. The evacuation needs the switch's times; nothing in the rest of the run
+(incidents, dispatch, supplies) depends on where evacuees are in this part of the model. So the
+pass gives exactly the times that processes would, with the same named random streams
+(``evacuation/<warning>/…``, so variants stay paired), lets the evacuation finish after
+``duration_h``, and moves tens of thousands of households in one event loop instead of a
+process each. (Members helping vulnerable residents are therefore not withdrawn from
+dispatch.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gridsim.config import RunConfig
+from gridsim.evacuation.model import (
+    Shelters,
+    SwitchTimes,
+    evacuate,
+    place_shelters,
+    road_closures,
+)
+from gridsim.evacuation.network import scenario_network
+from gridsim.evacuation.results import EvacuationResult
+from gridsim.scenario import Scenario
+from gridsim.streams import Streams
+from gridsim.switch import ALERT, FORWARD, ModeSwitch, people_of
+
+__all__ = ["RunEvacuation", "run_shelters"]
+
+
+def run_shelters(settings: RunConfig, scenario: Scenario, grids: np.ndarray) -> Shelters:
+    """The shelters of a run: a scenario folder's own (if it names a shelters file), else
+    placed for the townships of ``grids``."""
+    sc = settings.scenario
+    if sc.generator == "files":
+        from gridsim.scenario_files import load_shelters
+
+        # (``path`` is the scenario folder's field of ScenarioConfig)
+        loaded = load_shelters(Path(str(getattr(sc, "path", ""))), sc)
+        if loaded.n:
+            return Shelters.at_grids(scenario, loaded.grid, loaded.capacity, loaded.name)
+    return place_shelters(scenario, grids, settings.evacuation.shelters, sc.seed)
+
+
+@dataclass
+class _Order:
+    warning: int
+    name: str
+    start_s: float
+    grids: np.ndarray
+    episode: np.ndarray  # per grid: the switch episode under way (-1: none)
+    member_ready_s: np.ndarray  # per roster person
+
+
+class RunEvacuation:
+    """The evacuations of a run: elaborated before time 0, ordered during the run, moved
+    after it (see the module docstring)."""
+
+    def __init__(self, settings: RunConfig, scenario: Scenario,
+                 warning_grids: list[np.ndarray]) -> None:
+        from gridsim.validate import ConfigError
+
+        self.settings = settings
+        self.scenario = scenario
+        self.warnings = [i for i, w in enumerate(settings.hazard.warnings) if w.evacuate]
+        grids = (np.unique(np.concatenate([warning_grids[i] for i in self.warnings]))
+                 if self.warnings else np.zeros(0, np.int64))
+        self.grids = grids
+        self.network = scenario_network(scenario.roads, scenario.region.grids, grids,
+                                        settings.evacuation)
+        self.shelters = run_shelters(settings, scenario, grids) if len(grids) else None
+        if self.warnings and (self.shelters is None or self.shelters.n == 0):
+            raise ConfigError([f"hazard.warnings[{self.warnings[0]}].evacuate: no shelter "
+                               "for the evacuated grids"])
+        errors, items = [], []
+        n = scenario.n_grids
+        for i, c in enumerate(settings.hazard.road_closures):
+            a, b = int(c.grids[0]), int(c.grids[1])
+            key = f"hazard.road_closures[{i}].grids"
+            if not (0 <= a < n and 0 <= b < n):
+                errors.append(f"{key}: grid ids must lie in 0..{n - 1}, got {[a, b]}")
+                continue
+            try:
+                items.extend(road_closures(self.network, scenario,
+                                           [(c.at_h * 3600.0, a, b, c.reason)]))
+            except ValueError as exc:
+                errors.append(f"{key}: {exc}")
+        if errors:
+            raise ConfigError(errors)
+        self.closures = items
+        self.orders: list[_Order] = []
+
+    def order(self, warning: int, grids: np.ndarray, now: float, switch: ModeSwitch) -> None:
+        """The warning ``warning`` starts at ``now`` over ``grids`` (after the switch's hold):
+        record the switch episode of each grid and when its members will be at the post."""
+        if warning not in self.warnings:
+            return
+        grids = np.unique(np.asarray(grids, dtype=np.int64))
+        on = np.isin(switch.mode[grids], (ALERT, FORWARD))
+        episode = np.where(on, switch.episode[grids], -1)
+        members = np.full(self.scenario.roster.n, np.inf)
+        people, _ = people_of(self.scenario.roster, grids[on])
+        members[people] = switch.assembled_at[people]
+        self.orders.append(_Order(warning=warning, name=self.settings.hazard.warnings[warning].name,
+                                  start_s=float(now), grids=grids, episode=episode,
+                                  member_ready_s=members))
+
+    def evacuate(self, switch: ModeSwitch, streams: Streams) -> list[EvacuationResult]:
+        """Move everybody the recorded orders evacuate (after the run)."""
+        out = []
+        ready_all = np.array(switch.ep_ready_s, dtype=float)
+        for o in self.orders:
+            ready = np.where(o.episode >= 0, ready_all[np.maximum(o.episode, 0)], np.nan) \
+                if len(ready_all) else np.full(len(o.grids), np.nan)
+            assert self.shelters is not None
+            out.append(evacuate(
+                self.scenario, o.grids, self.settings.evacuation, streams, start_s=o.start_s,
+                switch=SwitchTimes(grid_ready_s=ready, member_ready_s=o.member_ready_s),
+                shelters=self.shelters, network=self.network, closures=self.closures,
+                scenario_seed=self.settings.scenario.seed,
+                stream_prefix=f"evacuation/{o.name}"))
+        return out
