@@ -366,6 +366,8 @@ def test_vulnerable_households_wait_for_their_helper_who_must_search_without_a_c
         assert np.allclose(hh_b.depart_s[order] - hh_a.depart_s[order], 600.0 * rank,
                            rtol=0, atol=1e-6)
     assert b.per_grid()["clearance_s"].max() >= a.per_grid()["clearance_s"].max()
+    assert a.per_grid()["helped_households"].sum() == needs.sum()
+    assert np.nanmax(a.per_grid()["helper_busy_max_s"]) == pytest.approx(a.helpers.busy_s.max())
 
 
 def test_same_seed_same_evacuation_and_another_seed_another(small) -> None:

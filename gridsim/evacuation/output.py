@@ -35,7 +35,8 @@ EVACUATION_FIGURES: tuple[str, ...] = ("evacuation_curve.png", "evacuation_bottl
 
 GRID_COLUMNS: tuple[str, ...] = (
     "warning", "grid", "township", "kind", "population", "households", "vulnerable",
-    "vulnerable_households", "helpers", "fallback_helpers", "drills_per_year", "switch_ready_s",
+    "vulnerable_households", "helped_households", "helpers", "helper_busy_max_s",
+    "fallback_helpers", "drills_per_year", "switch_ready_s",
     "warned_first_s", "warned_last_s", "never_warned", "departed_first_s", "departed_last_s",
     "sheltered_first_s", "sheltered_last_s", "sheltered", "not_sheltered_by_deadline",
     "clearance_s", "assigned_shelter",

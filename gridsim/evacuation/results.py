@@ -174,7 +174,8 @@ class EvacuationResult:
     # -- per grid ----------------------------------------------------------------------------
     def per_grid(self) -> dict[str, np.ndarray]:
         """Per evacuated grid (in the order of ``grids``): people, households, vulnerable,
-        helpers, first and last warning, departure and shelter arrival, people sheltered and
+        helpers, households they helped and the longest a helper was busy, first and last
+        warning, departure and shelter arrival, people sheltered and
         not sheltered by the deadline, and clearance (warning → the grid's last person
         sheltered; NaN if one was not)."""
         hh = self.households
@@ -196,8 +197,11 @@ class EvacuationResult:
         last = agg(hh.sheltered_s, np.maximum, -np.inf)
         all_in = (sheltered == pop) & (pop > 0)
         clearance = np.where(all_in, last - self.start_s, np.nan)
-        helpers = np.bincount(np.searchsorted(self.grids, self.helpers.grid),
-                              minlength=k) if self.helpers.n else np.zeros(k, np.int64)
+        hp = np.searchsorted(self.grids, self.helpers.grid)
+        helpers = np.bincount(hp, minlength=k) if self.helpers.n else np.zeros(k, np.int64)
+        busy_max = np.full(k, np.nan)
+        if self.helpers.n:
+            np.fmax.at(busy_max, hp, self.helpers.busy_s)
         fallback = (np.bincount(np.searchsorted(self.grids, self.helpers.grid),
                                 weights=self.helpers.person < 0, minlength=k) > 0
                     if self.helpers.n else np.zeros(k, bool))
@@ -212,6 +216,9 @@ class EvacuationResult:
             "vulnerable_households": np.bincount(pos, weights=hh.vulnerable > 0, minlength=k
                                                  ).astype(np.int64),
             "helpers": helpers,
+            "helped_households": np.bincount(pos, weights=hh.helper >= 0, minlength=k
+                                             ).astype(np.int64),
+            "helper_busy_max_s": busy_max,
             "fallback_helpers": fallback,
             "drills_per_year": self.drills_per_year,
             "switch_ready_s": self.grid_ready_s,
