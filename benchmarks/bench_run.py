@@ -10,8 +10,8 @@ Prints one table (figures only, no pass/fail assertions):
     number of processes. The figure is the ratio of the two costs per event (target <= 2x).
 (b) wall time and peak memory (RSS) of the default run, scenario build included, and the files
     that ``gridsim run`` writes (figures included);
-(c) the same for a city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), with the build
-    split into scenario generation and travel-time preparation.
+(c) the same for a city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), with the
+    build split into scenario generation and travel-time preparation.
     Targets: default run < 10 s; city-size run < 60 s and < 2 GB peak RSS.
 
 Every case runs in a fresh Python process (this script with ``--child CASE``), which prints one
@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_city:
         ci = _spawn("city", args.repeat)
         total = ci["run_s"]
-        print("(c) city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), fresh process")
+        print("(c) city-size run (scenario=suining_city, hazard=city_rainstorm, 72 h), "
+              "fresh process")
         print(_row("grids / townships / villages",
                    f"{ci['grids']:,} / {ci['townships']} / {ci['villages']:,}", "18,176 grids"))
         print(_row("population", f"{ci['population']:,}", "~2.8 M"))
