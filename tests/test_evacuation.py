@@ -186,7 +186,10 @@ def test_parallel_paths_clearance_meets_the_temporally_repeated_flow_bound() -> 
 def test_clearance_is_never_below_the_bound_on_a_real_road_network(small) -> None:
     """The small district's evacuation network (townships 0-1, walking only, everybody ready at
     their grid's exit at 0): the clearance is at least the quickest-flow bound from any exit
-    to any shelter (a super source, so a valid bound; tolerance 1e-6 s)."""
+    to any shelter (a super source, so a valid bound; tolerance 1e-6 s). From one exit to one
+    shelter, where the bound is the optimum, the clearance is within 15 % of it: route choice
+    sees the queue at the next link only, so a queue two links ahead diverts too few people to
+    a parallel route (12 % here)."""
     s, sc = small
     grids = sc.region.township_grids([0, 1])[:12]
     cfg = replace(s.evacuation, drive_share={})
@@ -202,6 +205,11 @@ def test_clearance_is_never_below_the_bound_on_a_real_road_network(small) -> Non
     bound = quickest_flow_bound(net, sorted(set(origin.tolist())), shelters.node.tolist(), n)
     assert np.all(np.isfinite(rec.sheltered_s))
     assert float(np.max(rec.sheltered_s)) >= bound - 1e-6
+    # one origin and one shelter: the bound is the exact quickest flow
+    one = replace(groups, origin=np.full(n, net.home_node[0]))
+    rec = move(net, one, ShelterSites(shelters.node[:1], shelters.capacity[:1]))
+    bound = quickest_flow_bound(net, [int(net.home_node[0])], shelters.node[:1].tolist(), n)
+    assert bound - 1e-6 <= float(np.max(rec.sheltered_s)) <= 1.15 * bound
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,7 +20,11 @@ Route choice is made by the head at every node, among the links that lead *downh
 the group's shelter (closer by free travel time, so no loops): the one that minimises
 ``queue wait + n / capacity + (link time + time from its end to the shelter) / speed factor``.
 With no queues this is the shortest path; with queues groups spread over parallel doors and
-roads. A shelter that is full when a group's head reaches it sends the group on to the nearest
+roads. The choice is myopic: a group sees the queue at the next link only, so a bottleneck two
+links ahead diverts people only once they reach it (on one path and on parallel paths the
+clearance meets the quickest-flow bound; on a road network it can exceed it by some 10 %).
+
+A shelter that is full when a group's head reaches it sends the group on to the nearest
 shelter (from where it stands) with room for it. A closure (a landslide, a flood) removes links
 at its time; groups waiting at the entrance of a closed link go back to its tail node and choose
 again with travel times recomputed on the remaining network; groups already on it go on.
