@@ -372,6 +372,9 @@ class DrillConfig:
         "commander_absent", "road_blocked", "supply_short", "comms_congested", "second_incident"])
     road_blocked_factor: float = 2.0  # driving times into the grid × this (a detour)
     comms_delay_factor: float = 3.0  # alarm and reporting delays × this (congested network)
+    evacuate: bool = True  # the township orders the drill's grids evacuated (转移避险) ...
+    evacuation_after_min: list[float] = field(default_factory=lambda: [5.0, 15.0])  # ... this
+    #   many minutes after the incident (seeded)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -359,3 +359,7 @@ def _drill(c: _Checker, s: RunConfig) -> None:
                   f"{', '.join(EXTRA_INJECTS)}")
     c.num(f"{k}.road_blocked_factor", d.road_blocked_factor, 1)
     c.num(f"{k}.comms_delay_factor", d.comms_delay_factor, 1)
+    evac = list(d.evacuation_after_min)
+    if len(evac) != 2 or not all(math.isfinite(v) for v in evac) or not 0 <= evac[0] <= evac[1]:
+        c.add(f"{k}.evacuation_after_min", f"must be [low, high] minutes with 0 <= low <= high, "
+              f"got {evac}")

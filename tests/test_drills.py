@@ -133,19 +133,40 @@ def test_every_extra_inject_and_a_drill_without_warning() -> None:
         run, sc2 = drill_run(s, sc, v)
         doc = build_script(s, sc, v, simulate_drill(run, sc2, v, 4), choices)
         keys = [i["key"] for i in doc["injects"]]
-        assert keys == ["warning", "incident", extra], keys
+        assert sorted(keys) == sorted(["warning", "incident", "evacuation", extra]), keys
+        assert [i["at_s"] for i in doc["injects"]] == sorted(i["at_s"] for i in doc["injects"])
         rows = [m for m in doc["msel"] if m["inject_key"] == extra]
         assert rows and rows[0]["inject"]["en"].startswith("[THIS IS A DRILL]"), extra
         assert rows[0]["median_s"] is not None, f"{extra} prompts a timed action"
         if extra == "second_incident":
             assert any(m["action"].startswith("inc2.") for m in doc["msel"])
-    s, choices = compose_settings(["scenario=small", "hazard=calm", "drill.grids=[0,1]"])
+    s, choices = compose_settings(["scenario=small", "hazard=calm", "drill.grids=[0,1]",
+                                   "drill.evacuate=false"])
     sc = build(s)
     v = choose_variant(s, sc)
-    assert v.warning is None and v.incident_at_s == 0.0
+    assert v.warning is None and v.incident_at_s == 0.0 and v.evacuation_at_s == -1.0
     run, sc2 = drill_run(s, sc, v)
     doc = build_script(s, sc, v, simulate_drill(run, sc2, v, 4), choices)
     assert doc["msel"][0]["inject_key"] == "incident" and doc["msel"][0]["time"] == "T+00:00"
+    assert "evacuation" not in [i["key"] for i in doc["injects"]]
+    final = next(m for m in doc["msel"] if m["seq"] == doc["final_seq"])
+    assert final["action"] == "inc1.resolved"
+
+
+def test_evacuation_actions_for_every_grid(scripts: dict[str, Path]) -> None:
+    doc = _doc(scripts["a"])
+    v = doc["variant"]
+    assert v["evacuation_at_s"] > v["incident_at_s"]
+    actions = {m["action"] for m in doc["msel"]}
+    for g in v["grids"]:
+        for key in ("first_departed", "last_departed", "first_sheltered", "clearance"):
+            assert f"g{g}.{key}" in actions, (g, key)
+    evac = [m for m in doc["msel"] if m["inject_key"] == "evacuation"]
+    assert evac[0]["time_s"] == v["evacuation_at_s"]
+    assert all(m["median_s"] >= v["evacuation_at_s"] for m in evac)
+    final = next(m for m in doc["msel"] if m["seq"] == doc["final_seq"])
+    assert final["key"] == "clearance"
+    assert final["median_s"] == max(m["median_s"] for m in doc["msel"] if m["key"] == "clearance")
 
 
 def test_bad_drill_settings_are_config_errors() -> None:
@@ -204,6 +225,37 @@ def test_evaluate_flags_exactly_the_late_action(scripts: dict[str, Path], tmp_pa
     assert "## 五、改进措施" in md and "## 5. Corrective actions (improvement plan)" in md
     assert (out / "after_action.png").stat().st_size > 0
     assert f"#{late['seq']}" in proc.stdout and "late" in proc.stdout
+
+
+def test_the_action_that_delayed_clearance(scripts: dict[str, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    folder = scripts["a"]
+    doc = _doc(folder)
+    by_seq = {m["seq"]: m for m in doc["msel"]}
+    final = by_seq[doc["final_seq"]]
+    chain = []
+    seq = final["seq"]
+    while seq is not None:
+        chain.append(seq)
+        seq = by_seq[seq]["after"]
+    assert len(chain) >= 2, "the clearance waits on an earlier action"
+    slow = by_seq[chain[1]]  # the action the clearance waits on: 30 min late, and so is it
+    rows = []
+    for m in doc["msel"]:
+        if not m["action"]:
+            continue
+        t = round(m["median_s"]) + (1800 if m["seq"] in (slow["seq"], final["seq"]) else 0)
+        rows.append([m["seq"], m["expected_action"]["en"], fmt_t(t)])  # labels work too
+    log = _write_log(tmp_path / "log.csv", rows)
+    assert drill_main(["evaluate", str(folder / "drill.json"), str(log), "--out",
+                       str(tmp_path)]) == 0
+    ev = json.loads((tmp_path / "after_action.json").read_text(encoding="utf-8"))
+    assert ev["most_delaying"][0] == slow["seq"]
+    assert ev["chain"][-1] == final["seq"]
+    added = {a["seq"]: a["added_delay_s"] for a in ev["actions"]}
+    assert added[slow["seq"]] == pytest.approx(1800, abs=1)
+    assert added[final["seq"]] == pytest.approx(0, abs=1)
+    assert "most delayed clearance" in capsys.readouterr().out
 
 
 def test_time_formats() -> None:

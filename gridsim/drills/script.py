@@ -47,7 +47,7 @@ from gridsim.drills.texts import (
     WARNING_KINDS,
     Bi,
 )
-from gridsim.drills.timings import INCIDENT_ACTIONS, SWITCH_ACTIONS
+from gridsim.drills.timings import EVACUATION_ACTIONS, INCIDENT_ACTIONS, SWITCH_ACTIONS
 from gridsim.drills.variants import Variant
 from gridsim.scenario import Scenario
 from gridsim.vocab import CATEGORIES as STANDBY
@@ -83,10 +83,14 @@ _AFTER: dict[str, str | None] = {
     "crew_complete": "first_on_scene", "handling_started": "crew_complete",
     "whistle": "handling_started", "department_arrived": "whistle",
     "resolved": "handling_started",
+    "first_departed": None, "warned_all": None, "vulnerable_helped": None,
+    "last_departed": "warned_all", "first_sheltered": "first_departed",
+    "clearance": "last_departed",
 }
 
 # the order of actions that happen at the same moment
-_ORDER = {k: i for i, k in enumerate((*SWITCH_ACTIONS, *INCIDENT_ACTIONS))}
+_ORDER = {k: i for i, k in enumerate((*SWITCH_ACTIONS, *INCIDENT_ACTIONS,
+                                      *EVACUATION_ACTIONS))}
 
 # (dropped, kept): drop the first when it equals the second in every replication
 _MERGE = (("dispatched", "first_on_scene"), ("crew_complete", "first_on_scene"),
@@ -150,6 +154,11 @@ def _counted(d: dict[str, int], unit_zh: str = "") -> Bi:
     return Bi(zh or "无", en or "none")
 
 
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _clock(h: float) -> str:
     m = round(h * 60) % (24 * 60)
     return f"{m // 60:02d}:{m % 60:02d}"
@@ -187,6 +196,10 @@ def _after(aid: str, kept: dict[str, Any]) -> str | None:
         rep = f"{prefix}.incident_reported"
         if rep in kept and (med[aid] or 0.0) <= (med[rep] or 0.0) + 1.0:
             return rep
+    if key == "clearance":  # the later of the last to leave and the last helped out
+        helped = f"{prefix}.vulnerable_helped"
+        if helped in kept and (med[helped] or 0.0) > (med.get(f"{prefix}.last_departed") or 0.0):
+            return helped
     if key == "resolved":
         dep = f"{prefix}.department_arrived"
         if dep in kept and (med[dep] or 0.0) <= (med[aid] or 0.0):
@@ -259,10 +272,12 @@ def _injects(v: Variant, settings: RunConfig) -> list[dict[str, Any]]:
     add("incident", v.incident_at_s, grid=grid_name(v.incident_grid),
         hazard=hazard_name(v.hazard), grade=Bi(f"{v.grade}级", v.grade),
         scene=scene(v.hazard, v.scene), **common)
+    if v.evacuation_at_s >= 0:
+        add("evacuation", v.evacuation_at_s, **common)
     if v.extra:
         hz = settings.catalogue.hazards[v.hazard]
         items = Bi("、".join(ZH.get(i, i) for i in hz.supplies),
-                   ", ".join(i.replace("_", " ") + "s" for i in hz.supplies))
+                   _and([i.replace("_", " ") + "s" for i in hz.supplies]))
         factor = {"road_blocked": d.road_blocked_factor,
                   "comms_congested": d.comms_delay_factor}.get(v.extra, 1.0)
         add(v.extra, v.extra_at_s, grid=grid_name(v.extra_grid if v.extra_grid >= 0
@@ -270,6 +285,7 @@ def _injects(v: Variant, settings: RunConfig) -> list[dict[str, Any]]:
             hazard=hazard_name(v.second_hazard or v.hazard), grade=Bi("IV级", "IV"),
             scene=scene(v.second_hazard, v.second_scene) if v.second_hazard else GENERIC_SCENE,
             items=items, factor=Bi(f"{factor:g}", f"{factor:g}"), **common)
+    out.sort(key=lambda i: i["at_s"])  # scenes in time order (stable: warning first)
     return out
 
 
@@ -289,6 +305,8 @@ def _assign(injects: list[dict[str, Any]], kept: dict[str, Any], v: Variant) -> 
         prefix = aid.partition(".")[0]
         if prefix == "inc2":
             owner[aid] = idx["second_incident"]
+        elif aid.partition(".")[2] in EVACUATION_ACTIONS and "evacuation" in idx:
+            owner[aid] = idx["evacuation"]
         elif prefix.startswith("g") and "warning" in idx:
             owner[aid] = idx["warning"]
         else:
@@ -425,6 +443,20 @@ def _header(settings: RunConfig, scenario: Scenario, v: Variant, injects: list[d
                                       f"nearest station in grid G{int(scenario.stations.grid[s])}, "
                                       f"{int(scenario.stations.units[s])} units, about "
                                       f"{drive_min} min drive to G{g0}").as_dict()})
+    if v.evacuation_at_s >= 0:
+        from gridsim.evacuation.run import run_shelters
+
+        sh = run_shelters(settings, scenario, np.asarray(v.grids, dtype=np.int64))
+        cx, cy = float(np.mean(grids.x_m[list(v.grids)])), float(np.mean(grids.y_m[list(v.grids)]))
+        near = np.argsort(np.hypot(grids.x_m[sh.grid] - cx, grids.y_m[sh.grid] - cy),
+                          kind="stable")[:3]
+        sites_zh = "、".join(f"{sh.name[i]}（G{int(sh.grid[i])}网格，{int(sh.capacity[i]):,}人）"
+                            for i in near.tolist())
+        sites_en = ", ".join(f"{sh.name[i]} (grid G{int(sh.grid[i])}, {int(sh.capacity[i]):,} "
+                             "places)" for i in near.tolist())
+        resources.append({"unit": Bi("应急避难场所", "Shelters").as_dict(),
+                          "items": Bi(f"{sh.n}处，最近：{sites_zh}",
+                                      f"{sh.n} sites; nearest: {sites_en}").as_dict()})
     title = Bi(f"{d.name}：{ZH.get(v.hazard, v.hazard)}网格应急演练",
                f"{d.name}: grid emergency drill ({hazard_name(v.hazard).en})")
     return {

@@ -22,13 +22,15 @@ import numpy as np
 
 from gridsim.config import RunConfig
 from gridsim.drills.variants import Variant
+from gridsim.evacuation.results import EvacuationResult
 from gridsim.incident import Incident, RunContext
 from gridsim.people import role_bit
 from gridsim.scenario import Scenario
 from gridsim.simulation import simulate
 from gridsim.switch import people_of
 
-__all__ = ["INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS", "simulate_drill"]
+__all__ = ["EVACUATION_ACTIONS", "INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS",
+           "simulate_drill"]
 
 #: Actions of a grid's switch, in order.
 SWITCH_ACTIONS: tuple[str, ...] = ("commander_at_post", "quorum_assembled", "post_ready")
@@ -39,6 +41,10 @@ INCIDENT_ACTIONS: tuple[str, ...] = (
     "first_on_scene", "crew_complete", "handling_started", "whistle", "department_arrived",
     "resolved",
 )
+
+#: Actions of the evacuation of each drill grid (:mod:`gridsim.evacuation`), in order.
+EVACUATION_ACTIONS: tuple[str, ...] = ("first_departed", "warned_all", "vulnerable_helped",
+                                       "last_departed", "first_sheltered", "clearance")
 
 #: Actions of the second incident (extra inject ``second_incident``).
 SECOND_ACTIONS: tuple[str, ...] = ("incident_reported", "dispatched", "first_on_scene",
@@ -111,6 +117,34 @@ def _attach(ctx: RunContext, watch: list[_SwitchWatch], grids: tuple[int, ...], 
     watch.append(w)
 
 
+def _evacuation_times(evac: EvacuationResult | None, g: int, t0_s: float
+                      ) -> dict[str, float]:
+    """The evacuation actions of grid ``g`` (T+ seconds; NaN where not reached)."""
+    out = {f"g{g}.{k}": math.nan for k in EVACUATION_ACTIONS}
+    if evac is None:
+        return out
+    hh = evac.households
+    mine = hh.grid == g
+    if not mine.any():
+        return out
+
+    def first(a: np.ndarray) -> float:
+        a = a[np.isfinite(a)]
+        return float(a.min()) - t0_s if len(a) else math.nan
+
+    def last(a: np.ndarray) -> float:  # every one of them (NaN if one never gets there)
+        return float(a.max()) - t0_s if len(a) and np.all(np.isfinite(a)) else math.nan
+
+    out[f"g{g}.first_departed"] = first(hh.depart_s[mine])
+    out[f"g{g}.warned_all"] = last(hh.warned_s[mine])
+    out[f"g{g}.last_departed"] = last(hh.depart_s[mine])
+    out[f"g{g}.first_sheltered"] = first(hh.sheltered_s[mine])
+    out[f"g{g}.clearance"] = last(hh.sheltered_s[mine])
+    helped = evac.helpers.grid == g
+    out[f"g{g}.vulnerable_helped"] = last(evac.helpers.end_s[helped])
+    return out
+
+
 def simulate_drill(run: RunConfig, scenario: Scenario, v: Variant, replications: int,
                    progress: Callable[[int], None] | None = None) -> dict[str, list[float]]:
     """``action id -> T+ seconds`` in each replication (NaN where not reached in the horizon)."""
@@ -139,6 +173,11 @@ def simulate_drill(run: RunConfig, scenario: Scenario, v: Variant, replications:
             second = _scripted(result.incidents, v.extra_grid, v.second_hazard,
                                t0_s + v.extra_at_s)
             times.update(_incident_times("inc2", second, SECOND_ACTIONS, hops, t0_s))
+        if v.evacuation_at_s >= 0:
+            evac = next((e for e in result.evacuations
+                         if abs(e.start_s - (t0_s + v.evacuation_at_s)) < 1e-3), None)
+            for g in v.grids:
+                times.update(_evacuation_times(evac, g, t0_s))
         for key, t in times.items():
             samples.setdefault(key, []).append(t)
         if progress is not None:

@@ -18,6 +18,10 @@ extra inject           what changes in the simulation                           
 ``second_incident``    a second (grade IV) incident in another drill grid              its own
 =====================  ==============================================================  =======
 
+With ``drill.evacuate`` the township then orders the drill's grids evacuated, a seeded number
+of minutes after the incident (drawn last, so the other choices of a seed do not depend on it):
+a second warning over the drill's grids with ``evacuate: true`` (:mod:`gridsim.evacuation`).
+
 :func:`drill_run` turns the settings and the variant into the settings and the scenario that
 are simulated: the hazard setting's own warnings and incidents are replaced by the drill's
 (a drill warning raises no incident rates: it is an exercise, not a storm), the day's background
@@ -50,6 +54,9 @@ SCENE_VARIANTS = 2
 
 _SECOND_AFTER_MIN = (10, 25)  # the second incident comes this many minutes after the first
 
+#: The name of the drill's evacuation order (a warning with ``evacuate: true``).
+EVACUATION_WARNING = "drill_evacuation"
+
 
 class DrillError(ValueError):
     """A drill that cannot be built from these settings (e.g. no plausible hazard)."""
@@ -73,6 +80,7 @@ class Variant:
     second_hazard: str = ""
     second_scene: int = 0
     switched: tuple[int, ...] = field(default=())  # drill grids expected to switch
+    evacuation_at_s: float = -1.0  # T+ of the evacuation order (-1: no evacuation)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -83,7 +91,7 @@ class Variant:
             "incident_at_s": self.incident_at_s, "scene": self.scene, "extra": self.extra,
             "extra_grid": self.extra_grid, "extra_at_s": self.extra_at_s,
             "second_hazard": self.second_hazard, "second_scene": self.second_scene,
-            "switched": list(self.switched),
+            "switched": list(self.switched), "evacuation_at_s": self.evacuation_at_s,
         }
 
 
@@ -183,10 +191,15 @@ def choose_variant(settings: RunConfig, scenario: Scenario) -> Variant:
         second_scene = int(rng.integers(SCENE_VARIANTS))
         extra_at_s = at_s + 60.0 * int(rng.integers(_SECOND_AFTER_MIN[0],
                                                     _SECOND_AFTER_MIN[1] + 1))
+    evacuation_at_s = -1.0
+    if d.evacuate:  # drawn last: the other choices of a seed do not depend on it
+        lo, hi = d.evacuation_after_min
+        evacuation_at_s = at_s + 60.0 * int(rng.integers(math.ceil(lo), math.floor(hi) + 1))
     return Variant(seed=settings.seed, grids=drill_grids, warning=warning, incident_grid=g_inc,
                    hazard=hazard, grade=grade, incident_at_s=at_s, scene=scene, extra=extra,
                    extra_grid=extra_grid, extra_at_s=extra_at_s, second_hazard=second_hazard,
-                   second_scene=second_scene, switched=tuple(switched))
+                   second_scene=second_scene, switched=tuple(switched),
+                   evacuation_at_s=evacuation_at_s)
 
 
 def _scaled(d: Dist, factor: float) -> Dist:
@@ -243,8 +256,15 @@ def drill_run(settings: RunConfig, scenario: Scenario, v: Variant) -> tuple[RunC
     if v.extra == "second_incident":
         incidents.append(ScriptedIncidentConfig(hazard=v.second_hazard, grid=v.extra_grid,
                                                 at_h=t0_h + v.extra_at_s / 3600.0, grade="IV"))
-    hazard = replace(settings.hazard, warnings=[v.warning] if v.warning else [],
-                     incidents=incidents)
+    warnings = [v.warning] if v.warning else []
+    if v.evacuation_at_s >= 0:  # the evacuation order: a warning that evacuates the grids
+        warnings.append(WarningConfig(
+            name=EVACUATION_WARNING, level=v.warning.level if v.warning else "red",
+            start_h=t0_h + v.evacuation_at_s / 3600.0,
+            duration_h=max(d.horizon_h - v.evacuation_at_s / 3600.0, 0.5), townships=[],
+            grids=list(v.grids), rate_multipliers={}, triggers_switch=True, evacuate=True))
+    hazard = replace(settings.hazard, warnings=warnings, incidents=incidents,
+                     road_closures=[])
     response = settings.response
     if v.extra == "comms_congested":
         f = d.comms_delay_factor
