@@ -14,6 +14,7 @@ neutral placeholders (``MISSING`` where a file must give a value).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from omegaconf import MISSING
@@ -138,7 +139,8 @@ class ScenarioConfig:
     """A scenario: a region with its grids, roads, people, supplies and departments."""
 
     name: str = MISSING
-    generator: str = "synthetic"
+    generator: str = "synthetic"  # or "files": a scenario folder (docs/scenario_format.md)
+    path: str = ""  # generator "files": the scenario folder (with its scenario.yaml)
     seed: int = 0  # the generator's own seed: the city stays the same across run seeds
     counties: int = 1
     townships_per_county: int = MISSING
@@ -492,10 +494,12 @@ def register_configs() -> None:
     # fields, and schema entries stored in a group would show up as options of that group.
     cs.store(name="gridsim_schema", node=RunConfig)
     for name, path in scenario_presets().items():
-        node = OmegaConf.create(path.read_text(encoding="utf-8"))
         if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
-            node = OmegaConf.create({"name": name, "generator": "files",
-                                     "path": str(path.parent)})
+            from gridsim.scenario_files import registry_node
+
+            node = OmegaConf.create(registry_node(Path(str(path)), name))
+        else:
+            node = OmegaConf.create(path.read_text(encoding="utf-8"))
         cs.store(group="scenario", name=name, node=node)
 
 

@@ -60,7 +60,7 @@ class Scenario:
 def build_scenario(
     cfg: ScenarioConfig, mutual_aid_radius_s: float, department_speed_factor: float = 1.0
 ) -> Scenario:
-    """Generate (or, later, load) the scenario and prepare its travel times."""
+    """Generate (or load from a scenario folder) the scenario and prepare its travel times."""
     parts = generate_parts(cfg)
     return prepare_scenario(parts, mutual_aid_radius_s, department_speed_factor)
 
@@ -68,6 +68,12 @@ def build_scenario(
 def generate_parts(cfg: ScenarioConfig) -> tuple:
     """The first half of :func:`build_scenario`: the place itself, without travel times,
     as ``(region, roads, roster, supplies, (department, grid, units))``."""
+    if cfg.generator == "files":  # a scenario folder; bad data raises ScenarioDataError
+        from pathlib import Path
+
+        from gridsim.scenario_files import load_parts
+
+        return load_parts(Path(cfg.path), cfg)
     if cfg.generator != "synthetic":
         raise ValueError(f"scenario.generator: unknown generator {cfg.generator!r}")
     from gridsim.synthetic import generate

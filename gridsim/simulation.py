@@ -164,6 +164,12 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     listener to the switch); it must not draw random numbers."""
     if scenario is None:
         scenario = build(settings)
+    from gridsim.scenario_files import check_loaded
+    from gridsim.validate import ConfigError
+
+    errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
+    if errors:
+        raise ConfigError(errors)
     streams = Streams(settings.seed, settings.replication)
     duration_s = settings.duration_h * 3600.0
     catalogue: Catalogue = catalogue_from_config(settings.catalogue)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import fields, is_dataclass
 
-from gridsim.config import RunConfig
+from gridsim.config import RunConfig, ScenarioConfig
 from gridsim.dists import Dist, dist_errors
 from gridsim.vocab import CATEGORIES, DEPARTMENTS, GRADES, GRID_KINDS, HOPS, ROLES, SUPPLY_ITEMS
 
@@ -91,8 +91,12 @@ def validate(s: RunConfig) -> list[str]:
 def _scenario(c: _Checker, s: RunConfig) -> None:
     sc = s.scenario
     k = "scenario"
+    if sc.generator == "files":
+        _files(c, sc)
+        return
     if sc.generator != "synthetic":
-        c.add(f"{k}.generator", f"unknown generator {sc.generator!r}; expected 'synthetic'")
+        c.add(f"{k}.generator",
+              f"unknown generator {sc.generator!r}; expected 'synthetic' or 'files'")
     c.num(f"{k}.counties", sc.counties, 1)
     c.num(f"{k}.townships_per_county", sc.townships_per_county, 1)
     c.num(f"{k}.villages_per_township", sc.villages_per_township, 1)
@@ -147,6 +151,38 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
         c.num(f"{k}.roads.{f}", getattr(r, f), 0, lo_open=True)
     c.num(f"{k}.roads.arterials", r.arterials, 0)
     c.num(f"{k}.roads.max_link_factor", r.max_link_factor, 0, lo_open=True)
+    _people(c, sc, k)
+    _supplies(c, sc, k)
+    _departments(c, sc, k)
+
+
+def _files(c: _Checker, sc: ScenarioConfig) -> None:
+    """A scenario folder: its scenario.yaml (the data files are checked when it is loaded), and
+    the settings that generate the parts it has no files for."""
+    from pathlib import Path
+
+    from gridsim.scenario_files import generated_parts, spec_errors
+
+    k = "scenario"
+    folder = Path(sc.path)
+    if not sc.path.strip():
+        c.add(f"{k}.path", "must name the scenario folder (generator 'files')")
+        return
+    if not (folder / "scenario.yaml").is_file():
+        c.add(f"{k}.path", f"must be a folder holding a scenario.yaml, got {sc.path!r}")
+        return
+    for e in spec_errors(folder):
+        c.add(f"{k}.path", f"{folder}/{e}")
+    made = generated_parts(folder)
+    if "rosters" in made:
+        _people(c, sc, k)
+    if made & {"supply_points", "depots"}:
+        _supplies(c, sc, k)
+    if "stations" in made:
+        _departments(c, sc, k)
+
+
+def _people(c: _Checker, sc: ScenarioConfig, k: str) -> None:
     p = sc.people
     c.num(f"{k}.people.commanders_per_grid", p.commanders_per_grid, 0)
     c.num(f"{k}.people.commanders_total", p.commanders_total, 0)
@@ -160,6 +196,9 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     c.keys(f"{k}.people.away_share", p.away_share, ROLES, "role")
     for role, v in p.away_share.items():
         c.num(f"{k}.people.away_share.{role}", v, 0, 1)
+
+
+def _supplies(c: _Checker, sc: ScenarioConfig, k: str) -> None:
     c.keys(f"{k}.supplies.grid_stock", sc.supplies.grid_stock, GRID_KINDS, "grid kind")
     for kind, items in sc.supplies.grid_stock.items():
         c.keys(f"{k}.supplies.grid_stock.{kind}", items, SUPPLY_ITEMS, "supply item")
@@ -169,6 +208,9 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
            SUPPLY_ITEMS, "supply item")
     for it, v in sc.supplies.depot_stock_per_grid.items():
         c.num(f"{k}.supplies.depot_stock_per_grid.{it}", v, 0)
+
+
+def _departments(c: _Checker, sc: ScenarioConfig, k: str) -> None:
     c.keys(f"{k}.departments", sc.departments, DEPARTMENTS, "department")
     for d, dc in sc.departments.items():
         c.num(f"{k}.departments.{d}.stations", dc.stations, 1)
@@ -210,7 +252,8 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
         if h.department not in DEPARTMENTS:
             c.add(f"{kk}.department",
                   f"must be one of {', '.join(DEPARTMENTS)}, got {h.department!r}")
-        elif h.department not in s.scenario.departments:
+        elif s.scenario.generator != "files" and h.department not in s.scenario.departments:
+            # (a scenario folder's stations are checked once it is loaded)
             c.add(f"{kk}.department", f"{h.department!r} has no stations in scenario "
                   f"{s.scenario.name!r} (scenario.departments)")
     if not 1 <= len(cat.detection) <= _MAX_CHANNELS:
@@ -234,6 +277,7 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
     k = "hazard"
     c.num(f"{k}.rate_scale", hz.rate_scale, 0)
     n_town = s.scenario.counties * s.scenario.townships_per_county
+    ranges = s.scenario.generator != "files"  # ids of a scenario folder: checked once loaded
     n_grids_w = s.scenario.urban_grids + s.scenario.rural_grids + (
         s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
     for i, w in enumerate(hz.warnings):
@@ -246,7 +290,7 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
             if s.scenario.generator != "files" and not 0 <= g < n_grids_w:
                 c.add(f"{kk}.grids", f"grid id {g} out of range 0..{n_grids_w - 1}")
         for t in w.townships:
-            if not 0 <= t < n_town:
+            if ranges and not 0 <= t < n_town:
                 c.add(f"{kk}.townships", f"township id {t} out of range 0..{n_town - 1}")
         for name, v in w.rate_multipliers.items():
             if name not in s.catalogue.hazards:
@@ -260,7 +304,7 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
         if si.hazard not in s.catalogue.hazards:
             c.add(f"{kk}.hazard", f"{si.hazard!r} is not a hazard type of the catalogue; "
                   f"expected one of {', '.join(s.catalogue.hazards)}")
-        if not 0 <= si.grid < n_grids:
+        if ranges and not 0 <= si.grid < n_grids:
             c.add(f"{kk}.grid", f"grid id {si.grid} out of range 0..{n_grids - 1}")
         c.num(f"{kk}.at_h", si.at_h, 0)
         if si.grade not in GRADES:
