@@ -169,6 +169,16 @@ def test_evacuation_actions_for_every_grid(scripts: dict[str, Path]) -> None:
     assert final["median_s"] == max(m["median_s"] for m in doc["msel"] if m["key"] == "clearance")
 
 
+def test_the_seed_picks_a_grid_when_none_is_given() -> None:
+    picked = set()
+    for seed in (1, 2, 3):
+        s, _ = compose_settings(["scenario=small", f"seed={seed}"])
+        v = choose_variant(s, build(s))
+        assert len(v.grids) == 1 and v.incident_grid == v.grids[0]
+        picked.add(v.grids[0])
+    assert len(picked) > 1
+
+
 def test_bad_drill_settings_are_config_errors() -> None:
     with pytest.raises(ConfigError) as exc:
         compose_settings(["scenario=small", "drill.grids=[0,999]", "drill.replications=1",
@@ -256,6 +266,27 @@ def test_the_action_that_delayed_clearance(scripts: dict[str, Path], tmp_path: P
     assert added[slow["seq"]] == pytest.approx(1800, abs=1)
     assert added[final["seq"]] == pytest.approx(0, abs=1)
     assert "most delayed clearance" in capsys.readouterr().out
+
+
+def test_actions_not_observed(scripts: dict[str, Path], tmp_path: Path) -> None:
+    folder = scripts["a"]
+    doc = _doc(folder)
+    rows = _median_log(doc, late_seq=-1, late_s=0.0)
+    rows[0][2] = ""  # not observed
+    del rows[1]  # not in the log at all
+    log = _write_log(tmp_path / "log.csv", rows)
+    assert drill_main(["evaluate", str(folder), str(log), "--out", str(tmp_path)]) == 0
+    ev = json.loads((tmp_path / "after_action.json").read_text(encoding="utf-8"))
+    assert ev["missing"] == 2 and ev["late"] == 0
+    assert ev["observed"] == len(ev["actions"]) - 2
+    assert {o["rating"] for o in ev["objectives"]} <= {"P", "S"}
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert drill_main(["--help"]) == 0
+    assert drill_main(["script", "--help"]) == 0
+    assert "gridsim drill evaluate" in capsys.readouterr().out
+    assert drill_main(["rehearse"]) == 2
 
 
 def test_time_formats() -> None:

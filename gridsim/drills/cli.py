@@ -102,8 +102,13 @@ def script(args: list[str]) -> int:
     n = settings.drill.replications
     sys.stderr.write(f"simulating {n} replications of drill {settings.drill.name!r} "
                      f"(seed {settings.seed}) ...\n")
+    def progress(done: int) -> None:
+        if done % 10 == 0 and done < n:
+            sys.stderr.write(f"  {done}/{n} replications\n")
+            sys.stderr.flush()
+
     try:
-        samples = simulate_drill(run, drill_scenario, variant, n)
+        samples = simulate_drill(run, drill_scenario, variant, n, progress=progress)
     except ConfigError as exc:
         for e in exc.errors:
             _err(e)

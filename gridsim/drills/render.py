@@ -137,7 +137,7 @@ def _script_part(s: dict[str, Any], lang: str) -> list[str]:
                                                   n=s["replications"]), ""]
     colon = "：" if lang == "zh" else ": "
     out += [f"## {L['s1']}", "", f"**{L['name']}**{colon}{_t(h['title'], lang)}", "",
-            f"**{L['objectives']}**{colon}", ""]
+            f"**{L['objectives']}**{colon.rstrip()}", ""]
     for o in h["objectives"]:
         cap = _t(o["capability_name"], lang)
         out.append(f"- **{o['id']} {_t(o['category_name'], lang)}**"

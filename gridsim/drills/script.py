@@ -422,8 +422,9 @@ def _header(settings: RunConfig, scenario: Scenario, v: Variant, injects: list[d
         short = v.extra == "supply_short" and g == v.incident_grid
         resources.append({"unit": (grid_name(g) + Bi("物资储备点", " supply point")).as_dict(),
                           "items": (_counted(stock) + (Bi("（演练中缺少" + "、".join(
-                              ZH.get(i, i) for i in hz.supplies) + "）", " (short of " + ", ".join(
-                              hz.supplies) + " in the drill)") if short else Bi("", "")
+                              ZH.get(i, i) for i in hz.supplies) + "）", " (short of " + _and(
+                              [i.replace("_", " ") for i in hz.supplies]) + " in the drill)")
+                              if short else Bi("", "")
                           )).as_dict()})
     town = int(grids.township[g0])
     depot = {SUPPLY_ITEMS[i]: int(n) for i, n in enumerate(scenario.supplies.depot_stock[town])}

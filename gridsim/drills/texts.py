@@ -491,8 +491,8 @@ EXTRA: dict[str, InjectText] = {
         "role_player", "grid_worker",
         Bi("【这是演练】{grid}：{scene}（{hazard}，{grade}）。",
            "[THIS IS A DRILL] {grid}: {scene} ({hazard}, grade {grade})."),
-        Bi("{grid}发生{hazard}。{scene}。群众发现后向网格报告，网格启动初期处置。",
-           "A {hazard} in {grid}. {scene}. Residents report it to the grid, which starts the "
+        Bi("{grid}发生{hazard}：{scene}。群众发现后向网格报告，网格启动初期处置。",
+           "A {hazard} in {grid}: {scene}. Residents report it to the grid, which starts the "
            "initial response."),
         Bi("值班网格员：“收到！请说清地点和被困人员情况，我们马上到！”",
            "Grid worker: 'Got it! Tell me exactly where and who is trapped — we are on our "
@@ -546,8 +546,8 @@ EXTRA: dict[str, InjectText] = {
         "role_player", "grid_worker",
         Bi("【这是演练】{grid}：{scene}（{hazard}，{grade}）。",
            "[THIS IS A DRILL] {grid}: {scene} ({hazard}, grade {grade})."),
-        Bi("次生险情：{grid}又发生{hazard}。{scene}。力量须同时应对两处险情。",
-           "A second incident: a {hazard} in {grid}. {scene}. The forces must answer two "
+        Bi("次生险情：{grid}又发生{hazard}：{scene}。力量须同时应对两处险情。",
+           "A second incident: a {hazard} in {grid}: {scene}. The forces must answer two "
            "incidents at once."),
         Bi("现场指挥官：“第二处险情！按预案分出一组力量前往！”",
            "Commander: 'A second incident! Split off a team to it, as planned!'")),
