@@ -243,6 +243,7 @@ def _action_fields(aid: str, v: Variant, settings: RunConfig, q: dict[str, Any])
         "needs": needs, "supplies": _counted(dict(hz.supplies)),
         "limit": _minutes(float(rp.limits_s.get(grade, math.nan))),
         "source": Bi(rp.limits_source, rp.limits_source), "grade": Bi(grade, grade),
+        "esc": Bi(hz.escalate_grade, hz.escalate_grade),
         "median": Bi(fmt_t(q["median_s"])[2:], fmt_t(q["median_s"])[2:]),
         "p90": Bi(fmt_t(q["p90_s"])[2:], fmt_t(q["p90_s"])[2:]),
     }

@@ -198,7 +198,8 @@ class ActionText:
     """What a drill's row says about one expected action.
 
     ``label`` and ``criterion`` take the fields ``grid``, ``hazard``, ``dept``, ``needs``,
-    ``supplies``, ``limit``, ``grade``, ``median`` and ``p90``; ``contingency`` is what a
+    ``supplies``, ``limit``, ``source``, ``grade``, ``esc`` (the grade from which the hazard is
+    escalated at once), ``median`` and ``p90``; ``contingency`` is what a
     controller (``contingency_from``) delivers when the action is late; ``corrective`` is the
     corrective action an after-action report proposes.
     """
@@ -353,8 +354,8 @@ ACTIONS: dict[str, ActionText] = {
            "the township depot.")),
     "whistle": ActionText(
         Bi("网格吹哨：向{dept}请求专业救援", "The grid blows the whistle: calls the {dept}"),
-        "commander", "command", _STD + Bi("；{grade}级及以上立即吹哨", "; at once for grade "
-                                                              "{grade} or worse"),
+        "commander", "command", _STD + Bi("；{esc}级及以上立即吹哨",
+                                          "; at once for grade {esc} or worse"),
         "township_duty",
         Bi("乡镇值班员询问{grid}：“是否需要专业力量支援？”",
            "Township duty officer asks {grid}: 'Do you need professional help?'"),
