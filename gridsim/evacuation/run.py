@@ -54,8 +54,7 @@ def run_shelters(settings: RunConfig, scenario: Scenario, grids: np.ndarray) -> 
     if sc.generator == "files":
         from gridsim.scenario_files import load_shelters
 
-        # (``path`` is the scenario folder's field of ScenarioConfig)
-        loaded = load_shelters(Path(str(getattr(sc, "path", ""))), sc)
+        loaded = load_shelters(Path(sc.path), sc)
         if loaded.n:
             return Shelters.at_grids(scenario, loaded.grid, loaded.capacity, loaded.name)
     return place_shelters(scenario, grids, settings.evacuation.shelters, sc.seed)
