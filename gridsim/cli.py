@@ -351,12 +351,6 @@ def _run_task(cfg: Any) -> dict[str, Any]:
     overrides = [str(o) for o in hc.overrides.task]
     searchpath = [str(s.path) if s.schema == "file" else f"{s.schema}://{s.path}"
                   for s in hc.runtime.config_sources if s.schema in ("file", "pkg")]
-    try:
-        settings = _check(cfg, choices, overrides, searchpath)
-    except ConfigError as exc:
-        for e in exc.errors:
-            _err(e)
-        raise SystemExit(2) from None
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
@@ -364,15 +358,22 @@ def _run_task(cfg: Any) -> dict[str, Any]:
 
     out = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    digest = ex.config_hash(OmegaConf.to_yaml(cfg, resolve=True))
     before = ex.read_manifest(out)
-    if (before and before.get("status") == "done" and before.get("config_hash") == digest
-            and (out / "summary.json").is_file()):
+    if (before and before.get("status") == "done" and (out / "summary.json").is_file()
+            and before.get("config_hash") == _hash_or_none(cfg)):  # checked when it ran
         print(f"skipped (done before, same config): {out}")
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         assert isinstance(summary, dict)
         return summary
+    try:
+        settings = _check(cfg, choices, overrides, searchpath)
+    except ConfigError as exc:
+        for e in exc.errors:
+            _err(e)
+        raise SystemExit(2) from None
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    digest = ex.config_hash(OmegaConf.to_yaml(cfg, resolve=True))
+    ex.remove_partial_files(out)  # left by a run of this folder that was killed while writing
     started = ex.now_unix()
     ex.write_manifest(out, status="running", config_hash=digest, seed=settings.seed,
                       replication=settings.replication, gridsim_version=__version__,
@@ -384,6 +385,11 @@ def _run_task(cfg: Any) -> dict[str, Any]:
         progress = stderr_progress if settings.output.progress else None
         result = simulate(settings, progress=progress)
         summary = write_outputs(result, out, __version__)
+    except KeyboardInterrupt:  # Ctrl-C: no half-written file stays; the next invocation reruns
+        ex.remove_partial_files(out)
+        ex.write_manifest(out, status="interrupted", finished_unix=ex.now_unix(),
+                          wall_s=round(time.perf_counter() - t0, 3))
+        raise
     except Exception as exc:  # a failed run is recorded; a sweep goes on with the next run
         wall = time.perf_counter() - t0
         ex.write_manifest(out, **ex.error_fields(exc), finished_unix=ex.now_unix(),
@@ -391,16 +397,29 @@ def _run_task(cfg: Any) -> dict[str, Any]:
         _err(f"run failed: {type(exc).__name__}: {exc} (see {out / ex.MANIFEST})")
         if not multirun:
             raise SystemExit(1) from None
-        _sweep_progress(Path(hc.sweep.dir))
+        if not os.environ.get(ex.SWEEP_WATCHED_ENV):
+            _sweep_progress(Path(hc.sweep.dir))
         return {}
     wall = time.perf_counter() - t0
     ex.write_manifest(out, status="done", finished_unix=ex.now_unix(), wall_s=round(wall, 3))
     print(format_summary(summary))
     print(f"  ({summary['grids']} grids, {settings.duration_h:g} h simulated in {wall:.1f} s)")
     print(f"results: {out}")
-    if multirun:
+    if multirun and not os.environ.get(ex.SWEEP_WATCHED_ENV):
         _sweep_progress(Path(hc.sweep.dir))
     return summary
+
+
+def _hash_or_none(cfg: Any) -> str | None:
+    """The config hash of a run's config, or None if it does not resolve."""
+    from omegaconf import OmegaConf
+
+    from gridsim.experiment import config_hash
+
+    try:
+        return config_hash(OmegaConf.to_yaml(cfg, resolve=True))
+    except Exception:  # a bad interpolation: the check reports it
+        return None
 
 
 def _sweep_progress(sweep_dir: Path) -> None:
@@ -465,7 +484,7 @@ def experiment(args: list[str]) -> int:
 
     import hydra
 
-    from gridsim.experiment import SWEEP_TOTAL_ENV, sweep_status
+    from gridsim.experiment import SWEEP_TOTAL_ENV, SweepWatcher, sweep_status
     from gridsim.validate import ConfigError
 
     if not args or args[0].startswith("-"):
@@ -485,7 +504,7 @@ def experiment(args: list[str]) -> int:
             _err(f"{path}: {e}")
         return 2
     jobs = _experiment_jobs(base, overrides)
-    sweep_dir = Path(str(base.hydra.sweep.dir))
+    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
     if jobs:
         # check each variant once (replications only change the seed stream)
         seen: set[tuple[str, ...]] = set()
@@ -510,20 +529,28 @@ def experiment(args: list[str]) -> int:
     task = hydra.main(version_base=None, config_path=str(path.parent.resolve()),
                       config_name=path.stem)(_run_task)
     saved = sys.argv
-    sys.argv = ["gridsim experiment", "--multirun", *overrides]
+    sys.argv = ["gridsim experiment", "--multirun", *overrides, *_launch_overrides(base)]
+    watcher = SweepWatcher(sweep_dir, total, since=time.time()).start()
+    code = 0
     try:
         task()
     except SystemExit as exc:
         code = int(exc.code) if isinstance(exc.code, int) else 1
-        if code:
-            return code
+    except KeyboardInterrupt:
+        code = 130
     finally:
         sys.argv = saved
+        watcher.stop()
     status = sweep_status(sweep_dir, total)
     print(status.line())
     for folder, error in status.failures:
         print(f"  failed: {folder}: {error}")
     print(f"results: {sweep_dir}")
+    if code:
+        what = "interrupted" if code == 130 else f"stopped (exit {code})"
+        print(f"sweep {what}: finished runs are kept; run the same command again to run the "
+              "rest")
+        return code
     report_dir = str(base.experiment.report_dir or "")
     if report_dir:
         code = report([str(sweep_dir), "--out", report_dir])
@@ -532,6 +559,46 @@ def experiment(args: list[str]) -> int:
     else:
         print(f"next: gridsim report {sweep_dir}")
     return 1 if status.failures else 0
+
+
+def _launch_overrides(base: Any) -> list[str]:
+    """Hydra settings ``gridsim experiment`` adds to every launch.
+
+    * the sweep folder as an absolute path, so that workers started elsewhere (SLURM jobs, Ray
+      workers, whose working folder is not ours) write where this process watches;
+    * ``GRIDSIM_SWEEP_WATCHED`` set in every job (``hydra.job.env_set`` reaches the workers of
+      any launcher): this process shows the progress, the runs print none;
+    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
+      connects to a running cluster (``ValueError: When connecting to an existing cluster,
+      object_store_memory must not be provided``): with an address, it asks for none;
+    * Hydra's basic sweeper composes every job in this process before launching any; gridsim's
+      sweeper (``hydra_plugins.gridsim_sweeper``) composes one job per variant instead. It is
+      registered here through Hydra's API, since Hydra's plugin scan (``pkgutil``) does not see
+      the plugins of an editable install.
+    """
+    from hydra.core.plugins import Plugins
+
+    from gridsim.experiment import SWEEP_WATCHED_ENV
+    from hydra_plugins.gridsim_sweeper import TARGET, GridsimSweeper
+
+    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
+    extra = [f"hydra.sweep.dir={_quote(str(sweep_dir))}",
+             f"++hydra.job.env_set.{SWEEP_WATCHED_ENV}=1"]
+    if str(base.hydra.sweeper.get("_target_", "")).endswith("core_plugins.basic_sweeper."
+                                                            "BasicSweeper"):
+        Plugins.instance().register(GridsimSweeper)
+        extra.append(f"hydra.sweeper._target_={TARGET}")
+    launcher = base.hydra.launcher
+    if "ray_launcher" in str(launcher.get("_target_", "")):
+        init = launcher.ray.init
+        if init.get("address") and "object_store_memory" not in init:
+            extra.append("++hydra.launcher.ray.init.object_store_memory=null")
+    return extra
+
+
+def _quote(value: str) -> str:
+    """A string as a quoted value of Hydra's override grammar."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def report(args: list[str]) -> int:

@@ -32,7 +32,7 @@ from scipy import stats
 from gridsim.experiment import MANIFEST, read_manifest
 
 __all__ = ["LABELS", "Report", "build_report", "collect_runs", "english", "label",
-           "required_replications"]
+           "ordered_variants", "required_replications"]
 
 #: Labels of metrics: (English, 中文).
 LABELS: dict[str, tuple[str, str]] = {
@@ -167,13 +167,28 @@ def _values(rows: list[dict[str, Any]], variant: str, metric: str) -> dict[int, 
     return out
 
 
+def _sort_key(value: Any) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
+def ordered_variants(rows: list[dict[str, Any]], params: list[str]) -> list[str]:
+    """The variants in the order of their parameter values (numbers as numbers: 60 < 120)."""
+    keys: dict[str, tuple[tuple[int, float, str], ...]] = {}
+    for r in rows:
+        keys.setdefault(r["variant"], tuple(_sort_key(r.get(k)) for k in params))
+    return sorted(keys, key=lambda v: (keys[v], v))
+
+
 def build_report(folder: Path) -> Report:
     """Gather the runs under ``folder`` and compute the statistics."""
     rows, params, experiment = collect_runs(folder)
     if not rows:
         raise FileNotFoundError(f"no run with a {MANIFEST} under {folder}")
     metrics = [m for m in (experiment.get("metrics") or _DEFAULT_METRICS)]
-    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    variants = ordered_variants(rows, params)
     wanted = dict(experiment.get("half_width") or {})
     rel = float(experiment.get("relative_half_width") or 0.05)
     statistics = []

@@ -58,39 +58,126 @@ def _numeric(values: list[str]) -> np.ndarray | None:
         return None
 
 
+def _variant_values(rep: Report) -> dict[str, dict[str, str]]:
+    """Each variant's value of each swept parameter (``param.`` prefix removed)."""
+    out: dict[str, dict[str, str]] = {}
+    for r in rep.rows:
+        out.setdefault(r["variant"], {k.removeprefix("param."): str(r.get(k))
+                                      for k in rep.params})
+    return out
+
+
+def _axes_plan(rep: Report) -> tuple[str | None, str | None]:
+    """``(x, series)``: the numeric parameter to put on the x axis and the parameter to draw
+    one line per value of (or None), when the sweep has one or two parameters and one of them
+    is numeric; ``(None, None)`` for a categorical plot of the variants."""
+    values = _variant_values(rep)
+    names = [k.removeprefix("param.") for k in rep.params]
+    if not 1 <= len(names) <= 2:
+        return None, None
+    numeric = [k for k in names if _numeric([v[k] for v in values.values()]) is not None]
+    if not numeric:
+        return None, None
+    x = max(numeric, key=lambda k: len({v[k] for v in values.values()}))
+    other = [k for k in names if k != x]
+    return x, (other[0] if other else None)
+
+
+def _tick_labels(ax: Any, labels: list[str], start: int = 0) -> None:
+    """Variant names under a categorical axis, slanted when they would collide."""
+    long = sum(len(t) for t in labels) > 60
+    ax.set_xticks(range(start, start + len(labels)), labels, fontsize=8,
+                  rotation=30 if long else 0, ha="right" if long else "center")
+
+
 def fig_metrics(rep: Report, path: Path) -> None:
-    """Each metric against the variants (or the swept parameter) with 95 % intervals."""
+    """Each metric against the swept parameter (a line per value of a second parameter) with
+    95 % confidence bands; for categorical variants, means with 95 % interval bars."""
     n = len(rep.metrics)
     cols = min(2, n)
     rows_ = math.ceil(n / cols)
-    fig, ax0 = _figure((6.0 * cols, 3.4 * rows_))
+    fig, ax0 = _figure((6.0 * cols, 3.6 * rows_))
     fig.delaxes(ax0)
     axes = fig.subplots(rows_, cols, squeeze=False).ravel()
-    single = len(rep.params) == 1
-    xs_raw = [v.split("=", 1)[-1] for v in rep.variants] if single else rep.variants
-    xnum = _numeric(xs_raw) if single else None
-    x = xnum if xnum is not None else np.arange(len(rep.variants))
+    xkey, series = _axes_plan(rep)
+    values = _variant_values(rep)
+    names_ = [k.removeprefix("param.") for k in rep.params]
+    groups: dict[str, list[str]] = {}
+    for v in rep.variants:
+        groups.setdefault(values[v][series] if series else "", []).append(v)
+    colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#d6616b", "#8c6d31"]
     for ax, metric in zip(axes, rep.metrics, strict=False):
-        st = [_stat(rep, v, metric) for v in rep.variants]
-        mean = np.array([s["mean"] for s in st])
-        lo = np.array([s["ci95_low"] for s in st])
-        hi = np.array([s["ci95_high"] for s in st])
-        if xnum is not None:
-            order = np.argsort(x)
-            ax.plot(x[order], mean[order], "o-", color="#3182bd")
-            ax.fill_between(x[order], lo[order], hi[order], color="#3182bd", alpha=0.25,
-                            label="95 % CI")
-            ax.set_xlabel(rep.params[0].removeprefix("param."))
+        if xkey is not None:
+            for i, (g, vs) in enumerate(groups.items()):
+                st = [_stat(rep, v, metric) for v in vs]
+                x = np.array([float(values[v][xkey]) for v in vs])
+                order = np.argsort(x)
+                mean, lo, hi = (np.array([s[k] for s in st])[order]
+                                for k in ("mean", "ci95_low", "ci95_high"))
+                c = colours[i % len(colours)]
+                name = f"{_short_key(series, names_)}={g}" if series else "mean"
+                ax.plot(x[order], mean, "o-", color=c, label=name, markersize=4)
+                ax.fill_between(x[order], lo, hi, color=c, alpha=0.1 if series else 0.18,
+                                linewidth=0, label="95 % CI" if not series else None)
+                if series:  # overlapping bands blur: their edges as thin lines
+                    ax.plot(x[order], lo, color=c, linewidth=0.6, alpha=0.6)
+                    ax.plot(x[order], hi, color=c, linewidth=0.6, alpha=0.6)
+            ticks = sorted({float(values[v][xkey]) for v in rep.variants})
+            if len(ticks) <= 8:
+                ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            ax.set_xlabel(_short_key(xkey, names_), fontsize=8)
+            ax.legend(fontsize=7, frameon=False,
+                      title="bands: 95 % CI" if series else None, title_fontsize=7)
         else:
+            st = [_stat(rep, v, metric) for v in rep.variants]
+            mean = np.array([s["mean"] for s in st])
+            lo = np.array([s["ci95_low"] for s in st])
+            hi = np.array([s["ci95_high"] for s in st])
+            x = np.arange(len(rep.variants))
             ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o", capsize=5,
                         color="#3182bd", label="mean, 95 % CI")
-            ax.set_xticks(x, xs_raw, rotation=15 if len(x) > 3 else 0, fontsize=8)
+            names, axis = _short_names(rep)
+            _tick_labels(ax, names)
+            ax.set_xlabel(axis, fontsize=8)
+            ax.legend(fontsize=7, frameon=False)
         ax.set_title(english(metric), fontsize=10)
-        ax.legend(fontsize=7, frameon=False)
+        ax.grid(alpha=0.3)
     for ax in axes[n:]:
         fig.delaxes(ax)
     fig.tight_layout()
     _save(fig, path)
+
+
+def _short_key(key: str, keys: list[str]) -> str:
+    """A swept key for a figure: without the dotted prefix every swept key shares
+    (``response.switch.alert_delay.median_s`` -> ``alert_delay.median_s``), or its last two
+    parts when it is the only one."""
+    parts = key.split(".")
+    if len(keys) < 2:
+        return ".".join(parts[-2:])
+    common = 0
+    others = [k.split(".") for k in keys]
+    while all(len(o) > common + 1 and o[common] == parts[common] for o in others):
+        common += 1
+    return ".".join(parts[common:])
+
+
+def _short_variant(rep: Report, variant: str, sep: str = ", ") -> str:
+    """A variant named with short keys."""
+    keys = [k.removeprefix("param.") for k in rep.params]
+    values = _variant_values(rep)[variant]
+    return sep.join(f"{_short_key(k, keys)}={values[k]}" for k in keys) or variant
+
+
+def _short_names(rep: Report) -> tuple[list[str], str]:
+    """Variant names for a categorical axis, and the axis label: the values alone (joined by
+    " / " when several parameters are swept) under the parameter names."""
+    keys = [k.removeprefix("param.") for k in rep.params]
+    if not keys:
+        return list(rep.variants), ""
+    values = _variant_values(rep)
+    names = [" / ".join(values[v][k] for k in keys) for v in rep.variants]
+    return names, " / ".join(_short_key(k, keys) for k in keys)
 
 
 def fig_distributions(rep: Report, path: Path) -> None:
@@ -101,7 +188,7 @@ def fig_distributions(rep: Report, path: Path) -> None:
     fig, ax0 = _figure((6.0 * cols, 3.4 * rows_))
     fig.delaxes(ax0)
     axes = fig.subplots(rows_, cols, squeeze=False).ravel()
-    names = [v.split("=", 1)[-1] if len(rep.params) == 1 else v for v in rep.variants]
+    names, axis = _short_names(rep)
     for ax, metric in zip(axes, rep.metrics, strict=False):
         data = []
         for v in rep.variants:
@@ -113,8 +200,8 @@ def fig_distributions(rep: Report, path: Path) -> None:
         for i, d in enumerate(data):
             jitter = np.linspace(-0.12, 0.12, len(d)) if len(d) > 1 else np.zeros(len(d))
             ax.scatter(np.full(len(d), i + 1) + jitter, d, s=8, color="#636363", zorder=3)
-        ax.set_xticks(range(1, len(names) + 1), names, fontsize=8,
-                      rotation=15 if len(names) > 3 else 0)
+        _tick_labels(ax, names, start=1)
+        ax.set_xlabel(axis, fontsize=8)
         ax.set_title(english(metric), fontsize=10)
     for ax in axes[n:]:
         fig.delaxes(ax)
@@ -182,7 +269,8 @@ def fig_grid_maps(folder: Path, rep: Report, path: Path) -> bool:
                              c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
                              linewidths=0)
         ax.set_aspect("equal")
-        ax.set_title(f"{tag}: {v}\nmean 5-minute share {means[v]:.1%}", fontsize=10)
+        ax.set_title(f"{tag}: {_short_variant(rep, v, sep=chr(10))}\n"
+                     f"mean 5-minute share {means[v]:.1%}", fontsize=10)
         ax.set_xlabel("km")
         ax.legend(loc="lower right", fontsize=7)
     if sc_plot is not None:
@@ -204,13 +292,32 @@ def _table_html(headers: list[str], rows: list[list[str]], css: str = "") -> str
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _variant_column(rep: Report) -> tuple[str, dict[str, str]]:
+    """The header of the tables' variant column and each variant's name in it: its swept values
+    (joined by " / " when several parameters are swept) under the parameters' short names."""
+    names, axis = _short_names(rep)
+    return (f"variant 方案 ({axis})" if axis else "variant 方案"), dict(
+        zip(rep.variants, names, strict=True))
+
+
+def _swept(rep: Report) -> str:
+    """What the experiment sweeps: ``12 variants 方案: a ∈ {1, 2} × b ∈ {x, y, z}``."""
+    values = _variant_values(rep)
+    parts = []
+    for k in (k.removeprefix("param.") for k in rep.params):
+        seen = list(dict.fromkeys(values[v][k] for v in rep.variants))
+        parts.append(f"{k} ∈ {{{', '.join(seen)}}}")
+    return f"{len(rep.variants)} variants 方案" + (": " + " × ".join(parts) if parts else "")
+
+
 def _summary_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
     """One row per variant: n and mean [95 % CI] of each metric."""
-    headers = ["variant 方案", "runs 次数"] + [label(m) for m in rep.metrics]
+    head, name = _variant_column(rep)
+    headers = [head, "runs 次数"] + [label(m) for m in rep.metrics]
     rows = []
     for v in rep.variants:
         n = sum(1 for r in rep.rows if r["variant"] == v and r.get("status") == "done")
-        cells = [v, str(n)]
+        cells = [name[v], str(n)]
         for m in rep.metrics:
             s = _stat(rep, v, m)
             cells.append(f"{_fmt(s['mean'])} [{_fmt(s['ci95_low'])}, {_fmt(s['ci95_high'])}]")
@@ -219,19 +326,22 @@ def _summary_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def _paired_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
-    headers = ["variant 方案", "baseline 基准", "metric 指标", "n", "mean difference 均值差",
+    head, name = _variant_column(rep)
+    headers = [head, "baseline 基准", "metric 指标", "n", "mean difference 均值差",
                "95 % CI", "significant 显著"]
-    rows = [[p["variant"], p["baseline"], label(p["metric"]), str(p["n"]),
+    rows = [[name[p["variant"]], name[p["baseline"]], label(p["metric"]), str(p["n"]),
              _fmt(p["mean_difference"]), f"[{_fmt(p['ci95_low'])}, {_fmt(p['ci95_high'])}]",
              "yes 是" if p["significant"] else "no 否"] for p in rep.paired]
     return headers, rows
 
 
 def _needed_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
-    headers = ["variant 方案", "metric 指标", "n", "sd", "half-width 半宽", "wanted 目标",
+    head, name = _variant_column(rep)
+    headers = [head, "metric 指标", "n", "sd", "half-width 半宽", "wanted 目标",
                "replications needed 所需重复次数"]
-    rows = [[s["variant"], label(s["metric"]), str(s["n"]), _fmt(s["sd"]), _fmt(s["half_width"]),
-             _fmt(s["wanted_half_width"]), _fmt(s["replications_needed"])]
+    rows = [[name[s["variant"]], label(s["metric"]), str(s["n"]), _fmt(s["sd"]),
+             _fmt(s["half_width"]), _fmt(s["wanted_half_width"]),
+             _fmt(s["replications_needed"])]
             for s in rep.statistics]
     return headers, rows
 
@@ -277,8 +387,7 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     nh, nr = _needed_rows(rep)
     # Markdown
     md = [f"# {title}", "",
-          f"{done} runs done 完成, {len(failed)} failed 失败; variants 方案: "
-          f"{', '.join(rep.variants)}.", "",
+          f"{done} runs done 完成, {len(failed)} failed 失败; {_swept(rep)}.", "",
           "## Results by variant 各方案结果 (mean [95 % CI])", "", _table_md(sh, sr), "",
           "## Paired differences 配对差异", "", _table_md(ph, pr) if pr else "(one variant)", "",
           "## Replications needed 所需重复次数", "", _table_md(nh, nr), "",
@@ -302,7 +411,7 @@ table{{border-collapse:collapse;margin:1em 0;font-size:90%}}td,th{{border:1px so
 padding:4px 8px;text-align:left}}th{{background:#f0f0f0}}img{{max-width:100%}}
 figure{{margin:1.5em 0}}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>{done} runs done 完成, {len(failed)} failed 失败.</p>
+<p>{done} runs done 完成, {len(failed)} failed 失败; {html.escape(_swept(rep))}.</p>
 <h2>Results by variant 各方案结果 (mean [95 % CI])</h2>
 {_table_html(sh, sr, "variants")}
 <h2>Paired differences 配对差异</h2>
