@@ -372,7 +372,8 @@ def _run_task(cfg: Any) -> dict[str, Any]:
             _err(e)
         raise SystemExit(2) from None
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    digest = ex.config_hash(OmegaConf.to_yaml(cfg, resolve=True))
+    assert isinstance(resolved, dict)
+    digest = ex.config_hash(resolved)
     ex.remove_partial_files(out)  # left by a run of this folder that was killed while writing
     started = ex.now_unix()
     ex.write_manifest(out, status="running", config_hash=digest, seed=settings.seed,
@@ -417,7 +418,9 @@ def _hash_or_none(cfg: Any) -> str | None:
     from gridsim.experiment import config_hash
 
     try:
-        return config_hash(OmegaConf.to_yaml(cfg, resolve=True))
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(resolved, dict)
+        return config_hash(resolved)
     except Exception:  # a bad interpolation: the check reports it
         return None
 

@@ -51,10 +51,15 @@ SWEEP_WATCHED_ENV = "GRIDSIM_SWEEP_WATCHED"
 PARTIAL_SUFFIX = ".part"
 
 
-def config_hash(resolved_yaml: str) -> str:
-    """The SHA-256 of a run's resolved config (its YAML text, progress display excluded)."""
-    lines = [ln for ln in resolved_yaml.splitlines() if not ln.strip().startswith("progress:")]
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+def config_hash(resolved: dict[Any, Any]) -> str:
+    """The SHA-256 of what in a run's resolved config can change its results: everything but
+    the ``experiment`` block (titles and metrics of the report) and the progress display."""
+    kept = {k: v for k, v in resolved.items() if k != "experiment"}
+    output = dict(kept.get("output") or {})
+    output.pop("progress", None)
+    kept["output"] = output
+    text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
