@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from gridsim.figures import _figure, _save
 from gridsim.outputs import write_atomic
@@ -90,15 +91,20 @@ def _tick_labels(ax: Any, labels: list[str], start: int = 0) -> None:
                   rotation=30 if long else 0, ha="right" if long else "center")
 
 
+def _metric_axes(n: int, row_height: float) -> tuple[Figure, np.ndarray]:
+    """A figure with a grid of axes for ``n`` metrics, two per row (flattened)."""
+    cols = min(2, n)
+    rows_ = math.ceil(n / cols)
+    fig, ax0 = _figure((6.0 * cols, row_height * rows_))
+    fig.delaxes(ax0)
+    return fig, fig.subplots(rows_, cols, squeeze=False).ravel()
+
+
 def fig_metrics(rep: Report, path: Path) -> None:
     """Each metric against the swept parameter (a line per value of a second parameter) with
     95 % confidence bands; for categorical variants, means with 95 % interval bars."""
     n = len(rep.metrics)
-    cols = min(2, n)
-    rows_ = math.ceil(n / cols)
-    fig, ax0 = _figure((6.0 * cols, 3.6 * rows_))
-    fig.delaxes(ax0)
-    axes = fig.subplots(rows_, cols, squeeze=False).ravel()
+    fig, axes = _metric_axes(n, 3.6)
     xkey, series = _axes_plan(rep)
     values = _variant_values(rep)
     names_ = [k.removeprefix("param.") for k in rep.params]
@@ -183,11 +189,7 @@ def _short_names(rep: Report) -> tuple[list[str], str]:
 def fig_distributions(rep: Report, path: Path) -> None:
     """Distributions of each metric per variant (box plots with the runs as points)."""
     n = len(rep.metrics)
-    cols = min(2, n)
-    rows_ = math.ceil(n / cols)
-    fig, ax0 = _figure((6.0 * cols, 3.4 * rows_))
-    fig.delaxes(ax0)
-    axes = fig.subplots(rows_, cols, squeeze=False).ravel()
+    fig, axes = _metric_axes(n, 3.4)
     names, axis = _short_names(rep)
     for ax, metric in zip(axes, rep.metrics, strict=False):
         data = []
