@@ -7,13 +7,11 @@ from), no traceback anywhere, and no run folder with results.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from console import gridsim
 
 from gridsim.cli import compose_settings
 from gridsim.validate import ConfigError
@@ -22,14 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL_YAML = REPO / "scenarios" / "small.yaml"
 FAST = ("scenario=small", "duration_h=6", "output.progress=false", "output.figures=false")
 
-
-def gridsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the ``gridsim`` console script in ``cwd``."""
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env["MPLBACKEND"] = "Agg"
-    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
 
 
 def refused(proc: subprocess.CompletedProcess[str], cwd: Path) -> list[str]:

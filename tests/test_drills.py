@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from console import explain, gridsim
 
 from gridsim.cli import compose_settings
 from gridsim.drills.cli import drill_main
@@ -34,17 +31,6 @@ FILES = ("drill_script.md", "msel.csv", "evaluation_sheet.md", "drill.json")
 T_PLUS = re.compile(r"^T\+\d{2,}:[0-5]\d$")
 
 
-def gridsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the ``gridsim`` console script in ``cwd``."""
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env["MPLBACKEND"] = "Agg"
-    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-
-
-def explain(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,11 @@ presets mostly; ``describe suining_city --json`` once (a few seconds) for the ci
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from console import explain, gridsim
 
 from gridsim.outputs import _width
 from gridsim.statistics import PILOT_KEYS
@@ -28,17 +26,6 @@ PILOT = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def gridsim(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the ``gridsim`` console script in ``cwd``."""
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env["MPLBACKEND"] = "Agg"
-    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
-
-
-def explain(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,23 @@
+"""Running the ``gridsim`` console script from tests, as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def gridsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``gridsim`` console script in ``cwd``."""
+    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env["MPLBACKEND"] = "Agg"
+    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def explain(proc: subprocess.CompletedProcess[str]) -> str:
+    """Exit code and both streams, for an assertion message."""
+    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
