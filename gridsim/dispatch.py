@@ -20,6 +20,7 @@ the road driving time between centres (:class:`gridsim.roads.NearTimes`) plus th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,12 +31,13 @@ from gridsim.config import DispatchConfig
 from gridsim.people import role_bit
 from gridsim.recorder import EventLog
 from gridsim.scenario import Scenario
-from gridsim.switch import ALERT, FORWARD, ModeSwitch, people_of
+from gridsim.switch import ModeSwitch, people_of
 from gridsim.vocab import GRID_KINDS
 
 __all__ = ["Assignment", "Dispatcher", "Request"]
 
 _LEAD_ORDER = ("commander", "grid_leader", "grid_worker", "party_member")
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -102,74 +104,111 @@ class Dispatcher:
         speed = np.array([cfg.local_speed_mps[k] for k in GRID_KINDS])
         self._speed = speed[grids.kind.astype(np.int64)]
         self._gx, self._gy = grids.x_m, grids.y_m
+        # what never changes about each person, as rows (one fancy index takes a candidate
+        # list's): home and post (grid centre) positions, the leg between them, the median
+        # call-up delay; categories and leading role; callable in peacetime (in working hours)
+        pgrid = roster.grid.astype(np.int64)
+        post_x, post_y = self._gx[pgrid], self._gy[pgrid]
+        leg_home = ((np.abs(roster.x_m - post_x) + np.abs(roster.y_m - post_y))
+                    * cfg.intra_grid_detour / self._speed[pgrid])
+        self._pf = np.column_stack([roster.x_m, roster.y_m, post_x, post_y, leg_home,
+                                    self._mob_median[lead]])
+        self._pi = np.column_stack([roster.categories.astype(np.int64), lead])
+        self._pb = np.column_stack([self._peace_ok,
+                                    self._peace_ok & ~roster.away_in_work_hours])
         # candidates of each grid: people of the grids within the radius, with the road time
-        self._cand_cache: dict[int, tuple[np.ndarray, ...]] = {}
+        self._rows: dict[int, tuple[np.ndarray, ...]] = {}
+        self._cand_cache: dict[int, tuple[int, tuple[np.ndarray, ...]]] = {}
+        # people beyond the grid's own looked at first (see _fill)
+        self._prefix = 64
 
     def attach(self, switch: ModeSwitch) -> None:
         self.switch = switch
         switch.listeners.append(lambda g: self.retry())
 
     # -- candidates ----------------------------------------------------------------------------
-    def _candidates(self, g: int) -> tuple[np.ndarray, ...]:
-        """The candidates of grid ``g`` and what about them never changes (cached):
-        ``(people, road_t, pgrid, cats, lead, post_x, post_y, home_x, home_y, leg_home,
-        mob_median, same_grid, peace_ok, peace_ok_in_work_hours)``."""
-        c = self._cand_cache.get(g)
-        if c is None:
-            roster = self.scenario.roster
+    def _row(self, g: int) -> tuple[np.ndarray, ...]:
+        """The grids within the mutual-aid radius of ``g``, ``g`` first and then by road time
+        (cached): ``(grids, road_t, people_before, rank_base)`` where ``people_before[k]`` counts
+        the people of the first ``k`` grids and ``rank_base`` is where each grid's people start
+        in the unordered candidate list (the order that breaks ties)."""
+        r = self._rows.get(g)
+        if r is None:
             idx, t = self.scenario.near.row(g)
-            people, pos = people_of(roster, idx.astype(np.int64))
-            road_t = t[pos].astype(float)
-            pgrid = roster.grid[people].astype(np.int64)
-            post_x, post_y = self._gx[pgrid], self._gy[pgrid]
-            home_x, home_y = roster.x_m[people], roster.y_m[people]
-            # the leg from home to the grid centre (zero for people at the post)
-            leg_home = ((np.abs(home_x - post_x) + np.abs(home_y - post_y))
-                        * self.cfg.intra_grid_detour / self._speed[pgrid])
-            lead = self._lead[people]
-            peace_ok = self._peace_ok[people]
-            c = (people, road_t, pgrid, roster.categories[people], lead, post_x, post_y,
-                 home_x, home_y, leg_home, self._mob_median[lead], pgrid == g, peace_ok,
-                 peace_ok & ~roster.away_in_work_hours[people])
-            self._cand_cache[g] = c
-        return c
+            idx = idx.astype(np.int64)
+            t = t.astype(float)
+            indptr = self.scenario.roster.by_grid_indptr
+            counts = indptr[idx + 1] - indptr[idx]
+            before = np.concatenate([[0], np.cumsum(counts)])
+            if len(idx) and idx[0] == g:  # rows are stored by time with the origin first
+                r = (idx, t, before, before[:-1])
+            else:
+                order = np.lexsort((np.arange(len(idx)), t, idx != g))
+                r = (idx[order], t[order], np.concatenate([[0], np.cumsum(counts[order])]),
+                     before[:-1][order])
+            self._rows[g] = r
+        return r
+
+    def _candidates(self, g: int, k: int) -> tuple[np.ndarray, ...]:
+        """The candidates of the first ``k`` grids of :meth:`_row` and what about them never
+        changes (cached per grid for the largest ``k`` asked): ``(people, road_t, pgrid, cats,
+        lead, post_x, post_y, home_x, home_y, leg_home, mob_median, same_grid, peace_ok,
+        peace_ok_in_work_hours, rank)``."""
+        c = self._cand_cache.get(g)
+        if c is not None and c[0] >= k:
+            return c[1]
+        grids, t, _, base = self._row(g)
+        roster = self.scenario.roster
+        people, pos = people_of(roster, grids[:k])
+        pgrid = grids[pos]
+        rank = base[pos] + (people - roster.by_grid_indptr[pgrid])
+        f, i, b = self._pf[people], self._pi[people], self._pb[people]
+        arrays = (people, t[pos], pgrid, i[:, 0], i[:, 1], f[:, 2], f[:, 3], f[:, 0], f[:, 1],
+                  f[:, 4], f[:, 5], pgrid == g, b[:, 0], b[:, 1], rank)
+        self._cand_cache[g] = (k, arrays)
+        return arrays
 
     def _night(self, now: float) -> float:
         return self.cfg.night_factor if in_hours(now, self.cfg.night_hours) else 1.0
 
     def _fill(self, req: Request) -> None:
+        """Assign the nearest available people to what ``req`` still needs.
+
+        Exactly the choice over all candidates (least expected time to scene, ties to the
+        earlier candidate in the unordered list), found on the nearest grids first: nobody in a
+        grid beyond them can arrive sooner than the road time to that grid plus the leg from
+        its centre to the incident, so the choice stands when every need is met by people
+        nearer than that bound. Otherwise about four times as many people are looked at, until
+        the choice stands or every candidate has been seen."""
+        needs = [need for need in req.remaining if need[1] > 0]
+        if not needs:
+            return
         now = self.env.now
         sw = self.switch
         assert sw is not None
         g = req.grid
-        (people, road_t, pgrid, cats, lead, post_x, post_y, home_x, home_y, leg_home,
-         mob_median, same, peace_ok, peace_ok_work) = self._candidates(g)
-        mode = sw.mode[pgrid]
-        at_post = (sw.assembled_at[people] <= now) & ((mode == ALERT) | (mode == FORWARD))
-        avail = ~self.busy[people] & (
-            at_post | (peace_ok_work if in_hours(now, self.cfg.work_hours) else peace_ok))
-        if not avail.any():
-            return
-        ox = np.where(at_post, post_x, home_x)
-        oy = np.where(at_post, post_y, home_y)
+        grids, road_t, people_before, _ = self._row(g)
+        n_grids = len(grids)
         det = self.cfg.intra_grid_detour
-        local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / self._speed[g]
-        leg_out = np.where(at_post, 0.0, leg_home)
-        leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / self._speed[g]
-        travel = np.where(same, local, road_t + leg_out + leg_in)
+        speed_g = self._speed[g]
+        leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / speed_g
+        in_work = in_hours(now, self.cfg.work_hours)
         night = self._night(now)
-        expected = travel + np.where(at_post, 0.0, mob_median * night)
+        want = int(people_before[1]) + self._prefix
+        while True:
+            k = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
+            c = self._candidates(g, k)
+            bound = math.inf if k >= n_grids else float(road_t[k]) + leg_in
+            picks = self._choose(c, bound, now, sw, req, leg_in, in_work, night, det, speed_g,
+                                 needs)
+            if picks is not None:
+                break
+            want *= 4
+        at_post, travel, chosen = picks
+        people, lead = c[0], c[4]
         log = self.log
-        for need in req.remaining:
-            bit, n = need
-            if n <= 0:
-                continue
-            m = np.flatnonzero(((cats & bit) != 0) & avail)
-            if len(m) == 0:
-                continue
-            pick = m[np.argsort(expected[m], kind="stable")[:n]]
+        for need, pick in zip(needs, chosen, strict=True):
             for i in pick.tolist():
-                avail[i] = False
                 p = int(people[i])
                 mob = 0.0 if at_post[i] else self._mob[lead[i]].ppf(self.rng.random()) * night
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
@@ -183,6 +222,41 @@ class Dispatcher:
                             f"person {p} ({role}"
                             f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
             need[1] -= len(pick)
+
+    def _choose(self, c: tuple[np.ndarray, ...], bound: float, now: float, sw: ModeSwitch,
+                req: Request, leg_in: float, in_work: bool, night: float, det: float,
+                speed_g: float, needs: list[list[int]]) -> tuple | None:
+        """``(at_post, travel, picks of every need)`` among the candidates ``c``, or None when
+        someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`)."""
+        (people, road_t, _, cats, _, post_x, post_y, home_x, home_y, leg_home,
+         mob_median, same, peace_ok, peace_ok_work, rank) = c
+        whole = bound == math.inf
+        # people at a post: only members of grids in ALERT or FORWARD_COMMAND have a finite
+        # assembly time (ModeSwitch stands them down, back to infinity, on RECOVERY)
+        at_post = sw.assembled_at[people] <= now
+        avail = (at_post | (peace_ok_work if in_work else peace_ok)) & ~self.busy[people]
+        if not avail.any():
+            return (at_post, None, [_NONE] * len(needs)) if whole else None
+        home = ~at_post
+        ox = np.where(at_post, post_x, home_x)
+        oy = np.where(at_post, post_y, home_y)
+        local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / speed_g
+        travel = np.where(same, local, road_t + leg_home * home + leg_in)
+        expected = travel + mob_median * (home * night)
+        out = []
+        for bit, n in needs:
+            m = np.flatnonzero((cats & bit != 0) & avail)
+            if len(m) < n and not whole:
+                return None
+            if len(m) == 0:
+                out.append(_NONE)
+                continue
+            pick = m[np.lexsort((rank[m], expected[m]))[:n]]
+            if expected[pick[-1]] >= bound:
+                return None
+            avail[pick] = False
+            out.append(pick)
+        return at_post, travel, out
 
     # -- public --------------------------------------------------------------------------------
     def request(self, incident: int, grid: int, x_m: float, y_m: float,

@@ -234,6 +234,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     env.run(until=duration_s)
     events = next(env._eid)  # type: ignore[attr-defined]  # events scheduled in the run
     ctx.open_incidents.change(duration_s, 0.0)
+    ledger.check()
     # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
     evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,

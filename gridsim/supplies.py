@@ -75,21 +75,32 @@ class SupplyLedger:
     # -- bookkeeping ---------------------------------------------------------------------------
     def take(self, g: int, item: int, n: int) -> int:
         """Take up to ``n`` units of ``item`` from grid ``g``; returns how many were taken."""
-        got = min(n, int(self.stock[g, item]))
-        self.stock[g, item] -= got
+        have = int(self.stock[g, item])
+        got = min(n, have)
+        self._left(have - got)
+        self.stock[g, item] = have - got
         return got
 
     def take_from_depot(self, township: int, item: int, n: int) -> int:
-        got = min(n, int(self.depot[township, item]))
-        self.depot[township, item] -= got
+        have = int(self.depot[township, item])
+        got = min(n, have)
+        self._left(have - got)
+        self.depot[township, item] = have - got
         return got
+
+    def _left(self, left: int) -> None:
+        """Every fall in stock passes here (takes are the only way down): track the lowest."""
+        if left < self.min_stock_seen:
+            self.min_stock_seen = left
+            if left < 0:
+                raise AssertionError(f"negative stock {left}")
 
     def consume(self, n: int) -> None:
         """``n`` units used up on scene."""
         self.consumed += n
 
     def check(self) -> None:
-        """Raise if any stock is negative or units were created or lost."""
+        """Raise if any stock is negative (the whole ledger; takes check as they go)."""
         low = int(min(self.stock.min(initial=0), self.depot.min(initial=0)))
         self.min_stock_seen = min(self.min_stock_seen, low)
         if low < 0:
@@ -168,7 +179,6 @@ class SupplyChain:
         if shortage:
             led.shortages += 1
         self._maybe_reorder(g)
-        led.check()
         return delay, shortage
 
     def _maybe_reorder(self, g: int) -> None:

@@ -40,6 +40,8 @@ from gridsim.vocab import GRID_KINDS, MODES
 __all__ = ["ALERT", "FORWARD", "PEACE", "RECOVERY", "ModeSwitch", "people_of"]
 
 PEACE, ALERT, FORWARD, RECOVERY = range(4)
+_TO_FORWARD = f"mode_{MODES[FORWARD].lower()}"
+_READY_DETAIL = f"{MODES[ALERT]}->{MODES[FORWARD]}; forward command ready"
 
 
 def people_of(roster: Roster, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,17 +197,26 @@ class ModeSwitch:
 
     def _ready_batch(self, grids: np.ndarray, times: np.ndarray, epochs: np.ndarray
                      ) -> ProcessGenerator:
+        env, mode, epoch, counts = self.env, self.mode, self.epoch, self.counts
+        log, ready_events, listeners = self.log, self._ready_events, self.listeners
         for g, t, e in zip(grids.tolist(), times.tolist(), epochs.tolist(), strict=True):
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            if self.epoch[g] != e or self.mode[g] != ALERT:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if epoch[g] != e or mode[g] != ALERT:
                 continue
-            self._set_mode(np.array([g]), FORWARD, "forward command ready")
-            self.ep_ready_s[self.episode[g]] = self.env.now
-            ev = self._ready_events.pop(g, None)
+            # one grid ALERT -> FORWARD_COMMAND (what _set_mode does, for a single grid)
+            now = env.now
+            mode[g] = FORWARD
+            counts[ALERT] -= 1
+            counts[FORWARD] += 1
+            self.mode_log.append((now, tuple(counts.tolist())))
+            if log.enabled:
+                log.log(now, _TO_FORWARD, g, -1, _READY_DETAIL)
+            self.ep_ready_s[self.episode[g]] = now
+            ev = ready_events.pop(g, None)
             if ev is not None:
                 ev.succeed(True)
-            for listener in self.listeners:
+            for listener in listeners:
                 listener(g)
 
     def _recover(self, grids: np.ndarray, reason: str) -> None:
