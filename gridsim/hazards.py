@@ -179,7 +179,10 @@ def arrivals(
     Calls ``on_incident(hazard, grid, x_m, y_m, grade, uniforms)`` at each arrival.
     """
     side = grids.side_m()
+    gx, gy = grids.x_m, grids.y_m
     h = hazard.index
+    grade_cum = hazard.grade_cum.tolist()  # bisect on a list is searchsorted(side="right")
+    last_grade = len(GRADES) - 1
     while env.now < until_s:
         now = env.now
         boundary = field.next_boundary(now)
@@ -194,11 +197,9 @@ def arrivals(
             yield env.timeout(boundary - now)
             continue
         yield env.timeout(dt)
-        g = int(np.searchsorted(cum, rng.random() * total, side="right"))
-        g = min(g, len(cum) - 1)
-        ux, uy, ugrade = rng.random(3)
-        x = float(grids.x_m[g] + (ux - 0.5) * side[g])
-        y = float(grids.y_m[g] + (uy - 0.5) * side[g])
-        grade = int(np.searchsorted(hazard.grade_cum, ugrade, side="right"))
-        grade = min(grade, len(GRADES) - 1)
+        g = min(int(cum.searchsorted(rng.random() * total, side="right")), len(cum) - 1)
+        ux, uy, ugrade = rng.random(3).tolist()
+        x = float(gx[g] + (ux - 0.5) * side[g])
+        y = float(gy[g] + (uy - 0.5) * side[g])
+        grade = min(bisect.bisect_right(grade_cum, ugrade), last_grade)
         on_incident(hazard, g, x, y, grade, rng.random(N_UNIFORMS))
