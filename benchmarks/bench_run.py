@@ -88,6 +88,79 @@ def _count_processes(settings, scenario) -> int:
     return counter[0]
 
 
+#: where a run's time goes, by the generator a SimPy process runs or the method called
+_PROCESS_AREA = {
+    "respond": "incident lifecycle (respond, escalation, returns)",
+    "_department": "incident lifecycle (respond, escalation, returns)",
+    "_returns": "incident lifecycle (respond, escalation, returns)",
+    "arrivals": "hazard arrivals", "_scripted": "hazard arrivals",
+    "_conditions": "warnings and peacetime steps",
+    "_ready_batch": "mode switch", "_peace_batch": "mode switch",
+    "_deliver": "supplies", "_deliver_depot": "supplies",
+    "_availability": "dispatch", "_progress": "progress",
+}
+
+
+def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Exclusive wall time (s) of one simulate() by area: each SimPy process resume is charged
+    to its generator's area, and the dispatcher's, the switch's and the supply chain's methods
+    to theirs (nested calls counted once, where they run); what is left of ``env.run`` is
+    SimPy's own machinery. The timers add about a microsecond per timed call."""
+    import collections
+
+    import simpy
+    import simpy.events
+
+    from gridsim.dispatch import Dispatcher
+    from gridsim.reporting import initial_report
+    from gridsim.simulation import simulate
+    from gridsim.supplies import SupplyChain
+    from gridsim.switch import ModeSwitch
+
+    acc: dict[str, float] = collections.defaultdict(float)
+    nested: list[float] = []
+    clock = time.perf_counter
+
+    def timed(area, fn):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            name = area(args[0]) if callable(area) else area
+            t0 = clock()
+            nested.append(0.0)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                el = clock() - t0
+                acc[name] += el - nested.pop()
+                if nested:
+                    nested[-1] += el
+        return wrapper
+
+    patches = [
+        (simpy.events.Process, "_resume", lambda p: _PROCESS_AREA.get(
+            p._generator.__name__, p._generator.__name__)),
+        (simpy.Environment, "run", "SimPy machinery (queue, events, resources)"),
+        (Dispatcher, "request", "dispatch"), (Dispatcher, "retry", "dispatch"),
+        (Dispatcher, "release", "dispatch"),
+        (ModeSwitch, "hold", "mode switch"), (ModeSwitch, "release", "mode switch"),
+        (SupplyChain, "gather", "supplies"),
+    ]
+    saved = [(cls, name, getattr(cls, name)) for cls, name, _ in patches]
+    for cls, name, area in patches:
+        setattr(cls, name, timed(area, getattr(cls, name)))
+    import gridsim.incident as incident_module
+    saved_report = incident_module.initial_report
+    incident_module.initial_report = timed("reporting", initial_report)  # type: ignore[assignment]
+    try:
+        t0 = clock()
+        simulate(settings, scenario)
+        acc["setup and collection"] = (clock() - t0) - sum(acc.values())
+    finally:
+        for cls, name, fn in saved:
+            setattr(cls, name, fn)
+        incident_module.initial_report = saved_report  # type: ignore[assignment]
+    return dict(acc)
+
+
 def child_events(repeat: int) -> dict:
     from gridsim.cli import compose_settings
     from gridsim.simulation import build, simulate
@@ -105,8 +178,11 @@ def child_events(repeat: int) -> dict:
     _bare_simpy(events, processes)  # warm up
     bare = [_bare_simpy(events, processes, seed=k) for k in range(repeat)]
     bare_s = [b[0] for b in bare]
+    parts = [_breakdown(settings, scenario) for _ in range(repeat)]
+    areas = {k: min(p.get(k, 0.0) for p in parts) for k in parts[0]}
     return {"events": events, "processes": processes, "incidents": len(res.incidents),
-            "sim_s": min(sim_s), "bare_s": min(bare_s), "bare_events": bare[0][1]}
+            "sim_s": min(sim_s), "bare_s": min(bare_s), "bare_events": bare[0][1],
+            "areas": areas}
 
 
 def _run_case(overrides: list[str]) -> dict:
@@ -196,7 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     print(_row("gridsim cost per event", f"{g_us:.2f} us"))
     print(_row("bare SimPy cost per event (same counts)", f"{b_us:.2f} us"))
     print(_row("ratio gridsim / bare SimPy", f"{ratio:.1f}x", f"target <= {TARGETS['ratio']:g}x"))
-
+    areas = ev["areas"]
+    timed_total = sum(areas.values())
+    print("    the ratio by where simulate() spends its time (shares from a separately timed run;")
+    print("    an area's part of the ratio is its share x the ratio)")
+    print(f"    {'area':<52}{'share':>7}{'of ratio':>10}{'per incident':>15}")
+    for name, sec in sorted(areas.items(), key=lambda kv: -kv[1]):
+        share = sec / timed_total
+        print(f"    {name:<52}{share:>7.1%}{share * ratio:>9.2f}x"
+              f"{share * ev['sim_s'] / ev['incidents'] * 1e6:>12.1f} us")
     de = _spawn("default", args.repeat)
     print("(b) default run, fresh process")
     print(_row("build (generation + travel times)", f"{de['build_s']:.2f} s"))
