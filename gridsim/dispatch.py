@@ -131,7 +131,8 @@ class Dispatcher:
         """The grids within the mutual-aid radius of ``g``, ``g`` first and then by road time
         (cached): ``(grids, road_t, people_before, rank_base)`` where ``people_before[k]`` counts
         the people of the first ``k`` grids and ``rank_base`` is where each grid's people start
-        in the unordered candidate list (the order that breaks ties)."""
+        in the candidate list in the mutual-aid row's stored order (the order that breaks ties;
+        the same order unless another grid shares ``g``'s place at time 0)."""
         r = self._rows.get(g)
         if r is None:
             idx, t = self.scenario.near.row(g)
@@ -175,7 +176,8 @@ class Dispatcher:
         """Assign the nearest available people to what ``req`` still needs.
 
         Exactly the choice over all candidates (least expected time to scene, ties to the
-        earlier candidate in the unordered list), found on the nearest grids first: nobody in a
+        candidate listed first: grids in mutual-aid row order, people by id), found on the
+        nearest grids first: nobody in a
         grid beyond them can arrive sooner than the road time to that grid plus the leg from
         its centre to the incident, so the choice stands when every need is met by people
         nearer than that bound. Otherwise about four times as many people are looked at, until
@@ -245,7 +247,7 @@ class Dispatcher:
         expected = travel + mob_median * (home * night)
         out = []
         for bit, n in needs:
-            m = np.flatnonzero((cats & bit != 0) & avail)
+            m = np.flatnonzero(((cats & bit) != 0) & avail)
             if len(m) < n and not whole:
                 return None
             if len(m) == 0:
