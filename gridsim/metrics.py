@@ -47,6 +47,24 @@ def response_arrays(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return a[:, 0].astype(np.int64), a[:, 1], a[:, 2]
 
 
+def _by_mode_at_notice(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Response metrics of the incidents noticed while their grid was in each mode: what the
+    switch buys shows here (people at a ready post go without call-up delay), where a run-wide
+    figure hides the few incidents of an assembly window."""
+    end = result.duration_s
+    out = {}
+    for mode in MODES:
+        r = np.array([i.response_s for i in result.incidents if i.mode_at_notice == mode
+                      and math.isfinite(i.first_on_scene_s) and i.first_on_scene_s <= end])
+        out[mode] = {
+            "responded": len(r),
+            "response_time_p50_s": _r(_q(r, 0.5)),
+            "within_5min_share": _r(float(np.mean(r <= FIVE_MINUTES_S)) if len(r) else math.nan,
+                                    6),
+        }
+    return out
+
+
 def summarize(result: RunResult, version: str) -> dict[str, Any]:
     """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
     s = result.settings
@@ -78,6 +96,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "response_from_occurrence_p90_s": _r(_q(resp_occ, 0.9)),
         "switch_latency_p50_s": _r(_q(lat, 0.5)),
         "switch_latency_p90_s": _r(_q(lat, 0.9)),
+        "response_by_mode_at_notice": _by_mode_at_notice(result),
         "switch_episodes": episodes,
         "switch_completed": len(lat),
         "grids_switched": len(set(ctx.switch.ep_grid)),
