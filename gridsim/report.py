@@ -52,6 +52,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "supply_shortages": ("supply shortages", "物资短缺次数"),
     "responder_utilization": ("responder utilization", "力量利用率"),
     "mean_time_in_system_s": ("time to resolution (s)", "事件处置时长"),
+    "response_by_mode_at_notice.ALERT.responded": ("incidents answered while assembling",
+                                                   "集结期间响应事件数"),
+    "response_by_mode_at_notice.ALERT.response_time_p50_s": (
+        "response time p50 while assembling (s)", "集结期间响应时间中位数"),
+    "response_by_mode_at_notice.FORWARD_COMMAND.response_time_p50_s": (
+        "response time p50 in forward command (s)", "前指状态响应时间中位数"),
 }
 
 _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_p50_s",
