@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gridsim.incident import Incident
 from gridsim.simulation import RunResult
 from gridsim.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
 
@@ -36,11 +37,16 @@ def _r(x: float, nd: int = 3) -> float | None:
     return round(float(x), nd)
 
 
+def _answered(result: RunResult) -> list[Incident]:
+    """Incidents whose first responder was on scene within the run (the others are censored)."""
+    end = result.duration_s
+    return [i for i in result.incidents
+            if math.isfinite(i.first_on_scene_s) and i.first_on_scene_s <= end]
+
+
 def response_arrays(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(grid, response_s, response_from_occurrence_s)`` of incidents answered within the run."""
-    end = result.duration_s
-    rows = [(i.grid, i.response_s, i.response_from_occurrence_s) for i in result.incidents
-            if math.isfinite(i.first_on_scene_s) and i.first_on_scene_s <= end]
+    rows = [(i.grid, i.response_s, i.response_from_occurrence_s) for i in _answered(result)]
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     a = np.array(rows, dtype=float)
@@ -51,11 +57,10 @@ def _by_mode_at_notice(result: RunResult) -> dict[str, dict[str, Any]]:
     """Response metrics of the incidents noticed while their grid was in each mode: what the
     switch buys shows here (people at a ready post go without call-up delay), where a run-wide
     figure hides the few incidents of an assembly window."""
-    end = result.duration_s
+    answered = _answered(result)
     out = {}
     for mode in MODES:
-        r = np.array([i.response_s for i in result.incidents if i.mode_at_notice == mode
-                      and math.isfinite(i.first_on_scene_s) and i.first_on_scene_s <= end])
+        r = np.array([i.response_s for i in answered if i.mode_at_notice == mode])
         out[mode] = {
             "responded": len(r),
             "response_time_p50_s": _r(_q(r, 0.5)),

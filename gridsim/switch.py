@@ -40,8 +40,6 @@ from gridsim.vocab import GRID_KINDS, MODES
 __all__ = ["ALERT", "FORWARD", "PEACE", "RECOVERY", "ModeSwitch", "people_of"]
 
 PEACE, ALERT, FORWARD, RECOVERY = range(4)
-_TO_FORWARD = f"mode_{MODES[FORWARD].lower()}"
-_READY_DETAIL = f"{MODES[ALERT]}->{MODES[FORWARD]}; forward command ready"
 
 
 def people_of(roster: Roster, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,8 +123,22 @@ class ModeSwitch:
         self.mode_log.append((now, tuple(self.counts.tolist())))
         if self.log.enabled:
             for g, o in zip(grids.tolist(), old.tolist(), strict=True):
-                self.log.log(now, f"mode_{MODES[new].lower()}", g, -1,
-                             f"{MODES[o]}->{MODES[new]}; {reason}")
+                self._log_change(now, g, o, new, reason)
+
+    def _set_grid_mode(self, g: int, new: int, reason: str) -> None:
+        """:meth:`_set_mode` for one grid, without the array work (the ready step's path)."""
+        now = self.env.now
+        old = int(self.mode[g])
+        self.mode[g] = new
+        self.counts[old] -= 1
+        self.counts[new] += 1
+        self.mode_log.append((now, tuple(self.counts.tolist())))
+        if self.log.enabled:
+            self._log_change(now, g, old, new, reason)
+
+    def _log_change(self, now: float, g: int, old: int, new: int, reason: str) -> None:
+        self.log.log(now, f"mode_{MODES[new].lower()}", g, -1,
+                     f"{MODES[old]}->{MODES[new]}; {reason}")
 
     def hold(self, grids: np.ndarray, reason: str) -> None:
         """Add a hold on ``grids``; those in PEACE or RECOVERY move to ALERT and assemble."""
@@ -197,26 +209,18 @@ class ModeSwitch:
 
     def _ready_batch(self, grids: np.ndarray, times: np.ndarray, epochs: np.ndarray
                      ) -> ProcessGenerator:
-        env, mode, epoch, counts = self.env, self.mode, self.epoch, self.counts
-        log, ready_events, listeners = self.log, self._ready_events, self.listeners
+        env, mode, epoch = self.env, self.mode, self.epoch
         for g, t, e in zip(grids.tolist(), times.tolist(), epochs.tolist(), strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
             if epoch[g] != e or mode[g] != ALERT:
                 continue
-            # one grid ALERT -> FORWARD_COMMAND (what _set_mode does, for a single grid)
-            now = env.now
-            mode[g] = FORWARD
-            counts[ALERT] -= 1
-            counts[FORWARD] += 1
-            self.mode_log.append((now, tuple(counts.tolist())))
-            if log.enabled:
-                log.log(now, _TO_FORWARD, g, -1, _READY_DETAIL)
-            self.ep_ready_s[self.episode[g]] = now
-            ev = ready_events.pop(g, None)
+            self._set_grid_mode(g, FORWARD, "forward command ready")
+            self.ep_ready_s[self.episode[g]] = env.now
+            ev = self._ready_events.pop(g, None)
             if ev is not None:
                 ev.succeed(True)
-            for listener in listeners:
+            for listener in self.listeners:
                 listener(g)
 
     def _recover(self, grids: np.ndarray, reason: str) -> None:
