@@ -7,8 +7,8 @@ roads as :class:`~matplotlib.collections.LineCollection` s (one per road class),
 thinner and an inset shows the urban core, whose grids are too small to see at full extent.
 
 Matplotlib's object API on an Agg canvas (no pyplot state); the file is written under a
-temporary name and renamed into place. Labels are English only: the default fonts have no CJK
-glyphs.
+temporary name and renamed into place. Labels carry the Chinese term beside the English one,
+drawn with the font gridsim bundles (:mod:`gridsim.cjk`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter
 
+from gridsim.cjk import bi, zh
 from gridsim.figures import _figure, _save
 from gridsim.roads import ROAD_CLASSES
 from gridsim.scenario import Scenario
 from gridsim.vocab import DEPARTMENTS, GRID_KINDS
+
+#: Road classes in Chinese, for the legend.
+_ROAD_ZH = {"urban": "城市道路", "rural": "乡村道路", "arterial": "干线公路"}
 
 __all__ = ["COLOURINGS", "scenario_map"]
 
@@ -118,7 +122,7 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         for k in sorted({int(k) for k in g.kind}):
             name = GRID_KINDS[k]
             handles.append(Patch(facecolor=_KIND_COLOURS[name], edgecolor="#bdbdbd",
-                                 label=f"{name.replace('_', ' ')} grids "
+                                 label=f"{bi(name.replace('_', ' ') + ' grids', zh(name))} "
                                        f"({int(np.count_nonzero(g.kind == k)):,})"))
     else:
         assert norm is not None
@@ -149,7 +153,8 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
                                              alpha=alpha, zorder=z))
         if every.any():
             handles.append(Line2D([], [], color=col, lw=lw * 1.2, alpha=alpha,
-                                  label=f"{cls} roads ({int(every.sum()):,} links)"))
+                                  label=f"{bi(cls + ' roads', _ROAD_ZH.get(cls, ''))} "
+                                        f"({int(every.sum()):,} links)"))
 
     # key monitoring points (重点监测点): a dot on each grid that has any
     mp = g.monitoring_points > 0
@@ -158,7 +163,8 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         ax.scatter(x[sel], y[sel], s=style.monitoring, c="#08306b", marker=".", linewidths=0,
                    alpha=0.8, zorder=4)
         handles.append(Line2D([], [], ls="", marker=".", color="#08306b", markersize=6,
-                              label=f"key monitoring points ({int(g.monitoring_points.sum()):,}"
+                              label=f"{bi('key monitoring points', '重点监测点')} "
+                                    f"({int(g.monitoring_points.sum()):,}"
                                     f" on {int(mp.sum()):,} grids)"))
 
     # township depots (乡镇物资储备库)
@@ -168,7 +174,7 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
                marker="h", linewidths=0.9, zorder=5)
     handles.append(Line2D([], [], ls="", marker="h", markerfacecolor="#ffffff",
                           markeredgecolor="#252525", markersize=7,
-                          label=f"township depots ({len(dep):,})"))
+                          label=f"{bi('township depots', '乡镇物资储备库')} ({len(dep):,})"))
 
     # department stations (部门站点); stations in the same grid are set around its centre
     st = sc.stations
@@ -182,7 +188,8 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         ax.scatter(sx[sel], sy[sel], s=60 * style.marker, c=col, marker=marker,
                    edgecolors="white", linewidths=0.6, zorder=6)
         handles.append(Line2D([], [], ls="", marker=marker, color=col, markeredgecolor="white",
-                              markersize=7, label=f"{name} stations ({int(of.sum()):,})"))
+                              markersize=7,
+                              label=f"{bi(name + ' stations', zh(name))} ({int(of.sum()):,})"))
     return handles, grids
 
 
@@ -238,7 +245,7 @@ def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | No
         inset = ax.inset_axes((1.03, 0.0, 0.5, 0.5))
         _draw(inset, sc, colour, norm, _CORE, box)
         _limits(inset, *box)
-        inset.set_title("urban core (enlarged)", fontsize=9)
+        inset.set_title(bi("urban core (enlarged)", "城区放大"), fontsize=9)
         inset.tick_params(labelsize=7)
         ax.indicate_inset_zoom(inset, edgecolor="#252525", alpha=0.8)
 
@@ -246,10 +253,10 @@ def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | No
               frameon=False)
     if colour == "density":
         bar = fig.colorbar(grids, ax=ax, location="bottom", shrink=0.6, pad=0.1, aspect=40,
-                           label="residents per km² (log scale)")
+                           label=bi("residents per km² (log scale)", "人口密度"))
         bar.ax.xaxis.set_minor_formatter(NullFormatter())
     name = title or sc.region.name
-    ax.set_title(f"{name}: {g.n:,} grids · {int(g.population.sum()):,} people · "
+    ax.set_title(f"{name}: {g.n:,} grids 网格 · {int(g.population.sum()):,} people 人 · "
                  f"{float(g.area_km2.sum()):,.0f} km² · {sc.region.hierarchy.n_townships:,} "
                  f"townships · {sc.stations.n:,} stations")
     _save(fig, path)

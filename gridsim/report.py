@@ -65,7 +65,7 @@ _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_
 
 
 def english(metric: str) -> str:
-    """The English label of a metric (figures carry English only: no CJK font is assumed)."""
+    """The English label of a metric."""
     return LABELS.get(metric, (metric, ""))[0]
 
 

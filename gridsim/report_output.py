@@ -13,11 +13,15 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gridsim.cjk import apply_fonts, bi
 from gridsim.figures import _figure, _save
 from gridsim.outputs import write_atomic
-from gridsim.report import Report, english, label
+from gridsim.report import Report, label
 
 __all__ = ["write_report"]
+
+#: The grid maps' panels, in Chinese.
+_TAG_ZH = {"best": "最好", "worst": "最差", "only": "唯一方案"}
 
 METHOD = ("Per variant: mean ± t(0.975, n−1)·s/√n (Student t, 95 %). Pairs: differences "
           "per replication (common random numbers: the same incidents in both variants), "
@@ -124,7 +128,8 @@ def fig_metrics(rep: Report, path: Path) -> None:
                 name = f"{_short_key(series, names_)}={g}" if series else "mean"
                 ax.plot(x[order], mean, "o-", color=c, label=name, markersize=4)
                 ax.fill_between(x[order], lo, hi, color=c, alpha=0.1 if series else 0.18,
-                                linewidth=0, label="95 % CI" if not series else None)
+                                linewidth=0,
+                                label=None if series else bi("95 % CI", "95%置信区间"))
                 if series:  # overlapping bands blur: their edges as thin lines
                     ax.plot(x[order], lo, color=c, linewidth=0.6, alpha=0.6)
                     ax.plot(x[order], hi, color=c, linewidth=0.6, alpha=0.6)
@@ -133,7 +138,8 @@ def fig_metrics(rep: Report, path: Path) -> None:
                 ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
             ax.set_xlabel(_short_key(xkey, names_), fontsize=8)
             ax.legend(fontsize=7, frameon=False,
-                      title="bands: 95 % CI" if series else None, title_fontsize=7)
+                      title=bi("bands: 95 % CI", "阴影为95%置信区间") if series else None,
+                      title_fontsize=7)
         else:
             st = [_stat(rep, v, metric) for v in rep.variants]
             mean = np.array([s["mean"] for s in st])
@@ -141,15 +147,16 @@ def fig_metrics(rep: Report, path: Path) -> None:
             hi = np.array([s["ci95_high"] for s in st])
             x = np.arange(len(rep.variants))
             ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o", capsize=5,
-                        color="#3182bd", label="mean, 95 % CI")
+                        color="#3182bd", label=bi("mean, 95 % CI", "均值与95%置信区间"))
             names, axis = _short_names(rep)
             _tick_labels(ax, names)
             ax.set_xlabel(axis, fontsize=8)
             ax.legend(fontsize=7, frameon=False)
-        ax.set_title(english(metric), fontsize=10)
+        ax.set_title(label(metric, "\n"), fontsize=10)
         ax.grid(alpha=0.3)
     for ax in axes[n:]:
         fig.delaxes(ax)
+    apply_fonts(fig)  # before the layout, which measures the text
     fig.tight_layout()
     _save(fig, path)
 
@@ -204,9 +211,10 @@ def fig_distributions(rep: Report, path: Path) -> None:
             ax.scatter(np.full(len(d), i + 1) + jitter, d, s=8, color="#636363", zorder=3)
         _tick_labels(ax, names, start=1)
         ax.set_xlabel(axis, fontsize=8)
-        ax.set_title(english(metric), fontsize=10)
+        ax.set_title(label(metric, "\n"), fontsize=10)
     for ax in axes[n:]:
         fig.delaxes(ax)
+    apply_fonts(fig)  # before the layout, which measures the text
     fig.tight_layout()
     _save(fig, path)
 
@@ -266,17 +274,19 @@ def fig_grid_maps(folder: Path, rep: Report, path: Path) -> bool:
         size = np.clip(area / np.median(area) * (3000.0 / max(len(x), 1)), 2.0, 80.0)
         none = ~np.isfinite(share)
         ax.scatter(x[none] / 1000, y[none] / 1000, s=size[none], c="#d9d9d9", marker="s",
-                   linewidths=0, label="no incident")
+                   linewidths=0, label=bi("no incident", "无事件"))
         sc_plot = ax.scatter(x[~none] / 1000, y[~none] / 1000, s=size[~none] * 1.4,
                              c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
                              linewidths=0)
         ax.set_aspect("equal")
-        ax.set_title(f"{tag}: {_short_variant(rep, v, sep=chr(10))}\n"
-                     f"mean 5-minute share {means[v]:.1%}", fontsize=10)
+        ax.set_title(f"{bi(tag, _TAG_ZH[tag])}: {_short_variant(rep, v, sep=chr(10))}\n"
+                     f"{bi('mean 5-minute share', '平均五分钟到场率')} {means[v]:.1%}",
+                     fontsize=10)
         ax.set_xlabel("km")
         ax.legend(loc="lower right", fontsize=7)
     if sc_plot is not None:
-        fig.colorbar(sc_plot, ax=list(axes), shrink=0.7, label="share within 5 minutes")
+        fig.colorbar(sc_plot, ax=list(axes), shrink=0.7,
+                     label=bi("share within 5 minutes", "五分钟到场率"))
     _save(fig, path)
     return True
 

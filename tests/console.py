@@ -14,8 +14,11 @@ def gridsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["MPLBACKEND"] = "Agg"
-    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
+    proc = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
+    # every figure a command draws must have its glyphs (gridsim.cjk): no empty boxes
+    assert "missing from font" not in proc.stderr, explain(proc)
+    return proc
 
 
 def explain(proc: subprocess.CompletedProcess[str]) -> str:

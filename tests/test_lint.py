@@ -18,7 +18,7 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is part of the test extras")
 def test_ruff_is_clean() -> None:
-    r = _run("ruff", "check", "gridsim", "tests", "benchmarks")
+    r = _run("ruff", "check", "gridsim", "tests", "benchmarks", "scripts")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -80,6 +80,9 @@ def test_wheel_carries_the_config_package(wheel: Path) -> None:
         assert not missing, f"the wheel lacks the scenarios {missing}"
         for name, data in scenarios.items():
             assert zf.read(name) == data, f"{name} in the wheel differs from the checkout"
+        font = "gridsim/cjk_font/wqy-microhei-gridsim.ttf"  # the figures' Chinese glyphs
+        assert font in names and "gridsim/cjk_font/NOTICE.txt" in names, "no bundled CJK font"
+        assert zf.read(font) == (REPO / font).read_bytes()
         assert not any(n.startswith(("conf/", "scenarios/", "tests/")) for n in names), \
             "the config or the tests landed at the top level of the wheel"
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
@@ -102,7 +105,9 @@ def test_wheel_installs_into_a_venv_and_runs(wheel: Path, tmp_path: Path) -> Non
         assert Path(line).resolve().is_relative_to(venv.resolve()), where.stdout
     out = tmp_path / "w"
     proc = _run([str(venv / "bin" / "gridsim"), "run", "scenario=small", "duration_h=6",
-                 "output.figures=false", "output.progress=false", f"hydra.run.dir={out}"],
-                cwd=work)
+                 "output.progress=false", f"hydra.run.dir={out}"], cwd=work)
     assert (out / "summary.json").is_file(), proc.stdout
     assert str(out) in proc.stdout
+    # figures with Chinese labels, drawn with the font the wheel carries
+    assert (out / "modes_over_time.png").stat().st_size > 0
+    assert "missing from font" not in proc.stderr, proc.stderr

@@ -283,6 +283,7 @@ def expected_vs_actual(ev: dict[str, Any], path: Path) -> None:
     """Each action's simulated p10–p90 range and median against the recorded time (PNG)."""
     from matplotlib.lines import Line2D
 
+    from gridsim.cjk import bi
     from gridsim.figures import _figure, _save
 
     rows = [r for r in ev["actions"]]
@@ -298,18 +299,22 @@ def expected_vs_actual(ev: dict[str, Any], path: Path) -> None:
             ax.plot([r["actual_s"] / 60.0], [yi], marker="o", ms=7, zorder=3,
                     color="#de2d26" if r["late"] else "#31a354")
         else:
-            ax.text(r["median_s"] / 60.0, yi + 0.25, "not observed", fontsize=7, ha="center",
-                    color="#636363")
+            ax.text(r["median_s"] / 60.0, yi + 0.25, bi("not observed", "未记录"), fontsize=7,
+                    ha="center", color="#636363")
     ax.set_yticks(y.tolist())
-    ax.set_yticklabels([f"#{r['seq']} {r['action']}" for r in rows], fontsize=8)
-    ax.set_xlabel("minutes after T+00:00")
-    ax.set_title(f"{ev['name']}: expected (median, p10-p90) against actual")
+    ax.set_yticklabels([f"#{r['seq']} {bi(r['action'], r['label']['zh'])}" for r in rows],
+                       fontsize=8)
+    ax.set_xlabel(bi("minutes after T+00:00", "开始后分钟数"))
+    ax.set_title(f"{ev['name']}: "
+                 f"{bi('expected (median, p10-p90) against actual', '预期与实际')}")
     handles = [
-        Line2D([0], [0], color="#9ecae1", lw=6, label="simulated p10-p90"),
+        Line2D([0], [0], color="#9ecae1", lw=6, label=bi("simulated p10-p90", "模拟10-90分位")),
         Line2D([0], [0], marker="|", ls="None", color="#08519c", ms=12, mew=2,
-               label="simulated median"),
-        Line2D([0], [0], marker="o", ls="None", color="#31a354", label="actual, on time"),
-        Line2D([0], [0], marker="o", ls="None", color="#de2d26", label="actual, late (> p90)"),
+               label=bi("simulated median", "模拟中位数")),
+        Line2D([0], [0], marker="o", ls="None", color="#31a354",
+               label=bi("actual, on time", "实际 按时")),
+        Line2D([0], [0], marker="o", ls="None", color="#de2d26",
+               label=bi("actual, late (> p90)", "实际 超时")),
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
               frameon=False)

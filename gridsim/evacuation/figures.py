@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from gridsim.cjk import bi
 from gridsim.evacuation.network import DOOR
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.figures import _figure, _save
@@ -28,19 +29,23 @@ def evacuation_curve(result: EvacuationResult, path: Path, step_s: float, title:
     t = c["since_warning_s"] / 60.0
     fig, ax = _figure((8, 4.5))
     ax.stackplot(t, c["sheltered"], c["on_the_way"], c["not_left"],
-                 labels=["sheltered", "on the way", "not yet left"],
+                 labels=[bi("sheltered", "已安置"), bi("on the way", "转移途中"),
+                         bi("not yet left", "尚未撤离")],
                  colors=["#31a354", "#fdae6b", "#bdbdbd"], step="post")
     dl = (result.deadline_s - result.start_s) / 60.0
     ax.axvline(dl, color="#de2d26", lw=1.5, ls="--",
-               label=f"deadline: {result.not_sheltered_by(result.deadline_s):,} not sheltered")
+               label=f"{bi('deadline', '时限')}: "
+                     f"{result.not_sheltered_by(result.deadline_s):,} not sheltered")
     clr = result.clearance_time_s()
     if math.isfinite(clr):
-        ax.axvline(clr / 60.0, color="k", lw=1.2, label=f"clearance {clr / 60.0:.0f} min")
+        ax.axvline(clr / 60.0, color="k", lw=1.2,
+                   label=f"{bi('clearance', '清空')} {clr / 60.0:.0f} min")
     ax.set_xlim(0, max(float(t[-1]), dl) if len(t) else dl)
     ax.set_ylim(0, max(result.population, 1))
-    ax.set_xlabel("minutes since the warning")
-    ax.set_ylabel("people")
-    ax.set_title(f"Evacuation {title} ({result.population:,} people, {len(result.grids)} grids)")
+    ax.set_xlabel(bi("minutes since the warning", "预警后分钟数"))
+    ax.set_ylabel(bi("people", "人数"))
+    ax.set_title(f"{bi('Evacuation', '转移避险')} {title} "
+                 f"({result.population:,} people, {len(result.grids)} grids)")
     ax.legend(loc="center right", fontsize=8, frameon=False)
     _save(fig, path)
 
@@ -59,13 +64,13 @@ def replication_curves(results: Sequence[EvacuationResult], path: Path, step_s: 
     ok = [x for x in clear if math.isfinite(x)]
     if ok:
         ax.axvline(float(np.median(ok)), color="k", lw=1.2,
-                   label=f"median clearance {np.median(ok):.0f} min "
+                   label=f"{bi('median clearance', '清空时间中位数')} {np.median(ok):.0f} min "
                          f"(range {min(ok):.0f}–{max(ok):.0f}, {len(results)} replications)")
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.set_ylim(0, 1.01)
-    ax.set_xlabel("minutes since the warning")
-    ax.set_ylabel("share sheltered")
-    ax.set_title(f"Evacuation curves {title}")
+    ax.set_xlabel(bi("minutes since the warning", "预警后分钟数"))
+    ax.set_ylabel(bi("share sheltered", "安置比例"))
+    ax.set_title(f"{bi('Evacuation curves', '转移曲线')} {title}")
     _save(fig, path)
 
 
@@ -91,7 +96,7 @@ def bottleneck_map(result: EvacuationResult, scenario: Scenario, path: Path, top
     ax.add_collection(LineCollection(list(seg / 1000.0), colors="#d9d9d9", linewidths=0.6,
                                      zorder=1))
     ax.scatter(ex / 1000.0, ey / 1000.0, s=12, c="#9ecae1", marker="s", linewidths=0,
-               zorder=2, label="evacuated grids")
+               zorder=2, label=bi("evacuated grids", "转移网格"))
     st = result.flow.links
     wait = st.max_wait_s.max(axis=0)
     queue = st.max_queue.max(axis=0)
@@ -108,21 +113,23 @@ def bottleneck_map(result: EvacuationResult, scenario: Scenario, path: Path, top
         if len(doors):
             ax.scatter(net.x_m[net.link_to[doors]] / 1000.0, net.y_m[net.link_to[doors]] / 1000.0,
                        s=60, facecolors="none", edgecolors="#de2d26", linewidths=1.5, zorder=5,
-                       label="grid exits with queues")
+                       label=bi("grid exits with queues", "排队的网格出口"))
         ax.plot([], [], color="#de2d26", lw=3,
-                label=f"longest waits (max {wait[ids].max():.0f} s, queue {queue[ids].max():.0f})")
+                label=f"{bi('longest waits', '最长等待')} "
+                      f"(max {wait[ids].max():.0f} s, queue {queue[ids].max():.0f})")
     if result.shelters.n:
         occ = result.flow.occupancy / np.maximum(result.shelters.capacity, 1)
         size = 30 + 170 * result.shelters.capacity / max(int(result.shelters.capacity.max()), 1)
         sc = ax.scatter(g.x_m[result.shelters.grid] / 1000.0, g.y_m[result.shelters.grid] / 1000.0,
                         s=size, c=occ, cmap="viridis", vmin=0, vmax=1, marker="^",
-                        edgecolors="k", linewidths=0.5, zorder=6, label="shelters")
-        fig.colorbar(sc, ax=ax, shrink=0.6, label="shelter occupancy (share of capacity)")
+                        edgecolors="k", linewidths=0.5, zorder=6, label=bi("shelters", "避难场所"))
+        fig.colorbar(sc, ax=ax, shrink=0.6,
+                     label=bi("shelter occupancy (share of capacity)", "避难场所占用率"))
     ax.set_xlim(x0 / 1000.0, x1 / 1000.0)
     ax.set_ylim(y0 / 1000.0, y1 / 1000.0)
     ax.set_aspect("equal")
     ax.set_xlabel("km")
     ax.set_ylabel("km")
-    ax.set_title(f"Evacuation bottlenecks {title}")
+    ax.set_title(f"{bi('Evacuation bottlenecks', '转移瓶颈')} {title}")
     ax.legend(loc="lower right", fontsize=7)
     _save(fig, path)

@@ -1,0 +1,53 @@
+"""Rebuild gridsim's bundled CJK font: a subset of WenQuanYi Micro Hei (文泉驿微米黑) with every
+CJK character of gridsim's own text.
+
+    apt-get download fonts-wqy-microhei && dpkg-deb -x fonts-wqy-microhei_*.deb wqy
+    python scripts/subset_cjk_font.py wqy/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+Run it when tests/test_cjk.py says a character is missing. Needs fontTools (a dependency of
+matplotlib). The output is gridsim/cjk_font/wqy-microhei-gridsim.ttf; its licence notice is
+gridsim/cjk_font/NOTICE.txt (Apache-2.0, as the font).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTCollection
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gridsim.cjk import FONT_FILE, cjk_chars, own_text  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    source = Path(argv[0])
+    chars = cjk_chars(own_text(ROOT))
+    fonts = TTCollection(str(source)).fonts if source.suffix.lower() == ".ttc" else None
+    font = fonts[0] if fonts else subset.load_font(str(source), subset.Options())
+    options = subset.Options()
+    options.name_IDs = ["*"]  # keep the family name and the licence strings
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = False  # figures are drawn at 110 dpi by Agg, which does not need hints
+    sub = subset.Subsetter(options)
+    sub.populate(text="".join(sorted(chars)))
+    sub.subset(font)
+    font.recalcTimestamp = False  # keep the source's date: the same input gives the same bytes
+    FONT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = FONT_FILE.with_name(FONT_FILE.name + ".part")
+    font.save(str(tmp))
+    tmp.replace(FONT_FILE)
+    print(f"{FONT_FILE.relative_to(ROOT)}: {len(chars)} CJK characters, "
+          f"{FONT_FILE.stat().st_size / 1024:.0f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
