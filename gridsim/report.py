@@ -58,6 +58,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "response time p50 while assembling (s)", "集结期间响应时间中位数"),
     "response_by_mode_at_notice.FORWARD_COMMAND.response_time_p50_s": (
         "response time p50 in forward command (s)", "前指状态响应时间中位数"),
+    "evacuation_p50_s": ("half sheltered (s)", "半数安置用时"),
+    "evacuation_p90_s": ("90 % sheltered (s)", "九成安置用时"),
+    "clearance_time_s": ("clearance time (s)", "清空时间"),
+    "not_sheltered_by_deadline": ("not sheltered by the deadline", "时限内未安置人数"),
+    "grid_clearance_p50_s": ("grid clearance p50 (s)", "网格清空时间中位数"),
+    "grid_clearance_max_s": ("grid clearance max (s)", "网格清空时间最大值"),
+    "evacuated": ("people sheltered", "已安置人数"),
 }
 
 _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_p50_s",
