@@ -4,8 +4,9 @@ Matplotlib's default font, DejaVu Sans, has no Chinese glyphs, and a fresh machi
 CJK font at all. gridsim therefore ships ``cjk_font/wqy-microhei-gridsim.ttf``: a subset of
 WenQuanYi Micro Hei 文泉驿微米黑 (Apache-2.0, see ``cjk_font/NOTICE.txt``) holding every CJK
 character of gridsim's own text, that is, the vocabulary, labels and drill actions in
-``gridsim/``, ``conf/`` and ``scenarios/``. ``scripts/subset_cjk_font.py`` rebuilds it, and
-``tests/test_cjk.py`` fails when a new character is not covered.
+``gridsim/``, ``conf/`` and ``scenarios/``. Its family is "WenQuanYi Micro Hei gridsim subset",
+so that it never stands in for a full copy on the machine. ``scripts/subset_cjk_font.py``
+rebuilds it, and ``tests/test_cjk.py`` fails when a new character is not covered.
 
 Before a figure is saved, :func:`apply_fonts` gives each of its texts the family list DejaVu
 Sans, then the bundled subset, then a CJK font of the machine if it has one. Matplotlib takes
@@ -35,8 +36,9 @@ _CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-
                   r"\ufe30-\ufe4f\uff00-\uffef]")
 
 #: Families of CJK fonts often installed, tried after the bundled subset (the first found).
-_SYSTEM_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
-               "Microsoft YaHei", "PingFang SC", "SimHei", "Heiti SC", "Arial Unicode MS")
+_SYSTEM_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Micro Hei",
+               "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "SimHei", "Heiti SC",
+               "Arial Unicode MS")
 
 _registered: list[str] = []  # the bundled font's family name, once registered with matplotlib
 
@@ -79,7 +81,7 @@ def _families() -> list[str]:
         font_manager.fontManager.addfont(str(FONT_FILE))
         _registered.append(font_manager.FontProperties(fname=FONT_FILE).get_name())
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    system = [f for f in _SYSTEM_CJK if f in installed and f != _registered[0]][:1]
+    system = [f for f in _SYSTEM_CJK if f in installed][:1]
     return ["DejaVu Sans", _registered[0], *system]
 
 

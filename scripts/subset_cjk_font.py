@@ -22,6 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from gridsim.cjk import FONT_FILE, cjk_chars, own_text  # noqa: E402
 
+#: Added to the font's names.
+SUFFIX = "gridsim subset"
+
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
@@ -40,6 +43,14 @@ def main(argv: list[str]) -> int:
     sub.populate(text="".join(sorted(chars)))
     sub.subset(font)
     font.recalcTimestamp = False  # keep the source's date: the same input gives the same bytes
+    # a name of its own, so that it cannot shadow a full WenQuanYi Micro Hei on the machine
+    # (which then still draws a user's own Chinese text: gridsim.cjk)
+    names = font["name"]
+    for rec in list(names.names):
+        if rec.nameID in (1, 3, 4, 16):
+            rec.string = f"{rec.toUnicode()} {SUFFIX}"
+        elif rec.nameID == 6:
+            rec.string = f"{rec.toUnicode()}-{SUFFIX.replace(' ', '')}"
     FONT_FILE.parent.mkdir(parents=True, exist_ok=True)
     tmp = FONT_FILE.with_name(FONT_FILE.name + ".part")
     font.save(str(tmp))

@@ -82,5 +82,5 @@ def test_figures_are_drawn_with_dejavu_then_the_bundled_font() -> None:
     fig.subplots().set_title("x")
     apply_fonts(fig)
     families = fig.axes[0].title.get_fontfamily()
-    assert families[:2] == ["DejaVu Sans", "WenQuanYi Micro Hei"]
+    assert families[:2] == ["DejaVu Sans", "WenQuanYi Micro Hei gridsim subset"]
 
