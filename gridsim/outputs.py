@@ -93,7 +93,7 @@ def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, An
 
 _TABLE: tuple[tuple[str, str, str], ...] = (
     ("incidents", "incidents 事件", "{}"),
-    ("response_time_p50_s", "response p50 (notice → on scene)", "{:.0f} s"),
+    ("response_time_p50_s", "response p50 (notice → on scene) 响应时间", "{:.0f} s"),
     ("response_time_p90_s", "response p90", "{:.0f} s"),
     ("within_5min_share", "within 5 min 应急五分钟", "{:.1%}"),
     ("switch_latency_p50_s", "switch latency p50 平急转换", "{:.0f} s"),
@@ -101,10 +101,10 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("escalations", "escalations 网格吹哨", "{}"),
     ("report_on_time_share", "reports on time 信息上报", "{:.1%}"),
     ("supply_shortages", "supply shortages 物资短缺", "{}"),
-    ("responder_utilization", "responder utilization", "{:.4%}"),
+    ("responder_utilization", "responder utilization 力量利用率", "{:.4%}"),
     ("clearance_time_s", "evacuation clearance 转移避险", "{:.0f} s"),
     ("evacuation_p90_s", "evacuation p90 (90 % sheltered)", "{:.0f} s"),
-    ("not_sheltered_by_deadline", "not sheltered by the deadline", "{}"),
+    ("not_sheltered_by_deadline", "not sheltered by the deadline 时限内未安置", "{}"),
 )
 
 
