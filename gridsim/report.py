@@ -31,7 +31,7 @@ from scipy import stats
 
 from gridsim.experiment import MANIFEST, read_manifest
 
-__all__ = ["LABELS", "Report", "build_report", "collect_runs", "english", "label",
+__all__ = ["LABELS", "Report", "build_report", "collect_runs", "english", "label", "metric_range",
            "ordered_variants", "required_replications"]
 
 #: Labels of metrics: (English, 中文).
@@ -144,6 +144,17 @@ def ci95(x: np.ndarray) -> tuple[float, float, float, float]:
     return mean, sd, mean - h, mean + h
 
 
+def metric_range(metric: str, x: np.ndarray) -> tuple[float, float]:
+    """Where a metric's mean can lie, to cut its interval to: a share (``..._share``,
+    ``responder_utilization``) in [0, 1], any other metric of gridsim's summary (counts, times)
+    at or above 0. No bound when a run's value lies outside (a metric of one's own)."""
+    x = x[np.isfinite(x)]
+    low, high = 0.0, (1.0 if metric.endswith(("_share", "utilization")) else math.inf)
+    if len(x) and (float(x.min()) < low or float(x.max()) > high):
+        return -math.inf, math.inf
+    return low, high
+
+
 def required_replications(sd: float, half_width: float, cap: int = 1_000_000) -> float:
     """The least n >= 2 with t(0.975, n-1) · sd / sqrt(n) <= half_width."""
     if not (math.isfinite(sd) and half_width > 0):
@@ -210,9 +221,12 @@ def build_report(folder: Path) -> Report:
             x = np.array(list(_values(rows, v, metric).values()), dtype=float)
             mean, sd, lo, hi = ci95(x)
             h = float(wanted.get(metric, rel * abs(mean) if math.isfinite(mean) else math.nan))
+            floor, ceiling = metric_range(metric, x)
             statistics.append({
                 "variant": v, "metric": metric, "n": int(np.isfinite(x).sum()),
-                "mean": mean, "sd": sd, "ci95_low": lo, "ci95_high": hi,
+                "mean": mean, "sd": sd,
+                # the interval within the metric's range; the half-width stays the t one
+                "ci95_low": max(lo, floor), "ci95_high": min(hi, ceiling),
                 "half_width": (hi - lo) / 2 if math.isfinite(hi) else math.nan,
                 "wanted_half_width": h, "replications_needed": required_replications(sd, h),
             })

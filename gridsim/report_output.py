@@ -23,9 +23,10 @@ __all__ = ["write_report"]
 #: The grid maps' panels, in Chinese.
 _TAG_ZH = {"best": "最好", "worst": "最差", "only": "唯一方案"}
 
-METHOD = ("Per variant: mean ± t(0.975, n−1)·s/√n (Student t, 95 %). Pairs: differences "
+METHOD = ("Per variant: mean ± t(0.975, n−1)·s/√n (Student t, 95 %), cut to the metric's "
+          "range: at 0 for counts and times, and at 1 as well for shares. Pairs: differences "
           "per replication (common random numbers: the same incidents in both variants), "
-          "same interval on the differences. Replications needed: least n with "
+          "same interval on the differences (not cut). Replications needed: least n with "
           "t(0.975, n−1)·s/√n ≤ wanted half-width.")
 
 

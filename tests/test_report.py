@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from gridsim import cli
-from gridsim.report import build_report, required_replications
+from gridsim.report import build_report, metric_range, required_replications
 
 GRID_XY = [(0.0, 0.0), (800.0, 0.0), (0.0, 800.0), (800.0, 800.0), (1600.0, 400.0)]
 # within_5min_share of variant (grid workers per grid) and replication
@@ -240,3 +240,42 @@ def test_two_parameter_sweep_labels_each_combination(tmp_path: Path) -> None:
     for a, b in (("60", "180"), ("60", "300"), ("120", "180"), ("120", "300")):
         assert f"| {a} / {b} | 3 |" in md
     assert "4 variants 方案: alert ∈ {60, 120} × assembly ∈ {180, 300}" in md
+
+
+def test_intervals_are_cut_to_the_metric_range_but_paired_differences_are_not(
+        tmp_path: Path) -> None:
+    """A share near 1 and a count near 0 over four replications: their t intervals cross 1 and
+    0, which no mean can; the report cuts them there (the half-width stays the t one)."""
+    experiment = {"name": "cut", "metrics": ["within_5min_share", "escalations"]}
+    shares = {"a": [1.0, 0.97, 1.0, 1.0], "b": [0.9, 0.85, 0.95, 0.9]}
+    counts = {"a": [0, 0, 1, 0], "b": [3, 4, 2, 5]}
+    for v in shares:
+        for rep in range(4):
+            write_run(tmp_path, f"v={v},replication={rep}", [f"v={v}", f"replication={rep}"],
+                      rep, {"within_5min_share": shares[v][rep],
+                            "escalations": counts[v][rep]}, experiment)
+    rep = build_report(tmp_path)
+    st = {(s["variant"].removeprefix("v="), s["metric"]): s for s in rep.statistics}
+    for metric, values, bound in (("within_5min_share", shares["a"], "ci95_high"),
+                                  ("escalations", counts["a"], "ci95_low")):
+        _, _, lo, hi = t_interval(values)
+        s = st[("a", metric)]
+        assert (hi > 1.0) if bound == "ci95_high" else (lo < 0.0)  # the t interval crosses
+        assert s[bound] == (1.0 if bound == "ci95_high" else 0.0)
+        other = "ci95_low" if bound == "ci95_high" else "ci95_high"
+        assert s[other] == pytest.approx(lo if other == "ci95_low" else hi, rel=1e-12)
+        assert s["half_width"] == pytest.approx((hi - lo) / 2, rel=1e-12)
+        # variant b is inside the range: its interval is the plain t one
+        _, _, lo_b, hi_b = t_interval(shares["b"] if metric == "within_5min_share"
+                                      else counts["b"])
+        assert st[("b", metric)]["ci95_low"] == pytest.approx(lo_b, rel=1e-12)
+        assert st[("b", metric)]["ci95_high"] == pytest.approx(hi_b, rel=1e-12)
+    # differences may be negative: not cut
+    d = next(p for p in rep.paired if p["metric"] == "escalations")
+    diffs = [a - b for a, b in zip(counts[d["variant"].removeprefix("v=")],
+                                   counts[d["baseline"].removeprefix("v=")], strict=True)]
+    assert d["ci95_low"] == pytest.approx(t_interval(diffs)[2], rel=1e-12)
+    # a metric of one's own with a negative value has no range to cut to
+    assert metric_range("my_metric", np.array([-1.0, 2.0])) == (-math.inf, math.inf)
+    assert metric_range("my_share", np.array([0.2, 1.5])) == (-math.inf, math.inf)
+    assert metric_range("responder_utilization", np.array([0.01])) == (0.0, 1.0)
