@@ -16,6 +16,7 @@ Chinese from the subset, and other Chinese (a user's own names) from the machine
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,8 +40,6 @@ _CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-
 _SYSTEM_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Micro Hei",
                "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "SimHei", "Heiti SC",
                "Arial Unicode MS")
-
-_registered: list[str] = []  # the bundled font's family name, once registered with matplotlib
 
 
 #: Where gridsim's own text lives, in a checkout: what the bundled font must cover.
@@ -73,16 +72,23 @@ def bi(en: str, zh_text: str) -> str:
     return f"{en} {zh_text}" if zh_text else en
 
 
+@functools.cache
+def _bundled_family() -> str:
+    """The bundled font's family name, registered once with matplotlib's font manager."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(FONT_FILE))
+    return str(font_manager.FontProperties(fname=FONT_FILE).get_name())
+
+
 def _families() -> list[str]:
     """DejaVu Sans, the bundled subset, and a CJK font of the machine if there is one."""
     from matplotlib import font_manager
 
-    if not _registered:
-        font_manager.fontManager.addfont(str(FONT_FILE))
-        _registered.append(font_manager.FontProperties(fname=FONT_FILE).get_name())
+    bundled = _bundled_family()
     installed = {f.name for f in font_manager.fontManager.ttflist}
     system = [f for f in _SYSTEM_CJK if f in installed][:1]
-    return ["DejaVu Sans", _registered[0], *system]
+    return ["DejaVu Sans", bundled, *system]
 
 
 def apply_fonts(fig: Figure) -> None:
