@@ -21,6 +21,7 @@ JSON line; peak RSS is that process's ``ru_maxrss`` (imports included).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_OVERRIDES = ["output.progress=false"]
@@ -88,11 +90,14 @@ def _count_processes(settings, scenario) -> int:
     return counter[0]
 
 
+#: areas of a run's time that the floor keeps (see _FLOOR_AREAS)
+_LIFECYCLE = "incident lifecycle (respond, escalation, returns)"
+_MACHINERY = "SimPy machinery (queue, events, resources)"
+_SETUP = "setup and collection"
+
 #: where a run's time goes, by the generator a SimPy process runs or the method called
 _PROCESS_AREA = {
-    "respond": "incident lifecycle (respond, escalation, returns)",
-    "_department": "incident lifecycle (respond, escalation, returns)",
-    "_returns": "incident lifecycle (respond, escalation, returns)",
+    "respond": _LIFECYCLE, "_department": _LIFECYCLE, "_returns": _LIFECYCLE,
     "arrivals": "hazard arrivals", "_scripted": "hazard arrivals",
     "_conditions": "warnings and peacetime steps",
     "_ready_batch": "mode switch", "_peace_batch": "mode switch",
@@ -103,8 +108,7 @@ _PROCESS_AREA = {
 
 #: what is left of a run if dispatch, the switch, arrivals, warnings, supplies and reporting
 #: cost nothing: the processes' SimPy events, the incident lifecycle's own code, set-up
-_FLOOR_AREAS = ("SimPy machinery (queue, events, resources)",
-                "incident lifecycle (respond, escalation, returns)", "setup and collection")
+_FLOOR_AREAS = (_MACHINERY, _LIFECYCLE, _SETUP)
 
 
 def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -144,7 +148,7 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
     patches = [
         (simpy.events.Process, "_resume", lambda p: _PROCESS_AREA.get(
             p._generator.__name__, p._generator.__name__)),
-        (simpy.Environment, "run", "SimPy machinery (queue, events, resources)"),
+        (simpy.Environment, "run", _MACHINERY),
         (Dispatcher, "request", "dispatch"), (Dispatcher, "retry", "dispatch"),
         (Dispatcher, "release", "dispatch"),
         (ModeSwitch, "hold", "mode switch"), (ModeSwitch, "release", "mode switch"),
@@ -159,7 +163,7 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
     try:
         t0 = clock()
         simulate(settings, scenario)
-        acc["setup and collection"] = (clock() - t0) - sum(acc.values())
+        acc[_SETUP] = (clock() - t0) - sum(acc.values())
     finally:
         for cls, name, fn in saved:
             setattr(cls, name, fn)
@@ -167,17 +171,11 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
     return dict(acc)
 
 
-def child_events(repeat: int) -> dict:
+@contextlib.contextmanager
+def _timed_env_run(into: list[float]) -> Iterator[None]:
+    """Append the wall time of every ``simpy.Environment.run`` inside the block to ``into``."""
     import simpy
 
-    from gridsim.cli import compose_settings
-    from gridsim.simulation import build, simulate
-
-    settings, _ = compose_settings(DEFAULT_OVERRIDES)
-    scenario = build(settings)
-    simulate(settings, scenario)  # warm up (imports, caches)
-    # env.run alone as well: the bare loop's timer also starts after its processes exist
-    run_s: list[float] = []
     real_run = simpy.Environment.run
 
     def timed_run(self, until=None):  # type: ignore[no-untyped-def]
@@ -185,8 +183,22 @@ def child_events(repeat: int) -> dict:
         try:
             return real_run(self, until)
         finally:
-            run_s.append(time.perf_counter() - t0)
+            into.append(time.perf_counter() - t0)
 
+    simpy.Environment.run = timed_run  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        simpy.Environment.run = real_run  # type: ignore[method-assign]
+
+
+def child_events(repeat: int) -> dict:
+    from gridsim.cli import compose_settings
+    from gridsim.simulation import build, simulate
+
+    settings, _ = compose_settings(DEFAULT_OVERRIDES)
+    scenario = build(settings)
+    simulate(settings, scenario)  # warm up (imports, caches)
     events = simulate(settings, scenario).events_processed
     processes = _count_processes(settings, scenario)
     _bare_simpy(events, processes)  # warm up
@@ -194,21 +206,17 @@ def child_events(repeat: int) -> dict:
     # seconds (with the two sides timed one after the other the ratio swung from 9x to 17x);
     # a bare loop takes about 2 ms, so it gets ten tries a round
     sim_s: list[float] = []
+    run_s: list[float] = []  # env.run alone: the bare loop's timer also starts after set-up
     bare_s: list[float] = []
     bare_events = 0
-    simpy.Environment.run = timed_run  # type: ignore[method-assign]
-    try:
-        for k in range(4 * repeat):
-            t0 = time.perf_counter()
+    for k in range(4 * repeat):
+        t0 = time.perf_counter()
+        with _timed_env_run(run_s):
             res = simulate(settings, scenario)
-            sim_s.append(time.perf_counter() - t0)
-            simpy.Environment.run = real_run  # type: ignore[method-assign]
-            for j in range(10):
-                t, bare_events = _bare_simpy(events, processes, seed=10 * k + j)
-                bare_s.append(t)
-            simpy.Environment.run = timed_run  # type: ignore[method-assign]
-    finally:
-        simpy.Environment.run = real_run  # type: ignore[method-assign]
+        sim_s.append(time.perf_counter() - t0)
+        for j in range(10):
+            t, bare_events = _bare_simpy(events, processes, seed=10 * k + j)
+            bare_s.append(t)
     parts = [_breakdown(settings, scenario) for _ in range(repeat)]
     areas = {k: min(p.get(k, 0.0) for p in parts) for k in parts[0]}
     return {"events": events, "processes": processes, "incidents": len(res.incidents),

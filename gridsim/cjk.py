@@ -73,26 +73,20 @@ def bi(en: str, zh_text: str) -> str:
 
 
 @functools.cache
-def _bundled_family() -> str:
-    """The bundled font's family name, registered once with matplotlib's font manager."""
+def _families() -> tuple[str, ...]:
+    """DejaVu Sans, the bundled subset, and a CJK font of the machine if there is one (the
+    bundled font is registered with matplotlib's font manager on the first call)."""
     from matplotlib import font_manager
 
     font_manager.fontManager.addfont(str(FONT_FILE))
-    return str(font_manager.FontProperties(fname=FONT_FILE).get_name())
-
-
-def _families() -> list[str]:
-    """DejaVu Sans, the bundled subset, and a CJK font of the machine if there is one."""
-    from matplotlib import font_manager
-
-    bundled = _bundled_family()
+    bundled = str(font_manager.FontProperties(fname=FONT_FILE).get_name())
     installed = {f.name for f in font_manager.fontManager.ttflist}
     system = [f for f in _SYSTEM_CJK if f in installed][:1]
-    return ["DejaVu Sans", bundled, *system]
+    return ("DejaVu Sans", bundled, *system)
 
 
 def apply_fonts(fig: Figure) -> None:
     """Give every text of ``fig`` the family list (call before saving: layout happens then)."""
-    families = _families()
+    families = list(_families())
     for text in fig.findobj(Text):
         text.set_fontfamily(families)

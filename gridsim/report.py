@@ -31,7 +31,7 @@ from scipy import stats
 
 from gridsim.experiment import MANIFEST, read_manifest
 
-__all__ = ["LABELS", "Report", "build_report", "collect_runs", "english", "label", "metric_range",
+__all__ = ["LABELS", "Report", "build_report", "collect_runs", "label", "metric_range",
            "ordered_variants", "required_replications"]
 
 #: Labels of metrics: (English, 中文).
@@ -69,11 +69,6 @@ LABELS: dict[str, tuple[str, str]] = {
 
 _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_p50_s",
                     "response_from_occurrence_p50_s", "report_on_time_share")
-
-
-def english(metric: str) -> str:
-    """The English label of a metric."""
-    return LABELS.get(metric, (metric, ""))[0]
 
 
 def label(metric: str, sep: str = " ") -> str:

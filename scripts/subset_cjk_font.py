@@ -32,13 +32,13 @@ def main(argv: list[str]) -> int:
         return 2
     source = Path(argv[0])
     chars = cjk_chars(own_text(ROOT))
-    fonts = TTCollection(str(source)).fonts if source.suffix.lower() == ".ttc" else None
-    font = fonts[0] if fonts else subset.load_font(str(source), subset.Options())
     options = subset.Options()
     options.name_IDs = ["*"]  # keep the family name and the licence strings
     options.name_languages = ["*"]
     options.notdef_outline = True
     options.hinting = False  # figures are drawn at 110 dpi by Agg, which does not need hints
+    font = (TTCollection(str(source)).fonts[0] if source.suffix.lower() == ".ttc"
+            else subset.load_font(str(source), options))
     sub = subset.Subsetter(options)
     sub.populate(text="".join(sorted(chars)))
     sub.subset(font)
