@@ -37,10 +37,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    from gridsim.cli import compose_settings
+    from gridsim.app.cli import compose_settings
     from gridsim.evacuation import evacuate
-    from gridsim.scenario import build_scenario
-    from gridsim.streams import Streams
+    from gridsim.place.scenario import build_scenario
+    from gridsim.model.streams import Streams
 
     settings, _ = compose_settings(["scenario=suining_city"])
     t0 = time.perf_counter()

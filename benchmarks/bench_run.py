@@ -5,7 +5,7 @@
 Prints one table (figures only, no pass/fail assertions):
 
 (a) event throughput of the default run (``gridsim run`` defaults: district, 72 h, rainstorm):
-    the wall time per processed SimPy event of :func:`gridsim.simulation.simulate` against a
+    the wall time per processed SimPy event of :func:`gridsim.engine.simulation.simulate` against a
     bare SimPy loop that schedules and processes the same number of timeout events in the same
     number of processes. The figure is the ratio of the two costs per event (target <= 2x).
 (b) wall time and peak memory (RSS) of the default run, scenario build included, and the files
@@ -73,7 +73,7 @@ def _count_processes(settings, scenario) -> int:
     """How many SimPy processes a run starts (one extra, uncounted run)."""
     import simpy.events
 
-    from gridsim.simulation import simulate
+    from gridsim.engine.simulation import simulate
 
     counter = [0]
     orig = simpy.events.Process.__init__
@@ -121,11 +121,11 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
     import simpy
     import simpy.events
 
-    from gridsim.dispatch import Dispatcher
-    from gridsim.reporting import initial_report
-    from gridsim.simulation import simulate
-    from gridsim.supplies import SupplyChain
-    from gridsim.switch import ModeSwitch
+    from gridsim.engine.dispatch import Dispatcher
+    from gridsim.engine.reporting import initial_report
+    from gridsim.engine.simulation import simulate
+    from gridsim.engine.supplies import SupplyChain
+    from gridsim.engine.switch import ModeSwitch
 
     acc: dict[str, float] = collections.defaultdict(float)
     nested: list[float] = []
@@ -157,7 +157,7 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
     saved = [(cls, name, getattr(cls, name)) for cls, name, _ in patches]
     for cls, name, area in patches:
         setattr(cls, name, timed(area, getattr(cls, name)))
-    import gridsim.incident as incident_module
+    import gridsim.engine.incident as incident_module
     saved_report = incident_module.initial_report
     incident_module.initial_report = timed("reporting", initial_report)  # type: ignore[assignment]
     try:
@@ -193,8 +193,8 @@ def _timed_env_run(into: list[float]) -> Iterator[None]:
 
 
 def child_events(repeat: int) -> dict:
-    from gridsim.cli import compose_settings
-    from gridsim.simulation import build, simulate
+    from gridsim.app.cli import compose_settings
+    from gridsim.engine.simulation import build, simulate
 
     settings, _ = compose_settings(DEFAULT_OVERRIDES)
     scenario = build(settings)
@@ -227,10 +227,10 @@ def child_events(repeat: int) -> dict:
 def _run_case(overrides: list[str]) -> dict:
     t_start = time.perf_counter()
     from gridsim import __version__
-    from gridsim.cli import compose_settings
-    from gridsim.outputs import write_outputs
-    from gridsim.scenario import generate_parts, prepare_scenario
-    from gridsim.simulation import simulate
+    from gridsim.app.cli import compose_settings
+    from gridsim.output.files import write_outputs
+    from gridsim.place.scenario import generate_parts, prepare_scenario
+    from gridsim.engine.simulation import simulate
 
     settings, _ = compose_settings(overrides)
     t_import = time.perf_counter() - t_start

@@ -20,14 +20,14 @@ __all__ = ["__version__", "build", "simulate"]
 
 
 def simulate(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Run one simulation: see :func:`gridsim.simulation.simulate`."""
-    from gridsim.simulation import simulate as _simulate
+    """Run one simulation: see :func:`gridsim.engine.simulation.simulate`."""
+    from gridsim.engine.simulation import simulate as _simulate
 
     return _simulate(*args, **kwargs)
 
 
 def build(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Build a scenario: see :func:`gridsim.simulation.build`."""
-    from gridsim.simulation import build as _build
+    """Build a scenario: see :func:`gridsim.engine.simulation.build`."""
+    from gridsim.engine.simulation import build as _build
 
     return _build(*args, **kwargs)

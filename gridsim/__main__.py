@@ -2,6 +2,6 @@
 
 import sys
 
-from gridsim.cli import main
+from gridsim.app.cli import main
 
 sys.exit(main())

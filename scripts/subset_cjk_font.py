@@ -5,8 +5,8 @@ CJK character of gridsim's own text.
     python scripts/subset_cjk_font.py wqy/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 Run it when tests/test_cjk.py says a character is missing. Needs fontTools (a dependency of
-matplotlib). The output is gridsim/cjk_font/wqy-microhei-gridsim.ttf; its licence notice is
-gridsim/cjk_font/NOTICE.txt (Apache-2.0, as the font).
+matplotlib). The output is gridsim/output/cjk_font/wqy-microhei-gridsim.ttf; its licence notice is
+gridsim/output/cjk_font/NOTICE.txt (Apache-2.0, as the font).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fontTools.ttLib import TTCollection
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gridsim.cjk import FONT_FILE, cjk_chars, own_text  # noqa: E402
+from gridsim.output.cjk import FONT_FILE, cjk_chars, own_text  # noqa: E402
 
 #: Added to the font's names.
 SUFFIX = "gridsim subset"
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     sub.subset(font)
     font.recalcTimestamp = False  # keep the source's date: the same input gives the same bytes
     # a name of its own, so that it cannot shadow a full WenQuanYi Micro Hei on the machine
-    # (which then still draws a user's own Chinese text: gridsim.cjk)
+    # (which then still draws a user's own Chinese text: gridsim.output.cjk)
     names = font["name"]
     for rec in list(names.names):
         if rec.nameID in (1, 3, 4, 16):

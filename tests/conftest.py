@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gridsim.cli import compose_settings
-from gridsim.config import RunConfig
+from gridsim.app.cli import compose_settings
+from gridsim.model.params import RunConfig
 
 
 def settings_for(*overrides: str) -> RunConfig:

@@ -16,7 +16,7 @@ def gridsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     env["MPLBACKEND"] = "Agg"
     proc = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
-    # every figure a command draws must have its glyphs (gridsim.cjk): no empty boxes
+    # every figure a command draws must have its glyphs (gridsim.output.cjk): no empty boxes
     assert "missing from font" not in proc.stderr, explain(proc)
     return proc
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from gridsim.cli import compose_settings
-from gridsim.config import (
+from gridsim.app.cli import compose_settings
+from gridsim.model.params import (
     DetectionChannelConfig,
     HazardTypeConfig,
     RunConfig,
     ScriptedIncidentConfig,
     WarningConfig,
 )
-from gridsim.dists import Dist
+from gridsim.model.dists import Dist
 
 ZERO = Dist.fixed(0.0)
 

@@ -1,4 +1,4 @@
-"""Chinese beside English in figures (gridsim.cjk): the bundled font covers gridsim's own
+"""Chinese beside English in figures (gridsim.output.cjk): the bundled font covers gridsim's own
 Chinese text, and every figure of a run draws its Chinese terms without a missing glyph."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from gridsim import __version__
-from gridsim.cjk import FONT_FILE, apply_fonts, bi, cjk_chars, own_text, zh
-from gridsim.outputs import write_outputs
-from gridsim.simulation import simulate
+from gridsim.output.cjk import FONT_FILE, apply_fonts, bi, cjk_chars, own_text, zh
+from gridsim.output.files import write_outputs
+from gridsim.engine.simulation import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from console import gridsim
 
-from gridsim.cli import compose_settings
-from gridsim.validate import ConfigError
+from gridsim.app.cli import compose_settings
+from gridsim.model.validate import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_YAML = REPO / "scenarios" / "small.yaml"

@@ -1,4 +1,4 @@
-"""Dispatch looks at the nearest grids first (gridsim.dispatch.Dispatcher._fill); its choice must
+"""Dispatch looks at the nearest grids first (gridsim.engine.dispatch.Dispatcher._fill); its choice must
 be exactly the one over every candidate within the mutual-aid radius."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from handmade import settings_for
 
-from gridsim.clock import in_hours
-from gridsim.dispatch import Dispatcher, Request
-from gridsim.incident import RunContext
-from gridsim.simulation import simulate
-from gridsim.switch import ALERT, FORWARD, people_of
+from gridsim.model.clock import in_hours
+from gridsim.engine.dispatch import Dispatcher, Request
+from gridsim.engine.incident import RunContext
+from gridsim.engine.simulation import simulate
+from gridsim.engine.switch import ALERT, FORWARD, people_of
 
 
 def _exhaustive(d: Dispatcher, req: Request) -> list[int]:

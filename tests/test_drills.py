@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from console import explain, gridsim
 
-from gridsim.cli import compose_settings
-from gridsim.drills.cli import drill_main
+from gridsim.app.cli import compose_settings
+from gridsim.app.drill_cmd import drill_main
 from gridsim.drills.evaluate import parse_time
 from gridsim.drills.script import MSEL_COLUMNS, build_script, fmt_t
 from gridsim.drills.timings import simulate_drill
 from gridsim.drills.variants import EXTRA_INJECTS, choose_variant, drill_run
-from gridsim.simulation import build
-from gridsim.validate import ConfigError
+from gridsim.engine.simulation import build
+from gridsim.model.validate import ConfigError
 
 DRILL = ("scenario=small", "drill.grids=[0,1,2]", "drill.replications=12")
 FILES = ("drill_script.md", "msel.csv", "evaluation_sheet.md", "drill.json")

@@ -23,8 +23,8 @@ import pytest
 from handmade import settings_for
 from scipy import stats
 
-from gridsim.config import EvacuationChannelConfig, RunConfig
-from gridsim.dists import Dist
+from gridsim.model.params import EvacuationChannelConfig, RunConfig
+from gridsim.model.dists import Dist
 from gridsim.evacuation import (
     WALK,
     Closure,
@@ -41,9 +41,9 @@ from gridsim.evacuation import (
     simulate_switch,
 )
 from gridsim.evacuation.model import Shelters, leading_roles
-from gridsim.scenario import Scenario, build_scenario
-from gridsim.streams import Streams
-from gridsim.vocab import ROLES
+from gridsim.place.scenario import Scenario, build_scenario
+from gridsim.model.streams import Streams
+from gridsim.model.vocab import ROLES
 
 V = 1.33  # RiMEA test 1 walking speed, m/s
 BIG = 10**9  # a shelter that never fills
@@ -397,9 +397,9 @@ def test_same_seed_same_evacuation_and_another_seed_another(small) -> None:
 def test_a_road_closure_between_grids_without_a_road_is_a_config_error(small) -> None:
     """A scripted closure must name two grids with a road between them; it fails before the
     run starts, naming the key."""
-    from gridsim.config import RoadClosureConfig
-    from gridsim.simulation import simulate
-    from gridsim.validate import ConfigError
+    from gridsim.model.params import RoadClosureConfig
+    from gridsim.engine.simulation import simulate
+    from gridsim.model.validate import ConfigError
 
     s, sc = small
     s = settings_for("scenario=small", "hazard=flood_evacuation", "duration_h=1",
@@ -411,7 +411,7 @@ def test_a_road_closure_between_grids_without_a_road_is_a_config_error(small) ->
 
 
 def test_bad_evacuation_settings_are_rejected_naming_the_key() -> None:
-    from gridsim.validate import ConfigError
+    from gridsim.model.validate import ConfigError
 
     with pytest.raises(ConfigError, match=r"evacuation\.shelters\.assignment"):
         settings_for("scenario=small", "evacuation.shelters.assignment=farthest")

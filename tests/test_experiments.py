@@ -3,7 +3,7 @@
 The experiments are tiny (the 70-grid ``small`` scenario, 8 hours with a red rainstorm warning
 from hour 2 so that there are incidents and switches, two response variants × three
 replications) and are written into the test's temporary folder, the way a user writes one into
-``experiments/``. The basic launcher runs in-process (``gridsim.cli.main``); the others start
+``experiments/``. The basic launcher runs in-process (``gridsim.app.cli.main``); the others start
 their own workers: joblib processes, submitit jobs and a local Ray head started by the test.
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from gridsim import cli
-from gridsim.experiment import MANIFEST, SweepWatcher, read_manifest
+from gridsim.app import cli
+from gridsim.experiments.sweep import MANIFEST, SweepWatcher, read_manifest
 
 EXPERIMENT = """\
 defaults:
@@ -412,9 +412,9 @@ def test_resume_skips_done_runs_and_reruns_missing_failed_killed_or_changed_ones
 def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    import gridsim.simulation
+    import gridsim.engine.simulation
 
-    real = gridsim.simulation.simulate
+    real = gridsim.engine.simulation.simulate
 
     def simulate(settings, **kw):
         if settings.response.name == "prepared" and settings.replication == 1:
@@ -422,7 +422,7 @@ def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
         return real(settings, **kw)
 
     write_experiment(tmp_path, replications=2, report_dir="report")
-    monkeypatch.setattr(gridsim.simulation, "simulate", simulate)
+    monkeypatch.setattr(gridsim.engine.simulation, "simulate", simulate)
     code, out, err = run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1, out + err
     ms = manifests(tmp_path)

@@ -80,13 +80,13 @@ def test_wheel_carries_the_config_package(wheel: Path) -> None:
         assert not missing, f"the wheel lacks the scenarios {missing}"
         for name, data in scenarios.items():
             assert zf.read(name) == data, f"{name} in the wheel differs from the checkout"
-        font = "gridsim/cjk_font/wqy-microhei-gridsim.ttf"  # the figures' Chinese glyphs
-        assert font in names and "gridsim/cjk_font/NOTICE.txt" in names, "no bundled CJK font"
+        font = "gridsim/output/cjk_font/wqy-microhei-gridsim.ttf"  # the figures' Chinese glyphs
+        assert font in names and "gridsim/output/cjk_font/NOTICE.txt" in names, "no bundled CJK font"
         assert zf.read(font) == (REPO / font).read_bytes()
         assert not any(n.startswith(("conf/", "scenarios/", "tests/")) for n in names), \
             "the config or the tests landed at the top level of the wheel"
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "gridsim = gridsim.cli:main" in zf.read(entry_points).decode()
+        assert "gridsim = gridsim.app.cli:main" in zf.read(entry_points).decode()
 
 
 @pytest.mark.slow

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gridsim import cli
-from gridsim.report import build_report, metric_range, required_replications
+from gridsim.app import cli
+from gridsim.experiments.report import build_report, metric_range, required_replications
 
 GRID_XY = [(0.0, 0.0), (800.0, 0.0), (0.0, 800.0), (800.0, 800.0), (1600.0, 400.0)]
 # within_5min_share of variant (grid workers per grid) and replication

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from gridsim import cli
-from gridsim.report import build_report
+from gridsim.app import cli
+from gridsim.experiments.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from console import explain, gridsim
 
-from gridsim.outputs import _width
-from gridsim.statistics import PILOT_KEYS
+from gridsim.output.files import _width
+from gridsim.experiments.statistics import PILOT_KEYS
 
 #: The account's pilot figures (DOMAIN.md), before and after the redesign.
 PILOT = {
@@ -90,7 +90,7 @@ def test_describe_suining_city_json(cwd: Path) -> None:
 
 
 def test_describe_a_preset_yaml_file(cwd: Path) -> None:
-    from gridsim.config import scenario_presets
+    from gridsim.model.params import scenario_presets
 
     mine = cwd / "mine.yaml"
     mine.write_text(scenario_presets()["small"].read_text(encoding="utf-8")
@@ -111,7 +111,7 @@ def test_unknown_name_exits_2_listing_the_presets(cwd: Path) -> None:
 
 
 def test_bad_preset_file_exits_2_naming_key_and_file(cwd: Path) -> None:
-    from gridsim.config import scenario_presets
+    from gridsim.model.params import scenario_presets
 
     bad = cwd / "bad.yaml"
     bad.write_text(scenario_presets()["small"].read_text(encoding="utf-8")

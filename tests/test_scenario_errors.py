@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from conftest import settings_for
 
-from gridsim.config import RunConfig
-from gridsim.scenario import build_scenario
-from gridsim.scenario_files import ScenarioDataError, export_scenario, load_parts, validate_folder
+from gridsim.model.params import RunConfig
+from gridsim.place.scenario import build_scenario
+from gridsim.place.folder import ScenarioDataError, export_scenario, load_parts, validate_folder
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from conftest import settings_for
 
-from gridsim.config import RunConfig, ScenarioConfig, ScriptedIncidentConfig
-from gridsim.metrics import summarize
-from gridsim.roads import RoadNetwork
-from gridsim.scenario import build_scenario, generate_parts
-from gridsim.scenario_files import (
+from gridsim.model.params import RunConfig, ScenarioConfig, ScriptedIncidentConfig
+from gridsim.output.metrics import summarize
+from gridsim.place.roads import RoadNetwork
+from gridsim.place.scenario import build_scenario, generate_parts
+from gridsim.place.folder import (
     ROAD_CLASS_SPEED_KMH,
     ScenarioDataError,
     export_scenario,
@@ -26,8 +26,8 @@ from gridsim.scenario_files import (
     load_shelters,
     validate_folder,
 )
-from gridsim.simulation import simulate
-from gridsim.validate import ConfigError
+from gridsim.engine.simulation import simulate
+from gridsim.model.validate import ConfigError
 
 FAST = ("output.figures=false", "output.progress=false", "output.events_log=false")
 
@@ -368,8 +368,8 @@ def test_osm_xml_roads(tmp_path: Path, small: RunConfig) -> None:
 # ----------------------------------------------------------------------------------------------
 def test_folder_under_scenarios_runs_as_an_option(exported: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import gridsim.config as config
-    from gridsim import cli
+    import gridsim.model.params as config
+    from gridsim.app import cli
 
     presets = config.scenario_presets()
     monkeypatch.setattr(config, "scenario_presets",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from handmade import settings_for
 
-from gridsim.simulation import simulate
-from gridsim.streams import Streams
+from gridsim.engine.simulation import simulate
+from gridsim.model.streams import Streams
 
 
 def test_stream_depends_on_seed_and_name_only() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from handmade import one_grid, settings_for
 
-from gridsim.dists import Dist
-from gridsim.simulation import build, simulate
-from gridsim.theory import erlang_b, erlang_c
+from gridsim.model.dists import Dist
+from gridsim.engine.simulation import build, simulate
+from gridsim.model.theory import erlang_b, erlang_c
 
 
 def test_erlang_formulas_match_reference_values() -> None:

@@ -10,8 +10,8 @@ import pytest
 from conftest import settings_for
 from scipy.sparse import csgraph
 
-from gridsim.roads import RoadNetwork, near_travel_times, times_from, township_times
-from gridsim.scenario import generate_parts
+from gridsim.place.roads import RoadNetwork, near_travel_times, times_from, township_times
+from gridsim.place.scenario import generate_parts
 
 
 def _dense(roads: RoadNetwork, speed_factor: float = 1.0) -> np.ndarray:

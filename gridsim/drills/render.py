@@ -3,7 +3,7 @@ and the after-action files: after_action.md, after_action.png, after_action.json
 
 Markdown files hold a complete Chinese part and then a complete English part, so that either can
 be printed alone. CSV cells carry both languages (``中文 / English``). Every file is written
-atomically (:func:`gridsim.outputs.write_atomic`) and holds no wall-clock time and no absolute
+atomically (:func:`gridsim.output.files.write_atomic`) and holds no wall-clock time and no absolute
 path: the same config and seed give byte-identical files.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from gridsim.drills.script import MSEL_COLUMNS, fmt_t
 from gridsim.drills.texts import RATINGS
-from gridsim.outputs import write_atomic
+from gridsim.output.files import write_atomic
 
 __all__ = ["DRILL_FILES", "LOG_COLUMNS", "write_after_action", "write_drill"]
 
@@ -283,8 +283,8 @@ def expected_vs_actual(ev: dict[str, Any], path: Path) -> None:
     """Each action's simulated p10–p90 range and median against the recorded time (PNG)."""
     from matplotlib.lines import Line2D
 
-    from gridsim.cjk import bi
-    from gridsim.figures import _figure, _save
+    from gridsim.output.cjk import bi
+    from gridsim.output.figures import _figure, _save
 
     rows = [r for r in ev["actions"]]
     n = len(rows)

@@ -166,7 +166,7 @@ ROLES: dict[str, Bi] = {
     "all_grids": Bi("全体参演网格", "All drill grids"),
 }
 
-#: Departments (gridsim.vocab.DEPARTMENTS) as a drill names them.
+#: Departments (gridsim.model.vocab.DEPARTMENTS) as a drill names them.
 DEPARTMENT_NAMES: dict[str, Bi] = {
     "fire": Bi("消防救援站", "Fire and rescue station"),
     "police": Bi("公安派出所", "Police station"),

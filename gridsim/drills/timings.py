@@ -1,10 +1,10 @@
 """The times of a drill's expected actions, simulated over replications.
 
-Each replication is one :func:`gridsim.simulation.simulate` of the drill run (the scenario is
-built once), with the replication number as the replication axis of :class:`gridsim.streams.
+Each replication is one :func:`gridsim.engine.simulation.simulate` of the drill run (the scenario is
+built once), with the replication number as the replication axis of :class:`gridsim.model.streams.
 Streams`. An observer attached before time 0 records, for every drill grid, when its switch
 reaches forward command and, at that moment, when its commander and its quorum arrived (the
-switch's own rule, :mod:`gridsim.switch`); the incidents' stages come from their records and
+switch's own rule, :mod:`gridsim.engine.switch`); the incidents' stages come from their records and
 the reporting hops from the event log. Every time is on the drill clock: seconds after T+0.
 
 Action ids name the action and where it happens: ``g12.post_ready`` (the switch of grid 12),
@@ -20,14 +20,14 @@ from functools import partial
 
 import numpy as np
 
-from gridsim.config import RunConfig
+from gridsim.model.params import RunConfig
 from gridsim.drills.variants import Variant
 from gridsim.evacuation.results import EvacuationResult
-from gridsim.incident import Incident, RunContext
-from gridsim.people import role_bit
-from gridsim.scenario import Scenario
-from gridsim.simulation import simulate
-from gridsim.switch import people_of
+from gridsim.engine.incident import Incident, RunContext
+from gridsim.model.people import role_bit
+from gridsim.place.scenario import Scenario
+from gridsim.engine.simulation import simulate
+from gridsim.engine.switch import people_of
 
 __all__ = ["EVACUATION_ACTIONS", "INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS",
            "simulate_drill"]

@@ -1,13 +1,13 @@
-"""Value checks of the evacuation settings (called by :func:`gridsim.validate.validate`)."""
+"""Value checks of the evacuation settings (called by :func:`gridsim.model.validate.validate`)."""
 
 from __future__ import annotations
 
 import math
 
-from gridsim.config import RunConfig
-from gridsim.dists import dist_errors
-from gridsim.roads import ROAD_CLASSES
-from gridsim.vocab import GRID_KINDS, ROLES
+from gridsim.model.params import RunConfig
+from gridsim.model.dists import dist_errors
+from gridsim.place.roads import ROAD_CLASSES
+from gridsim.model.vocab import GRID_KINDS, ROLES
 
 __all__ = ["evacuation_errors"]
 

@@ -1,7 +1,7 @@
 """Figures of an evacuation (PNG): the evacuation curve and a map of the bottlenecks.
 
 Matplotlib's object API on an Agg canvas (no pyplot state), written atomically, like
-:mod:`gridsim.figures`.
+:mod:`gridsim.output.figures`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from gridsim.cjk import bi
+from gridsim.output.cjk import bi
 from gridsim.evacuation.network import DOOR
 from gridsim.evacuation.results import EvacuationResult
-from gridsim.figures import _figure, _save
-from gridsim.scenario import Scenario
+from gridsim.output.figures import _figure, _save
+from gridsim.place.scenario import Scenario
 
 __all__ = ["bottleneck_map", "evacuation_curve", "replication_curves"]
 

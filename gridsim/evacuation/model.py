@@ -47,14 +47,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridsim.config import EvacuationConfig, ResponseConfig, ShelterConfig
+from gridsim.model.params import EvacuationConfig, ResponseConfig, ShelterConfig
 from gridsim.evacuation.flow import Closure, Groups, ShelterSites, move
 from gridsim.evacuation.network import DRIVE, WALK, EvacNetwork, scenario_network
 from gridsim.evacuation.results import EvacuationResult, HelperTable, HouseholdTable
-from gridsim.people import role_bit
-from gridsim.scenario import Scenario
-from gridsim.streams import Streams
-from gridsim.vocab import GRID_KINDS, ROLES
+from gridsim.model.people import role_bit
+from gridsim.place.scenario import Scenario
+from gridsim.model.streams import Streams
+from gridsim.model.vocab import GRID_KINDS, ROLES
 
 __all__ = [
     "Shelters",
@@ -109,7 +109,7 @@ class Shelters:
     def at_grids(scenario: Scenario, grid: np.ndarray, capacity: np.ndarray,
                  name: Sequence[str] | None = None) -> Shelters:
         """Shelters standing in ``grid`` (at the grid's road node), e.g. from a scenario
-        folder's shelters file (:func:`gridsim.scenario_files.load_shelters`)."""
+        folder's shelters file (:func:`gridsim.place.folder.load_shelters`)."""
         grid = np.asarray(grid, dtype=np.int64)
         names = tuple(name) if name is not None else tuple(f"S{i}" for i in range(len(grid)))
         return Shelters(node=scenario.roads.grid_node[grid], grid=grid,
@@ -123,7 +123,7 @@ def place_shelters(scenario: Scenario, grids: np.ndarray, cfg: ShelterConfig,
                    scenario_seed: int) -> Shelters:
     """Shelters for the townships of ``grids`` (see the module docstring), deterministic for
     the scenario: a stream ``shelters/<township>`` of the scenario's own seed."""
-    from gridsim.synthetic import kmeans_sites
+    from gridsim.place.synthetic import kmeans_sites
 
     g = scenario.region.grids
     towns = np.unique(g.township[np.asarray(grids, dtype=np.int64)])
@@ -214,11 +214,11 @@ def simulate_switch(scenario: Scenario, grids: np.ndarray, response: ResponseCon
                     rng: np.random.Generator, start_s: float,
                     delay_factor: np.ndarray | None = None) -> SwitchTimes:
     """Switch ``grids`` to forward command at ``start_s`` with the run's own switch
-    (:class:`gridsim.switch.ModeSwitch`, nobody busy) and record its times (standalone use)."""
+    (:class:`gridsim.engine.switch.ModeSwitch`, nobody busy) and record its times (standalone use)."""
     import simpy
 
-    from gridsim.recorder import EventLog
-    from gridsim.switch import ModeSwitch
+    from gridsim.engine.recorder import EventLog
+    from gridsim.engine.switch import ModeSwitch
 
     env = simpy.Environment(initial_time=start_s)
     busy = np.zeros(scenario.roster.n, dtype=bool)
@@ -236,7 +236,7 @@ def simulate_switch(scenario: Scenario, grids: np.ndarray, response: ResponseCon
 
 
 def leading_roles(roles: np.ndarray) -> np.ndarray:
-    """Each person's leading role as an index into :data:`gridsim.vocab.ROLES` (commander,
+    """Each person's leading role as an index into :data:`gridsim.model.vocab.ROLES` (commander,
     then grid leader, then grid worker, then party member)."""
     out = np.full(len(roles), -1, dtype=np.int64)
     for role in ("party_member", "grid_worker", "grid_leader", "commander"):

@@ -29,10 +29,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from gridsim.config import EvacuationConfig
-from gridsim.region import Grids
-from gridsim.roads import ROAD_CLASSES, RoadNetwork
-from gridsim.vocab import GRID_KINDS
+from gridsim.model.params import EvacuationConfig
+from gridsim.model.region import Grids
+from gridsim.place.roads import ROAD_CLASSES, RoadNetwork
+from gridsim.model.vocab import GRID_KINDS
 
 __all__ = [
     "DOOR",

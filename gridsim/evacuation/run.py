@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gridsim.config import RunConfig
+from gridsim.model.params import RunConfig
 from gridsim.evacuation.model import (
     Shelters,
     SwitchTimes,
@@ -40,9 +40,9 @@ from gridsim.evacuation.model import (
 )
 from gridsim.evacuation.network import scenario_network
 from gridsim.evacuation.results import EvacuationResult
-from gridsim.scenario import Scenario
-from gridsim.streams import Streams
-from gridsim.switch import ALERT, FORWARD, ModeSwitch, people_of
+from gridsim.place.scenario import Scenario
+from gridsim.model.streams import Streams
+from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch, people_of
 
 __all__ = ["RunEvacuation", "run_shelters"]
 
@@ -52,7 +52,7 @@ def run_shelters(settings: RunConfig, scenario: Scenario, grids: np.ndarray) -> 
     placed for the townships of ``grids``."""
     sc = settings.scenario
     if sc.generator == "files":
-        from gridsim.scenario_files import load_shelters
+        from gridsim.place.folder import load_shelters
 
         loaded = load_shelters(Path(sc.path), sc)
         if loaded.n:
@@ -76,7 +76,7 @@ class RunEvacuation:
 
     def __init__(self, settings: RunConfig, scenario: Scenario,
                  warning_grids: list[np.ndarray]) -> None:
-        from gridsim.validate import ConfigError
+        from gridsim.model.validate import ConfigError
 
         self.settings = settings
         self.scenario = scenario

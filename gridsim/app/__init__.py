@@ -1,0 +1,2 @@
+"""The top layer: the ``gridsim`` command line (:mod:`gridsim.app.cli` parses argv and
+dispatches) and its commands."""

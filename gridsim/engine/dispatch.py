@@ -1,0 +1,306 @@
+"""Dispatch: the on-site commander sends the nearest available people of the needed categories.
+
+Candidates are the people of the incident's grid and of the grids within the mutual-aid radius.
+A person can be sent if not busy and either
+
+* assembled at a forward command post (then sent from the post with no call-up delay: the
+  people "convert in place" into responders), or
+* of a role callable in peacetime and not away at work (then called up from home, with the
+  role's mobilisation delay, slower at night).
+
+Each need ``(category, count)`` takes the candidates of that category with the least expected
+time to scene (mobilisation + travel). A request that cannot be filled waits in one FIFO queue;
+when a person is released, or a grid's post is ready, or people come back from work, the oldest
+waiting requests are served first. With zero travel and delays this is the M/M/c queue of
+Erlang C (tested).
+
+Travel: inside a grid, Manhattan distance × detour at the grid kind's local speed; between grids,
+the road driving time between centres (:class:`gridsim.place.roads.NearTimes`) plus the local legs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from gridsim.model.clock import in_hours
+from gridsim.model.params import DispatchConfig
+from gridsim.model.people import role_bit
+from gridsim.engine.recorder import EventLog
+from gridsim.place.scenario import Scenario
+from gridsim.engine.switch import ModeSwitch, people_of
+from gridsim.model.vocab import GRID_KINDS
+
+__all__ = ["Assignment", "Dispatcher", "Request"]
+
+_LEAD_ORDER = ("commander", "grid_leader", "grid_worker", "party_member")
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Assignment:
+    """One person sent to one incident."""
+
+    person: int
+    assigned_s: float
+    mobilisation_s: float
+    travel_s: float
+    from_post: bool
+
+    @property
+    def arrive_s(self) -> float:
+        return self.assigned_s + self.mobilisation_s + self.travel_s
+
+
+@dataclass
+class Request:
+    """An incident's call for people: what is still missing and who has been sent."""
+
+    incident: int
+    grid: int
+    x_m: float
+    y_m: float
+    remaining: list[list[int]]  # [category bit, people still needed]
+    filled: simpy.Event
+    created_s: float
+    assigned: list[Assignment] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return any(n > 0 for _, n in self.remaining)
+
+
+class Dispatcher:
+    """Who is busy, and matching requests to the nearest available people."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, cfg: DispatchConfig,
+                 rng: np.random.Generator, log: EventLog) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.cfg = cfg
+        self.rng = rng
+        self.log = log
+        roster = scenario.roster
+        self.busy = np.zeros(roster.n, dtype=bool)
+        self.busy_since = np.zeros(roster.n)
+        self.busy_person_s = 0.0
+        self.pending: list[Request] = []
+        self.switch: ModeSwitch | None = None
+        mask = 0
+        for r in cfg.peace_roles:
+            mask |= role_bit(r)
+        self._peace_ok = (roster.roles & mask) != 0
+        # leading role of each person -> mobilisation distribution
+        lead = np.full(roster.n, -1, dtype=np.int64)
+        for i, role in enumerate(reversed(_LEAD_ORDER)):
+            lead[(roster.roles & role_bit(role)) != 0] = len(_LEAD_ORDER) - 1 - i
+        self._lead = lead
+        self._mob = [cfg.mobilisation[r] for r in _LEAD_ORDER]
+        self._mob_median = np.array([d.ppf(0.5) for d in self._mob])
+        grids = scenario.region.grids
+        speed = np.array([cfg.local_speed_mps[k] for k in GRID_KINDS])
+        self._speed = speed[grids.kind.astype(np.int64)]
+        self._gx, self._gy = grids.x_m, grids.y_m
+        # what never changes about each person, as rows (one fancy index takes a candidate
+        # list's): home and post (grid centre) positions, the leg between them, the median
+        # call-up delay; categories and leading role; callable in peacetime (in working hours)
+        pgrid = roster.grid.astype(np.int64)
+        post_x, post_y = self._gx[pgrid], self._gy[pgrid]
+        leg_home = ((np.abs(roster.x_m - post_x) + np.abs(roster.y_m - post_y))
+                    * cfg.intra_grid_detour / self._speed[pgrid])
+        self._pf = np.column_stack([roster.x_m, roster.y_m, post_x, post_y, leg_home,
+                                    self._mob_median[lead]])
+        self._pi = np.column_stack([roster.categories.astype(np.int64), lead])
+        self._pb = np.column_stack([self._peace_ok,
+                                    self._peace_ok & ~roster.away_in_work_hours])
+        # candidates of each grid: people of the grids within the radius, with the road time
+        self._rows: dict[int, tuple[np.ndarray, ...]] = {}
+        self._cand_cache: dict[int, tuple[int, tuple[np.ndarray, ...]]] = {}
+        # people beyond the grid's own looked at first (see _fill)
+        self._prefix = 64
+
+    def attach(self, switch: ModeSwitch) -> None:
+        self.switch = switch
+        switch.listeners.append(lambda g: self.retry())
+
+    # -- candidates ----------------------------------------------------------------------------
+    def _row(self, g: int) -> tuple[np.ndarray, ...]:
+        """The grids within the mutual-aid radius of ``g``, ``g`` first and then by road time
+        (cached): ``(grids, road_t, people_before, rank_base)`` where ``people_before[k]`` counts
+        the people of the first ``k`` grids and ``rank_base`` is where each grid's people start
+        in the candidate list in the mutual-aid row's stored order (the order that breaks ties;
+        the same order unless another grid shares ``g``'s place at time 0)."""
+        r = self._rows.get(g)
+        if r is None:
+            idx, t = self.scenario.near.row(g)
+            idx = idx.astype(np.int64)
+            t = t.astype(float)
+            indptr = self.scenario.roster.by_grid_indptr
+            counts = indptr[idx + 1] - indptr[idx]
+            before = np.concatenate([[0], np.cumsum(counts)])
+            if len(idx) and idx[0] == g:  # rows are stored by time with the origin first
+                r = (idx, t, before, before[:-1])
+            else:
+                order = np.lexsort((np.arange(len(idx)), t, idx != g))
+                r = (idx[order], t[order], np.concatenate([[0], np.cumsum(counts[order])]),
+                     before[:-1][order])
+            self._rows[g] = r
+        return r
+
+    def _candidates(self, g: int, k: int) -> tuple[np.ndarray, ...]:
+        """The candidates of the first ``k`` grids of :meth:`_row` and what about them never
+        changes (cached per grid for the largest ``k`` asked): ``(people, road_t, pgrid, cats,
+        lead, post_x, post_y, home_x, home_y, leg_home, mob_median, same_grid, peace_ok,
+        peace_ok_in_work_hours, rank)``."""
+        c = self._cand_cache.get(g)
+        if c is not None and c[0] >= k:
+            return c[1]
+        grids, t, _, base = self._row(g)
+        roster = self.scenario.roster
+        people, pos = people_of(roster, grids[:k])
+        pgrid = grids[pos]
+        rank = base[pos] + (people - roster.by_grid_indptr[pgrid])
+        f, i, b = self._pf[people], self._pi[people], self._pb[people]
+        arrays = (people, t[pos], pgrid, i[:, 0], i[:, 1], f[:, 2], f[:, 3], f[:, 0], f[:, 1],
+                  f[:, 4], f[:, 5], pgrid == g, b[:, 0], b[:, 1], rank)
+        self._cand_cache[g] = (k, arrays)
+        return arrays
+
+    def _night(self, now: float) -> float:
+        return self.cfg.night_factor if in_hours(now, self.cfg.night_hours) else 1.0
+
+    def _fill(self, req: Request) -> None:
+        """Assign the nearest available people to what ``req`` still needs.
+
+        Exactly the choice over all candidates (least expected time to scene, ties to the
+        candidate listed first: grids in mutual-aid row order, people by id), found on the
+        nearest grids first: nobody in a
+        grid beyond them can arrive sooner than the road time to that grid plus the leg from
+        its centre to the incident, so the choice stands when every need is met by people
+        nearer than that bound. Otherwise about four times as many people are looked at, until
+        the choice stands or every candidate has been seen."""
+        needs = [need for need in req.remaining if need[1] > 0]
+        if not needs:
+            return
+        now = self.env.now
+        sw = self.switch
+        assert sw is not None
+        g = req.grid
+        grids, road_t, people_before, _ = self._row(g)
+        n_grids = len(grids)
+        det = self.cfg.intra_grid_detour
+        speed_g = self._speed[g]
+        leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / speed_g
+        in_work = in_hours(now, self.cfg.work_hours)
+        night = self._night(now)
+        want = int(people_before[1]) + self._prefix
+        while True:
+            k = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
+            c = self._candidates(g, k)
+            bound = math.inf if k >= n_grids else float(road_t[k]) + leg_in
+            picks = self._choose(c, bound, now, sw, req, leg_in, in_work, night, det, speed_g,
+                                 needs)
+            if picks is not None:
+                break
+            want *= 4
+        at_post, travel, chosen = picks
+        people, lead = c[0], c[4]
+        log = self.log
+        for need, pick in zip(needs, chosen, strict=True):
+            for i in pick.tolist():
+                p = int(people[i])
+                mob = 0.0 if at_post[i] else self._mob[lead[i]].ppf(self.rng.random()) * night
+                a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
+                               travel_s=float(travel[i]), from_post=bool(at_post[i]))
+                req.assigned.append(a)
+                self.busy[p] = True
+                self.busy_since[p] = now
+                if log.enabled:
+                    role = _LEAD_ORDER[lead[i]] if lead[i] >= 0 else self.scenario.roster.role_of(p)
+                    log.log(now, "dispatched", g, req.incident,
+                            f"person {p} ({role}"
+                            f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
+            need[1] -= len(pick)
+
+    def _choose(self, c: tuple[np.ndarray, ...], bound: float, now: float, sw: ModeSwitch,
+                req: Request, leg_in: float, in_work: bool, night: float, det: float,
+                speed_g: float, needs: list[list[int]]) -> tuple | None:
+        """``(at_post, travel, picks of every need)`` among the candidates ``c``, or None when
+        someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`)."""
+        (people, road_t, _, cats, _, post_x, post_y, home_x, home_y, leg_home,
+         mob_median, same, peace_ok, peace_ok_work, rank) = c
+        whole = bound == math.inf
+        # people at a post: only members of grids in ALERT or FORWARD_COMMAND have a finite
+        # assembly time (ModeSwitch stands them down, back to infinity, on RECOVERY)
+        at_post = sw.assembled_at[people] <= now
+        avail = (at_post | (peace_ok_work if in_work else peace_ok)) & ~self.busy[people]
+        if not avail.any():
+            return (at_post, None, [_NONE] * len(needs)) if whole else None
+        home = ~at_post
+        ox = np.where(at_post, post_x, home_x)
+        oy = np.where(at_post, post_y, home_y)
+        local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / speed_g
+        travel = np.where(same, local, road_t + leg_home * home + leg_in)
+        expected = travel + mob_median * (home * night)
+        out = []
+        for bit, n in needs:
+            m = np.flatnonzero(((cats & bit) != 0) & avail)
+            if len(m) < n and not whole:
+                return None
+            if len(m) == 0:
+                out.append(_NONE)
+                continue
+            pick = m[np.lexsort((rank[m], expected[m]))[:n]]
+            if expected[pick[-1]] >= bound:
+                return None
+            avail[pick] = False
+            out.append(pick)
+        return at_post, travel, out
+
+    # -- public --------------------------------------------------------------------------------
+    def request(self, incident: int, grid: int, x_m: float, y_m: float,
+                needs: tuple[tuple[int, int], ...]) -> Request:
+        """Ask for people; assigns what it can now, queues the rest. ``filled`` succeeds when
+        every need is met."""
+        req = Request(incident=incident, grid=grid, x_m=x_m, y_m=y_m,
+                      remaining=[[b, n] for b, n in needs], filled=self.env.event(),
+                      created_s=self.env.now)
+        if self.pending:
+            # older requests first: this one joins the back of the queue
+            self.pending.append(req)
+            self.retry()
+        else:
+            self._fill(req)
+            if req.open:
+                self.pending.append(req)
+            else:
+                req.filled.succeed(req)
+        return req
+
+    def retry(self) -> None:
+        """Serve waiting requests, oldest first."""
+        if not self.pending:
+            return
+        still = []
+        for req in self.pending:
+            self._fill(req)
+            if req.open:
+                still.append(req)
+            else:
+                req.filled.succeed(req)
+        self.pending = still
+
+    def release(self, person: int) -> None:
+        """A person is free again (back at base)."""
+        now = self.env.now
+        self.busy[person] = False
+        self.busy_person_s += now - self.busy_since[person]
+        if self.pending:
+            self.retry()
+
+    def busy_person_s_until(self, now: float) -> float:
+        """Busy person-seconds so far, counting people still busy up to ``now``."""
+        return self.busy_person_s + float(np.sum(now - self.busy_since[self.busy]))

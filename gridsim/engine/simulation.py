@@ -1,0 +1,248 @@
+"""One run, in phases: build (scenario, streams) → elaborate (state and processes) → run → collect.
+
+Everything that can be wrong with the wiring fails in the first two phases, before time 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from gridsim.model.clock import ProcessGenerator, next_hour_s
+from gridsim.model.params import RunConfig, WarningConfig
+from gridsim.engine.departments import DepartmentUnits
+from gridsim.engine.dispatch import Dispatcher
+from gridsim.evacuation.model import drill_multiplier
+from gridsim.evacuation.results import EvacuationResult
+from gridsim.evacuation.run import RunEvacuation
+from gridsim.engine.hazards import Catalogue, HazardType, RateField, arrivals, catalogue_from_config
+from gridsim.engine.incident import Incident, RunContext, respond
+from gridsim.engine.peacetime import PeaceWork
+from gridsim.engine.recorder import EventLog, TimeWeighted
+from gridsim.place.scenario import Scenario, build_scenario
+from gridsim.model.streams import Streams
+from gridsim.engine.supplies import SupplyChain, SupplyLedger
+from gridsim.engine.switch import ModeSwitch
+from gridsim.model.vocab import GRADES
+
+__all__ = ["RunResult", "build", "simulate"]
+
+
+@dataclass
+class RunResult:
+    """What a run leaves behind, for metrics and outputs."""
+
+    settings: RunConfig
+    scenario: Scenario
+    ctx: RunContext
+    peace: PeaceWork
+    duration_s: float
+    events_processed: int
+    # one per warning that evacuates (gridsim.evacuation)
+    evacuations: list[EvacuationResult] = dataclasses.field(default_factory=list)
+
+    @property
+    def incidents(self) -> list[Incident]:
+        return self.ctx.incidents
+
+
+def build(settings: RunConfig) -> Scenario:
+    """Phase 1: the scenario with its travel times."""
+    return build_scenario(settings.scenario, settings.response.dispatch.mutual_aid_radius_s,
+                          settings.response.department_speed_factor)
+
+
+def _schedule(settings: RunConfig, duration_s: float) -> list[tuple[float, int, str, object]]:
+    """The known changes of conditions: ``(time, order, action, payload)`` sorted."""
+    items: list[tuple[float, int, str, object]] = []
+    step_s = settings.hazard.peace_work.step_h * 3600.0
+    k = 1
+    while k * step_s < duration_s:
+        items.append((k * step_s, 0, "peace_step", step_s))
+        k += 1
+    for i, w in enumerate(settings.hazard.warnings):
+        start = w.start_h * 3600.0
+        end = start + w.duration_h * 3600.0
+        if start < duration_s:
+            items.append((start, 1, "warning_start", i))
+        if end < duration_s:
+            items.append((end, 1, "warning_end", i))
+    items.sort(key=lambda it: (it[0], it[1], str(it[3])))
+    return items
+
+
+def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace: PeaceWork,
+                peace_rng: np.random.Generator, warnings: list[WarningConfig],
+                warning_grids: list[np.ndarray], hazard_index: dict[str, int],
+                switch: ModeSwitch, log: EventLog,
+                evacuation: RunEvacuation | None = None) -> ProcessGenerator:
+    """The one process that changes rates: warnings start and end, peacetime steps."""
+    active: set[int] = set()
+
+    def apply_warnings() -> None:
+        field.warning[:] = 1.0
+        for i in sorted(active):
+            for name, mult in warnings[i].rate_multipliers.items():
+                field.warning[hazard_index[name], warning_grids[i]] *= mult
+
+    for t, _, action, payload in schedule:
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        if action == "peace_step":
+            peace.step(float(payload) / 86400.0, peace_rng)  # type: ignore[arg-type]
+            field.stock = peace.multiplier()
+            log.log(env.now, "peace_step", -1, -1, f"open hazards {int(peace.open.sum())}")
+        else:
+            i = int(payload)  # type: ignore[call-overload]
+            w = warnings[i]
+            if action == "warning_start":
+                active.add(i)
+                log.log(env.now, "warning_start", -1, -1,
+                        f"{w.name} ({w.level}) over {len(warning_grids[i])} grids")
+                if w.triggers_switch:
+                    switch.hold(warning_grids[i], f"warning {w.name}")
+                if w.evacuate and evacuation is not None:
+                    evacuation.order(i, warning_grids[i], env.now, switch)
+            else:
+                active.discard(i)
+                log.log(env.now, "warning_end", -1, -1, w.name)
+                if w.triggers_switch:
+                    switch.release(warning_grids[i], f"warning {w.name} lifted")
+            apply_warnings()
+        field.touch(env.now)
+
+
+def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
+              scenario: Scenario, rng: np.random.Generator,
+              on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None]
+              ) -> ProcessGenerator:
+    """Incidents placed by hand in the hazard setting, at their grids' centres."""
+    from gridsim.engine.hazards import N_UNIFORMS
+
+    grids = scenario.region.grids
+    items = sorted(settings.hazard.incidents, key=lambda si: si.at_h)
+    for si in items:
+        t = si.at_h * 3600.0
+        if t >= settings.duration_h * 3600.0:
+            return
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        g = si.grid
+        on_incident(catalogue.by_name(si.hazard), g, float(grids.x_m[g]), float(grids.y_m[g]),
+                    GRADES.index(si.grade), rng.random(N_UNIFORMS))
+
+
+def _availability(env: simpy.Environment, dispatcher: Dispatcher, work_end_h: int
+                  ) -> ProcessGenerator:
+    """People working away come home at the end of working hours: waiting requests retry."""
+    while True:
+        yield env.timeout(next_hour_s(env.now + 1e-9, work_end_h) - env.now)
+        dispatcher.retry()
+
+
+def _progress(env: simpy.Environment, duration_s: float, ctx: RunContext,
+              write: Callable[[str], None]) -> ProcessGenerator:
+    step = duration_s / 10.0
+    for k in range(1, 10):
+        yield env.timeout(k * step - env.now)
+        open_now = int(ctx.open_incidents.level)
+        write(f"  [{k * 10:3d}%] t = {env.now / 3600:6.1f} h  incidents {len(ctx.incidents)}"
+              f"  open {open_now}  grids in forward command {int(ctx.switch.counts[2])}\n")
+
+
+def simulate(settings: RunConfig, scenario: Scenario | None = None,
+             progress: Callable[[str], None] | None = None,
+             observe: Callable[[RunContext], None] | None = None) -> RunResult:
+    """Run one simulation of ``settings`` (on ``scenario`` if given, else building it).
+
+    ``observe(ctx)`` is called once everything is elaborated, before time 0 (e.g. to attach a
+    listener to the switch); it must not draw random numbers."""
+    if scenario is None:
+        scenario = build(settings)
+    from gridsim.place.folder import check_loaded
+    from gridsim.model.validate import ConfigError
+
+    errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
+    if errors:
+        raise ConfigError(errors)
+    streams = Streams(settings.seed, settings.replication)
+    duration_s = settings.duration_h * 3600.0
+    catalogue: Catalogue = catalogue_from_config(settings.catalogue)
+
+    # phase 2: elaborate
+    env = simpy.Environment()
+    log = EventLog(enabled=settings.output.events_log)
+    resp = settings.response
+    dispatcher = Dispatcher(env, scenario, resp.dispatch, streams.get("dispatch"), log)
+    switch = ModeSwitch(env, scenario.region, scenario.roster, resp.switch, resp.dispatch,
+                        streams.get("switch"), log, dispatcher.busy)
+    dispatcher.attach(switch)
+    drills = settings.evacuation.drills
+    if drills.per_year > 0:  # drilled grids switch faster (gridsim.evacuation.model)
+        switch.delay_factor[:] = drill_multiplier(drills.per_year, drills.switch_floor,
+                                                  drills.scale_per_year)
+    ledger = SupplyLedger.from_points(scenario.supplies, resp.supply.reorder_share)
+    near = scenario.near
+    supply = SupplyChain(env, ledger, scenario.region.grids.township, near.indptr, near.indices,
+                         near.time_s, scenario.depot_time_s, resp.supply, streams.get("supply"),
+                         log)
+    units = DepartmentUnits(env, scenario.stations)
+    ctx = RunContext(env=env, settings=settings, scenario=scenario, catalogue=catalogue,
+                     log=log, dispatcher=dispatcher, switch=switch, supply=supply, units=units,
+                     open_incidents=TimeWeighted())
+    peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
+                            streams.get("peace/initial"))
+    schedule = _schedule(settings, duration_s)
+    field = RateField(catalogue, scenario.region.grids, settings.hazard,
+                      np.array(sorted({t for t, *_ in schedule})))
+    field.stock = peace.multiplier()
+    field.touch(0.0)
+    warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
+                     else scenario.region.township_grids(w.townships)
+                     for w in settings.hazard.warnings]
+    hazard_index = {h.name: h.index for h in catalogue.hazards}
+    evacuation = (RunEvacuation(settings, scenario, warning_grids)
+                  if any(w.evacuate for w in settings.hazard.warnings) else None)
+    env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
+                            settings.hazard.warnings, warning_grids, hazard_index, switch, log,
+                            evacuation))
+
+    def on_incident(hz: HazardType, g: int, x: float, y: float, grade: int, u: np.ndarray) -> None:
+        inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[grade], grid=g,
+                       x_m=x, y_m=y, occurred_s=env.now, u=u)
+        ctx.incidents.append(inc)
+        env.process(respond(ctx, inc, hz))
+
+    if settings.hazard.incidents:
+        env.process(_scripted(env, settings, catalogue, scenario, streams.get("scripted"),
+                              on_incident))
+    for hz in catalogue.hazards:
+        env.process(arrivals(env, hz, field, scenario.region.grids,
+                             streams.get(f"hazard/{hz.name}"), on_incident, duration_s))
+    env.process(_availability(env, dispatcher, int(resp.dispatch.work_hours[1])))
+    if progress is not None:
+        env.process(_progress(env, duration_s, ctx, progress))
+    if observe is not None:
+        observe(ctx)
+
+    # phase 3: run
+    env.run(until=duration_s)
+    events = next(env._eid)  # type: ignore[attr-defined]  # events scheduled in the run
+    ctx.open_incidents.change(duration_s, 0.0)
+    ledger.check()
+    # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
+    evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
+    return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
+                     duration_s=duration_s, events_processed=int(events),
+                     evacuations=evacuations)
+
+
+def stderr_progress(line: str) -> None:
+    sys.stderr.write(line)
+    sys.stderr.flush()
+

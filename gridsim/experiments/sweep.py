@@ -1,0 +1,258 @@
+"""Experiments: many runs of one config file, resumable, with a manifest beside every run.
+
+An experiment is one Hydra config file in ``experiments/`` (it extends gridsim's own config
+through ``hydra.searchpath`` and sweeps variants × replications; see
+``experiments/pilot_redesign.yaml``). ``gridsim experiment <file>`` runs it with any Hydra
+launcher. This module holds what every run of a sweep does around the simulation:
+
+* a manifest (``manifest.json``) next to the run's results: resolved config, its hash, seed,
+  replication, gridsim version, wall time, status (``running``, ``done``, ``failed``,
+  ``interrupted``) and the error of a failed run. It is written when the run starts and
+  rewritten when it ends, always through a temporary file and a rename, so an interrupted sweep
+  leaves no half-written file (a killed run's ``*.part`` files are removed when it runs again);
+* resume: a run whose manifest says ``done`` with the same config hash is skipped; any other
+  run (no manifest, ``failed``, ``running`` or ``interrupted``: killed, another hash) runs;
+* progress over the whole sweep: runs done, failed, remaining and an estimated time left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = [
+    "MANIFEST",
+    "SWEEP_TOTAL_ENV",
+    "SWEEP_WATCHED_ENV",
+    "SweepStatus",
+    "SweepWatcher",
+    "config_hash",
+    "read_manifest",
+    "remove_partial_files",
+    "sweep_status",
+    "write_manifest",
+]
+
+MANIFEST = "manifest.json"
+#: The number of runs of the current sweep, set by the CLI for the progress line.
+SWEEP_TOTAL_ENV = "GRIDSIM_SWEEP_TOTAL"
+#: Set (through ``hydra.job.env_set``, so on every launcher's workers) when ``gridsim
+#: experiment`` shows the sweep's progress itself: the runs then print none.
+SWEEP_WATCHED_ENV = "GRIDSIM_SWEEP_WATCHED"
+#: The suffix of files being written (renamed into place when complete).
+PARTIAL_SUFFIX = ".part"
+
+
+def config_hash(resolved: dict[Any, Any]) -> str:
+    """The SHA-256 of what in a run's resolved config can change its results: everything but
+    the ``experiment`` block (titles and metrics of the report) and the progress display."""
+    kept = {k: v for k, v in resolved.items() if k != "experiment"}
+    output = dict(kept.get("output") or {})
+    output.pop("progress", None)
+    kept["output"] = output
+    text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a run folder, or None if there is none (or it is unreadable)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_manifest(folder: Path, **fields: Any) -> dict[str, Any]:
+    """Write (or update) the run's manifest atomically; returns its content."""
+    from gridsim.output.files import write_atomic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = read_manifest(folder) or {}
+    data.update(fields)
+    write_atomic(folder / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return data
+
+
+def remove_partial_files(folder: Path) -> list[Path]:
+    """Delete the temporary files (``*.part``) a run left in its folder when it was interrupted
+    or killed while writing; returns them."""
+    found = sorted(folder.glob(f"*{PARTIAL_SUFFIX}")) if folder.is_dir() else []
+    for f in found:
+        f.unlink(missing_ok=True)
+    return found
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """Manifest fields describing a failure."""
+    return {
+        "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    """Where a sweep stands, from the manifests under its folder."""
+
+    done: int
+    failed: int
+    running: int
+    total: int | None
+    failures: tuple[tuple[str, str], ...]  # (run folder, error)
+    eta_s: float | None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.done - self.failed)
+
+    def line(self) -> str:
+        rem = self.remaining
+        parts = [f"{self.done} done", f"{self.failed} failed"]
+        if rem is not None:
+            parts.append(f"{rem} remaining")
+        if self.eta_s is not None and rem:
+            parts.append(f"about {_duration(self.eta_s)} left")
+        return "sweep: " + ", ".join(parts)
+
+
+def _duration(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _manifests(sweep_dir: Path, cache: dict[Path, tuple[int, dict[str, Any]]] | None
+               ) -> list[tuple[Path, dict[str, Any]]]:
+    """The manifests under a sweep folder; with ``cache``, a file is parsed again only when its
+    modification time changed (a watcher polls hundreds of them)."""
+    out = []
+    for path in sorted(sweep_dir.rglob(MANIFEST)):
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        hit = cache.get(path) if cache is not None else None
+        if hit is not None and hit[0] == mtime:
+            out.append((path, hit[1]))
+            continue
+        m = read_manifest(path.parent)
+        if m is None:
+            continue
+        m = {k: m.get(k) for k in ("status", "error", "started_unix", "finished_unix",
+                                    "session")}
+        if cache is not None:
+            cache[path] = (mtime, m)
+        out.append((path, m))
+    return out
+
+
+def sweep_status(sweep_dir: Path, total: int | None = None, since: float | None = None,
+                 cache: dict[Path, tuple[int, dict[str, Any]]] | None = None) -> SweepStatus:
+    """Count the runs of a sweep by status; estimate the time left from this session's pace:
+    the runs started at or after ``since`` (a unix time), or else those of this session."""
+    done = failed = running = 0
+    failures: list[tuple[str, str]] = []
+    finished_at: list[float] = []
+    started_at: list[float] = []
+    for path, m in _manifests(sweep_dir, cache):
+        status = m.get("status")
+        if status == "done":
+            done += 1
+        elif status == "failed":
+            failed += 1
+            failures.append((str(path.parent.relative_to(sweep_dir)), str(m.get("error", ""))))
+        elif status == "running":
+            running += 1
+        if not isinstance(m.get("finished_unix"), int | float) or status not in ("done",
+                                                                                 "failed"):
+            continue
+        start = float(m.get("started_unix") or m["finished_unix"])
+        if (start >= since) if since is not None else m.get("session") == _session():
+            finished_at.append(float(m["finished_unix"]))
+            started_at.append(start if since is None else since)
+    eta = None
+    if total is not None and finished_at:
+        # the pace between the first and the last run ended (the start-up before the first
+        # run, e.g. a launcher composing every job, is no guide to what is left)
+        first, last = min(finished_at), max(finished_at)
+        if len(finished_at) >= 2 and last > first:
+            rate: float | None = (len(finished_at) - 1) / (last - first)
+        else:
+            elapsed = last - min(started_at)
+            rate = len(finished_at) / elapsed if elapsed > 0 else None
+        remaining = max(0, total - done - failed)
+        eta = remaining / rate if rate else None
+    return SweepStatus(done, failed, running, total, tuple(failures), eta)
+
+
+class SweepWatcher:
+    """Prints a sweep's progress while a launcher runs it, from the manifests in its folder.
+
+    It works the same for every launcher (the runs may be in this process, in local worker
+    processes, in SLURM jobs or on Ray nodes sharing the folder): a line whenever a run ends,
+    and at least every ``heartbeat_s`` while runs go on.
+    """
+
+    def __init__(self, sweep_dir: Path, total: int | None, since: float,
+                 interval_s: float = 1.0, heartbeat_s: float = 60.0,
+                 stream: TextIO | None = None) -> None:
+        self.sweep_dir, self.total, self.since = sweep_dir, total, since
+        self.interval_s, self.heartbeat_s = interval_s, heartbeat_s
+        self.stream = stream
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="gridsim-sweep-watcher",
+                                        daemon=True)
+        self._cache: dict[Path, tuple[int, dict[str, Any]]] = {}
+        self._last: tuple[int, int] | None = None
+        self._last_t = 0.0
+
+    def _tick(self) -> None:
+        st = sweep_status(self.sweep_dir, self.total, self.since, self._cache)
+        key = (st.done, st.failed)
+        now = time.monotonic()
+        if self._last is None:  # the runs done before (resumed) are not news
+            self._last, self._last_t = key, now
+            return
+        if key != self._last or now - self._last_t >= self.heartbeat_s:
+            stream = self.stream or sys.stderr
+            stream.write(st.line() + "\n")
+            stream.flush()
+            self._last, self._last_t = key, now
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self._tick()
+            except Exception:  # a half-created folder, a vanished file: try again later
+                pass
+            if self._stop.wait(self.interval_s):
+                return
+
+    def start(self) -> SweepWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _session() -> str:
+    """An id shared by the runs launched by one command (for the pace estimate)."""
+    return os.environ.get("GRIDSIM_SWEEP_SESSION", "")
+
+
+def now_unix() -> float:
+    return time.time()

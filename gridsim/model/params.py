@@ -1,0 +1,514 @@
+"""The configuration schema: typed settings that Hydra composes and validates.
+
+These dataclasses are registered in Hydra's ConfigStore (:func:`register_configs`) as the
+schema of ``conf/``, so an unknown key or a value of the wrong type fails at composition, before
+any simulation. After composition the CLI turns the DictConfig into these plain dataclasses
+(:func:`to_settings`) and checks the value ranges (:mod:`gridsim.model.validate`); nothing below the
+CLI sees a DictConfig.
+
+Every number has its default in the YAML files of ``conf/``, each with a comment saying whether
+it is a figure of ``shared/DOMAIN.md`` or an assumption. The dataclass defaults here are only
+neutral placeholders (``MISSING`` where a file must give a value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING
+
+from gridsim.model.dists import Dist
+
+__all__ = [
+    "CatalogueConfig",
+    "CompoundsConfig",
+    "DepartmentConfig",
+    "DetectionChannelConfig",
+    "DispatchConfig",
+    "DrillConfig",
+    "DrillCurveConfig",
+    "EvacuationChannelConfig",
+    "EvacuationConfig",
+    "ExperimentConfig",
+    "GridDesignConfig",
+    "HazardConfig",
+    "HazardTypeConfig",
+    "KindConfig",
+    "OutputConfig",
+    "PeaceWorkConfig",
+    "PeopleConfig",
+    "ReportingConfig",
+    "ResponseConfig",
+    "RoadClosureConfig",
+    "RoadsConfig",
+    "RunConfig",
+    "ScenarioConfig",
+    "ScriptedIncidentConfig",
+    "ShelterConfig",
+    "SupplyConfig",
+    "SupplyPolicyConfig",
+    "SwitchConfig",
+    "WarningConfig",
+    "register_configs",
+    "to_settings",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# scenario: the region, its people, supplies and departments
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class KindConfig:
+    """How the synthetic generator draws grids of one kind."""
+
+    zone: str = MISSING  # "urban" or "rural": where grids of this kind lie
+    weight: float = MISSING  # relative frequency of the kind within its zone
+    area_km2: float = MISSING  # mean grid area
+    area_cv: float = 0.3  # coefficient of variation of the area (lognormal)
+    population: float = MISSING  # mean residents per grid
+    population_cv: float = 0.3
+    household_size: float = 2.6
+    vulnerable_share: float = 0.12  # mean share of vulnerable residents (beta distributed)
+
+
+@dataclass
+class RoadsConfig:
+    """The synthetic road graph: Delaunay links between grid centres, with road classes."""
+
+    detour_factor: float = 1.3  # road length / straight-line distance
+    urban_speed_kmh: float = 25.0
+    rural_speed_kmh: float = 40.0
+    arterial_speed_kmh: float = 60.0
+    arterials: int = 6  # radial arterial roads from the centre
+    max_link_factor: float = 3.0  # drop Delaunay links longer than this × local spacing
+
+
+@dataclass
+class PeopleConfig:
+    """Who stands by in each grid."""
+
+    commanders_per_grid: float = MISSING  # mean on-site commanders (现场指挥官) per grid
+    commanders_total: int = 0  # > 0: exactly this many in all (at least one per grid)
+    grid_workers_per_grid: int = MISSING
+    party_members_per_1000: float = MISSING  # reserve party members per 1,000 residents
+    category_shares: dict[str, float] = field(default_factory=dict)  # 7 standby categories
+    away_share: dict[str, float] = field(default_factory=dict)  # by role: away in work hours
+
+
+@dataclass
+class SupplyConfig:
+    """Initial stock of grid supply points and township depots."""
+
+    grid_stock: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> item -> count
+    depot_stock_per_grid: dict[str, int] = field(default_factory=dict)  # item -> count per grid
+
+
+@dataclass
+class DepartmentConfig:
+    """One professional department's stations."""
+
+    stations: int = MISSING
+    units_per_station: int = MISSING
+
+
+@dataclass
+class GridDesignConfig:
+    """A design for the urban-community grids (see :mod:`gridsim.place.gridding`)."""
+
+    grids: int = 0
+    single_compound_share: float = 0.0  # share of grids holding one compound (单建网格)
+    compounds_per_grid: float = 0.0  # mean compounds a grid manages (管理小区数)
+
+
+@dataclass
+class CompoundsConfig:
+    """Residential compounds (小区) of the urban zone; ``count: 0`` switches them off, and
+    urban-community grids are then drawn grid by grid like the other kinds."""
+
+    count: int = 0
+    people_total: int = 0  # compounds' people are scaled to this total
+    people_cv: float = 1.2
+    density_per_km2: float = 20000.0  # residents per km² of compound land
+    design: GridDesignConfig = field(default_factory=GridDesignConfig)
+
+
+@dataclass
+class ScenarioConfig:
+    """A scenario: a region with its grids, roads, people, supplies and departments."""
+
+    name: str = MISSING
+    generator: str = "synthetic"  # or "files": a scenario folder (docs/scenario_format.md)
+    path: str = ""  # generator "files": the scenario folder (with its scenario.yaml)
+    seed: int = 0  # the generator's own seed: the city stays the same across run seeds
+    counties: int = 1
+    townships_per_county: int = MISSING
+    villages_per_township: int = MISSING
+    urban_grids: int = MISSING
+    rural_grids: int = MISSING
+    kinds: dict[str, KindConfig] = field(default_factory=dict)
+    compounds: CompoundsConfig = field(default_factory=CompoundsConfig)
+    rural_land_km2: float = 0.0  # > 0: rural grid areas are scaled to cover exactly this land
+    rural_population: int = 0  # > 0: rural grid populations are scaled to this total
+    monitoring_points: int = 0  # key monitoring points (重点监测点) placed on grids
+    reference: dict[str, float] = field(default_factory=dict)  # figures it is calibrated to
+    roads: RoadsConfig = field(default_factory=RoadsConfig)
+    people: PeopleConfig = field(default_factory=PeopleConfig)
+    supplies: SupplyConfig = field(default_factory=SupplyConfig)
+    departments: dict[str, DepartmentConfig] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------
+# catalogue: the hazard types
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class DetectionChannelConfig:
+    """A way an incident comes to the grid's notice (resident report, video, patrol)."""
+
+    delay: Dist = field(default_factory=Dist)
+    coverage: dict[str, float] = field(default_factory=dict)  # grid kind -> probability
+    at_monitoring_points_only: bool = False  # covers only grids with a key monitoring point
+
+
+@dataclass
+class HazardTypeConfig:
+    """One hazard type of the catalogue."""
+
+    rate_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
+    grade_probs: dict[str, float] = field(default_factory=dict)  # I..IV
+    needs: dict[str, int] = field(default_factory=dict)  # standby category -> people
+    supplies: dict[str, int] = field(default_factory=dict)  # item -> units consumed
+    handling: Dist = field(default_factory=Dist)  # on-scene handling by the grid
+    grade_handling_factor: dict[str, float] = field(default_factory=dict)
+    escalate_grade: str = "II"  # this grade or worse blows the whistle at once
+    escalate_after_s: float = MISSING  # handling longer than this blows the whistle
+    department: str = MISSING
+    department_handling: Dist = field(default_factory=Dist)
+    driven_by_hazard_stock: bool = False  # rate scales with the grid's open hazards
+
+
+@dataclass
+class CatalogueConfig:
+    """The hazard catalogue and how incidents are detected."""
+
+    name: str = MISSING
+    hazards: dict[str, HazardTypeConfig] = field(default_factory=dict)
+    detection: dict[str, DetectionChannelConfig] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------
+# hazard setting: what happens during the run
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class WarningConfig:
+    """A scripted warning (e.g. a rainstorm) over some townships."""
+
+    name: str = MISSING
+    level: str = "orange"  # red / orange / yellow / blue
+    start_h: float = MISSING
+    duration_h: float = MISSING
+    townships: list[int] = field(default_factory=list)  # township ids; empty means all
+    grids: list[int] = field(default_factory=list)  # grid ids; if given, these instead of townships
+    rate_multipliers: dict[str, float] = field(default_factory=dict)  # hazard type -> factor
+    triggers_switch: bool = True
+    evacuate: bool = False  # at its start, the warned grids evacuate (gridsim.evacuation)
+
+
+@dataclass
+class PeaceWorkConfig:
+    """Peacetime hazard hunting (大排查、大曝光、大整治; 随手拍; 敲门行动; 四单四办)."""
+
+    step_h: float = 6.0
+    new_hazards_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
+    discovery_per_day: float = 0.2  # rate at which an open hazard is found
+    rectification_deadline_days: float = 7.0
+    rectified_by_deadline_share: float = 0.9
+    sensitivity: float = 1.0  # elasticity of incident rates to the open-hazard stock
+
+
+@dataclass
+class ScriptedIncidentConfig:
+    """An incident placed by hand (drills, what-if cases): it happens at the grid's centre."""
+
+    hazard: str = MISSING  # a hazard type of the catalogue
+    grid: int = MISSING  # grid id
+    at_h: float = MISSING  # hours after the start
+    grade: str = "IV"
+
+
+@dataclass
+class RoadClosureConfig:
+    """A road closed during the run (a landslide, a flood): the road between two grids."""
+
+    grids: list[int] = field(default_factory=list)  # [a, b]: the road from grid a to grid b
+    at_h: float = MISSING  # hours after the start
+    reason: str = ""
+
+
+@dataclass
+class HazardConfig:
+    """The hazard setting: rate scale, scripted warnings and incidents, peacetime dynamics."""
+
+    name: str = MISSING
+    rate_scale: float = 1.0
+    warnings: list[WarningConfig] = field(default_factory=list)
+    incidents: list[ScriptedIncidentConfig] = field(default_factory=list)
+    road_closures: list[RoadClosureConfig] = field(default_factory=list)  # for evacuations
+    peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
+
+
+# ----------------------------------------------------------------------------------------------
+# response setting: dispatch, the switch, information reporting, supplies
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class DispatchConfig:
+    """How the grid answers an incident."""
+
+    decision_delay_peace: Dist = field(default_factory=Dist)
+    decision_delay_forward: Dist = field(default_factory=Dist)
+    peace_roles: list[str] = field(default_factory=list)  # roles dispatchable in peacetime
+    mobilisation: dict[str, Dist] = field(default_factory=dict)  # role -> call-up delay
+    night_hours: list[int] = field(default_factory=lambda: [22, 6])
+    night_factor: float = 1.0  # mobilisation delays are multiplied by this at night
+    work_hours: list[int] = field(default_factory=lambda: [8, 18])
+    mutual_aid_radius_s: float = 600.0  # neighbours within this driving time may help
+    local_speed_mps: dict[str, float] = field(default_factory=dict)  # by grid kind
+    intra_grid_detour: float = 1.3
+    forward_detection_factor: float = 1.0  # detection delays × this in forward command
+
+
+@dataclass
+class SwitchConfig:
+    """The switch 平急转换: PEACE → ALERT → FORWARD_COMMAND → RECOVERY → PEACE."""
+
+    alert_delay: Dist = field(default_factory=Dist)  # alarm reaches a member
+    assembly_mobilisation: Dist = field(default_factory=Dist)  # member gets going
+    away_return: Dist = field(default_factory=Dist)  # extra time for members away at work
+    quorum_share: float = 0.5  # share of the grid's members assembled for forward command
+    supply_open_delay: Dist = field(default_factory=Dist)  # supply point opened
+    trigger_grade: str = "III"  # an incident of this grade or worse switches its grid
+    trigger_neighbours: bool = True  # ... and the grids next to it
+    recovery_h: float = 6.0
+
+
+@dataclass
+class ReportingConfig:
+    """Information reporting up the chain grid → village → township → county."""
+
+    hop_delay_peace: dict[str, Dist] = field(default_factory=dict)
+    forward_factor: float = 1.0  # hop delays × this when the grid is in forward command
+    limits_s: dict[str, float] = field(default_factory=dict)  # grade -> time limit
+    limits_source: str = MISSING
+
+
+@dataclass
+class SupplyPolicyConfig:
+    """Access, borrowing and replenishment of supplies."""
+
+    access_delay_peace: Dist = field(default_factory=Dist)  # fetch key, open the store
+    borrow_from_neighbours: bool = True
+    reorder_share: float = 0.5  # reorder when stock falls below this share of the initial
+    depot_lead_time: Dist = field(default_factory=Dist)
+    county_lead_time: Dist = field(default_factory=Dist)
+
+
+@dataclass
+class ResponseConfig:
+    """The response setting."""
+
+    name: str = MISSING
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    switch: SwitchConfig = field(default_factory=SwitchConfig)
+    reporting: ReportingConfig = field(default_factory=ReportingConfig)
+    supply: SupplyPolicyConfig = field(default_factory=SupplyPolicyConfig)
+    department_speed_factor: float = 1.0  # department vehicles' speed × this
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes."""
+
+    events_log: bool = True
+    figures: bool = True
+    progress: bool = True
+
+
+@dataclass
+class ExperimentConfig:
+    """What an experiment compares (set by an experiment file in ``experiments/``; empty for a
+    plain run). Read by ``gridsim report``; it does not change a run's results."""
+
+    name: str = ""
+    title: str = ""
+    variant_keys: list[str] = field(default_factory=list)  # config keys that define a variant
+    metrics: list[str] = field(default_factory=list)  # summary.json keys of interest
+    pairs: list[list[str]] = field(default_factory=list)  # [variant, baseline] to difference
+    half_width: dict[str, float] = field(default_factory=dict)  # wanted 95 % CI half-widths
+    relative_half_width: float = 0.05  # ... as a share of the mean, for metrics not listed
+    report_dir: str = ""  # where `gridsim experiment` writes the report when the sweep ends
+
+
+@dataclass
+class DrillConfig:
+    """A drill (演练) for ``gridsim drill script``; it does not change ``gridsim run``.
+
+    The drill opens at ``start_h`` (clock time of T+0) with a warning over the drill's grids (if
+    the hazard setting has warnings) and an incident of the chosen hazard in one of them; the
+    seed picks the variant (grid, hazard, inject times, one extra inject). Defaults are
+    [assumed] (documented in README "Drills").
+    """
+
+    name: str = "drill"  # the drill's name: the output folder and the script's title
+    grids: list[int] = field(default_factory=list)  # grids taking part; empty: the seed picks one
+    replications: int = 30  # simulations behind each time standard (median, p90)
+    start_h: float = 9.0  # clock time of T+0 on the simulated day (09:00: in working hours)
+    horizon_h: float = 8.0  # simulated time after T+0; later actions count as not reached
+    grade: str = "III"  # grade of the drill incident (III 较大 switches its grid)
+    hazards: list[str] = field(default_factory=list)  # the seed picks among these; empty: the
+    #   hazard setting's warned hazard types (or the whole catalogue), where plausible in the grid
+    warning: bool = True  # open with the hazard setting's first warning over the drill's grids
+    incident_after_min: list[float] = field(default_factory=lambda: [10.0, 30.0])  # after the
+    #   warning, the incident comes between these minutes (seeded)
+    extra_injects: list[str] = field(default_factory=lambda: [
+        "commander_absent", "road_blocked", "supply_short", "comms_congested", "second_incident"])
+    road_blocked_factor: float = 2.0  # driving times into the grid × this (a detour)
+    comms_delay_factor: float = 3.0  # alarm and reporting delays × this (congested network)
+    evacuate: bool = True  # the township orders the drill's grids evacuated (转移避险) ...
+    evacuation_after_min: list[float] = field(default_factory=lambda: [5.0, 15.0])  # ... this
+    #   many minutes after the incident (seeded)
+
+
+# ----------------------------------------------------------------------------------------------
+# evacuation: who moves, when, where and how (gridsim.evacuation)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class EvacuationChannelConfig:
+    """A way the evacuation warning reaches households (alarm, door knocking, phone)."""
+
+    starts_at: str = "warning"  # "warning": the warning's start; "switch": the grid's post ready
+    delay: Dist = field(default_factory=Dist)  # from the start to the household hearing it
+    reach: float = 1.0  # share of households it reaches
+
+
+@dataclass
+class DrillCurveConfig:
+    """How drilling shortens delays: ``m(d) = floor + (1 - floor) * exp(-d / scale_per_year)``
+    multiplies pre-movement times and the switch's delays of a grid that drills ``d`` times a
+    year (``m(0) = 1``: the configured delays are those of a grid that never drills)."""
+
+    per_year: float = 0.0  # drills a year in every grid
+    scale_per_year: float = 2.0
+    premovement_floor: float = 0.5  # the multiplier for a grid that drills very often
+    switch_floor: float = 0.6
+
+
+@dataclass
+class ShelterConfig:
+    """Shelters placed for synthetic scenarios (a scenario folder brings its own)."""
+
+    persons_per_shelter: int = 3000  # one shelter for about this many planned places
+    capacity_share: float = 1.1  # planned places / residents of the township
+    assignment: str = "nearest"  # "nearest" or "planned" (nearest with planned room)
+
+
+@dataclass
+class EvacuationConfig:
+    """The evacuation model (转移避险): see :mod:`gridsim.evacuation` and README "Evacuation"."""
+
+    name: str = "standard"
+    channels: dict[str, EvacuationChannelConfig] = field(default_factory=dict)
+    premovement_day: Dist = field(default_factory=Dist)  # warning heard -> leaving home
+    premovement_night: Dist = field(default_factory=Dist)
+    night_hours: list[int] = field(default_factory=lambda: [22, 6])
+    drills: DrillCurveConfig = field(default_factory=DrillCurveConfig)
+    walk_speed_mps: float = 1.19
+    vulnerable_speed_factor: float = 0.6  # households with a vulnerable member walk slower
+    drive_share: dict[str, float] = field(default_factory=dict)  # by grid kind
+    drive_access_speed_mps: float = 4.0  # driving inside the grid to its exit
+    access_detour: float = 1.3  # walking distance inside a grid / Manhattan distance
+    specific_flow_ppms: float = 1.3  # persons per metre of effective width per second
+    boundary_layer_m: float = 0.15  # on each side
+    road_walk_width_m: dict[str, float] = field(default_factory=dict)  # by road class
+    road_lanes: dict[str, int] = field(default_factory=dict)  # per direction, by road class
+    lane_capacity_vph: float = 900.0
+    door_walk_width_m: dict[str, float] = field(default_factory=dict)  # grid exits, by kind
+    door_lanes: dict[str, int] = field(default_factory=dict)
+    helped_households: str = "alone"  # "alone": no able member; "any": any vulnerable member
+    helper_roles: list[str] = field(default_factory=list)  # who helps vulnerable residents
+    helper_speed_mps: float = 1.5
+    help_time: Dist = field(default_factory=Dist)  # getting a vulnerable resident ready
+    search_time: Dist = field(default_factory=Dist)  # finding them, in a grid without commander
+    fallback_helpers: int = 2  # responders sent to a grid with no helper at hand
+    fallback_delay: Dist = field(default_factory=Dist)
+    shelters: ShelterConfig = field(default_factory=ShelterConfig)
+    deadline_h: float = 2.0  # "not sheltered by": hours after the warning
+    horizon_h: float = 24.0  # the movement stops here; later arrivals count as not sheltered
+    curve_step_s: float = 60.0  # time step of evacuation_curve.csv
+    bottlenecks: int = 10  # links listed as bottlenecks
+
+
+@dataclass
+class RunConfig:
+    """The root of a run's configuration."""
+
+    seed: int = 1  # the root seed of every named random stream
+    replication: int = 0  # replications of an experiment share the root seed and differ here
+    duration_h: float = 72.0
+    scenario: ScenarioConfig = MISSING
+    catalogue: CatalogueConfig = MISSING
+    hazard: HazardConfig = MISSING
+    response: ResponseConfig = MISSING
+    output: OutputConfig = field(default_factory=OutputConfig)
+    evacuation: EvacuationConfig = field(default_factory=EvacuationConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    drill: DrillConfig = field(default_factory=DrillConfig)
+
+
+SCENARIOS_MODULE = "gridsim.scenarios"
+
+
+def scenario_presets() -> dict[str, Any]:
+    """The scenarios shipped in ``scenarios/``: ``name -> path`` of a preset YAML
+    (``scenarios/<name>.yaml``) or of a scenario folder (``scenarios/<name>/scenario.yaml``)."""
+    from importlib.resources import files
+
+    root = files(SCENARIOS_MODULE)
+    found: dict[str, Any] = {}
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith(".yaml"):
+            found[entry.name[: -len(".yaml")]] = entry
+        elif entry.is_dir() and entry.joinpath("scenario.yaml").is_file():
+            found[entry.name] = entry.joinpath("scenario.yaml")
+    return found
+
+
+def register_configs() -> None:
+    """Register the schema and the scenario presets in Hydra's ConfigStore (called by the CLI,
+    not at import)."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    cs = ConfigStore.instance()
+    # The schema only at the root: group files are validated as they merge into its typed
+    # fields, and schema entries stored in a group would show up as options of that group.
+    cs.store(name="gridsim_schema", node=RunConfig)
+    for name, path in scenario_presets().items():
+        if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
+            from gridsim.place.folder import registry_node
+
+            node = OmegaConf.create(registry_node(Path(str(path)), name))
+        else:
+            node = OmegaConf.create(path.read_text(encoding="utf-8"))
+        cs.store(group="scenario", name=name, node=node)
+
+
+def to_settings(cfg: Any) -> RunConfig:
+    """Turn a composed DictConfig into a :class:`RunConfig` of plain dataclasses."""
+    from omegaconf import OmegaConf
+
+    obj = OmegaConf.to_object(cfg)
+    if not isinstance(obj, RunConfig):  # composed without the schema
+        obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), cfg))
+    assert isinstance(obj, RunConfig)
+    return obj

@@ -1,0 +1,409 @@
+"""Value checks on a composed configuration, all at once, each naming its key.
+
+Hydra's schema (:mod:`gridsim.model.params`) already rejects unknown keys and wrong types; this module
+checks what a schema cannot: ranges, vocabularies, and consistency between groups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields, is_dataclass
+
+from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.dists import Dist, dist_errors
+from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRADES, GRID_KINDS, HOPS, ROLES, SUPPLY_ITEMS
+
+__all__ = ["ConfigError", "validate"]
+
+_LEVELS = ("red", "orange", "yellow", "blue")
+_MAX_CHANNELS = 4
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run; ``errors`` lists ``key: problem`` lines."""
+
+    def __init__(self, errors: list[str], where: str = "") -> None:
+        self.errors = errors
+        self.where = where
+        super().__init__("; ".join(errors))
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def add(self, key: str, msg: str) -> None:
+        self.errors.append(f"{key}: {msg}")
+
+    def num(self, key: str, v: float, lo: float | None = None, hi: float | None = None,
+            lo_open: bool = False) -> None:
+        if v is None or not math.isfinite(float(v)):
+            self.add(key, f"must be a finite number, got {v}")
+            return
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            self.add(key, f"must be {'>' if lo_open else '>='} {lo:g}, got {v}")
+        if hi is not None and v > hi:
+            self.add(key, f"must be <= {hi:g}, got {v}")
+
+    def keys(self, key: str, d: dict, allowed: tuple[str, ...], what: str) -> None:
+        for k in d:
+            if k not in allowed:
+                self.add(f"{key}.{k}", f"unknown {what}; expected one of {', '.join(allowed)}")
+
+    def require(self, key: str, d: dict, needed: tuple[str, ...], what: str) -> None:
+        missing = [k for k in needed if k not in d]
+        if missing:
+            self.add(key, f"missing {what}: {', '.join(missing)}")
+
+    def dist(self, key: str, d: Dist) -> None:
+        self.errors.extend(dist_errors(d, key))
+
+    def dists_in(self, key: str, obj: object) -> None:
+        """Check every Dist field of a dataclass."""
+        assert is_dataclass(obj)
+        for f in fields(obj):
+            v = getattr(obj, f.name)
+            if isinstance(v, Dist):
+                self.dist(f"{key}.{f.name}", v)
+
+    def hours(self, key: str, v: list[int]) -> None:
+        if len(v) != 2 or any(not (0 <= h <= 23) for h in v):
+            self.add(key, f"must be two hours [start, end] in 0..23, got {list(v)}")
+
+
+def validate(s: RunConfig) -> list[str]:
+    """All problems with ``s`` (empty if it can run)."""
+    c = _Checker()
+    c.num("seed", s.seed, 0)
+    c.num("replication", s.replication, 0)
+    c.num("duration_h", s.duration_h, 0, lo_open=True)
+    _scenario(c, s)
+    _catalogue(c, s)
+    _hazard(c, s)
+    _response(c, s)
+    _drill(c, s)
+    from gridsim.evacuation.checks import evacuation_errors
+
+    c.errors.extend(evacuation_errors(s))
+    return c.errors
+
+
+def _scenario(c: _Checker, s: RunConfig) -> None:
+    sc = s.scenario
+    k = "scenario"
+    if sc.generator == "files":
+        _files(c, sc)
+        return
+    if sc.generator != "synthetic":
+        c.add(f"{k}.generator",
+              f"unknown generator {sc.generator!r}; expected 'synthetic' or 'files'")
+    c.num(f"{k}.counties", sc.counties, 1)
+    c.num(f"{k}.townships_per_county", sc.townships_per_county, 1)
+    c.num(f"{k}.villages_per_township", sc.villages_per_township, 1)
+    c.num(f"{k}.urban_grids", sc.urban_grids, 0)
+    c.num(f"{k}.rural_grids", sc.rural_grids, 0)
+    n_compound_grids = sc.compounds.design.grids if sc.compounds.count > 0 else 0
+    if sc.urban_grids + sc.rural_grids + n_compound_grids < 1:
+        c.add(f"{k}.urban_grids", "urban_grids + rural_grids must be at least 1")
+    c.keys(f"{k}.kinds", sc.kinds, GRID_KINDS, "grid kind")
+    for zone, n in (("urban", sc.urban_grids), ("rural", sc.rural_grids)):
+        w = sum(kc.weight for kc in sc.kinds.values() if kc.zone == zone)
+        if n > 0 and w <= 0:
+            c.add(f"{k}.kinds", f"{n} {zone} grids but no {zone} kind with a positive weight")
+    for name, kc in sc.kinds.items():
+        kk = f"{k}.kinds.{name}"
+        if kc.zone not in ("urban", "rural"):
+            c.add(f"{kk}.zone", f"must be 'urban' or 'rural', got {kc.zone!r}")
+        c.num(f"{kk}.weight", kc.weight, 0)
+        c.num(f"{kk}.area_km2", kc.area_km2, 0)
+        c.num(f"{kk}.area_cv", kc.area_cv, 0)
+        c.num(f"{kk}.population", kc.population, 0)
+        c.num(f"{kk}.population_cv", kc.population_cv, 0)
+        c.num(f"{kk}.household_size", kc.household_size, 0, lo_open=True)
+        if not 0 < kc.vulnerable_share < 1:
+            c.add(f"{kk}.vulnerable_share",
+                  f"must lie strictly between 0 and 1 (a beta mean), got {kc.vulnerable_share}")
+    c.num(f"{k}.rural_land_km2", sc.rural_land_km2, 0)
+    c.num(f"{k}.rural_population", sc.rural_population, 0)
+    c.num(f"{k}.monitoring_points", sc.monitoring_points, 0)
+    cp = sc.compounds
+    c.num(f"{k}.compounds.count", cp.count, 0)
+    if cp.count > 0:
+        if "urban_community" not in sc.kinds:
+            c.add(f"{k}.compounds", "compounds need the urban_community kind in scenario.kinds")
+        c.num(f"{k}.compounds.people_total", cp.people_total, 1)
+        c.num(f"{k}.compounds.people_cv", cp.people_cv, 0)
+        c.num(f"{k}.compounds.density_per_km2", cp.density_per_km2, 0, lo_open=True)
+        c.num(f"{k}.compounds.design.grids", cp.design.grids, 1)
+        c.num(f"{k}.compounds.design.single_compound_share", cp.design.single_compound_share, 0, 1)
+        c.num(f"{k}.compounds.design.compounds_per_grid", cp.design.compounds_per_grid, 1)
+        if cp.design.grids >= 1:
+            from gridsim.place.gridding import GridDesign, design_counts
+
+            try:
+                design_counts(cp.count, GridDesign(cp.design.grids, cp.design.single_compound_share,
+                                                   cp.design.compounds_per_grid))
+            except ValueError as exc:
+                c.add(f"{k}.compounds.design", str(exc))
+    r = sc.roads
+    c.num(f"{k}.roads.detour_factor", r.detour_factor, 1)
+    for f in ("urban_speed_kmh", "rural_speed_kmh", "arterial_speed_kmh"):
+        c.num(f"{k}.roads.{f}", getattr(r, f), 0, lo_open=True)
+    c.num(f"{k}.roads.arterials", r.arterials, 0)
+    c.num(f"{k}.roads.max_link_factor", r.max_link_factor, 0, lo_open=True)
+    _people(c, sc, k)
+    _supplies(c, sc, k)
+    _departments(c, sc, k)
+
+
+def _files(c: _Checker, sc: ScenarioConfig) -> None:
+    """A scenario folder: its scenario.yaml (the data files are checked when it is loaded), and
+    the settings that generate the parts it has no files for."""
+    from pathlib import Path
+
+    from gridsim.place.folder import generated_parts, spec_errors
+
+    k = "scenario"
+    folder = Path(sc.path)
+    if not sc.path.strip():
+        c.add(f"{k}.path", "must name the scenario folder (generator 'files')")
+        return
+    if not (folder / "scenario.yaml").is_file():
+        c.add(f"{k}.path", f"must be a folder holding a scenario.yaml, got {sc.path!r}")
+        return
+    for e in spec_errors(folder):
+        c.add(f"{k}.path", f"{folder}/{e}")
+    made = generated_parts(folder)
+    if "rosters" in made:
+        _people(c, sc, k)
+    if made & {"supply_points", "depots"}:
+        _supplies(c, sc, k)
+    if "stations" in made:
+        _departments(c, sc, k)
+
+
+def _people(c: _Checker, sc: ScenarioConfig, k: str) -> None:
+    p = sc.people
+    c.num(f"{k}.people.commanders_per_grid", p.commanders_per_grid, 0)
+    c.num(f"{k}.people.commanders_total", p.commanders_total, 0)
+    c.num(f"{k}.people.grid_workers_per_grid", p.grid_workers_per_grid, 0)
+    c.num(f"{k}.people.party_members_per_1000", p.party_members_per_1000, 0)
+    c.keys(f"{k}.people.category_shares", p.category_shares, CATEGORIES, "standby category")
+    for cat, v in p.category_shares.items():
+        c.num(f"{k}.people.category_shares.{cat}", v, 0)
+    if sum(p.category_shares.values()) <= 0:
+        c.add(f"{k}.people.category_shares", "must give at least one category a positive share")
+    c.keys(f"{k}.people.away_share", p.away_share, ROLES, "role")
+    for role, v in p.away_share.items():
+        c.num(f"{k}.people.away_share.{role}", v, 0, 1)
+
+
+def _supplies(c: _Checker, sc: ScenarioConfig, k: str) -> None:
+    c.keys(f"{k}.supplies.grid_stock", sc.supplies.grid_stock, GRID_KINDS, "grid kind")
+    for kind, items in sc.supplies.grid_stock.items():
+        c.keys(f"{k}.supplies.grid_stock.{kind}", items, SUPPLY_ITEMS, "supply item")
+        for it, v in items.items():
+            c.num(f"{k}.supplies.grid_stock.{kind}.{it}", v, 0)
+    c.keys(f"{k}.supplies.depot_stock_per_grid", sc.supplies.depot_stock_per_grid,
+           SUPPLY_ITEMS, "supply item")
+    for it, v in sc.supplies.depot_stock_per_grid.items():
+        c.num(f"{k}.supplies.depot_stock_per_grid.{it}", v, 0)
+
+
+def _departments(c: _Checker, sc: ScenarioConfig, k: str) -> None:
+    c.keys(f"{k}.departments", sc.departments, DEPARTMENTS, "department")
+    for d, dc in sc.departments.items():
+        c.num(f"{k}.departments.{d}.stations", dc.stations, 1)
+        c.num(f"{k}.departments.{d}.units_per_station", dc.units_per_station, 1)
+
+
+def _catalogue(c: _Checker, s: RunConfig) -> None:
+    cat = s.catalogue
+    k = "catalogue"
+    if not cat.hazards:
+        c.add(f"{k}.hazards", "the catalogue has no hazard types")
+    for name, h in cat.hazards.items():
+        kk = f"{k}.hazards.{name}"
+        c.keys(f"{kk}.rate_per_grid_day", h.rate_per_grid_day, GRID_KINDS, "grid kind")
+        for kind, v in h.rate_per_grid_day.items():
+            c.num(f"{kk}.rate_per_grid_day.{kind}", v, 0)
+        c.keys(f"{kk}.grade_probs", h.grade_probs, GRADES, "grade")
+        for g, v in h.grade_probs.items():
+            c.num(f"{kk}.grade_probs.{g}", v, 0)
+        if sum(h.grade_probs.values()) <= 0:
+            c.add(f"{kk}.grade_probs", "must give at least one grade a positive probability")
+        c.keys(f"{kk}.needs", h.needs, CATEGORIES, "standby category")
+        for cat_name, v in h.needs.items():
+            c.num(f"{kk}.needs.{cat_name}", v, 0)
+        if sum(h.needs.values()) < 1:
+            c.add(f"{kk}.needs", "must need at least one person")
+        c.keys(f"{kk}.supplies", h.supplies, SUPPLY_ITEMS, "supply item")
+        for it, v in h.supplies.items():
+            c.num(f"{kk}.supplies.{it}", v, 0)
+        c.dist(f"{kk}.handling", h.handling)
+        c.dist(f"{kk}.department_handling", h.department_handling)
+        c.keys(f"{kk}.grade_handling_factor", h.grade_handling_factor, GRADES, "grade")
+        for g, v in h.grade_handling_factor.items():
+            c.num(f"{kk}.grade_handling_factor.{g}", v, 0)
+        if h.escalate_grade not in GRADES:
+            c.add(f"{kk}.escalate_grade",
+                  f"must be one of {', '.join(GRADES)}, got {h.escalate_grade!r}")
+        c.num(f"{kk}.escalate_after_s", h.escalate_after_s, 0)
+        if h.department not in DEPARTMENTS:
+            c.add(f"{kk}.department",
+                  f"must be one of {', '.join(DEPARTMENTS)}, got {h.department!r}")
+        elif s.scenario.generator != "files" and h.department not in s.scenario.departments:
+            # (a scenario folder's stations are checked once it is loaded)
+            c.add(f"{kk}.department", f"{h.department!r} has no stations in scenario "
+                  f"{s.scenario.name!r} (scenario.departments)")
+    if not 1 <= len(cat.detection) <= _MAX_CHANNELS:
+        c.add(f"{k}.detection",
+              f"must have 1 to {_MAX_CHANNELS} channels, got {len(cat.detection)}")
+    for name, ch in cat.detection.items():
+        c.dist(f"{k}.detection.{name}.delay", ch.delay)
+        c.keys(f"{k}.detection.{name}.coverage", ch.coverage, GRID_KINDS, "grid kind")
+        for kind, v in ch.coverage.items():
+            c.num(f"{k}.detection.{name}.coverage.{kind}", v, 0, 1)
+    for kind in GRID_KINDS:
+        sure = [ch.coverage.get(kind, 0.0) for ch in cat.detection.values()
+                if not ch.at_monitoring_points_only]
+        if cat.detection and max(sure, default=0.0) < 1:
+            c.add(f"{k}.detection", f"no channel covers {kind} grids with certainty (coverage 1); "
+                  "incidents there could go unnoticed forever")
+
+
+def _hazard(c: _Checker, s: RunConfig) -> None:
+    hz = s.hazard
+    k = "hazard"
+    c.num(f"{k}.rate_scale", hz.rate_scale, 0)
+    n_town = s.scenario.counties * s.scenario.townships_per_county
+    ranges = s.scenario.generator != "files"  # ids of a scenario folder: checked once loaded
+    n_grids_w = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
+    for i, w in enumerate(hz.warnings):
+        kk = f"{k}.warnings[{i}]"
+        if w.level not in _LEVELS:
+            c.add(f"{kk}.level", f"must be one of {', '.join(_LEVELS)}, got {w.level!r}")
+        c.num(f"{kk}.start_h", w.start_h, 0)
+        c.num(f"{kk}.duration_h", w.duration_h, 0, lo_open=True)
+        for g in w.grids:
+            if s.scenario.generator != "files" and not 0 <= g < n_grids_w:
+                c.add(f"{kk}.grids", f"grid id {g} out of range 0..{n_grids_w - 1}")
+        for t in w.townships:
+            if ranges and not 0 <= t < n_town:
+                c.add(f"{kk}.townships", f"township id {t} out of range 0..{n_town - 1}")
+        for name, v in w.rate_multipliers.items():
+            if name not in s.catalogue.hazards:
+                c.add(f"{kk}.rate_multipliers.{name}", "not a hazard type of the catalogue; "
+                      f"expected one of {', '.join(s.catalogue.hazards)}")
+            c.num(f"{kk}.rate_multipliers.{name}", v, 0)
+    n_grids = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
+    for i, si in enumerate(hz.incidents):
+        kk = f"{k}.incidents[{i}]"
+        if si.hazard not in s.catalogue.hazards:
+            c.add(f"{kk}.hazard", f"{si.hazard!r} is not a hazard type of the catalogue; "
+                  f"expected one of {', '.join(s.catalogue.hazards)}")
+        if ranges and not 0 <= si.grid < n_grids:
+            c.add(f"{kk}.grid", f"grid id {si.grid} out of range 0..{n_grids - 1}")
+        c.num(f"{kk}.at_h", si.at_h, 0)
+        if si.grade not in GRADES:
+            c.add(f"{kk}.grade", f"must be one of {', '.join(GRADES)}, got {si.grade!r}")
+    pw = hz.peace_work
+    kk = f"{k}.peace_work"
+    c.num(f"{kk}.step_h", pw.step_h, 0, lo_open=True)
+    c.keys(f"{kk}.new_hazards_per_grid_day", pw.new_hazards_per_grid_day, GRID_KINDS, "grid kind")
+    for kind, v in pw.new_hazards_per_grid_day.items():
+        c.num(f"{kk}.new_hazards_per_grid_day.{kind}", v, 0)
+    c.num(f"{kk}.discovery_per_day", pw.discovery_per_day, 0, lo_open=True)
+    c.num(f"{kk}.rectification_deadline_days", pw.rectification_deadline_days, 0, lo_open=True)
+    c.num(f"{kk}.rectified_by_deadline_share", pw.rectified_by_deadline_share, 0, lo_open=True)
+    if pw.rectified_by_deadline_share >= 1:
+        c.add(f"{kk}.rectified_by_deadline_share", "must be < 1")
+    c.num(f"{kk}.sensitivity", pw.sensitivity, 0)
+
+
+def _response(c: _Checker, s: RunConfig) -> None:
+    r = s.response
+    k = "response"
+    d = r.dispatch
+    c.dists_in(f"{k}.dispatch", d)
+    c.keys(f"{k}.dispatch.peace_roles", {x: 1 for x in d.peace_roles}, ROLES, "role")
+    c.keys(f"{k}.dispatch.mobilisation", d.mobilisation, ROLES, "role")
+    c.require(f"{k}.dispatch.mobilisation", d.mobilisation, ROLES, "roles")
+    for role, dist in d.mobilisation.items():
+        c.dist(f"{k}.dispatch.mobilisation.{role}", dist)
+    c.hours(f"{k}.dispatch.night_hours", d.night_hours)
+    c.hours(f"{k}.dispatch.work_hours", d.work_hours)
+    c.num(f"{k}.dispatch.night_factor", d.night_factor, 0, lo_open=True)
+    c.num(f"{k}.dispatch.mutual_aid_radius_s", d.mutual_aid_radius_s, 0)
+    c.keys(f"{k}.dispatch.local_speed_mps", d.local_speed_mps, GRID_KINDS, "grid kind")
+    c.require(f"{k}.dispatch.local_speed_mps", d.local_speed_mps, GRID_KINDS, "grid kinds")
+    for kind, v in d.local_speed_mps.items():
+        c.num(f"{k}.dispatch.local_speed_mps.{kind}", v, 0, lo_open=True)
+    c.num(f"{k}.dispatch.intra_grid_detour", d.intra_grid_detour, 1)
+    c.num(f"{k}.dispatch.forward_detection_factor", d.forward_detection_factor, 0)
+    sw = r.switch
+    c.dists_in(f"{k}.switch", sw)
+    c.num(f"{k}.switch.quorum_share", sw.quorum_share, 0, 1, lo_open=True)
+    if sw.trigger_grade not in GRADES:
+        c.add(f"{k}.switch.trigger_grade",
+              f"must be one of {', '.join(GRADES)}, got {sw.trigger_grade!r}")
+    c.num(f"{k}.switch.recovery_h", sw.recovery_h, 0)
+    rp = r.reporting
+    c.keys(f"{k}.reporting.hop_delay_peace", rp.hop_delay_peace, HOPS, "reporting hop")
+    c.require(f"{k}.reporting.hop_delay_peace", rp.hop_delay_peace, HOPS, "hops")
+    for hop, dist in rp.hop_delay_peace.items():
+        c.dist(f"{k}.reporting.hop_delay_peace.{hop}", dist)
+    c.num(f"{k}.reporting.forward_factor", rp.forward_factor, 0)
+    c.keys(f"{k}.reporting.limits_s", rp.limits_s, GRADES, "grade")
+    c.require(f"{k}.reporting.limits_s", rp.limits_s, GRADES, "grades")
+    for g, v in rp.limits_s.items():
+        c.num(f"{k}.reporting.limits_s.{g}", v, 0, lo_open=True)
+    if not rp.limits_source.strip():
+        c.add(f"{k}.reporting.limits_source", "must name the source of the time limits")
+    sp = r.supply
+    c.dists_in(f"{k}.supply", sp)
+    c.num(f"{k}.supply.reorder_share", sp.reorder_share, 0, 1)
+    c.num(f"{k}.department_speed_factor", r.department_speed_factor, 0, lo_open=True)
+
+
+def _drill(c: _Checker, s: RunConfig) -> None:
+    """The drill settings (``gridsim drill script``); grid ids are checked against the built
+    scenario by the drill itself when the scenario is a folder."""
+    from gridsim.drills.variants import EXTRA_INJECTS
+
+    d = s.drill
+    k = "drill"
+    if not d.name.strip() or any(ch in d.name for ch in '/\\:*?"<>|'):
+        c.add(f"{k}.name", f"must be a non-empty name usable in a folder name, got {d.name!r}")
+    n_grids = s.scenario.urban_grids + s.scenario.rural_grids + (
+        s.scenario.compounds.design.grids if s.scenario.compounds.count > 0 else 0)
+    for g in d.grids:
+        if s.scenario.generator != "files" and not 0 <= g < n_grids:
+            c.add(f"{k}.grids", f"grid id {g} out of range 0..{n_grids - 1}")
+    if len(set(d.grids)) != len(d.grids):
+        c.add(f"{k}.grids", f"lists a grid twice: {list(d.grids)}")
+    c.num(f"{k}.replications", d.replications, 2)
+    c.num(f"{k}.start_h", d.start_h, 0)
+    c.num(f"{k}.horizon_h", d.horizon_h, 0, lo_open=True)
+    if d.grade not in GRADES:
+        c.add(f"{k}.grade", f"must be one of {', '.join(GRADES)}, got {d.grade!r}")
+    for name in d.hazards:
+        if name not in s.catalogue.hazards:
+            c.add(f"{k}.hazards", f"{name!r} is not a hazard type of the catalogue; "
+                  f"expected one of {', '.join(s.catalogue.hazards)}")
+    after = list(d.incident_after_min)
+    if len(after) != 2 or not all(math.isfinite(v) for v in after) or not 0 <= after[0] <= after[1]:
+        c.add(f"{k}.incident_after_min", f"must be [low, high] minutes with 0 <= low <= high, "
+              f"got {after}")
+    for x in d.extra_injects:
+        if x not in EXTRA_INJECTS:
+            c.add(f"{k}.extra_injects", f"unknown extra inject {x!r}; expected some of "
+                  f"{', '.join(EXTRA_INJECTS)}")
+    c.num(f"{k}.road_blocked_factor", d.road_blocked_factor, 1)
+    c.num(f"{k}.comms_delay_factor", d.comms_delay_factor, 1)
+    evac = list(d.evacuation_after_min)
+    if len(evac) != 2 or not all(math.isfinite(v) for v in evac) or not 0 <= evac[0] <= evac[1]:
+        c.add(f"{k}.evacuation_after_min", f"must be [low, high] minutes with 0 <= low <= high, "
+              f"got {evac}")

@@ -1,0 +1,127 @@
+"""Writing a run's files: summary.json, incidents.csv, events.csv, grids.csv and the figures.
+
+Every file is written to a temporary name and renamed into place, so a crash never leaves a
+half-written file. Files hold no wall-clock times and no absolute paths: the same config and
+seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gridsim.engine.incident import INCIDENT_FIELDS
+from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
+from gridsim.engine.simulation import RunResult
+
+__all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
+
+#: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`).
+OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    tmp.replace(path)
+
+
+def _cell(v: Any) -> str:
+    t = type(v)  # the common plain types first (hundreds of thousands of cells at city scale)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    if t is float:
+        return repr(round(v, 6)) if math.isfinite(v) else ""
+    if isinstance(v, bool | np.bool_):
+        return "1" if v else "0"
+    if isinstance(v, float | np.floating):
+        if not math.isfinite(v):
+            return ""
+        return repr(round(float(v), 6))
+    return str(v)
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, Any]:
+    """Write all files of a run into ``folder``; returns the summary."""
+    from gridsim.output.figures import write_figures
+
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = summarize(result, version)
+    incidents = (tuple(getattr(i, f) for f in INCIDENT_FIELDS) for i in result.incidents)
+    write_atomic(folder / "incidents.csv", _csv(INCIDENT_FIELDS, incidents))
+    rows = grid_rows(result)
+    write_atomic(folder / "grids.csv", _csv(GRID_FIELDS, rows))
+    if result.settings.output.events_log:
+        write_atomic(folder / "events.csv", _csv(("time_s", "event", "grid", "incident", "detail"),
+                                                  result.ctx.log.sorted_rows()))
+    if result.settings.output.figures:
+        share = np.array([r[GRID_FIELDS.index("within_5min_share")] for r in rows], dtype=float)
+        write_figures(result, folder, share)
+    if result.evacuations:  # evacuation*.csv and figures (gridsim.evacuation.output)
+        from gridsim.evacuation.output import write_evacuation
+
+        ev = result.settings.evacuation
+        names = [w.name for w in result.settings.hazard.warnings if w.evacuate]
+        write_evacuation(result.evacuations, result.scenario, names, folder, ev.curve_step_s,
+                         ev.bottlenecks, result.settings.output.figures)
+    # the summary last: its presence says the run's files are complete
+    write_atomic(folder / "summary.json",
+                 json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    return summary
+
+
+_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("incidents", "incidents 事件", "{}"),
+    ("response_time_p50_s", "response p50 (notice → on scene) 响应时间", "{:.0f} s"),
+    ("response_time_p90_s", "response p90", "{:.0f} s"),
+    ("within_5min_share", "within 5 min 应急五分钟", "{:.1%}"),
+    ("switch_latency_p50_s", "switch latency p50 平急转换", "{:.0f} s"),
+    ("switch_latency_p90_s", "switch latency p90", "{:.0f} s"),
+    ("escalations", "escalations 网格吹哨", "{}"),
+    ("report_on_time_share", "reports on time 信息上报", "{:.1%}"),
+    ("supply_shortages", "supply shortages 物资短缺", "{}"),
+    ("responder_utilization", "responder utilization 力量利用率", "{:.4%}"),
+    ("clearance_time_s", "evacuation clearance 转移避险", "{:.0f} s"),
+    ("evacuation_p90_s", "evacuation p90 (90 % sheltered)", "{:.0f} s"),
+    ("not_sheltered_by_deadline", "not sheltered by the deadline 时限内未安置", "{}"),
+)
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal (CJK characters take two columns)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A short table of the headline metrics."""
+    lines = [f"gridsim run · scenario {summary['scenario']} · hazard {summary['hazard']} · "
+             f"response {summary['response']} · seed {summary['seed']}"]
+    width = max(_width(label) for _, label, _ in _TABLE)
+    for key, label, fmt in _TABLE:
+        if key not in summary:  # e.g. the evacuation's keys in a run without one
+            continue
+        v = summary.get(key)
+        txt = "n/a" if v is None else fmt.format(v)
+        lines.append(f"  {label}{' ' * (width - _width(label))}  {txt:>10}")
+    return "\n".join(lines)

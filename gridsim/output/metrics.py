@@ -1,0 +1,200 @@
+"""Metrics of a run: the summary (summary.json) and per-grid figures (grids.csv).
+
+Every key is documented in README.md ("Metrics"). Times are seconds of simulated time. An
+incident counts toward response-time metrics once its first responder is on scene within the
+run; incidents still waiting at the end are censored (counted in ``open_at_end``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gridsim.engine.incident import Incident
+from gridsim.engine.simulation import RunResult
+from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
+
+__all__ = ["FIVE_MINUTES_S", "grid_rows", "summarize"]
+
+#: The "应急五分钟" standard: responders on scene within 5 minutes of the grid's notice.
+FIVE_MINUTES_S = 300.0
+
+
+def _q(a: np.ndarray, q: float) -> float:
+    return float(np.quantile(a, q)) if len(a) else math.nan
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(np.mean(a)) if len(a) else math.nan
+
+
+def _r(x: float, nd: int = 3) -> float | None:
+    """Round for the JSON file; NaN becomes null."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), nd)
+
+
+def _answered(result: RunResult) -> list[Incident]:
+    """Incidents whose first responder was on scene within the run (the others are censored)."""
+    end = result.duration_s
+    return [i for i in result.incidents
+            if math.isfinite(i.first_on_scene_s) and i.first_on_scene_s <= end]
+
+
+def response_arrays(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(grid, response_s, response_from_occurrence_s)`` of incidents answered within the run."""
+    rows = [(i.grid, i.response_s, i.response_from_occurrence_s) for i in _answered(result)]
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    a = np.array(rows, dtype=float)
+    return a[:, 0].astype(np.int64), a[:, 1], a[:, 2]
+
+
+def _by_mode_at_notice(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Response metrics of the incidents noticed while their grid was in each mode: what the
+    switch buys shows here (people at a ready post go without call-up delay), where a run-wide
+    figure hides the few incidents of an assembly window."""
+    answered = _answered(result)
+    out = {}
+    for mode in MODES:
+        r = np.array([i.response_s for i in answered if i.mode_at_notice == mode])
+        out[mode] = {
+            "responded": len(r),
+            "response_time_p50_s": _r(_q(r, 0.5)),
+            "within_5min_share": _r(float(np.mean(r <= FIVE_MINUTES_S)) if len(r) else math.nan,
+                                    6),
+        }
+    return out
+
+
+def summarize(result: RunResult, version: str) -> dict[str, Any]:
+    """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
+    s = result.settings
+    ctx = result.ctx
+    incs = result.incidents
+    end = result.duration_s
+    _, resp, resp_occ = response_arrays(result)
+    _, lat = ctx.switch.latencies()
+    resolved = [i for i in incs if math.isfinite(i.resolved_s)]
+    notified = [i for i in incs if math.isfinite(i.notified_s)]
+    sojourn = np.array([min(i.resolved_s if math.isfinite(i.resolved_s) else end, end)
+                        - i.occurred_s for i in incs])
+    ledger = ctx.supply.ledger
+    roster_n = result.scenario.roster.n
+    busy = ctx.dispatcher.busy_person_s_until(end)
+    episodes = len(ctx.switch.ep_grid)
+    grades = {g: sum(1 for i in incs if i.grade == g) for g in ("I", "II", "III", "IV")}
+    return {
+        "incidents": len(incs),
+        "resolved": len(resolved),
+        "open_at_end": len(incs) - len(resolved),
+        "responded": len(resp),
+        "response_time_p50_s": _r(_q(resp, 0.5)),
+        "response_time_p90_s": _r(_q(resp, 0.9)),
+        "response_time_mean_s": _r(_mean(resp)),
+        "within_5min_share": _r(float(np.mean(resp <= FIVE_MINUTES_S))
+                                if len(resp) else math.nan, 6),
+        "response_from_occurrence_p50_s": _r(_q(resp_occ, 0.5)),
+        "response_from_occurrence_p90_s": _r(_q(resp_occ, 0.9)),
+        "switch_latency_p50_s": _r(_q(lat, 0.5)),
+        "switch_latency_p90_s": _r(_q(lat, 0.9)),
+        "response_by_mode_at_notice": _by_mode_at_notice(result),
+        "switch_episodes": episodes,
+        "switch_completed": len(lat),
+        "grids_switched": len(set(ctx.switch.ep_grid)),
+        "escalations": sum(1 for i in incs if i.escalated),
+        "resolved_by_department": sum(1 for i in resolved if i.resolved_by == "department"),
+        "report_on_time_share": _r(float(np.mean([i.report_on_time for i in notified]))
+                                   if notified else math.nan, 6),
+        "supply_shortages": ledger.shortages,
+        "supply_borrowed_units": ledger.borrowed,
+        "supply_depot_units": ledger.fetched_from_depot,
+        "supply_unmet_units": ctx.supply.unmet_units,
+        "supply_consumed_units": ledger.consumed,
+        "responder_utilization": _r(busy / (roster_n * end) if roster_n else math.nan, 9),
+        "arrival_rate_per_h": _r(len(incs) / (end / 3600.0), 6),
+        "mean_open_incidents": _r(ctx.open_incidents.mean(end), 6),
+        "mean_time_in_system_s": _r(_mean(sojourn)),
+        "incidents_by_grade": grades,
+        "incidents_by_hazard": {h.name: sum(1 for i in incs if i.hazard == h.name)
+                                for h in ctx.catalogue.hazards},
+        "hazards_found": result.peace.found_total,
+        "hazards_rectified": result.peace.rectified_total,
+        "open_hazards_end": int(result.peace.open.sum()),
+        "grids": result.scenario.n_grids,
+        "population": int(result.scenario.region.grids.population.sum()),
+        "responders_on_roster": roster_n,
+        "duration_h": s.duration_h,
+        "scenario": s.scenario.name,
+        "catalogue": s.catalogue.name,
+        "hazard": s.hazard.name,
+        "response": s.response.name,
+        "seed": s.seed,
+        "replication": s.replication,
+        "gridsim_version": version,
+        # an evacuating warning adds its keys (README "Metrics", gridsim.evacuation.results)
+        **(result.evacuations[0].summary() if result.evacuations else {}),
+    }
+
+
+GRID_FIELDS: tuple[str, ...] = (
+    "grid", "county", "township", "village", "kind", "area_km2", "population", "households",
+    "vulnerable_share", "x_m", "y_m", "responders", "incidents", "responded",
+    "within_5min_share", "response_time_p50_s", "switch_episodes", "switch_latency_mean_s",
+    "mode_at_end", "open_hazards_end", *(f"stock_{it}_end" for it in SUPPLY_ITEMS),
+)
+
+
+def _ints(a: np.ndarray) -> list[int]:
+    return np.asarray(a).astype(np.int64).tolist()
+
+
+def grid_rows(result: RunResult) -> list[tuple]:
+    """One row per grid, columns :data:`GRID_FIELDS`."""
+    sc = result.scenario
+    g = sc.region.grids
+    h = sc.region.hierarchy
+    n = g.n
+    incs = np.bincount([i.grid for i in result.incidents], minlength=n) if result.incidents \
+        else np.zeros(n, np.int64)
+    rg, resp, _ = response_arrays(result)
+    responded = np.bincount(rg, minlength=n)
+    within = np.bincount(rg, weights=(resp <= FIVE_MINUTES_S), minlength=n)
+    p50 = np.full(n, math.nan)
+    if len(rg):
+        # median per grid: the mean of the middle two (or the middle one) of its sorted times
+        order = np.lexsort((resp, rg))
+        resp_s = resp[order]
+        start = np.concatenate([[0], np.cumsum(responded)[:-1]])
+        k = np.flatnonzero(responded)
+        lo = start[k] + (responded[k] - 1) // 2
+        hi = start[k] + responded[k] // 2
+        p50[k] = (resp_s[lo] + resp_s[hi]) / 2
+    sw = result.ctx.switch
+    eg, lat = sw.latencies()
+    episodes = np.bincount(np.array(sw.ep_grid, dtype=np.int64), minlength=n)
+    lat_sum = np.bincount(eg, weights=lat, minlength=n)
+    lat_n = np.bincount(eg, minlength=n)
+    open_h = result.peace.open
+    stock = result.ctx.supply.ledger.stock
+    responders = sc.roster.count_by_grid()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(responded > 0, within / responded, math.nan)
+        lat_mean = np.where(lat_n > 0, lat_sum / lat_n, math.nan)
+    # columns as plain Python values, zipped into rows (no per-grid Python indexing)
+    columns = [
+        range(n),
+        [h.county_names[c] for c in g.county.tolist()],
+        [h.township_names[t] for t in g.township.tolist()],
+        [h.village_names[v] for v in g.village.tolist()],
+        [GRID_KINDS[k] for k in g.kind.tolist()],
+        g.area_km2.tolist(), _ints(g.population), _ints(g.households),
+        g.vulnerable_share.tolist(), g.x_m.tolist(), g.y_m.tolist(),
+        _ints(responders), _ints(incs), _ints(responded), share.tolist(), p50.tolist(),
+        _ints(episodes), lat_mean.tolist(), [MODES[m] for m in sw.mode.tolist()],
+        _ints(open_h), *(_ints(col) for col in np.asarray(stock).T),
+    ]
+    return list(zip(*columns, strict=True))

@@ -1,0 +1,207 @@
+"""Writing a built scenario as a scenario folder, such that loading it gives the same arrays."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gridsim.model.people import ALL_CATEGORIES, category_bit, role_bit
+from gridsim.place.roads import ROAD_CLASSES
+from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
+from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, ROLES, SUPPLY_ITEMS
+
+if TYPE_CHECKING:
+    from gridsim.model.params import ScenarioConfig
+    from gridsim.place.scenario import Scenario
+
+__all__ = ["SYNTHETIC_CRS", "export_scenario"]
+
+#: The coordinate system of synthetic scenarios: metres from a centre placed at Suining (a
+#: transverse Mercator projection centred there), so that an exported synthetic district lies on
+#: the map where the real one does.
+SYNTHETIC_CRS = ("+proj=tmerc +lat_0=30.53 +lon_0=105.59 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 "
+                 "+units=m +no_defs +type=crs")
+
+_FILES = {"grids": "grids.geojson", "roads": "roads.graphml",
+          "supply_points": "supply_points.csv", "depots": "depots.csv",
+          "stations": "stations.csv", "rosters": "rosters.csv"}
+
+
+def _atomic(path: Path, write: Any) -> Path:
+    """Write ``path`` under a temporary name in the same folder, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _num(v: float) -> str:
+    return repr(float(v))
+
+
+def _csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
+    def write(fh: io.TextIOBase) -> None:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+    return _atomic(path, write)
+
+
+def _names(mask: int, vocab: tuple[str, ...], bit: Any) -> str:
+    return "|".join(v for v in vocab if mask & bit(v))
+
+
+def _grids(scenario: Scenario, crs: str, path: Path) -> Path:
+    region = scenario.region
+    g = region.grids
+    h = region.hierarchy
+    half = np.maximum(g.side_m(), 1.0) / 2.0
+
+    def feature(i: int) -> dict[str, Any]:
+        x, y, d = float(g.x_m[i]), float(g.y_m[i]), float(half[i])
+        ring = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+        t = int(g.township[i])
+        return {"type": "Feature", "properties": {
+            "id": i,
+            "county": h.county_names[int(h.township_county[t])],
+            "township": h.township_names[t],
+            "village": h.village_names[int(g.village[i])],
+            "kind": GRID_KINDS[int(g.kind[i])],
+            "population": int(g.population[i]),
+            "households": int(g.households[i]),
+            "vulnerable_share": float(g.vulnerable_share[i]),
+            "compounds": int(g.compounds[i]),
+            "monitoring_points": int(g.monitoring_points[i]),
+            "area_km2": float(g.area_km2[i]),
+            "centre_x_m": x,
+            "centre_y_m": y,
+            "road_node": str(int(scenario.roads.grid_node[i])),
+            "neighbours": region.neighbours.of(i).tolist(),
+        }, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+    def write(fh: io.TextIOBase) -> None:
+        fh.write('{"type": "FeatureCollection",\n "name": "grids",\n "features": [\n')
+        for i in range(g.n):
+            fh.write(json.dumps(feature(i), ensure_ascii=False))
+            fh.write(",\n" if i < g.n - 1 else "\n")
+        fh.write("]}\n")
+
+    return _atomic(path, write)
+
+
+def _roads(scenario: Scenario, path: Path) -> Path:
+    """GraphML written directly (nodes ``0..n-1`` in order, floats with ``repr``)."""
+    from xml.sax.saxutils import quoteattr
+
+    r = scenario.roads
+
+    def write(fh: io.TextIOBase) -> None:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+                 '  <key id="x" for="node" attr.name="x" attr.type="double"/>\n'
+                 '  <key id="y" for="node" attr.name="y" attr.type="double"/>\n'
+                 '  <key id="length_m" for="edge" attr.name="length_m" attr.type="double"/>\n'
+                 '  <key id="speed_mps" for="edge" attr.name="speed_mps" attr.type="double"/>\n'
+                 '  <key id="road_class" for="edge" attr.name="road_class" '
+                 'attr.type="string"/>\n'
+                 '  <graph id="roads" edgedefault="undirected">\n')
+        for i, (x, y) in enumerate(zip(r.x_m.tolist(), r.y_m.tolist(), strict=True)):
+            fh.write(f'    <node id="{i}"><data key="x">{x!r}</data>'
+                     f'<data key="y">{y!r}</data></node>\n')
+        for u, v, ln, sp, c in zip(r.edge_u.tolist(), r.edge_v.tolist(), r.length_m.tolist(),
+                                   r.speed_mps.tolist(), r.road_class.tolist(), strict=True):
+            cls = quoteattr(ROAD_CLASSES[int(c)])[1:-1]
+            fh.write(f'    <edge source="{u}" target="{v}"><data key="length_m">{ln!r}</data>'
+                     f'<data key="speed_mps">{sp!r}</data>'
+                     f'<data key="road_class">{cls}</data></edge>\n')
+        fh.write("  </graph>\n</graphml>\n")
+
+    return _atomic(path, write)
+
+
+def _roster_rows(scenario: Scenario) -> Iterable[list[Any]]:
+    ro = scenario.roster
+    role_names = {int(m): _names(int(m), ROLES, role_bit) for m in np.unique(ro.roles)}
+    cat_names = {int(m): ("all" if int(m) == ALL_CATEGORIES else
+                          _names(int(m), CATEGORIES, category_bit))
+                 for m in np.unique(ro.categories)}
+    for g, r, c, x, y, a in zip(ro.grid.tolist(), ro.roles.tolist(), ro.categories.tolist(),
+                                ro.x_m.tolist(), ro.y_m.tolist(),
+                                ro.away_in_work_hours.tolist(), strict=True):
+        yield [g, role_names[r], cat_names[c], repr(x), repr(y), "true" if a else "false"]
+
+
+def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
+                    crs: str = SYNTHETIC_CRS, max_snap_m: float = DEFAULT_MAX_SNAP_M
+                    ) -> list[Path]:
+    """Write ``scenario`` as a scenario folder (created if needed; files of the same names are
+    replaced, each atomically) and return the paths written.
+
+    Loading the folder (:func:`gridsim.place.folder.load_parts`) gives back exactly the same
+    arrays: every value is written in full (floats with ``repr``), grids carry their exact
+    centre, area, road node and neighbours. Coordinates are those of the scenario, in ``crs``
+    (for a synthetic scenario, :data:`SYNTHETIC_CRS`)."""
+    import yaml
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    region = scenario.region
+    g = region.grids
+    h = region.hierarchy
+    sp = scenario.supplies
+    st = scenario.stations
+    written = [_grids(scenario, crs, folder / _FILES["grids"]),
+               _roads(scenario, folder / _FILES["roads"])]
+    written.append(_csv(folder / _FILES["supply_points"], ["grid", *SUPPLY_ITEMS],
+                        ([i, *sp.grid_stock[i].tolist()] for i in range(g.n))))
+    dg = sp.depot_grid
+    written.append(_csv(folder / _FILES["depots"], ["township", "grid", "x", "y", *SUPPLY_ITEMS],
+                        ([h.township_names[t], int(dg[t]), _num(g.x_m[dg[t]]),
+                          _num(g.y_m[dg[t]]), *sp.depot_stock[t].tolist()]
+                         for t in range(h.n_townships))))
+    written.append(_csv(folder / _FILES["stations"], ["department", "units", "grid", "x", "y"],
+                        ([DEPARTMENTS[int(d)], int(u), int(s), _num(g.x_m[s]), _num(g.y_m[s])]
+                         for d, u, s in zip(st.department.tolist(), st.units.tolist(),
+                                            st.grid.tolist(), strict=True))))
+    written.append(_csv(folder / _FILES["rosters"],
+                        ["grid", "roles", "categories", "x_m", "y_m", "away_in_work_hours"],
+                        _roster_rows(scenario)))
+    generate: dict[str, Any] = {"seed": int(cfg.seed)}
+    for key in ("people", "supplies"):
+        v = getattr(cfg, key)
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            generate[key] = dataclasses.asdict(v)
+    generate["departments"] = {d: dataclasses.asdict(dc) for d, dc in cfg.departments.items()}
+    spec: dict[str, Any] = {
+        "name": region.name,
+        "description": f"exported by gridsim from the scenario {cfg.name!r} "
+                       f"(generator {cfg.generator})",
+        "crs": crs,
+        **_FILES,
+        "input_crs": {"grids": crs},
+        "max_snap_m": float(max_snap_m),
+        "counties": list(h.county_names),
+        "townships": list(h.township_names),
+        "generate": generate,
+    }
+
+    def write_spec(fh: io.TextIOBase) -> None:
+        fh.write("# A gridsim scenario folder (format: docs/scenario_format.md).\n")
+        yaml.safe_dump(spec, fh, sort_keys=False, allow_unicode=True, width=100)
+
+    written.insert(0, _atomic(folder / SPEC_FILE, write_spec))
+    return written
