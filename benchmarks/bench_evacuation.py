@@ -39,8 +39,8 @@ def main() -> None:
 
     from gridsim.app.cli import compose_settings
     from gridsim.evacuation import evacuate
-    from gridsim.place.scenario import build_scenario
     from gridsim.model.streams import Streams
+    from gridsim.place.scenario import build_scenario
 
     settings, _ = compose_settings(["scenario=suining_city"])
     t0 = time.perf_counter()

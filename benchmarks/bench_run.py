@@ -228,9 +228,9 @@ def _run_case(overrides: list[str]) -> dict:
     t_start = time.perf_counter()
     from gridsim import __version__
     from gridsim.app.cli import compose_settings
+    from gridsim.engine.simulation import simulate
     from gridsim.output.files import write_outputs
     from gridsim.place.scenario import generate_parts, prepare_scenario
-    from gridsim.engine.simulation import simulate
 
     settings, _ = compose_settings(overrides)
     t_import = time.perf_counter() - t_start

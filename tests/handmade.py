@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gridsim.app.cli import compose_settings
+from gridsim.model.dists import Dist
 from gridsim.model.params import (
     DetectionChannelConfig,
     HazardTypeConfig,
@@ -10,7 +11,6 @@ from gridsim.model.params import (
     ScriptedIncidentConfig,
     WarningConfig,
 )
-from gridsim.model.dists import Dist
 
 ZERO = Dist.fixed(0.0)
 

@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from gridsim import __version__
+from gridsim.engine.simulation import simulate
 from gridsim.output.cjk import FONT_FILE, apply_fonts, bi, cjk_chars, own_text, zh
 from gridsim.output.files import write_outputs
-from gridsim.engine.simulation import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 

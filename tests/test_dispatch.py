@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from handmade import settings_for
 
-from gridsim.model.clock import in_hours
 from gridsim.engine.dispatch import Dispatcher, Request
 from gridsim.engine.incident import RunContext
 from gridsim.engine.simulation import simulate
 from gridsim.engine.switch import ALERT, FORWARD, people_of
+from gridsim.model.clock import in_hours
 
 
 def _exhaustive(d: Dispatcher, req: Request) -> list[int]:

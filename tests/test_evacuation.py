@@ -23,8 +23,6 @@ import pytest
 from handmade import settings_for
 from scipy import stats
 
-from gridsim.model.params import EvacuationChannelConfig, RunConfig
-from gridsim.model.dists import Dist
 from gridsim.evacuation import (
     WALK,
     Closure,
@@ -41,9 +39,11 @@ from gridsim.evacuation import (
     simulate_switch,
 )
 from gridsim.evacuation.model import Shelters, leading_roles
-from gridsim.place.scenario import Scenario, build_scenario
+from gridsim.model.dists import Dist
+from gridsim.model.params import EvacuationChannelConfig, RunConfig
 from gridsim.model.streams import Streams
 from gridsim.model.vocab import ROLES
+from gridsim.place.scenario import Scenario, build_scenario
 
 V = 1.33  # RiMEA test 1 walking speed, m/s
 BIG = 10**9  # a shelter that never fills
@@ -397,8 +397,8 @@ def test_same_seed_same_evacuation_and_another_seed_another(small) -> None:
 def test_a_road_closure_between_grids_without_a_road_is_a_config_error(small) -> None:
     """A scripted closure must name two grids with a road between them; it fails before the
     run starts, naming the key."""
-    from gridsim.model.params import RoadClosureConfig
     from gridsim.engine.simulation import simulate
+    from gridsim.model.params import RoadClosureConfig
     from gridsim.model.validate import ConfigError
 
     s, sc = small

@@ -8,9 +8,9 @@ import numpy as np
 from handmade import settings_for
 
 from gridsim import __version__
-from gridsim.output.metrics import FIVE_MINUTES_S, summarize
 from gridsim.engine.simulation import simulate
 from gridsim.model.vocab import MODES
+from gridsim.output.metrics import FIVE_MINUTES_S, summarize
 
 
 def test_response_by_mode_at_notice_splits_the_responded_incidents() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from handmade import settings_for
 
-from gridsim.place.gridding import Compounds, GridDesign, design_grids
 from gridsim.engine.simulation import build
 from gridsim.experiments.statistics import PILOT_KEYS, scenario_statistics
+from gridsim.place.gridding import Compounds, GridDesign, design_grids
 
 PILOT = {
     "pilot_before": {"rural_grid_area_km2_mean": 0.61, "people_per_grid_mean": 4486,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from console import explain, gridsim
 
-from gridsim.output.files import _width
 from gridsim.experiments.statistics import PILOT_KEYS
+from gridsim.output.files import _width
 
 #: The account's pilot figures (DOMAIN.md), before and after the redesign.
 PILOT = {

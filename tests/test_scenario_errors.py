@@ -15,8 +15,8 @@ import pytest
 from conftest import settings_for
 
 from gridsim.model.params import RunConfig
-from gridsim.place.scenario import build_scenario
 from gridsim.place.folder import ScenarioDataError, export_scenario, load_parts, validate_folder
+from gridsim.place.scenario import build_scenario
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from conftest import settings_for
 
+from gridsim.engine.simulation import simulate
 from gridsim.model.params import RunConfig, ScenarioConfig, ScriptedIncidentConfig
+from gridsim.model.validate import ConfigError
 from gridsim.output.metrics import summarize
-from gridsim.place.roads import RoadNetwork
-from gridsim.place.scenario import build_scenario, generate_parts
 from gridsim.place.folder import (
     ROAD_CLASS_SPEED_KMH,
     ScenarioDataError,
@@ -26,8 +26,8 @@ from gridsim.place.folder import (
     load_shelters,
     validate_folder,
 )
-from gridsim.engine.simulation import simulate
-from gridsim.model.validate import ConfigError
+from gridsim.place.roads import RoadNetwork
+from gridsim.place.scenario import build_scenario, generate_parts
 
 FAST = ("output.figures=false", "output.progress=false", "output.events_log=false")
 

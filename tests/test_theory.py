@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from handmade import one_grid, settings_for
 
-from gridsim.model.dists import Dist
 from gridsim.engine.simulation import build, simulate
+from gridsim.model.dists import Dist
 from gridsim.model.theory import erlang_b, erlang_c
 
 

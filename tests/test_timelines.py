@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from handmade import add_incident, add_warning, one_grid
 
-from gridsim.model.params import RunConfig
-from gridsim.model.dists import Dist
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.engine.switch import FORWARD, PEACE
+from gridsim.model.dists import Dist
+from gridsim.model.params import RunConfig
 
 
 def _switch_case(away_share: dict[str, float], warning_start_h: float) -> RunConfig:

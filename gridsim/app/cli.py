@@ -342,9 +342,9 @@ def _run_task(cfg: Any) -> dict[str, Any]:
     """The Hydra task: one simulation written into Hydra's output folder."""
     from hydra.core.hydra_config import HydraConfig
 
-    from gridsim.output.files import format_summary, write_outputs
     from gridsim.engine.simulation import simulate, stderr_progress
     from gridsim.model.validate import ConfigError
+    from gridsim.output.files import format_summary, write_outputs
 
     hc = HydraConfig.get()
     choices = {k: str(v) for k, v in hc.runtime.choices.items()}

@@ -340,8 +340,8 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
             errors.extend(exc.errors)
         parts = None
         if not errors and settings is not None:
-            from gridsim.place.scenario import prepare_scenario
             from gridsim.place.folder import check_loaded
+            from gridsim.place.scenario import prepare_scenario
 
             try:
                 parts = load_parts(target.folder, settings.scenario)

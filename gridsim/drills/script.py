@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from gridsim import __version__
-from gridsim.model.params import RunConfig
 from gridsim.drills.texts import (
     ACTIONS,
     CAPABILITIES,
@@ -49,10 +48,11 @@ from gridsim.drills.texts import (
 )
 from gridsim.drills.timings import EVACUATION_ACTIONS, INCIDENT_ACTIONS, SWITCH_ACTIONS
 from gridsim.drills.variants import Variant
-from gridsim.place.scenario import Scenario
+from gridsim.model.params import RunConfig
 from gridsim.model.vocab import CATEGORIES as STANDBY
 from gridsim.model.vocab import GRADES, SUPPLY_ITEMS, ZH
 from gridsim.model.vocab import ROLES as PERSON_ROLES
+from gridsim.place.scenario import Scenario
 
 __all__ = ["MSEL_COLUMNS", "build_script", "fmt_t", "quantiles"]
 

@@ -20,14 +20,14 @@ from functools import partial
 
 import numpy as np
 
-from gridsim.model.params import RunConfig
 from gridsim.drills.variants import Variant
-from gridsim.evacuation.results import EvacuationResult
 from gridsim.engine.incident import Incident, RunContext
-from gridsim.model.people import role_bit
-from gridsim.place.scenario import Scenario
 from gridsim.engine.simulation import simulate
 from gridsim.engine.switch import people_of
+from gridsim.evacuation.results import EvacuationResult
+from gridsim.model.params import RunConfig
+from gridsim.model.people import role_bit
+from gridsim.place.scenario import Scenario
 
 __all__ = ["EVACUATION_ACTIONS", "INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS",
            "simulate_drill"]

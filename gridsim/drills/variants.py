@@ -35,12 +35,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gridsim.model.params import RunConfig, ScriptedIncidentConfig, WarningConfig
 from gridsim.model.dists import Dist
+from gridsim.model.params import RunConfig, ScriptedIncidentConfig, WarningConfig
 from gridsim.model.people import Roster, role_bit
-from gridsim.place.scenario import Scenario
 from gridsim.model.streams import Streams
 from gridsim.model.vocab import GRADES, GRID_KINDS, SUPPLY_ITEMS
+from gridsim.place.scenario import Scenario
 
 __all__ = ["EXTRA_INJECTS", "DrillError", "Variant", "choose_variant", "drill_run"]
 

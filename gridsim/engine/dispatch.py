@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from gridsim.engine.recorder import EventLog
+from gridsim.engine.switch import ModeSwitch, people_of
 from gridsim.model.clock import in_hours
 from gridsim.model.params import DispatchConfig
 from gridsim.model.people import role_bit
-from gridsim.engine.recorder import EventLog
-from gridsim.place.scenario import Scenario
-from gridsim.engine.switch import ModeSwitch, people_of
 from gridsim.model.vocab import GRID_KINDS
+from gridsim.place.scenario import Scenario
 
 __all__ = ["Assignment", "Dispatcher", "Request"]
 

@@ -22,8 +22,8 @@ import numpy as np
 import simpy
 
 from gridsim.model.clock import ProcessGenerator
-from gridsim.model.params import CatalogueConfig, HazardConfig
 from gridsim.model.dists import Dist
+from gridsim.model.params import CatalogueConfig, HazardConfig
 from gridsim.model.people import category_bit
 from gridsim.model.region import Grids
 from gridsim.model.vocab import GRADES, GRID_KINDS, SUPPLY_ITEMS

@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from gridsim.model.clock import ProcessGenerator
-from gridsim.model.params import RunConfig
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import Catalogue, HazardType
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.reporting import initial_report
-from gridsim.place.scenario import Scenario
 from gridsim.engine.supplies import SupplyChain
 from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch
+from gridsim.model.clock import ProcessGenerator
+from gridsim.model.params import RunConfig
 from gridsim.model.vocab import GRADES, MODES
+from gridsim.place.scenario import Scenario
 
 __all__ = ["INCIDENT_FIELDS", "Incident", "RunContext", "respond"]
 

@@ -13,22 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from gridsim.model.clock import ProcessGenerator, next_hour_s
-from gridsim.model.params import RunConfig, WarningConfig
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
-from gridsim.evacuation.model import drill_multiplier
-from gridsim.evacuation.results import EvacuationResult
-from gridsim.evacuation.run import RunEvacuation
 from gridsim.engine.hazards import Catalogue, HazardType, RateField, arrivals, catalogue_from_config
 from gridsim.engine.incident import Incident, RunContext, respond
 from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
-from gridsim.place.scenario import Scenario, build_scenario
-from gridsim.model.streams import Streams
 from gridsim.engine.supplies import SupplyChain, SupplyLedger
 from gridsim.engine.switch import ModeSwitch
+from gridsim.evacuation.model import drill_multiplier
+from gridsim.evacuation.results import EvacuationResult
+from gridsim.evacuation.run import RunEvacuation
+from gridsim.model.clock import ProcessGenerator, next_hour_s
+from gridsim.model.params import RunConfig, WarningConfig
+from gridsim.model.streams import Streams
 from gridsim.model.vocab import GRADES
+from gridsim.place.scenario import Scenario, build_scenario
 
 __all__ = ["RunResult", "build", "simulate"]
 
@@ -164,8 +164,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     listener to the switch); it must not draw random numbers."""
     if scenario is None:
         scenario = build(settings)
-    from gridsim.place.folder import check_loaded
     from gridsim.model.validate import ConfigError
+    from gridsim.place.folder import check_loaded
 
     errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
     if errors:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from gridsim.engine.recorder import EventLog
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import SupplyPolicyConfig
-from gridsim.engine.recorder import EventLog
 from gridsim.model.vocab import SUPPLY_ITEMS
 
 __all__ = ["SupplyChain", "SupplyLedger", "SupplyPoints"]

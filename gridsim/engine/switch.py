@@ -30,10 +30,10 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from gridsim.engine.recorder import EventLog
 from gridsim.model.clock import ProcessGenerator, in_hours
 from gridsim.model.params import DispatchConfig, SwitchConfig
 from gridsim.model.people import Roster, role_bit
-from gridsim.engine.recorder import EventLog
 from gridsim.model.region import Region
 from gridsim.model.vocab import GRID_KINDS, MODES
 

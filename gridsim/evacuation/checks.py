@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from gridsim.model.params import RunConfig
 from gridsim.model.dists import dist_errors
-from gridsim.place.roads import ROAD_CLASSES
+from gridsim.model.params import RunConfig
 from gridsim.model.vocab import GRID_KINDS, ROLES
+from gridsim.place.roads import ROAD_CLASSES
 
 __all__ = ["evacuation_errors"]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from gridsim.output.cjk import bi
 from gridsim.evacuation.network import DOOR
 from gridsim.evacuation.results import EvacuationResult
+from gridsim.output.cjk import bi
 from gridsim.output.figures import _figure, _save
 from gridsim.place.scenario import Scenario
 

@@ -47,14 +47,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridsim.model.params import EvacuationConfig, ResponseConfig, ShelterConfig
 from gridsim.evacuation.flow import Closure, Groups, ShelterSites, move
 from gridsim.evacuation.network import DRIVE, WALK, EvacNetwork, scenario_network
 from gridsim.evacuation.results import EvacuationResult, HelperTable, HouseholdTable
+from gridsim.model.params import EvacuationConfig, ResponseConfig, ShelterConfig
 from gridsim.model.people import role_bit
-from gridsim.place.scenario import Scenario
 from gridsim.model.streams import Streams
 from gridsim.model.vocab import GRID_KINDS, ROLES
+from gridsim.place.scenario import Scenario
 
 __all__ = [
     "Shelters",

@@ -31,8 +31,8 @@ from scipy.sparse import csgraph
 
 from gridsim.model.params import EvacuationConfig
 from gridsim.model.region import Grids
-from gridsim.place.roads import ROAD_CLASSES, RoadNetwork
 from gridsim.model.vocab import GRID_KINDS
+from gridsim.place.roads import ROAD_CLASSES, RoadNetwork
 
 __all__ = [
     "DOOR",

@@ -68,8 +68,8 @@ def _rows(columns: dict[str, Any], names: tuple[str, ...], fixed: dict[str, Any]
 def write_evacuation(results: list[EvacuationResult], scenario: Scenario, names: list[str],
                      folder: Path, step_s: float, bottlenecks: int, figures: bool) -> list[Path]:
     """Write the evacuation files (and figures) of ``results`` (one per warning ``names``)."""
-    from gridsim.output.files import _csv, write_atomic
     from gridsim.model.vocab import GRID_KINDS
+    from gridsim.output.files import _csv, write_atomic
 
     g = scenario.region.grids
     towns = scenario.region.hierarchy.township_names

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gridsim.model.params import RunConfig
+from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch, people_of
 from gridsim.evacuation.model import (
     Shelters,
     SwitchTimes,
@@ -40,9 +40,9 @@ from gridsim.evacuation.model import (
 )
 from gridsim.evacuation.network import scenario_network
 from gridsim.evacuation.results import EvacuationResult
-from gridsim.place.scenario import Scenario
+from gridsim.model.params import RunConfig
 from gridsim.model.streams import Streams
-from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch, people_of
+from gridsim.place.scenario import Scenario
 
 __all__ = ["RunEvacuation", "run_shelters"]
 

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gridsim.experiments.report import Report, label
 from gridsim.output.cjk import apply_fonts, bi
 from gridsim.output.figures import _figure, _save
 from gridsim.output.files import write_atomic
-from gridsim.experiments.report import Report, label
 
 __all__ = ["write_report"]
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from gridsim.model.people import role_bit
-from gridsim.place.scenario import Scenario
 from gridsim.model.vocab import GRID_KINDS
+from gridsim.place.scenario import Scenario
 
 __all__ = ["PILOT_KEYS", "scenario_statistics"]
 

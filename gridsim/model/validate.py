@@ -9,9 +9,17 @@ from __future__ import annotations
 import math
 from dataclasses import fields, is_dataclass
 
-from gridsim.model.params import RunConfig, ScenarioConfig
 from gridsim.model.dists import Dist, dist_errors
-from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRADES, GRID_KINDS, HOPS, ROLES, SUPPLY_ITEMS
+from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.vocab import (
+    CATEGORIES,
+    DEPARTMENTS,
+    GRADES,
+    GRID_KINDS,
+    HOPS,
+    ROLES,
+    SUPPLY_ITEMS,
+)
 
 __all__ = ["ConfigError", "validate"]
 

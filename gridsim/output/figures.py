@@ -13,10 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from gridsim.output.cjk import apply_fonts, bi, zh
-from gridsim.output.metrics import FIVE_MINUTES_S, response_arrays
 from gridsim.engine.simulation import RunResult
 from gridsim.model.vocab import MODES
+from gridsim.output.cjk import apply_fonts, bi, zh
+from gridsim.output.metrics import FIVE_MINUTES_S, response_arrays
 
 __all__ = ["FIGURES", "write_figures"]
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from gridsim.engine.incident import INCIDENT_FIELDS
-from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
 from gridsim.engine.simulation import RunResult
+from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 

@@ -24,11 +24,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter
 
+from gridsim.model.vocab import DEPARTMENTS, GRID_KINDS
 from gridsim.output.cjk import bi, zh
 from gridsim.output.figures import _figure, _save
 from gridsim.place.roads import ROAD_CLASSES
 from gridsim.place.scenario import Scenario
-from gridsim.model.vocab import DEPARTMENTS, GRID_KINDS
 
 #: Road classes in Chinese, for the legend.
 _ROAD_ZH = {"urban": "城市道路", "rural": "乡村道路", "arterial": "干线公路"}

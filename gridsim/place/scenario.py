@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridsim.model.params import ScenarioConfig
 from gridsim.engine.departments import Stations
+from gridsim.engine.supplies import SupplyPoints
+from gridsim.model.params import ScenarioConfig
 from gridsim.model.people import Roster
 from gridsim.model.region import Region
+from gridsim.model.streams import Streams
 from gridsim.place.roads import (
     NearTimes,
     RoadNetwork,
@@ -21,8 +23,6 @@ from gridsim.place.roads import (
     times_from,
     township_times,
 )
-from gridsim.model.streams import Streams
-from gridsim.engine.supplies import SupplyPoints
 
 __all__ = ["Scenario", "build_scenario", "generate_parts", "prepare_scenario"]
 

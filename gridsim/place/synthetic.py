@@ -16,14 +16,14 @@ import numpy as np
 from scipy import spatial
 from scipy.sparse import coo_matrix, csgraph
 
+from gridsim.engine.supplies import SupplyPoints
 from gridsim.model.params import ScenarioConfig
-from gridsim.place.gridding import Compounds, GridDesign, UrbanGrids, design_grids
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
-from gridsim.place.roads import RoadNetwork
 from gridsim.model.streams import Streams
-from gridsim.engine.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, SUPPLY_ITEMS
+from gridsim.place.gridding import Compounds, GridDesign, UrbanGrids, design_grids
+from gridsim.place.roads import RoadNetwork
 
 __all__ = ["generate", "kmeans_sites"]
 

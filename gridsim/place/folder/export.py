@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridsim.model.people import ALL_CATEGORIES, category_bit, role_bit
-from gridsim.place.roads import ROAD_CLASSES
-from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, ROLES, SUPPLY_ITEMS
+from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
+from gridsim.place.roads import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from gridsim.model.params import ScenarioConfig

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
+from gridsim.model.vocab import GRID_KINDS
 from gridsim.place.folder.errors import Problems, feature
 from gridsim.place.folder.spec import SPEC_FILE, Spec
 from gridsim.place.folder.tables import Table, read_geojson, to_float, to_int
-from gridsim.model.vocab import GRID_KINDS
 
 __all__ = ["AREA_TOLERANCE", "GridData", "load_grids", "natural_key"]
 

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import spatial
 
+from gridsim.engine.supplies import SupplyPoints
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.region import Region
-from gridsim.place.roads import RoadNetwork
+from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, ROLES, SUPPLY_ITEMS
 from gridsim.place.folder.errors import Problems, ScenarioDataError
 from gridsim.place.folder.grids import GridData, load_grids
 from gridsim.place.folder.roads import Network, assemble, read_roads
 from gridsim.place.folder.spec import GENERATE_KEYS, OPTIONAL_FILES, SPEC_FILE, Spec, read_spec
 from gridsim.place.folder.tables import Table, read_table
-from gridsim.engine.supplies import SupplyPoints
-from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, ROLES, SUPPLY_ITEMS
+from gridsim.place.roads import RoadNetwork
 
 if TYPE_CHECKING:
     from gridsim.model.params import RunConfig, ScenarioConfig
@@ -284,8 +284,8 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
         return None, shelters
     g = grids.region.grids
     h = grids.region.hierarchy
-    from gridsim.place import synthetic as syn
     from gridsim.model.streams import Streams
+    from gridsim.place import synthetic as syn
 
     if roster is None:
         roster = _generated(problems, "rosters", lambda: syn._roster(

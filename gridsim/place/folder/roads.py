@@ -15,11 +15,11 @@ import numpy as np
 from scipy import sparse, spatial
 from scipy.sparse import csgraph
 
-from gridsim.place.roads import ROAD_CLASSES, RoadNetwork
 from gridsim.place.folder.errors import Problems
 from gridsim.place.folder.grids import GridData
 from gridsim.place.folder.spec import SPEC_FILE, Spec
 from gridsim.place.folder.tables import to_float, to_int
+from gridsim.place.roads import ROAD_CLASSES, RoadNetwork
 
 __all__ = [
     "ARTERIAL_CLASSES",
