@@ -3,30 +3,34 @@
 An experiment is one Hydra config file in ``experiments/`` (it extends gridsim's own config
 through ``hydra.searchpath`` and sweeps variants × replications; see
 ``experiments/pilot_redesign.yaml``). ``gridsim experiment <file>`` runs it with any Hydra
-launcher. This module holds what every run of a sweep does around the simulation:
+launcher. Each run of a sweep goes through
+:func:`gridsim.output.run_folder.run_in_folder`: its manifest (``manifest.json``: resolved config
+and its hash, the hash of its input files, status, wall time, the files it wrote), resume (a run
+whose manifest says ``done`` with the same config and inputs hashes is skipped) and the clean-up
+of a failed, interrupted or killed run. This module holds what concerns the sweep as a whole:
 
-* a manifest (``manifest.json``) next to the run's results: resolved config, its hash, seed,
-  replication, gridsim version, wall time, status (``running``, ``done``, ``failed``,
-  ``interrupted``) and the error of a failed run. It is written when the run starts and
-  rewritten when it ends, always through a temporary file and a rename, so an interrupted sweep
-  leaves no half-written file (a killed run's ``*.part`` files are removed when it runs again);
-* resume: a run whose manifest says ``done`` with the same config hash is skipped; any other
-  run (no manifest, ``failed``, ``running`` or ``interrupted``: killed, another hash) runs;
 * progress over the whole sweep: runs done, failed, remaining and an estimated time left.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+# the manifest functions live in the run-folder module; re-exported for the callers of before
+from gridsim.output.run_folder import (
+    MANIFEST,
+    config_hash,
+    error_fields,
+    read_manifest,
+    remove_partial_files,
+    write_manifest,
+)
 
 __all__ = [
     "MANIFEST",
@@ -35,70 +39,18 @@ __all__ = [
     "SweepStatus",
     "SweepWatcher",
     "config_hash",
+    "error_fields",
     "read_manifest",
     "remove_partial_files",
     "sweep_status",
     "write_manifest",
 ]
 
-MANIFEST = "manifest.json"
 #: The number of runs of the current sweep, set by the CLI for the progress line.
 SWEEP_TOTAL_ENV = "GRIDSIM_SWEEP_TOTAL"
 #: Set (through ``hydra.job.env_set``, so on every launcher's workers) when ``gridsim
 #: experiment`` shows the sweep's progress itself: the runs then print none.
 SWEEP_WATCHED_ENV = "GRIDSIM_SWEEP_WATCHED"
-#: The suffix of files being written (renamed into place when complete).
-PARTIAL_SUFFIX = ".part"
-
-
-def config_hash(resolved: dict[Any, Any]) -> str:
-    """The SHA-256 of what in a run's resolved config can change its results: everything but
-    the ``experiment`` block (titles and metrics of the report) and the progress display."""
-    kept = {k: v for k, v in resolved.items() if k != "experiment"}
-    output = dict(kept.get("output") or {})
-    output.pop("progress", None)
-    kept["output"] = output
-    text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of a run folder, or None if there is none (or it is unreadable)."""
-    try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_manifest(folder: Path, **fields: Any) -> dict[str, Any]:
-    """Write (or update) the run's manifest atomically; returns its content."""
-    from gridsim.output.files import write_atomic
-
-    folder.mkdir(parents=True, exist_ok=True)
-    data = read_manifest(folder) or {}
-    data.update(fields)
-    write_atomic(folder / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    return data
-
-
-def remove_partial_files(folder: Path) -> list[Path]:
-    """Delete the temporary files (``*.part``) a run left in its folder when it was interrupted
-    or killed while writing; returns them."""
-    found = sorted(folder.glob(f"*{PARTIAL_SUFFIX}")) if folder.is_dir() else []
-    for f in found:
-        f.unlink(missing_ok=True)
-    return found
-
-
-def error_fields(exc: BaseException) -> dict[str, Any]:
-    """Manifest fields describing a failure."""
-    return {
-        "status": "failed",
-        "error": f"{type(exc).__name__}: {exc}",
-        "traceback": "".join(traceback.format_exception(exc)),
-    }
-
 
 @dataclass(frozen=True)
 class SweepStatus:
