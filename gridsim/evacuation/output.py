@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from gridsim.csvtext import csv_text
 from gridsim.evacuation.results import EvacuationResult
+from gridsim.fsutil import write_atomic
 from gridsim.place.scenario import Scenario
 
 __all__ = ["EVACUATION_FIGURES", "EVACUATION_FILES", "write_evacuation"]
@@ -69,7 +71,6 @@ def write_evacuation(results: list[EvacuationResult], scenario: Scenario, names:
                      folder: Path, step_s: float, bottlenecks: int, figures: bool) -> list[Path]:
     """Write the evacuation files (and figures) of ``results`` (one per warning ``names``)."""
     from gridsim.model.vocab import GRID_KINDS
-    from gridsim.output.files import _csv, write_atomic
 
     g = scenario.region.grids
     towns = scenario.region.hierarchy.township_names
@@ -98,7 +99,7 @@ def write_evacuation(results: list[EvacuationResult], scenario: Scenario, names:
     for path, cols, rows in zip(paths, (GRID_COLUMNS, CURVE_COLUMNS, SHELTER_COLUMNS,
                                         BOTTLENECK_COLUMNS),
                                 (grid_rows, curve_rows, shelter_rows, link_rows), strict=True):
-        write_atomic(path, _csv(cols, rows))
+        write_atomic(path, csv_text(cols, rows))
     if figures and results:
         from gridsim.evacuation.figures import bottleneck_map, evacuation_curve
 

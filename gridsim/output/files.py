@@ -7,17 +7,14 @@ seed give byte-identical files.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import unicodedata
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gridsim.csvtext import csv_text as _csv
 from gridsim.engine.incident import INCIDENT_FIELDS
 from gridsim.engine.simulation import RunResult
 from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
@@ -34,32 +31,6 @@ def write_atomic(path: Path, text: str) -> None:
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     tmp.replace(path)
-
-
-def _cell(v: Any) -> str:
-    t = type(v)  # the common plain types first (hundreds of thousands of cells at city scale)
-    if t is str:
-        return v
-    if t is int:
-        return str(v)
-    if t is float:
-        return repr(round(v, 6)) if math.isfinite(v) else ""
-    if isinstance(v, bool | np.bool_):
-        return "1" if v else "0"
-    if isinstance(v, float | np.floating):
-        if not math.isfinite(v):
-            return ""
-        return repr(round(float(v), 6))
-    return str(v)
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([_cell(v) for v in row])
-    return buf.getvalue()
 
 
 def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, Any]:
