@@ -3,7 +3,7 @@ and the after-action files: after_action.md, after_action.png, after_action.json
 
 Markdown files hold a complete Chinese part and then a complete English part, so that either can
 be printed alone. CSV cells carry both languages (``中文 / English``). Every file is written
-atomically (:func:`gridsim.output.files.write_atomic`) and holds no wall-clock time and no absolute
+atomically (:func:`gridsim.fsutil.write_atomic`) and holds no wall-clock time and no absolute
 path: the same config and seed give byte-identical files.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from gridsim.drills.script import MSEL_COLUMNS, fmt_t
 from gridsim.drills.texts import RATINGS
-from gridsim.output.files import write_atomic
+from gridsim.fsutil import write_atomic
 
 __all__ = ["DRILL_FILES", "LOG_COLUMNS", "write_after_action", "write_drill"]
 

@@ -1,4 +1,5 @@
-"""Writing a :class:`gridsim.experiments.report.Report`: tables, figures, Markdown and self-contained HTML."""
+"""Writing a :class:`gridsim.experiments.report.Report`: tables, figures, Markdown and
+self-contained HTML."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gridsim.experiments.report import Report, label
+from gridsim.fsutil import atomic_target, write_atomic
 from gridsim.output.cjk import apply_fonts, bi
 from gridsim.output.figures import _figure, _save
-from gridsim.output.files import write_atomic
 
 __all__ = ["write_report"]
 
@@ -373,9 +374,8 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     for c in frame.columns:  # parquet wants one type per column
         if frame[c].dtype == object:
             frame[c] = frame[c].map(lambda v: None if v is None else str(v))
-    tmp = out / "results.parquet.part"
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(out / "results.parquet")
+    with atomic_target(out / "results.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
     stat_cols = ["variant", "metric", "n", "mean", "sd", "ci95_low", "ci95_high", "half_width",
                  "wanted_half_width", "replications_needed"]
     write_atomic(out / "statistics.csv", _csv(rep.statistics, stat_cols))

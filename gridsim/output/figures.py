@@ -14,6 +14,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from gridsim.engine.simulation import RunResult
+from gridsim.fsutil import atomic_target
 from gridsim.model.vocab import MODES
 from gridsim.output.cjk import apply_fonts, bi, zh
 from gridsim.output.metrics import FIVE_MINUTES_S, response_arrays
@@ -36,9 +37,8 @@ def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 
 def _save(fig: Figure, path: Path) -> None:
     apply_fonts(fig)  # Chinese glyphs beside the Latin ones (gridsim.output.cjk)
-    tmp = path.with_name(path.name + ".part")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    tmp.replace(path)
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
 
 
 def response_times(result: RunResult, path: Path) -> None:

@@ -1,8 +1,8 @@
 """Writing a run's files: summary.json, incidents.csv, events.csv, grids.csv and the figures.
 
-Every file is written to a temporary name and renamed into place, so a crash never leaves a
-half-written file. Files hold no wall-clock times and no absolute paths: the same config and
-seed give byte-identical files.
+Every file is written to a temporary name and renamed into place
+(:func:`gridsim.fsutil.write_atomic`), so a crash never leaves a half-written file. Files hold no
+wall-clock times and no absolute paths: the same config and seed give byte-identical files.
 """
 
 from __future__ import annotations
@@ -17,20 +17,13 @@ import numpy as np
 from gridsim.csvtext import csv_text as _csv
 from gridsim.engine.incident import INCIDENT_FIELDS
 from gridsim.engine.simulation import RunResult
+from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-exported here
 from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 
 #: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`).
 OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    tmp.replace(path)
 
 
 def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, Any]:

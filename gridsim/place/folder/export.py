@@ -6,13 +6,13 @@ import csv
 import dataclasses
 import io
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridsim.fsutil import atomic_target
 from gridsim.model.people import ALL_CATEGORIES, category_bit, role_bit
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, ROLES, SUPPLY_ITEMS
 from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
@@ -37,14 +37,8 @@ _FILES = {"grids": "grids.geojson", "roads": "roads.graphml",
 
 def _atomic(path: Path, write: Any) -> Path:
     """Write ``path`` under a temporary name in the same folder, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_target(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        write(fh)
     return path
 
 
