@@ -1,34 +1,66 @@
-"""The wheel carries the Hydra config (``conf/`` as the package ``gridsim.conf``) and runs.
+"""The wheel carries the Hydra config (``conf/`` as the package ``gridsim.conf``), the presets
+and the CJK font, and runs from a virtual environment of its own.
 
-The wheel is built from a copy of the checkout, so that the build leaves no ``build/`` folder
-in it, and so that a stale ``build/`` from an earlier build cannot slip old files into the wheel.
+The wheel is built once per module from a copy of the checkout, so that the build leaves no
+``build/`` folder in it, and so that a stale ``build/`` from an earlier build cannot slip old
+files into the wheel. The build uses the running interpreter's setuptools when it is recent
+enough (no download), else pip's isolated build (setuptools from the package index).
+
+The venv that installs it sees the dependencies (numpy, simpy, Hydra ...) of the interpreter
+running the tests through a ``.pth`` file naming that interpreter's site-packages, so it works
+whether the tests run in a virtualenv (the README's quick start) or on a bare interpreter, and
+needs no network: the wheel is installed with ``--no-deps --no-index``. Plain paths in a
+``.pth`` file add those folders without running the ``.pth`` files inside them, so the
+checkout's editable install (an import hook in the outer site-packages) stays out.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow  # a wheel build: about a minute on a busy 2-core machine
 
 REPO = Path(__file__).resolve().parents[1]
 JUNK = (".git", "build", "dist", "*.egg-info", "__pycache__", "outputs", "multirun",
         ".pytest_cache", ".ruff_cache", ".mypy_cache", ".benchmarks", "*.pyc")
 
 
-def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYDRA_FULL_ERROR")}
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "HYDRA_FULL_ERROR", "VIRTUAL_ENV")}
     env["MPLBACKEND"] = "Agg"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True,
                           timeout=timeout, check=False)
     assert proc.returncode == 0, (f"{' '.join(cmd)}: exit {proc.returncode}\n"
                                   f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
     return proc
+
+
+def _local_backend() -> bool:
+    """Whether the running interpreter can build the wheel itself (no isolated build env):
+    setuptools >= 70.1 (``bdist_wheel`` built in), or >= 68 with the ``wheel`` package."""
+    if importlib.util.find_spec("setuptools") is None:
+        return False
+    from importlib.metadata import version
+
+    major, minor = (int(x) for x in version("setuptools").split(".")[:2])
+    has_wheel = importlib.util.find_spec("wheel") is not None
+    return (major, minor) >= (70, 1) or (major >= 68 and has_wheel)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +70,24 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(*JUNK))
     dist = tmp / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-w", str(dist)], cwd=tmp)
+    local = ["--no-build-isolation"] if _local_backend() else []
+    _run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", *local, "-w", str(dist)],
+         cwd=tmp)
     wheels = list(dist.glob("gridsim-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
+
+
+def _outer_site_dirs() -> list[str]:
+    """The folders the running interpreter finds its installed packages in."""
+    dirs = [*site.getsitepackages(), sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    out: list[str] = []
+    for d in dirs:
+        if d and d not in out and Path(d).is_dir():
+            out.append(d)
+    return out
 
 
 def _conf_files() -> dict[str, bytes]:
@@ -81,7 +127,8 @@ def test_wheel_carries_the_config_package(wheel: Path) -> None:
         for name, data in scenarios.items():
             assert zf.read(name) == data, f"{name} in the wheel differs from the checkout"
         font = "gridsim/output/cjk_font/wqy-microhei-gridsim.ttf"  # the figures' Chinese glyphs
-        assert font in names and "gridsim/output/cjk_font/NOTICE.txt" in names, "no bundled CJK font"
+        assert font in names, "no bundled CJK font"
+        assert "gridsim/output/cjk_font/NOTICE.txt" in names, "no licence notice of the font"
         assert zf.read(font) == (REPO / font).read_bytes()
         assert not any(n.startswith(("conf/", "scenarios/", "tests/")) for n in names), \
             "the config or the tests landed at the top level of the wheel"
@@ -89,20 +136,31 @@ def test_wheel_carries_the_config_package(wheel: Path) -> None:
         assert "gridsim = gridsim.app.cli:main" in zf.read(entry_points).decode()
 
 
-@pytest.mark.slow
 def test_wheel_installs_into_a_venv_and_runs(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    # system site packages give the dependencies (numpy, simpy, hydra ...) without a download
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
     py = venv / "bin" / "python"
-    _run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
+    purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                        cwd=tmp_path).stdout.strip())
+    assert purelib.resolve().is_relative_to(venv.resolve()), purelib
+    outer = [d for d in _outer_site_dirs() if not Path(d).resolve().is_relative_to(venv.resolve())]
+    assert outer, "the running interpreter has no site-packages"
+    # the venv sees the running interpreter's packages after its own (no download)
+    (purelib / "_gridsim_test_outer.pth").write_text("\n".join(outer) + "\n", encoding="utf-8")
+    _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+          str(wheel)], cwd=tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    # the installed package, not the editable checkout, is what runs
-    where = _run([str(py), "-c", "import gridsim, gridsim.conf; "
-                  "print(gridsim.__file__); print(gridsim.conf.__file__)"], cwd=work)
-    for line in where.stdout.split():
+    # the installed package, not the editable checkout, is what runs; Hydra comes from outside
+    where = _run([str(py), "-c", "import gridsim, gridsim.conf, hydra_plugins.gridsim_sweeper, "
+                  "hydra; print(gridsim.__file__); print(gridsim.conf.__file__); "
+                  "print(hydra_plugins.gridsim_sweeper.__file__); print(hydra.__file__)"],
+                 cwd=work)
+    *ours, hydra_file = where.stdout.split()
+    assert len(ours) == 3, where.stdout
+    for line in ours:
         assert Path(line).resolve().is_relative_to(venv.resolve()), where.stdout
+    assert not Path(hydra_file).resolve().is_relative_to(venv.resolve()), where.stdout
     out = tmp_path / "w"
     proc = _run([str(venv / "bin" / "gridsim"), "run", "scenario=small", "duration_h=6",
                  "output.progress=false", f"hydra.run.dir={out}"], cwd=work)
