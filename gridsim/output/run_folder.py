@@ -57,6 +57,11 @@ API
     * **SIGTERM** (what a scheduler sends) is handled like Ctrl-C while the run goes on (main
       thread only; the previous handler is restored after): it raises :class:`Terminated`, a
       KeyboardInterrupt whose ``exit_code`` is 143, so the CLI can tell it from Ctrl-C (130).
+:func:`mark_killed(folder) <mark_killed>`
+    A run whose manifest says ``running`` while no process holds its folder's lock was killed
+    outright (SIGKILL, a crashed worker): it is marked ``failed`` (its ``*.part`` files and
+    ``summary.json`` removed), so a sweep can record it and go on. The lock is ``flock``'s: on
+    a file system without locking, every such run counts as live (nothing is marked).
 :func:`check_path_length(path) <check_path_length>`
     Refuse, up front, a path with a segment longer than the file system's name limit
     (``PC_NAME_MAX``, 255 bytes if unknown) or longer than its path limit (``PC_PATH_MAX``,
@@ -94,6 +99,7 @@ if TYPE_CHECKING:
     from gridsim.model.params import RunConfig
 
 __all__ = [
+    "KILLED",
     "LOCK_FILE",
     "MANIFEST",
     "SUMMARY",
@@ -106,6 +112,7 @@ __all__ = [
     "error_fields",
     "input_files",
     "inputs_digest",
+    "mark_killed",
     "read_json",
     "read_manifest",
     "remove_partial_files",
@@ -460,14 +467,15 @@ def _written(folder: Path, before: set[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
+def _folder_lock(folder: Path) -> Iterator[bool]:
     """Hold an advisory lock on the folder (``flock`` on :data:`LOCK_FILE`) for the block;
     :class:`FolderBusy` when another process holds it. Where the system has no ``flock`` (or
-    the file system does not support it) the block runs unlocked."""
+    the file system does not support it) the block runs unlocked; it gets whether it is
+    locked."""
     try:
         import fcntl
     except ImportError:  # not a POSIX system
-        yield
+        yield False
         return
     path = folder / LOCK_FILE
     while True:
@@ -483,7 +491,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
                              "wait for it to end, or choose another hydra.run.dir") from None
         except OSError:  # e.g. a network file system without locks
             os.close(fd)
-            yield
+            yield False
             return
         try:  # the holder before us may have removed the file: lock the one at the path
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
@@ -493,7 +501,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             break
         os.close(fd)
     try:
-        yield
+        yield True
     finally:
         with contextlib.suppress(OSError):
             path.unlink()
@@ -618,7 +626,8 @@ def _run(folder: Path, config: dict[Any, Any], digest: str, inputs: Sequence[Pat
             if error is exc:
                 raise
             raise error from exc
-        return RunOutcome(folder, "failed", None, str(error), wall)
+        return RunOutcome(folder, "failed", None,
+                          str(fields["error"]) if error is exc else str(error), wall)
     wall = round(time.perf_counter() - t0, 3)
     manifest.update(status="done", finished_unix=time.time(), wall_s=wall,
                     files=_written(folder, before))
@@ -628,6 +637,38 @@ def _run(folder: Path, config: dict[Any, Any], digest: str, inputs: Sequence[Pat
             (folder / SUMMARY).unlink(missing_ok=True)
         raise _user_error(problem, folder) from None
     return RunOutcome(folder, "done", summary, None, wall)
+
+
+#: The error of a run whose process ended without recording it (see :func:`mark_killed`).
+KILLED = ("killed: the run's process ended without recording it (SIGKILL, out of memory or a "
+          "crashed worker)")
+
+
+def mark_killed(folder: Path) -> bool:
+    """Mark a run ``failed`` whose manifest says ``running`` while no process holds its folder
+    (its process was killed outright: SIGKILL, the out-of-memory killer, a crashed worker).
+    Its ``*.part`` files and ``summary.json`` are removed and ``files`` lists the result files
+    it left. Returns whether it did; a run still going on is left alone."""
+    folder = Path(folder)
+    m = read_manifest(folder)
+    if m is None or m.get("status") != "running":
+        return False
+    try:
+        with _folder_lock(folder) as locked:
+            m = read_manifest(folder)  # again, under the lock: it may have ended meanwhile
+            if not locked or m is None or m.get("status") != "running":
+                return False  # without a lock a live run cannot be told from a killed one
+            (folder / SUMMARY).unlink(missing_ok=True)
+            remove_partial_files(folder)
+            names = result_file_names()
+            m.update(status="failed", error=KILLED, traceback=None,
+                     files=sorted(n for n in names if (folder / n).is_file()))
+            _write_manifest(folder, m)
+    except FolderBusy:
+        return False
+    except OSError as exc:
+        raise _user_error(exc, folder) from None
+    return True
 
 
 def _finish(folder: Path, manifest: dict[str, Any]) -> OSError | None:
