@@ -53,7 +53,8 @@ class Lifecycle:
 class BareRun:
     incidents: int  # incidents that occurred
     served: int  # incidents whose responder came back before the end
-    waited: int  # incidents that found nobody free in their row at first
+    waited: int  # incidents that found nobody free in their row when they occurred
+    travel_s: float  # one-way travel of every responder sent
     events: int  # SimPy events scheduled
 
 
@@ -66,22 +67,26 @@ def run(lc: Lifecycle, seed: int = 0) -> BareRun:
     free = lc.responders.astype(np.int64)  # a copy: free people per grid
     indptr, indices, time_s = lc.near_indptr, lc.near_indices, lc.near_time_s
     waiting: list[simpy.Event] = []  # incidents that found nobody, woken by the next return
-    counts = {"served": 0, "waited": 0}
+    counts = {"served": 0, "waited": 0, "travel_s": 0.0}
 
     def incident(g: int):  # one incident's life
         a, b = indptr[g], indptr[g + 1]
         row, times = indices[a:b], time_s[a:b]
+        waited = False
         while True:  # the nearest grid of the row with somebody free
             has = free[row] > 0
             j = int(has.argmax())
             if has[j]:
                 break
-            counts["waited"] += 1
+            if not waited:
+                waited = True
+                counts["waited"] += 1
             wake = env.event()
             waiting.append(wake)
             yield wake
         src, travel = int(row[j]), float(times[j])
         free[src] -= 1
+        counts["travel_s"] += travel
         yield env.timeout(travel)  # to the scene
         yield env.timeout(hand_rng.exponential(lc.handling_mean_s))  # handling
         yield env.timeout(travel)  # back to base
@@ -105,5 +110,6 @@ def run(lc: Lifecycle, seed: int = 0) -> BareRun:
 
     env.process(arrivals())
     env.run(until=lc.duration_s)
-    return BareRun(incidents=lc.n_incidents, served=counts["served"], waited=counts["waited"],
+    return BareRun(incidents=lc.n_incidents, served=int(counts["served"]),
+                   waited=int(counts["waited"]), travel_s=float(counts["travel_s"]),
                    events=int(next(env._eid)))  # type: ignore[attr-defined]

@@ -116,7 +116,9 @@ class Proc:
     def failure(self) -> str | None:
         if self.code == 0:
             return None
-        return f"exit {self.code}: " + (self.err.strip().splitlines() or ["(no stderr)"])[-1][:160]
+        lines = [ln.strip() for ln in self.err.splitlines() if ln.strip()
+                 and not ln.startswith("Set the environment variable HYDRA_FULL_ERROR")]
+        return f"exit {self.code}: " + (lines or ["(no stderr)"])[-1][:200]
 
 
 def _become_subreaper() -> bool:
