@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from handmade import add_incident, add_warning, one_grid
+from params import add_incident, add_warning, one_grid
 
 from gridsim.engine.simulation import RunResult, simulate
-from gridsim.engine.switch import FORWARD, PEACE
+from gridsim.engine.switch import PEACE, RECOVERY
 from gridsim.model.dists import Dist
 from gridsim.model.params import RunConfig
 
@@ -140,7 +140,8 @@ def test_incident_in_forward_command_is_answered_from_the_post() -> None:
     assert inc.from_post == 1
     assert (inc.handling_start_s, inc.resolved_s) == (3675.0, 4275.0)
     assert inc.report_county_s == pytest.approx(3660.0 + 150.0)
-    assert r.ctx.switch.mode[0] != FORWARD  # warning lifted at 9000, recovery by the end
+    # the warning is lifted at 9000 s: recovery, which lasts 6 h, outlasts the 3-hour run
+    assert r.ctx.switch.mode[0] == RECOVERY
 
 
 def test_major_incident_switches_its_grid_until_resolved() -> None:

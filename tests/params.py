@@ -1,0 +1,136 @@
+"""Typed run parameters built by hand, without Hydra, for micro tests.
+
+Every value a micro test depends on is written here or in the test itself, so a change to the
+shipped config (``conf/``, ``scenarios/``) cannot move an exact timeline, and a test pays no
+composition (about a second of CPU each with Hydra). Each builder returns a
+:class:`~gridsim.model.params.RunConfig` that :func:`gridsim.model.validate.validate` accepts
+(:func:`checked`): the micro tests run configurations a user could write.
+"""
+
+from __future__ import annotations
+
+from gridsim.model.dists import Dist
+from gridsim.model.params import (
+    CatalogueConfig,
+    DepartmentConfig,
+    DetectionChannelConfig,
+    DispatchConfig,
+    EvacuationChannelConfig,
+    EvacuationConfig,
+    HazardConfig,
+    HazardTypeConfig,
+    KindConfig,
+    OutputConfig,
+    PeaceWorkConfig,
+    PeopleConfig,
+    ReportingConfig,
+    ResponseConfig,
+    RunConfig,
+    ScenarioConfig,
+    ScriptedIncidentConfig,
+    SupplyConfig,
+    SupplyPolicyConfig,
+    SwitchConfig,
+    WarningConfig,
+)
+from gridsim.model.validate import validate
+from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, HOPS, ROLES
+from gridsim.place.roads import ROAD_CLASSES
+
+__all__ = ["ZERO", "add_incident", "add_warning", "checked", "one_grid"]
+
+ZERO = Dist.fixed(0.0)
+#: A supply point's stock (the shipped urban-community figure; only the sandbags matter here).
+ITEMS = {"alarm": 2, "extinguisher": 8, "first_aid_kit": 4, "sandbag": 60}
+
+
+def checked(s: RunConfig) -> RunConfig:
+    """``s`` if the range checks accept it (else the test's set-up is wrong: fail loudly)."""
+    errors = validate(s)
+    assert not errors, errors
+    return s
+
+
+def _one_grid_scenario(commanders: int) -> ScenarioConfig:
+    """One urban-community grid of zero area (so every distance inside it is zero), its
+    leader and ``commanders`` on-site commanders, nobody else; one station per department in
+    the grid itself."""
+    return ScenarioConfig(
+        name="one_grid", generator="synthetic", seed=20250718, counties=1,
+        townships_per_county=1, villages_per_township=1, urban_grids=1, rural_grids=0,
+        kinds={"urban_community": KindConfig(zone="urban", weight=1.0, area_km2=0.0,
+                                             population=2000.0)},
+        people=PeopleConfig(commanders_per_grid=float(commanders), grid_workers_per_grid=0,
+                            party_members_per_1000=0.0,
+                            category_shares=dict.fromkeys(CATEGORIES, 1.0), away_share={}),
+        supplies=SupplyConfig(grid_stock={"urban_community": dict(ITEMS)},
+                              depot_stock_per_grid=dict(ITEMS)),
+        departments={d: DepartmentConfig(stations=1, units_per_station=1) for d in DEPARTMENTS},
+    )
+
+
+def _evacuation() -> EvacuationConfig:
+    """Valid evacuation settings (no warning of these runs evacuates)."""
+    return EvacuationConfig(
+        channels={"phone": EvacuationChannelConfig(starts_at="warning", delay=ZERO, reach=1.0)},
+        premovement_day=ZERO, premovement_night=ZERO,
+        road_walk_width_m=dict.fromkeys(ROAD_CLASSES, 4.0),
+        road_lanes=dict.fromkeys(ROAD_CLASSES, 1),
+        door_walk_width_m=dict.fromkeys(GRID_KINDS, 8.0), door_lanes=dict.fromkeys(GRID_KINDS, 1),
+        help_time=ZERO, search_time=ZERO, fallback_delay=ZERO,
+    )
+
+
+def one_grid(commanders: int, *, duration_h: float, rate_per_day: float = 0.0,
+             handling: Dist | None = None, seed: int = 1) -> RunConfig:
+    """One urban grid of zero area (so zero travel) whose only responders are ``commanders``
+    on-site commanders (the grid leader serves no category the test hazard needs: order and
+    information), one hazard type ``test`` arriving at ``rate_per_day`` and needing one
+    rescuer and no supplies, detected, decided and mobilised at once, never escalated and
+    never switching the grid, in calm weather (no warning). Peacetime hazard stock does not
+    drive it. Reporting takes 100 s a hop (it occupies nobody)."""
+    hazard_type = HazardTypeConfig(
+        rate_per_grid_day={"urban_community": rate_per_day}, grade_probs={"IV": 1.0},
+        needs={"rescue": 1}, supplies={}, handling=handling or Dist.fixed(600.0),
+        grade_handling_factor={}, escalate_grade="I", escalate_after_s=1e15, department="fire",
+        department_handling=Dist.fixed(60.0), driven_by_hazard_stock=False)
+    catalogue = CatalogueConfig(
+        name="test", hazards={"test": hazard_type},
+        detection={"resident_report": DetectionChannelConfig(
+            delay=ZERO, coverage=dict.fromkeys(GRID_KINDS, 1.0))})
+    hazard = HazardConfig(name="calm", peace_work=PeaceWorkConfig(
+        new_hazards_per_grid_day=dict.fromkeys(GRID_KINDS, 0.05), sensitivity=0.0))
+    response = ResponseConfig(
+        name="test",
+        dispatch=DispatchConfig(
+            decision_delay_peace=ZERO, decision_delay_forward=ZERO, peace_roles=list(ROLES),
+            mobilisation=dict.fromkeys(ROLES, ZERO), night_factor=1.0,
+            local_speed_mps=dict.fromkeys(GRID_KINDS, 1.6)),
+        switch=SwitchConfig(alert_delay=Dist.fixed(120.0),
+                            assembly_mobilisation=Dist.fixed(300.0),
+                            away_return=Dist.fixed(1800.0), supply_open_delay=Dist.fixed(600.0),
+                            trigger_grade="I"),
+        reporting=ReportingConfig(hop_delay_peace=dict.fromkeys(HOPS, Dist.fixed(100.0)),
+                                  limits_s={"I": 900.0, "II": 900.0, "III": 3600.0, "IV": 21600.0},
+                                  limits_source="[assumed] test limits"),
+        supply=SupplyPolicyConfig(access_delay_peace=ZERO, depot_lead_time=Dist.fixed(3600.0),
+                                  county_lead_time=Dist.fixed(86400.0)),
+    )
+    return checked(RunConfig(
+        seed=seed, duration_h=duration_h, scenario=_one_grid_scenario(commanders),
+        catalogue=catalogue, hazard=hazard, response=response,
+        output=OutputConfig(events_log=False, figures=False, progress=False),
+        evacuation=_evacuation()))
+
+
+def add_warning(s: RunConfig, start_h: float, duration_h: float) -> None:
+    """A red warning over every grid that switches them, changing no incident rate."""
+    s.hazard.warnings = [WarningConfig(name="test_warning", level="red", start_h=start_h,
+                                       duration_h=duration_h, townships=[],
+                                       rate_multipliers={}, triggers_switch=True)]
+
+
+def add_incident(s: RunConfig, hazard: str, grid: int, at_h: float, grade: str = "IV") -> None:
+    """An incident placed by hand at the grid's centre."""
+    s.hazard.incidents.append(ScriptedIncidentConfig(hazard=hazard, grid=grid, at_h=at_h,
+                                                     grade=grade))
