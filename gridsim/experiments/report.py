@@ -14,14 +14,37 @@ Reads every run folder under an experiment's output folder (``manifest.json`` +
   embedded), with Chinese beside English for domain terms.
 
 Methods: mean ± t(0.975, n−1) · s/√n; paired differences d = x_a − x_b over common
-replications, same interval on d; required replications: the least n ≥ 2 with
-t(0.975, n−1) · s/√n ≤ h, for the wanted half-width h.
+replications (runs matched by replication and seed: common random numbers), same interval on
+d; required replications: the least n ≥ 2 with t(0.975, n−1) · s/√n ≤ h, for the wanted
+half-width h.
+
+Input checks (:func:`collect_runs`), so that a report never mixes, guesses or silently drops:
+
+* a ``manifest.json`` that does not read (truncated, not JSON, not an object, no list of
+  overrides): the report **refuses**, one line per such file naming it and what is wrong. Without
+  its manifest a run cannot be placed in a variant or matched by replication, so any report
+  would be a guess; running the experiment again redoes that run (resume skips the others);
+* a ``summary.json`` that does not read (or is missing) beside a manifest saying ``done``: the
+  run **counts as failed** (its row says so, with the file and the problem as its error, and it
+  is listed under "Failed runs"), and a warning line names the file. The run is known, only its
+  results are missing, which is what a failed run is in a report;
+* a folder holding **more than one experiment refuses**, naming both: runs whose manifests carry
+  different ``experiment.name``; runs that do not all set the swept keys (one sweeps ``a``, the
+  other ``b``); runs whose settings differ outside the swept keys (two experiment files with one
+  name, or a sweep half rerun after a change), naming the first such setting and a run of each
+  side; two runs of the same variant, replication and seed (one experiment run into two
+  folders, or two sessions of different experiment files). A report of each is made from each
+  one's own folder. Runs of one experiment whose ``experiment`` block differs (the title or the
+  metrics were edited between sessions; the block does not change results) are reported under
+  the block of the most recently started run.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +52,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from gridsim.experiments.sweep import MANIFEST, read_manifest
+from gridsim.errors import UserError
+from gridsim.output.run_folder import MANIFEST, SUMMARY, read_json
 
 __all__ = ["LABELS", "Report", "build_report", "collect_runs", "label", "metric_range",
            "ordered_variants", "required_replications"]
@@ -94,32 +118,174 @@ def _parse_override(o: str) -> tuple[str, str] | None:
     return k, v
 
 
-def collect_runs(folder: Path) -> tuple[list[dict[str, Any]], list[str], dict[str, Any]]:
+def _warn_stderr(line: str) -> None:
+    sys.stderr.write(f"gridsim: {line}\n")
+    sys.stderr.flush()
+
+
+def _manifests(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every run's manifest under ``folder``; a :class:`UserError` with one line per manifest
+    that does not read."""
+    found: list[tuple[Path, dict[str, Any]]] = []
+    problems: list[str] = []
+    for path in sorted(folder.rglob(MANIFEST)):
+        try:
+            m = read_json(path, "manifest", _REDO)
+            overrides = m.get("overrides", [])
+            if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+                raise UserError("the manifest has no list of overrides (a list of strings)",
+                                path, _REDO)
+            if not isinstance(m.get("config", {}), dict):
+                raise UserError("the manifest's config is not a mapping", path, _REDO)
+        except UserError as exc:
+            problems += exc.lines
+            continue
+        found.append((path.parent, m))
+    if problems:
+        err = UserError(problems[0])
+        err.lines = problems
+        raise err
+    return found
+
+
+_REDO = "run the experiment again to redo that run"
+
+
+def _rel(run: Path, folder: Path) -> str:
+    return run.relative_to(folder).as_posix() or "."
+
+
+def _params(m: dict[str, Any]) -> dict[str, str]:
+    return dict(p for o in m.get("overrides", []) if (p := _parse_override(str(o))))
+
+
+def _refuse(what: str, folder: Path) -> UserError:
+    return UserError(f"{what}; one report would mix them", folder,
+                     "report each experiment from its own folder (its hydra.sweep.dir)")
+
+
+def _drop(config: dict[str, Any], dotted: str) -> None:
+    """Remove the setting (or the config group, ``a/b``) a swept key sets."""
+    parts = dotted.replace("/", ".").split(".")
+    node: Any = config
+    for p in parts[:-1]:
+        if not isinstance(node, dict) or not isinstance(node.get(p), dict):
+            return
+        child = dict(node[p])  # a copy: the manifest's config stays as it was
+        node[p] = child
+        node = child
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def _base(m: dict[str, Any], swept: set[str]) -> dict[str, Any]:
+    """A run's settings apart from what the sweep varies, the replication and the seed, and
+    what does not change results (the experiment block, the progress display)."""
+    config = dict(m.get("config") or {})
+    for key in (*swept, "experiment", "replication", "seed", "output.progress"):
+        _drop(config, key)
+    return config
+
+
+def _first_difference(a: Any, b: Any, prefix: str = "") -> tuple[str, Any, Any] | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return (f"{prefix}{k}", a.get(k, "(not set)"), b.get(k, "(not set)"))
+            d = _first_difference(a[k], b[k], f"{prefix}{k}.")
+            if d is not None:
+                return d
+        return None
+    return None if a == b else (prefix.rstrip("."), a, b)
+
+
+def _short(v: Any, n: int = 60) -> str:
+    text = json.dumps(v, ensure_ascii=False, default=str)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _check_one_experiment(folder: Path, runs: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Refuse (a :class:`UserError` naming both sides) runs that are not of one experiment."""
+    names: dict[str, list[Path]] = {}
+    for run, m in runs:
+        exp = (m.get("config") or {}).get("experiment") or {}
+        names.setdefault(str(exp.get("name") or "") if isinstance(exp, dict) else "",
+                         []).append(run)
+    if len(names) > 1:
+        listed = "; ".join(f"{n or '(no experiment)'}: {len(r)} runs, e.g. {_rel(r[0], folder)}"
+                           for n, r in sorted(names.items()))
+        raise _refuse(f"the folder holds the runs of {len(names)} experiments ({listed})", folder)
+    params = [(run, _params(m)) for run, m in runs]
+    values: dict[str, set[str]] = {}
+    for _, p in params:
+        for k, v in p.items():
+            values.setdefault(k, set()).add(v)
+    swept = {k for k, v in values.items() if len(v) > 1}
+    sides: dict[frozenset[str], list[Path]] = {}
+    for run, p in params:
+        sides.setdefault(frozenset(swept & set(p)), []).append(run)
+    if len(sides) > 1:
+        listed = "; ".join(f"{len(r)} runs sweeping {', '.join(sorted(k)) or 'nothing'}, e.g. "
+                           f"{_rel(r[0], folder)}"
+                           for k, r in sorted(sides.items(), key=lambda kv: sorted(kv[0])))
+        raise _refuse(f"the runs do not sweep the same keys ({listed})", folder)
+    first_run, first = runs[0][0], _base(runs[0][1], swept)
+    for run, m in runs[1:]:
+        d = _first_difference(first, _base(m, swept))
+        if d is not None:
+            setting, a, b = d
+            raise _refuse(f"the runs differ in a setting that is not swept: {setting} is "
+                          f"{_short(a)} in {_rel(first_run, folder)} and {_short(b)} in "
+                          f"{_rel(run, folder)}", folder)
+    seen: dict[tuple[Any, ...], Path] = {}
+    for (run, m), (_, p) in zip(runs, params, strict=True):
+        key = (tuple(sorted((k, v) for k, v in p.items() if k in swept
+                            and k not in ("replication", "seed"))),
+               m.get("replication"), m.get("seed"))
+        if key in seen:
+            raise _refuse(f"two runs of the same variant, replication and seed: "
+                          f"{_rel(seen[key], folder)} and {_rel(run, folder)}", folder)
+        seen[key] = run
+
+
+def collect_runs(folder: Path, warn: Callable[[str], None] | None = None
+                 ) -> tuple[list[dict[str, Any]], list[str], dict[str, Any]]:
     """Rows (one per run folder with a manifest), the variant parameter names, and the
-    experiment settings (from the first manifest)."""
+    experiment settings (those of the most recently started run), after the input checks of
+    the module docstring (:class:`UserError` when the report refuses). ``warn`` gets one line
+    per run that counts as failed because its summary does not read (default: stderr)."""
+    warn = warn or _warn_stderr
+    runs = _manifests(folder)
+    if runs:
+        _check_one_experiment(folder, runs)
     rows: list[dict[str, Any]] = []
     experiment: dict[str, Any] = {}
-    for path in sorted(folder.rglob(MANIFEST)):
-        run = path.parent
-        m = read_manifest(run)
-        if m is None:
-            continue
-        if not experiment:
-            experiment = dict((m.get("config") or {}).get("experiment") or {})
-        params = dict(p for o in m.get("overrides", []) if (p := _parse_override(str(o))))
-        row: dict[str, Any] = {"run": run.relative_to(folder).as_posix(),
-                               "status": m.get("status"), "wall_s": m.get("wall_s"),
-                               "error": m.get("error") or ""}
+    newest = -math.inf
+    for run, m in runs:
+        exp = (m.get("config") or {}).get("experiment") or {}
+        started = m.get("started_unix")
+        started = float(started) if isinstance(started, int | float) else -math.inf
+        if isinstance(exp, dict) and (not experiment or started > newest):
+            experiment, newest = dict(exp), started
+        params = _params(m)
+        row: dict[str, Any] = {"run": _rel(run, folder), "status": m.get("status"),
+                               "wall_s": m.get("wall_s"), "error": m.get("error") or ""}
         row.update({f"param.{k}": v for k, v in params.items()
                     if k not in ("replication", "seed")})
-        summary = run / "summary.json"
-        if m.get("status") == "done" and summary.is_file():
-            row.update(_flatten(json.loads(summary.read_text(encoding="utf-8"))))
+        if m.get("status") == "done":
+            try:
+                row.update(_flatten(read_json(run / SUMMARY, "summary", hint=None)))
+            except UserError as exc:
+                warn(f"{exc.lines[0]} (the run counts as failed)")
+                row.update(status="failed", error=exc.lines[0])
         row.setdefault("seed", m.get("seed"))
         row.setdefault("replication", m.get("replication"))
         rows.append(row)
     names = sorted({k for r in rows for k in r if k.startswith("param.")})
-    varying = [k for k in names if len({str(r.get(k)) for r in rows}) > 1] or names
+    # a key is swept when the runs that set it give it two values or more (an override of one
+    # value in some runs only, e.g. added on resuming, does not make a variant of its own)
+    varying = ([k for k in names if len({str(r[k]) for r in rows if k in r}) > 1]
+               or [k for k in names if all(k in r for r in rows)])
     for r in rows:
         r["variant"] = ", ".join(f"{k[len('param.'):]}={r.get(k)}" for k in varying) or "all"
     return rows, varying, experiment
@@ -177,12 +343,16 @@ class Report:
     paired: list[dict[str, Any]]
 
 
-def _values(rows: list[dict[str, Any]], variant: str, metric: str) -> dict[int, float]:
+def _values(rows: list[dict[str, Any]], variant: str, metric: str
+            ) -> dict[tuple[int, str], float]:
+    """A variant's values of a metric by (replication, seed): the runs paired across variants
+    (common random numbers); each key is one run (:func:`collect_runs` refuses duplicates)."""
     out = {}
     for r in rows:
         if r["variant"] == variant and r.get("status") == "done":
             v = r.get(metric)
-            out[int(r.get("replication") or 0)] = float(v) if v is not None else math.nan
+            key = (int(r.get("replication") or 0), str(r.get("seed")))
+            out[key] = float(v) if v is not None else math.nan
     return out
 
 
@@ -201,9 +371,10 @@ def ordered_variants(rows: list[dict[str, Any]], params: list[str]) -> list[str]
     return sorted(keys, key=lambda v: (keys[v], v))
 
 
-def build_report(folder: Path) -> Report:
-    """Gather the runs under ``folder`` and compute the statistics."""
-    rows, params, experiment = collect_runs(folder)
+def build_report(folder: Path, warn: Callable[[str], None] | None = None) -> Report:
+    """Gather the runs under ``folder`` (checked as :func:`collect_runs` says; ``warn`` gets
+    its warnings) and compute the statistics."""
+    rows, params, experiment = collect_runs(folder, warn)
     if not rows:
         raise FileNotFoundError(f"no run with a {MANIFEST} under {folder}")
     metrics = [m for m in (experiment.get("metrics") or _DEFAULT_METRICS)]

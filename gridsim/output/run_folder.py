@@ -147,28 +147,31 @@ def config_hash(resolved: dict[Any, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_json(path: Path, what: str = "file") -> dict[str, Any]:
+def read_json(path: Path, what: str = "file",
+              hint: str | None = "run it again to rewrite it") -> dict[str, Any]:
     """The JSON object in ``path``; a :class:`UserError` naming the file and what is wrong with
-    it (missing, unreadable, truncated or not JSON, not an object) otherwise."""
+    it (missing, unreadable, truncated or not JSON, not an object), with ``hint``, otherwise."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise os_error(exc, f"cannot read the {what}") from None
+        err = os_error(exc, f"cannot read the {what}")
+        if hint is None:  # os_error's own hint ("check the path") is the reader's to replace
+            err.lines = [err.lines[0].rsplit(" (", 1)[0]]
+        raise err from None
     except UnicodeDecodeError as exc:
         raise UserError(f"the {what} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                        path, "run it again to rewrite it") from None
+                        path, hint) from None
     try:
         data = json.loads(text)
     except ValueError as exc:
         why = ("it is empty" if not text.strip() else
                f"it is cut short or not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
                if isinstance(exc, json.JSONDecodeError) else str(exc))
-        raise UserError(f"the {what} does not read as JSON ({why})", path,
-                        "run it again to rewrite it") from None
+        raise UserError(f"the {what} does not read as JSON ({why})", path, hint) from None
     if not isinstance(data, dict):
         raise UserError(f"the {what} holds a JSON {type(data).__name__}, expected an object",
-                        path, "run it again to rewrite it")
+                        path, hint)
     return data
 
 
