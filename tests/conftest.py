@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridsim.app.cli import compose_settings
+from gridsim.app.hydra_app import compose_settings
 from gridsim.model.params import RunConfig
 
 

@@ -10,13 +10,18 @@ evaluation_sheet.md, drill.json and log_template.csv to ``DIR`` (default
 recorded on the day with the script's simulated ones and writes after_action.md,
 after_action.png and after_action.json (default: into the drill folder).
 
-Bad configs and malformed logs get one line per problem and exit code 2.
+Bad configs, malformed logs and drill files, and folders that cannot be written (under a file,
+read-only, a name too long for the file system: checked before anything is simulated) get one
+line per problem (what, which path, what to do) and exit code 2; nothing is left half-written.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from gridsim.errors import UserError, os_error, report
 
 __all__ = ["drill_main"]
 
@@ -45,8 +50,8 @@ Examples:
 """
 
 
-def _err(msg: str) -> None:
-    sys.stderr.write(f"gridsim drill: {msg}\n")
+def _usage_error(msg: str) -> int:
+    return report(UserError(msg, hint="see gridsim drill --help"))
 
 
 def _split_out(args: list[str]) -> tuple[list[str], Path | None, str | None]:
@@ -72,62 +77,51 @@ def _split_out(args: list[str]) -> tuple[list[str], Path | None, str | None]:
 
 def script(args: list[str]) -> int:
     """``gridsim drill script``."""
-    from gridsim.app.cli import compose_settings
-    from gridsim.drills.render import write_drill
+    # start-up time: Hydra, the engine, numpy and the drill modules only when a script is made
+    from gridsim.app.hydra_app import compose_settings
+    from gridsim.drills.render import check_folder, write_drill
     from gridsim.drills.script import build_script, fmt_t
     from gridsim.drills.timings import simulate_drill
-    from gridsim.drills.variants import DrillError, choose_variant, drill_run
+    from gridsim.drills.variants import choose_variant, drill_run
     from gridsim.engine.simulation import build
-    from gridsim.model.validate import ConfigError
 
     overrides, out, problem = _split_out(args)
     flags = [a for a in overrides if a.startswith("-")]
     if problem or flags:
-        _err(problem or f"unknown option {flags[0]!r}\n{USAGE}")
-        return 2
-    try:
-        settings, choices = compose_settings(overrides)
-    except ConfigError as exc:
-        for e in exc.errors:
-            sys.stderr.write(f"gridsim: {e}\n")
-        return 2
-    try:
-        scenario = build(settings)
-        variant = choose_variant(settings, scenario)
-    except (ConfigError, DrillError) as exc:
-        for e in getattr(exc, "errors", [str(exc)]):
-            _err(e)
-        return 2
+        return _usage_error(problem or f"unknown option of `gridsim drill script`: {flags[0]}")
+    settings, choices = compose_settings(overrides)
+    folder = out or Path("outputs") / "drills" / f"{settings.drill.name}-seed{settings.seed}"
+    check_folder(folder)  # before the replications are simulated
+    scenario = build(settings)
+    variant = choose_variant(settings, scenario)
     run, drill_scenario = drill_run(settings, scenario, variant)
     n = settings.drill.replications
     sys.stderr.write(f"simulating {n} replications of drill {settings.drill.name!r} "
                      f"(seed {settings.seed}) ...\n")
+
     def progress(done: int) -> None:
         if done % 10 == 0 and done < n:
             sys.stderr.write(f"  {done}/{n} replications\n")
             sys.stderr.flush()
 
-    try:
-        samples = simulate_drill(run, drill_scenario, variant, n, progress=progress)
-    except ConfigError as exc:
-        for e in exc.errors:
-            _err(e)
-        return 2
+    samples = simulate_drill(run, drill_scenario, variant, n, progress=progress)
     doc = build_script(settings, scenario, variant, samples, choices)
-    folder = out or Path("outputs") / "drills" / f"{settings.drill.name}-seed{settings.seed}"
-    paths = write_drill(doc, folder)
-    v = doc["variant"]
-    print(f"drill {doc['name']} · seed {doc['seed']} · scenario {doc['scenario']} · "
-          f"hazard {doc['hazard_setting']} · {n} replications")
-    print(f"  grids {', '.join(f'G{g}' for g in v['grids'])} · {v['hazard']} (grade {v['grade']})"
-          f" in G{v['incident_grid']} at {fmt_t(v['incident_at_s'])}"
-          f" · extra inject: {v['extra'] or 'none'}")
-    print(f"  MSEL: {len(doc['msel'])} rows, {len(doc['contingency'])} contingency injects; "
-          f"ends about {fmt_t(doc['end_s'])}")
-    for m in doc["msel"]:
-        std = f"{fmt_t(m['median_s'])} / {fmt_t(m['p90_s'])}" if m["median_s"] is not None \
-            else ""
-        print(f"  #{m['seq']:<3} {m['time']:>9}  {m['action'] or m['inject_key']:<28} {std}")
+    try:
+        paths = write_drill(doc, folder)
+    except OSError as exc:
+        raise os_error(exc, "cannot write the drill folder") from None
+    v = variant
+    print(f"drill {doc.name} · seed {doc.seed} · scenario {doc.scenario} · "
+          f"hazard {doc.hazard_setting} · {n} replications")
+    print(f"  grids {', '.join(f'G{g}' for g in v.grids)} · {v.hazard} (grade {v.grade})"
+          f" in G{v.incident_grid} at {fmt_t(v.incident_at_s)}"
+          f" · extra inject: {v.extra or 'none'}")
+    print(f"  MSEL: {len(doc.msel)} rows, {len(doc.contingency)} contingency injects; "
+          f"ends about {fmt_t(doc.end_s)}")
+    for m in doc.msel:
+        std = f"{fmt_t(m.median_s)} / {fmt_t(m.p90_s)}" if m.median_s is not None else ""
+        what = str(m.action) if m.action is not None else m.inject_key
+        print(f"  #{m.seq:<3} {m.time:>9}  {what:<28} {std}")
     for p in paths:
         print(f"  {p}")
     print(f"results: {folder}")
@@ -136,42 +130,58 @@ def script(args: list[str]) -> int:
 
 def evaluate(args: list[str]) -> int:
     """``gridsim drill evaluate``."""
+    # start-up time: numpy and matplotlib only when a drill is evaluated
     from gridsim.drills.evaluate import LogError, evaluate, load_drill, read_log
-    from gridsim.drills.render import write_after_action
+    from gridsim.drills.render import check_folder, write_after_action
 
     rest, out, problem = _split_out(args)
     if problem or len(rest) != 2 or any(a.startswith("-") for a in rest):
-        _err(problem or "usage: gridsim drill evaluate <drill folder | drill.json> <log.csv> "
-             "[--out DIR]")
-        return 2
+        return _usage_error(problem or "usage: gridsim drill evaluate <drill folder | "
+                            "drill.json> <log.csv> [--out DIR]")
     drill_path, log_path = Path(rest[0]), Path(rest[1])
     try:
         doc, folder = load_drill(drill_path)
         log = read_log(log_path, doc)
     except LogError as exc:
-        for e in exc.errors:
-            _err(e)
         if len(exc.errors) > 1:
-            _err(f"{len(exc.errors)} problems; nothing written")
-        return 2
+            exc.lines.append(f"{len(exc.errors)} problems; nothing written")
+        raise
+    target = out or folder
+    check_folder(target, "the after-action report")
     ev = evaluate(doc, log)
-    paths = write_after_action(ev, out or folder)
-    print(f"after-action: {doc['name']} (seed {doc['seed']}): {ev['observed']} of "
-          f"{len(ev['actions'])} actions recorded, {ev['late']} late, "
-          f"{ev['missing']} not observed")
-    by_seq = {a["seq"]: a for a in ev["actions"]}
-    for s in ev["late_seqs"]:
+    try:
+        paths = write_after_action(ev, target)
+    except OSError as exc:
+        raise os_error(exc, "cannot write the after-action report") from None
+    print(f"after-action: {doc.name} (seed {doc.seed}): {ev.observed} of "
+          f"{len(ev.actions)} actions recorded, {ev.late} late, "
+          f"{ev.missing} not observed")
+    by_seq = {a.seq: a for a in ev.actions}
+    for s in ev.late_seqs:
         a = by_seq[s]
-        print(f"  late: #{s} {a['action']} at T+{a['actual_s'] / 60:.1f} min "
-              f"(p90 {a['p90_s'] / 60:.1f} min, percentile {a['percentile']:.0f})")
-    if ev["most_delaying"]:
+        assert a.actual_s is not None and a.percentile is not None  # late: it was recorded
+        print(f"  late: #{s} {a.action} at T+{a.actual_s / 60:.1f} min "
+              f"(p90 {a.p90_s / 60:.1f} min, percentile {a.percentile:.0f})")
+    if ev.most_delaying:
         print("  most delayed clearance: " + ", ".join(
-            f"#{s} {by_seq[s]['action']}" for s in ev["most_delaying"]))
-    for o in ev["objectives"]:
-        print(f"  {o['id']} {o['category_name']['en']}: rating {o['rating']}")
+            f"#{s} {by_seq[s].action}" for s in ev.most_delaying))
+    for o in ev.objectives:
+        print(f"  {o.objective.id} {o.objective.category_name.en}: rating {o.rating}")
     for p in paths:
         print(f"  {p}")
     return 0
+
+
+def _command(run: Callable[[list[str]], int], args: list[str]) -> int:
+    """Run a drill command; a problem of the user's (a bad config, drill, log or folder) is one
+    line per problem on stderr and exit code 2. Ctrl-C and SIGTERM go up to the console script
+    (:func:`gridsim.app.cli.main`), which reports them."""
+    from gridsim.model.validate import ConfigError  # start-up time: with the command
+
+    try:
+        return run(args)
+    except (UserError, ConfigError, OSError) as exc:
+        return report(exc)
 
 
 def drill_main(args: list[str]) -> int:
@@ -179,15 +189,11 @@ def drill_main(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         return 0
-    if args[0] == "script":
+    commands = {"script": script, "evaluate": evaluate}
+    if args[0] in commands:
         if any(a in ("-h", "--help") for a in args[1:]):
             sys.stdout.write(USAGE)
             return 0
-        return script(args[1:])
-    if args[0] == "evaluate":
-        if any(a in ("-h", "--help") for a in args[1:]):
-            sys.stdout.write(USAGE)
-            return 0
-        return evaluate(args[1:])
-    _err(f"unknown command {args[0]!r}\n{USAGE}")
-    return 2
+        return _command(commands[args[0]], args[1:])
+    sys.stderr.write(USAGE)
+    return _usage_error(f"unknown command of `gridsim drill`: {args[0]}")

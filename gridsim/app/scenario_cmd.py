@@ -93,8 +93,7 @@ def _is_pathlike(arg: str) -> bool:
 
 def _locate(arg: str) -> _Target:
     """What ``arg`` names: a preset, a scenario folder or a preset YAML file."""
-    from omegaconf import OmegaConf
-
+    from gridsim.app import hydra_app  # start-up time: Hydra only for this command
     from gridsim.model.params import scenario_presets
 
     presets = scenario_presets()
@@ -106,20 +105,15 @@ def _locate(arg: str) -> _Target:
     if path.is_dir():
         if not (path / "scenario.yaml").is_file():
             raise _Usage(f"{arg}: not a scenario folder (it has no scenario.yaml)")
-        from gridsim.place.folder import registry_node
-
         folder = path.resolve()
         # the node a scenario folder has as an option of the scenario group
-        entry = OmegaConf.create(registry_node(folder / "scenario.yaml", folder.name))
+        entry = hydra_app.scenario_folder_node(folder / "scenario.yaml", folder.name)
         return _Target(arg, f"folder {arg}", entry, folder)
     if path.is_file():
         try:
-            node = OmegaConf.create(path.read_text(encoding="utf-8"))
-        except Exception as exc:  # YAML syntax, encoding
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise _Usage(f"{arg}: cannot read the scenario file: {first}") from None
-        if not OmegaConf.is_dict(node):
-            raise _Usage(f"{arg}: a scenario file must hold a mapping of scenario keys")
+            node = hydra_app.load_scenario_file(path)
+        except ValueError as exc:  # YAML syntax, encoding, not a mapping
+            raise _Usage(f"{arg}: {exc}") from None
         return _Target(arg, f"file {arg}", node, None)
     if _is_pathlike(arg):
         raise _Usage(f"{arg}: no such scenario folder or file")
@@ -131,17 +125,15 @@ def _compose(target: _Target) -> Any:
     """The run settings of ``target``, composed and checked like ``gridsim run``.
 
     Raises :class:`gridsim.model.validate.ConfigError` naming the key and the file."""
-    from gridsim.app.cli import compose_settings
+    from gridsim.app import hydra_app  # start-up time: Hydra only for this command
     from gridsim.model.validate import ConfigError
 
     option = target.label
     if target.node is not None:
-        from hydra.core.config_store import ConfigStore
-
-        ConfigStore.instance().store(group="scenario", name=_PATH_OPTION, node=target.node)
+        hydra_app.store_scenario_option(_PATH_OPTION, target.node)
         option = _PATH_OPTION
     try:
-        settings, _ = compose_settings([f"scenario={option}", "hazard=calm"])
+        settings, _ = hydra_app.compose_settings([f"scenario={option}", "hazard=calm"])
     except ConfigError as exc:
         if target.node is None:
             raise

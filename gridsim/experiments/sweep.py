@@ -7,9 +7,16 @@ launcher. Each run of a sweep goes through
 :func:`gridsim.output.run_folder.run_in_folder`: its manifest (``manifest.json``: resolved config
 and its hash, the hash of its input files, status, wall time, the files it wrote), resume (a run
 whose manifest says ``done`` with the same config and inputs hashes is skipped) and the clean-up
-of a failed, interrupted or killed run. This module holds what concerns the sweep as a whole:
+of a failed, interrupted or killed run. This module holds what concerns the sweep as a whole
+(Hydra-free: :mod:`gridsim.app.hydra_app` composes, checks and launches):
 
-* progress over the whole sweep: runs done, failed, remaining and an estimated time left.
+* :func:`run_sweep`: the orchestration of ``gridsim experiment`` around the launch: progress
+  lines while it runs, the runs that failed listed at the end, the report, the exit code
+  (1 when a run failed; Ctrl-C and SIGTERM are re-raised for the command line);
+* progress over the whole sweep: runs done, failed, remaining and an estimated time left;
+* :func:`recover_lost_workers`: after a launcher lost a worker (killed by a signal, the OOM
+  killer, a lost node), the runs it left saying ``running`` are marked ``failed`` and the jobs
+  that never started are handed back to be launched again.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,14 +42,18 @@ from gridsim.output.run_folder import (
 
 __all__ = [
     "MANIFEST",
+    "SWEEP_SESSION_ENV",
     "SWEEP_TOTAL_ENV",
     "SWEEP_WATCHED_ENV",
+    "SweepPlan",
     "SweepStatus",
     "SweepWatcher",
     "config_hash",
     "error_fields",
     "read_manifest",
+    "recover_lost_workers",
     "remove_partial_files",
+    "run_sweep",
     "sweep_status",
     "write_manifest",
 ]
@@ -51,6 +63,8 @@ SWEEP_TOTAL_ENV = "GRIDSIM_SWEEP_TOTAL"
 #: Set (through ``hydra.job.env_set``, so on every launcher's workers) when ``gridsim
 #: experiment`` shows the sweep's progress itself: the runs then print none.
 SWEEP_WATCHED_ENV = "GRIDSIM_SWEEP_WATCHED"
+#: An id shared by the runs one command launches (in their manifests: ``session``).
+SWEEP_SESSION_ENV = "GRIDSIM_SWEEP_SESSION"
 
 @dataclass(frozen=True)
 class SweepStatus:
@@ -203,8 +217,90 @@ class SweepWatcher:
 
 def _session() -> str:
     """An id shared by the runs launched by one command (for the pace estimate)."""
-    return os.environ.get("GRIDSIM_SWEEP_SESSION", "")
+    return os.environ.get(SWEEP_SESSION_ENV, "")
 
 
 def now_unix() -> float:
     return time.time()
+
+
+# ----------------------------------------------------------------------------------------------
+# lost workers
+# ----------------------------------------------------------------------------------------------
+def recover_lost_workers(sweep_dir: Path, session: str, jobs: Sequence[Sequence[str]],
+                         reason: str) -> tuple[list[Path], list[list[str]]]:
+    """After a launch failed because a worker was lost: mark ``failed`` (``worker killed:
+    <reason>``) every run of this session whose manifest still says ``running``, clear its
+    partial files, and return those folders and the jobs (of ``jobs``, by their overrides)
+    that left no manifest of this session: they never started."""
+    started: set[tuple[str, ...]] = set()
+    killed: list[Path] = []
+    for path in sorted(Path(sweep_dir).rglob(MANIFEST)):
+        m = read_manifest(path.parent)
+        if m is None or m.get("session") != session:
+            continue
+        started.add(tuple(str(o) for o in m.get("overrides") or []))
+        if m.get("status") == "running":
+            remove_partial_files(path.parent)
+            (path.parent / "summary.json").unlink(missing_ok=True)
+            write_manifest(path.parent, status="failed", error=f"worker killed: {reason}",
+                           traceback=None, finished_unix=now_unix())
+            killed.append(path.parent)
+    never = [list(job) for job in jobs if tuple(job) not in started]
+    return killed, never
+
+
+# ----------------------------------------------------------------------------------------------
+# gridsim experiment, around the launch
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepPlan:
+    """What ``gridsim experiment`` runs: its name, sweep folder, number of runs (None when the
+    launcher expands the sweep itself), session id and report folder ("" for none)."""
+
+    name: str
+    sweep_dir: Path
+    total: int | None
+    session: str
+    report_dir: str = ""
+
+
+def run_sweep(plan: SweepPlan, launch: Callable[[], None]) -> int:
+    """Run ``launch()`` (Hydra's multirun of the experiment) with a progress line whenever a
+    run ends, then list the failed runs and write the report; returns the exit code (1 when a
+    run failed). Ctrl-C and SIGTERM: the runs done are kept, the lines say how to go on, and
+    the KeyboardInterrupt is re-raised (the command line exits with 130 or 143)."""
+    os.environ[SWEEP_TOTAL_ENV] = str(plan.total or "")
+    os.environ[SWEEP_SESSION_ENV] = plan.session
+    print(f"experiment {plan.name}: {plan.total or '?'} runs into {plan.sweep_dir}")
+    sys.stdout.flush()
+    watcher = SweepWatcher(plan.sweep_dir, plan.total, since=time.time()).start()
+    stopped: BaseException | None = None
+    try:
+        launch()
+    except BaseException as exc:  # listed below, then re-raised
+        stopped = exc
+    finally:
+        watcher.stop()
+    status = sweep_status(plan.sweep_dir, plan.total)
+    print(status.line())
+    for folder, error in status.failures:
+        print(f"  failed: {folder}: {error}")
+    print(f"results: {plan.sweep_dir}")
+    if stopped is not None:
+        what = "interrupted" if isinstance(stopped, KeyboardInterrupt) else "stopped"
+        print(f"sweep {what}: finished runs are kept; run the same command again to run the "
+              "rest")
+        sys.stdout.flush()
+        raise stopped
+    if plan.report_dir:
+        # imported here: the report pulls in scipy and matplotlib, which a sweep whose report
+        # is not asked for does not need (start-up time)
+        from gridsim.experiments.report_cmd import make_report
+
+        code = make_report(plan.sweep_dir, Path(plan.report_dir))
+        if code:
+            return code
+    else:
+        print(f"next: gridsim report {plan.sweep_dir}")
+    return 1 if status.failures else 0

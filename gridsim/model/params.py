@@ -1,10 +1,10 @@
 """The configuration schema: typed settings that Hydra composes and validates.
 
-These dataclasses are registered in Hydra's ConfigStore (:func:`register_configs`) as the
-schema of ``conf/``, so an unknown key or a value of the wrong type fails at composition, before
-any simulation. After composition the CLI turns the DictConfig into these plain dataclasses
-(:func:`to_settings`) and checks the value ranges (:mod:`gridsim.model.validate`); nothing below the
-CLI sees a DictConfig.
+These dataclasses are registered in Hydra's ConfigStore as the schema of ``conf/`` by the Hydra
+boundary (:mod:`gridsim.app.hydra_app`, the one module that imports Hydra), so an unknown key or
+a value of the wrong type fails at composition, before any simulation. After composition the
+boundary turns the DictConfig into these plain dataclasses and checks the value ranges
+(:mod:`gridsim.model.validate`); nothing below it sees a DictConfig.
 
 Every number has its default in the YAML files of ``conf/``, each with a comment saying whether
 it is a figure of ``shared/DOMAIN.md`` or an assumption. The dataclass defaults here are only
@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING
-
 from gridsim.model.dists import Dist
+
+#: A value a config file must give: exactly OmegaConf's ``MISSING``, so that the structured
+#: configs made from these dataclasses treat it as missing (this module does not import
+#: OmegaConf: the Hydra boundary does).
+MISSING: Any = "???"
 
 __all__ = [
     "CatalogueConfig",
@@ -51,8 +54,7 @@ __all__ = [
     "SupplyPolicyConfig",
     "SwitchConfig",
     "WarningConfig",
-    "register_configs",
-    "to_settings",
+    "scenario_presets",
 ]
 
 
@@ -481,34 +483,3 @@ def scenario_presets() -> dict[str, Any]:
         elif entry.is_dir() and entry.joinpath("scenario.yaml").is_file():
             found[entry.name] = entry.joinpath("scenario.yaml")
     return found
-
-
-def register_configs() -> None:
-    """Register the schema and the scenario presets in Hydra's ConfigStore (called by the CLI,
-    not at import)."""
-    from hydra.core.config_store import ConfigStore
-    from omegaconf import OmegaConf
-
-    cs = ConfigStore.instance()
-    # The schema only at the root: group files are validated as they merge into its typed
-    # fields, and schema entries stored in a group would show up as options of that group.
-    cs.store(name="gridsim_schema", node=RunConfig)
-    for name, path in scenario_presets().items():
-        if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
-            from gridsim.place.folder import registry_node
-
-            node = OmegaConf.create(registry_node(Path(str(path)), name))
-        else:
-            node = OmegaConf.create(path.read_text(encoding="utf-8"))
-        cs.store(group="scenario", name=name, node=node)
-
-
-def to_settings(cfg: Any) -> RunConfig:
-    """Turn a composed DictConfig into a :class:`RunConfig` of plain dataclasses."""
-    from omegaconf import OmegaConf
-
-    obj = OmegaConf.to_object(cfg)
-    if not isinstance(obj, RunConfig):  # composed without the schema
-        obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), cfg))
-    assert isinstance(obj, RunConfig)
-    return obj

@@ -1,51 +1,216 @@
-"""gridsim's Hydra sweeper (``hydra/sweeper=gridsim``): Hydra's basic sweeper, which checks one
-job per variant before launching instead of every job.
+"""gridsim's Hydra sweeper (``hydra/sweeper=gridsim``): Hydra's basic sweeper, with three
+changes for experiments, whose jobs are variants × replications.
 
-Before launching a batch, Hydra's basic sweeper composes the config of *every* job in the main
-process, to catch composition errors early; the launcher composes each again where it runs it.
-In an experiment the jobs of one variant differ only in ``replication``, so that check repeats
-one composition (about half a second for gridsim's config) per replication, serially, before
-any run starts: for a 200-run sweep, minutes that no parallel launcher can win back. This
-sweeper composes the first job of each variant (the jobs whose overrides agree once
-``replication=...`` is left aside) and sweeps exactly like the basic sweeper otherwise.
-``gridsim experiment`` uses it in place of the basic sweeper (it has checked each variant's
-values itself by then).
+* **Batches of replications.** The replications of one variant (the jobs whose overrides agree
+  once ``replication=...`` is left aside) are launched as one Hydra job per batch of at most
+  ``replications_per_job`` of them. That job runs each replication of its batch in-process, on
+  one built scenario, into exactly the folder (manifest, ``.hydra/``) it would have had as a
+  job of its own (:func:`gridsim.app.hydra_app.run_task`): a worker composes the config once per
+  batch instead of once per run, and builds the scenario once. The batch travels in the job's
+  ``hydra.job.env_set`` (key ``GRIDSIM_BATCH``), which every launcher hands to its workers; the
+  job itself runs in a scratch sub-folder of the sweep (``.gridsim-batch-<n>``), removed when
+  the batch is done. ``replications_per_job: null`` (the default) picks batches of at most 10
+  such that the sweep has at least 4 jobs when it has that many runs (2 parallel workers then
+  get 2 jobs each); ``1`` launches every run as its own job, as Hydra's basic sweeper does.
+* **No composition to check.** Hydra's basic sweeper composes the config of *every* job in the
+  launching process before launching any (a serial part no parallel launcher wins back). This
+  one composes the first job of each variant (``validate: true``) or none (``validate: false``,
+  what ``gridsim experiment`` sets: it has checked each variant itself).
+* **A lost worker.** When the launcher fails because a worker died (joblib's
+  ``TerminatedWorkerError``, a lost Ray node, a killed SLURM job), the runs it left saying
+  ``running`` are marked ``failed`` ("worker killed") and the jobs that never started are
+  launched again; the sweep goes on and ``gridsim experiment`` lists the failed runs.
 """
 
 # No ``from __future__ import annotations``: Hydra's plugin scan runs this module before it is in
 # sys.modules, where a dataclass with string annotations looks itself up.
+import logging
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
-__all__ = ["TARGET", "GridsimSweeper", "GridsimSweeperConf", "variant_key"]
+__all__ = ["TARGET", "GridsimSweeper", "GridsimSweeperConf", "plan_batches", "variant_key"]
 
 TARGET = "hydra_plugins.gridsim_sweeper.GridsimSweeper"
 #: The override that tells the replications of one variant apart.
 REPLICATION_KEY = "replication"
+#: The most replications one job runs when ``replications_per_job`` is not set.
+MAX_PER_JOB = 10
+#: ... and the fewest jobs a sweep of that many runs is cut into (2 per worker on 2 workers).
+MIN_JOBS = 4
+#: Scratch folders of batch jobs, under the sweep folder.
+SCRATCH_PREFIX = ".gridsim-batch-"
+#: How often the jobs of a sweep are launched again after a lost worker.
+MAX_RELAUNCHES = 3
+
+log = logging.getLogger(__name__)
 
 
-def variant_key(overrides: Sequence[str]) -> tuple[str, ...]:
+def variant_key(overrides: Sequence[str]) -> tuple:
     """A job's overrides without its ``replication=...``."""
     return tuple(o for o in overrides
                  if o.lstrip("+~").split("=", 1)[0].strip() != REPLICATION_KEY)
 
 
+def plan_batches(jobs: Sequence[Sequence[str]], per_job: Optional[int]
+                 ) -> List[List[tuple]]:
+    """The batches of ``jobs``: lists of ``(job number, overrides)``, each of replications of one
+    variant, in the order of the jobs. ``per_job``: the most per batch (``None``: at most
+    :data:`MAX_PER_JOB`, and small enough for :data:`MIN_JOBS` batches)."""
+    if per_job is None:
+        per_job = max(1, min(MAX_PER_JOB, math.ceil(len(jobs) / MIN_JOBS)))
+    if per_job < 1:
+        raise ValueError(f"hydra.sweeper.replications_per_job must be at least 1, got {per_job}")
+    by_variant: Dict[tuple, List[tuple]] = {}
+    for num, overrides in enumerate(jobs):
+        by_variant.setdefault(variant_key(overrides), []).append((num, list(overrides)))
+    batches: List[List[tuple]] = []
+    for members in by_variant.values():
+        for i in range(0, len(members), per_job):
+            batches.append(members[i:i + per_job])
+    batches.sort(key=lambda b: b[0][0])
+    return batches
+
+
+def _lost_worker(exc: BaseException) -> bool:
+    """Whether a launcher's exception says that a worker died (rather than a bug or a bad
+    config): loky's TerminatedWorkerError or BrokenProcessPool, Ray's lost actors and nodes,
+    submitit's failed jobs."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    return bool(names & {"TerminatedWorkerError", "BrokenProcessPool", "BrokenExecutor",
+                         "WorkerCrashedError", "NodeDiedError", "ActorDiedError",
+                         "RayActorError", "UncheckedJobFailure", "FailedJobError"})
+
+
 class GridsimSweeper(BasicSweeper):
-    """Hydra's basic sweeper, checking the config of one job per variant."""
+    """Hydra's basic sweeper, launching the replications of a variant in batches, checking one
+    job per variant (or none) and going on when a worker dies."""
+
+    def __init__(self, max_batch_size: Optional[int], params: Optional[Dict[str, str]] = None,
+                 replications_per_job: Optional[int] = None, validate: bool = True) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.replications_per_job = replications_per_job
+        self.validate = validate
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        firsts: dict[tuple[str, ...], Sequence[str]] = {}
+        firsts: Dict[tuple, Sequence[str]] = {}
         for overrides in batch:
             firsts.setdefault(variant_key(overrides), overrides)
         super().validate_batch_is_legal(list(firsts.values()))
+
+    @staticmethod
+    def _carrier(batch: List[tuple], subdir: str, launched_idx: int) -> List[str]:
+        """The overrides of the Hydra job that runs ``batch`` as job number ``launched_idx``: the
+        job's own when it is one job that keeps its number, else a batch job."""
+        # imported here: Hydra loads this plugin in every process that composes a config,
+        # gridsim's boundary is only needed when a batch is launched (start-up time)
+        from gridsim.app.hydra_app import BATCH_ENV, encode_batch
+
+        first_num, first = batch[0]
+        if len(batch) == 1 and first_num == launched_idx:
+            return list(first)
+        spec = {"subdir": subdir,
+                "members": [{"num": num, "overrides": ov} for num, ov in batch]}
+        return [*first, f"++hydra.job.env_set.{BATCH_ENV}={encode_batch(spec)}",
+                f"hydra.sweep.subdir={SCRATCH_PREFIX}{first_num}"]
+
+    def sweep(self, arguments: List[str]) -> Any:
+        assert self.config is not None
+        assert self.launcher is not None
+        assert self.hydra_context is not None
+        # imported here: see _carrier (start-up time)
+        from gridsim.experiments.sweep import SWEEP_SESSION_ENV, recover_lost_workers
+
+        params_conf = self._parse_config()
+        params_conf.extend(arguments)
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        overrides = parser.parse_overrides(params_conf)
+        jobs = self.split_arguments(overrides, None)[0]
+        self.overrides = [jobs]
+        self.batch_index = 1
+
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        subdir = str(OmegaConf.to_container(self.config.hydra.sweep, resolve=False)["subdir"])
+        session = os.environ.get(SWEEP_SESSION_ENV, "")
+
+        if self.validate and jobs:
+            self.validate_batch_is_legal(jobs)
+        batches = plan_batches(jobs, self.replications_per_job)
+        if self.max_batch_size:  # Hydra's max_batch_size: launches of at most that many jobs
+            waves = [batches[i:i + self.max_batch_size]
+                     for i in range(0, len(batches), self.max_batch_size)]
+        else:
+            waves = [batches] if batches else []
+        returns: List[Any] = []
+        initial_job_idx = 0
+        relaunches = 0
+        while waves:
+            wave = waves.pop(0)
+            launch = [self._carrier(b, subdir, initial_job_idx + i) for i, b in enumerate(wave)]
+            try:
+                results = self.launcher.launch(launch, initial_job_idx=initial_job_idx)
+            except Exception as exc:
+                if not (_lost_worker(exc) and session) or relaunches >= MAX_RELAUNCHES:
+                    raise
+                relaunches += 1
+                members = [m for b in wave for m in b]
+                lines = str(exc).strip().splitlines()
+                reason = f"{type(exc).__name__}" + (f": {lines[0]}" if lines else "")
+                killed, never = recover_lost_workers(sweep_dir, session,
+                                                     [ov for _, ov in members], reason)
+                for folder in killed:
+                    log.warning(f"worker killed: run marked failed: {folder}")
+                again = {tuple(ov) for ov in never}
+                retry = [m for m in members if tuple(m[1]) in again]
+                if retry:
+                    log.warning(f"launching again the {len(retry)} runs that never started")
+                    waves.insert(0, plan_batches_of(retry, self.replications_per_job))
+                initial_job_idx += len(launch)
+                continue
+            for r in results:
+                # access the result to trigger an exception in case the job failed.
+                _ = r.return_value
+            initial_job_idx += len(launch)
+            returns.append(results)
+        _remove_scratch(sweep_dir)
+        return returns
+
+
+def _remove_scratch(sweep_dir: Path) -> None:
+    """Remove the scratch folders of batch jobs (a killed one leaves its own) that hold only
+    what Hydra wrote there."""
+    import shutil  # only at the end of a sweep
+
+    for folder in sweep_dir.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            names = {p.name for p in folder.iterdir()}
+        except OSError:
+            continue
+        if names <= {".hydra", "gridsim.log"}:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def plan_batches_of(members: List[tuple], per_job: Optional[int]) -> List[List[tuple]]:
+    """:func:`plan_batches` over jobs that keep their job numbers."""
+    renumbered = plan_batches([ov for _, ov in members], per_job)
+    return [[(members[i][0], ov) for i, ov in batch] for batch in renumbered]
 
 
 @dataclass
 class GridsimSweeperConf(BasicSweeperConf):
     _target_: str = TARGET
+    replications_per_job: Optional[int] = None
+    validate: bool = True
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="gridsim", node=GridsimSweeperConf,

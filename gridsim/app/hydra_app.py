@@ -1,0 +1,811 @@
+"""The Hydra boundary: the one module of ``gridsim/`` that imports Hydra and OmegaConf.
+
+Everything that turns a Hydra config into gridsim's typed settings happens here, once per run
+(once per variant in an experiment): registering the schema and the scenario presets in Hydra's
+ConfigStore, composing ``conf/`` (or an experiment file), describing a composition error in one
+line naming the key and the file or override it comes from, converting the DictConfig into the
+:class:`gridsim.model.params.RunConfig` dataclasses and checking the value ranges. Below this
+module there is no DictConfig: the engine, the place and the outputs take settings.
+
+The commands that need Hydra start here too:
+
+* :func:`run_command` (``gridsim run``): a plain run composes once with Hydra's compose API,
+  checks once, claims its run folder (a time-stamped folder is claimed atomically, so two runs
+  started in the same second keep both their results) and runs through Hydra's own
+  :func:`hydra.core.utils.run_job` (the ``.hydra/`` files, logging, callbacks are Hydra's).
+  ``-m`` sweeps through Hydra's sweeper and launcher; any other Hydra flag (``--help``,
+  ``--cfg``, ``--info``, ...) goes to ``hydra.main`` as it is.
+* :func:`experiment_command` (``gridsim experiment``): composes the experiment and each of its
+  variants once, has :mod:`gridsim.experiments.checks` check the experiment file, and sweeps
+  with gridsim's sweeper (:mod:`hydra_plugins.gridsim_sweeper`), which launches the
+  replications of a variant in batches; :func:`run_task` runs a batch in one process on one
+  built scenario, each replication into the folder it would have had as a job of its own.
+
+The run itself (the folder's lifecycle, the simulation, the files) is Hydra-free:
+:mod:`gridsim.app.runs` and :mod:`gridsim.output.run_folder`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import dataclasses
+import itertools
+import json
+import os
+import re
+import shutil
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir, initialize_config_module
+from hydra._internal.callbacks import Callbacks  # Hydra's own, as its run and multirun use them
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import run_job
+from hydra.types import HydraContext, RunMode
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
+
+from gridsim.app import runs
+from gridsim.model import params
+from gridsim.model.params import RunConfig
+from gridsim.model.validate import ConfigError, validate
+from gridsim.output.run_folder import claim_run_folder
+
+__all__ = [
+    "BATCH_ENV",
+    "CONFIG_MODULE",
+    "check",
+    "compose_config",
+    "compose_settings",
+    "experiment_command",
+    "is_sweep",
+    "load_scenario_file",
+    "register_configs",
+    "run_command",
+    "run_task",
+    "scenario_folder_node",
+    "store_scenario_option",
+    "sweep_jobs",
+    "to_settings",
+]
+
+CONFIG_MODULE = "gridsim.conf"
+GROUPS = ("scenario", "catalogue", "hazard", "response", "evacuation")
+MULTIRUN_FLAGS = ("-m", "--multirun")
+#: The ``hydra.job.env_set`` key by which gridsim's sweeper hands a job the replications of its
+#: batch (see :mod:`hydra_plugins.gridsim_sweeper`).
+BATCH_ENV = "GRIDSIM_BATCH"
+
+
+# ----------------------------------------------------------------------------------------------
+# the ConfigStore: the schema and the scenario presets
+# ----------------------------------------------------------------------------------------------
+def register_configs() -> None:
+    """Register the schema and the scenario presets in Hydra's ConfigStore."""
+    cs = ConfigStore.instance()
+    # The schema only at the root: group files are validated as they merge into its typed
+    # fields, and schema entries stored in a group would show up as options of that group.
+    cs.store(name="gridsim_schema", node=RunConfig)
+    for name, path in params.scenario_presets().items():
+        if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
+            node: Any = OmegaConf.create(scenario_folder_node(Path(str(path)), name))
+        else:
+            node = OmegaConf.create(path.read_text(encoding="utf-8"))
+        cs.store(group="scenario", name=name, node=node)
+
+
+def scenario_folder_node(scenario_yaml: Path, name: str | None = None) -> dict[str, Any]:
+    """The config node of a scenario folder as an option of the ``scenario`` group."""
+    # imported here: gridsim.place.folder pulls in numpy, scipy and pyproj, which a run of a
+    # synthetic preset does not need to compose (start-up time)
+    from gridsim.place.folder import registry_node
+
+    return registry_node(Path(scenario_yaml), name)
+
+
+def store_scenario_option(name: str, node: Any) -> None:
+    """Store ``node`` (a mapping, or a node from :func:`load_scenario_file`) as the option
+    ``name`` of the ``scenario`` group."""
+    ConfigStore.instance().store(group="scenario", name=name,
+                                 node=node if isinstance(node, DictConfig)
+                                 else OmegaConf.create(node))
+
+
+def load_scenario_file(path: Path) -> Any:
+    """The config node of a preset YAML file of the user's; :class:`ValueError` with one line
+    when it does not read as YAML or does not hold a mapping."""
+    try:
+        node = OmegaConf.create(Path(path).read_text(encoding="utf-8"))
+    except Exception as exc:  # YAML syntax, encoding: OmegaConf raises many kinds
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"cannot read the scenario file: {first}") from None
+    if not OmegaConf.is_dict(node):
+        raise ValueError("a scenario file must hold a mapping of scenario keys")
+    return node
+
+
+# ----------------------------------------------------------------------------------------------
+# where a config value comes from: a command-line override or a YAML file of conf/
+# ----------------------------------------------------------------------------------------------
+def override_key(arg: str) -> str:
+    """The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``."""
+    return arg.lstrip("+~").split("=", 1)[0].split("@", 1)[0].strip()
+
+
+def _searchpath(overrides: Sequence[str]) -> list[str]:
+    """The entries of ``hydra.searchpath=[...]`` overrides, in order."""
+    entries: list[str] = []
+    for arg in overrides:
+        if override_key(arg) != "hydra.searchpath" or "=" not in arg:
+            continue
+        try:
+            value = OverridesParser.create().parse_override(arg).value()
+        except Exception:  # a malformed override: Hydra reports it
+            continue
+        if isinstance(value, list):
+            entries.extend(str(v) for v in value)
+        elif value is not None:
+            entries.append(str(value))
+    return entries
+
+
+def _group_file(group: str, option: str, searchpath: list[str]) -> str:
+    """The YAML file of a group option, searched like Hydra does: the package, then searchpath."""
+    from importlib.resources import files  # only when describing an error
+
+    name = f"{option}.yaml"
+    if group == "scenario":
+        preset = params.scenario_presets().get(option)
+        if preset is not None:
+            return (f"scenarios/{option}/scenario.yaml" if preset.name == "scenario.yaml"
+                    else f"scenarios/{name}")
+    try:
+        if files(CONFIG_MODULE).joinpath(group, name).is_file():
+            return f"conf/{group}/{name}"
+    except (ModuleNotFoundError, OSError):
+        pass
+    for sp in searchpath:
+        if sp.startswith("pkg://"):
+            module = sp[len("pkg://"):].strip("/").replace("/", ".")
+            try:
+                if files(module).joinpath(group, name).is_file():
+                    return f"{sp.rstrip('/')}/{group}/{name}"
+            except (ModuleNotFoundError, OSError):
+                continue
+        else:
+            path = Path(sp.removeprefix("file://")) / group / name
+            if path.is_file():
+                return str(path.resolve())
+    return f"config {group}={option}, which has no YAML file"  # e.g. a ConfigStore entry
+
+
+def _is_value_override(key: str) -> bool:
+    """True for ``a.b=v``; false for a group choice (``scenario=small``) or a Hydra setting."""
+    return not (key in GROUPS or key.startswith("hydra"))
+
+
+def where(key: str, choices: dict[str, str], overrides: Sequence[str],
+          searchpath: list[str], primary: str = "conf/config.yaml") -> str:
+    """Where the value at ``key`` was set: the override that sets it, else its file."""
+    dotted = re.sub(r"\[(\d+)\]", r".\1", key)  # a.b[0].c -> a.b.0.c, as overrides write it
+    for arg in reversed(overrides):  # the last override of a key wins
+        k = re.sub(r"\[(\d+)\]", r".\1", override_key(arg))
+        if _is_value_override(k) and (dotted == k or dotted.startswith(f"{k}.")):
+            return f"command-line override {arg}"
+    top = key.split(".")[0].split("[")[0]
+    if top in GROUPS and top in choices:
+        found = _group_file(top, choices[top], searchpath)
+    else:
+        found = primary
+    if any(_is_value_override(k) and (k == top or k.startswith((f"{top}.", f"{top}[")))
+           for k in map(override_key, overrides)):
+        found += " or an override"
+    return found
+
+
+_META = ("full_key:", "object_type=", "reference_type=", "To append to your config",
+         "Set the environment variable HYDRA_FULL_ERROR")
+
+
+def describe(exc: BaseException, choices: dict[str, str], overrides: Sequence[str],
+             searchpath: list[str], primary: str = "conf/config.yaml") -> str:
+    """One line on a Hydra/OmegaConf composition error: the key, the problem and its source."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__
+    text = "\n".join(str(x) for x in chain)
+
+    # an unknown option of a config group: name the options there are
+    m = re.search(r"In '([^']+)': Could not find '([^']+)'", text)
+    if m:
+        parent, target = m.groups()
+        group, _, option = target.rpartition("/")
+        opts = re.search(r"Available options in '[^']+':\s*\n((?:\t.*\n?)+)", text)
+        avail = ""
+        if opts:
+            names = [o.strip() for o in opts.group(1).splitlines() if o.strip()]
+            avail = "; available options: " + ", ".join(names)
+        by = [a for a in overrides if override_key(a) == group]
+        if by:
+            found = f"command-line override {by[-1]}"
+        elif parent == "config":
+            found = "conf/config.yaml"
+        else:
+            parent_group, _, parent_option = parent.rpartition("/")
+            found = (_group_file(parent_group, parent_option, searchpath) if parent_group
+                     else parent)
+        return f"config error at {group}: unknown option {option!r}{avail} ({found})"
+
+    bad = getattr(exc, "override", None)  # OverrideParseException: the override's syntax
+    if isinstance(bad, str):
+        detail = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()
+                       and not ln.startswith(("Error parsing override", "See https://"))), "")
+        return (f"config error at {override_key(bad) or '?'}: cannot parse the override "
+                f"{bad!r}: {detail} (see https://hydra.cc/docs/advanced/override_grammar/basic)")
+
+    m = re.search(r"Ambiguous value for argument '([^']+)'", text)
+    if m:  # a sweep (a,b) without --multirun
+        k = override_key(m.group(1))
+        return (f"config error at {k}: ambiguous value in {m.group(1)!r}: to sweep over the "
+                f"values add -m, for a list write {k}=[...], for a string quote it")
+
+    keys = re.findall(r"full_key:\s*(\S+)", text)
+    key = keys[-1] if keys else ""
+    # the reason: the first line of the innermost error that is not Hydra's wrapping
+    lines = [ln.strip() for ln in str(chain[-1]).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith(_META)
+             and not re.match(r"(In '[^']+': \w+ raised while composing config:|Error merging|"
+                              r"Could not override)", ln)]
+    reason = lines[0] if lines else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    unknown = re.match(r"Key '([^']+)' not in '([^']+)'", reason)
+    if unknown:
+        reason = f"unknown key {unknown.group(1)!r} ({unknown.group(2)} has no such field)"
+
+    found = ""
+    in_file = re.search(r"In '([^']+)/([^'/]+)': \w+ raised while composing", text)
+    by_override = re.search(r"(?:Error merging override|Could not override) '?([^'\n]+?)'?\.?$",
+                            text, re.MULTILINE)
+    if in_file:
+        found = _group_file(in_file.group(1), in_file.group(2), searchpath)
+    elif by_override:
+        k = override_key(by_override.group(1))
+        match = [a for a in overrides if override_key(a) == k]
+        found = f"command-line override {match[-1] if match else by_override.group(1)}"
+        key = key or k
+    elif key:
+        found = where(key, choices, overrides, searchpath, primary)
+    head = f"config error at {key}" if key else "config error"
+    return f"{head}: {reason}" + (f" ({found})" if found else "")
+
+
+# ----------------------------------------------------------------------------------------------
+# composing, converting and checking
+# ----------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _hydra(config_dir: Path | None) -> Iterator[Any]:
+    """Hydra initialised on gridsim's config module (or on ``config_dir``, an experiment's
+    folder); yields Hydra's ``Hydra`` object (its config loader, run and multirun)."""
+    register_configs()
+    init = (initialize_config_module(CONFIG_MODULE, version_base=None, job_name="gridsim")
+            if config_dir is None
+            else initialize_config_dir(str(config_dir.resolve()), version_base=None,
+                                       job_name="gridsim"))
+    with init:
+        hydra = GlobalHydra.instance().hydra
+        assert hydra is not None
+        yield hydra
+
+
+def _composition_error(exc: BaseException, overrides: Sequence[str],
+                       caught: Sequence[warnings.WarningMessage], primary: str) -> ConfigError:
+    msg = describe(exc, {}, overrides, _searchpath(overrides), primary)
+    missing = [m.group(1) for w in caught
+               if (m := re.search(r"path=(\S+) is not available", str(w.message)))]
+    if missing:
+        msg += f"; hydra.searchpath folder not found: {', '.join(missing)}"
+    return ConfigError([msg])
+
+
+def compose_config(overrides: Sequence[str], config_dir: Path | None = None,
+                   config_name: str = "config") -> DictConfig:
+    """The composed config (with its ``hydra`` node) of gridsim's own config, or of the config
+    file ``config_name`` in ``config_dir`` (an experiment); ConfigError if it does not compose."""
+    overrides = list(overrides)
+    primary = (f"{config_dir / config_name}.yaml" if config_dir is not None
+               else "conf/config.yaml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _hydra(config_dir):
+                return compose(config_name, overrides=overrides, return_hydra_config=True)
+        except Exception as exc:  # Hydra raises many kinds; all mean "bad config"
+            raise _composition_error(exc, overrides, caught, primary) from None
+
+
+def _unknown_keys(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """``(key, schema class)`` of every key of a composed config that its schema does not have.
+
+    Hydra lets ``+key=value`` and ``++key=value`` add keys to a typed node, and OmegaConf's
+    conversion to dataclasses drops them silently; they are rejected like any unknown key."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, DictConfig):
+        typ = OmegaConf.get_type(node)
+        known = ({f.name for f in dataclasses.fields(typ)}
+                 if isinstance(typ, type) and dataclasses.is_dataclass(typ) else None)
+        for k in node.keys():
+            key = f"{path}.{k}" if path else str(k)
+            if known is not None and k not in known:
+                found.append((key, typ.__name__))  # type: ignore[union-attr]
+                continue
+            child = node._get_node(k)
+            if isinstance(child, DictConfig | ListConfig):
+                found += _unknown_keys(child, key)
+    elif isinstance(node, ListConfig):
+        for i in range(len(node)):
+            child = node._get_node(i)
+            if isinstance(child, DictConfig | ListConfig):
+                found += _unknown_keys(child, f"{path}[{i}]")
+    return found
+
+
+def to_settings(cfg: DictConfig) -> RunConfig:
+    """Typed settings from a composed config (its ``hydra`` node, if any, left aside).
+
+    Raises OmegaConf's errors for a value that does not convert, and ``KeyError`` naming a key
+    the schema does not have."""
+    app = _without_hydra(cfg)
+    if OmegaConf.get_type(app) is not RunConfig:  # composed without the schema
+        app = OmegaConf.merge(OmegaConf.structured(RunConfig), app)
+    obj = OmegaConf.to_object(app)
+    assert isinstance(obj, RunConfig)
+    return obj
+
+
+def _choices(cfg: DictConfig) -> dict[str, str]:
+    return {k: str(v) for k, v in cfg.hydra.runtime.choices.items()}
+
+
+def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config.yaml"
+          ) -> RunConfig:
+    """Settings from a composed config, or :class:`ConfigError` with one line per problem, each
+    naming the key and the file or override it comes from. One conversion, one range check."""
+    choices = _choices(cfg) if "hydra" in cfg else {}
+    searchpath = _searchpath(overrides)
+    if "hydra" in cfg:
+        searchpath += [str(s.path) if s.schema == "file" else f"{s.schema}://{s.path}"
+                       for s in cfg.hydra.runtime.config_sources
+                       if s.schema in ("file", "pkg")]
+    unknown = _unknown_keys(cfg)
+    unknown = [(k, t) for k, t in unknown if not k.startswith("hydra")]
+    if unknown:
+        raise ConfigError([f"config error at {k}: unknown key {k.rsplit('.', 1)[-1]!r} ({t} has "
+                           f"no such field) ({where(k, choices, overrides, searchpath, primary)})"
+                           for k, t in unknown])
+    try:
+        settings = to_settings(cfg)
+    except Exception as exc:  # OmegaConf raises many kinds; all mean "bad config"
+        raise ConfigError([describe(exc, choices, overrides, searchpath, primary)]) from None
+    errors = validate(settings)
+    if errors:
+        raise ConfigError([f"config error at {e} "
+                           f"({where(e.split(':')[0], choices, overrides, searchpath, primary)})"
+                           for e in errors])
+    return settings
+
+
+def compose_settings(overrides: Sequence[str], config_dir: Path | None = None,
+                     config_name: str = "config") -> tuple[RunConfig, dict[str, str]]:
+    """Compose and check the run config without Hydra's app; ``(settings, group choices)``.
+
+    ``overrides`` are those of ``gridsim run``, Hydra's own included (``hydra.searchpath=[...]``
+    adds config folders). Raises :class:`gridsim.model.validate.ConfigError` with one line per
+    problem, each naming the key and the file or override it comes from. With ``config_dir``,
+    the config is the file ``config_name`` there (an experiment file) instead of gridsim's own.
+    """
+    overrides = list(overrides)
+    cfg = compose_config(overrides, config_dir, config_name)
+    primary = (f"{config_dir / config_name}.yaml" if config_dir is not None
+               else "conf/config.yaml")
+    return check(cfg, overrides, primary), _choices(cfg)
+
+
+def _without_hydra(cfg: DictConfig) -> DictConfig:
+    """The config without its ``hydra`` node: a shallow copy (the nodes are shared)."""
+    if "hydra" not in cfg:
+        return cfg
+    app = copy.copy(cfg)
+    with read_write(app), open_dict(app):
+        app.pop("hydra")
+    return app
+
+
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The run's config with interpolations resolved, as a plain dict (the manifest's
+    ``config``), its ``hydra`` node left aside."""
+    data = OmegaConf.to_container(_without_hydra(cfg), resolve=True)
+    assert isinstance(data, dict)
+    return data
+
+
+# ----------------------------------------------------------------------------------------------
+# sweeps: the jobs of ``-m`` and of an experiment
+# ----------------------------------------------------------------------------------------------
+def is_sweep(arg: str) -> bool:
+    """Whether an override sweeps several values (``a=1,2``, ``range(...)``, ``choice(...)``)."""
+    try:
+        return bool(OverridesParser.create().parse_override(arg).is_sweep_override())
+    except Exception:  # a malformed override: composition reports it
+        return False
+
+
+def sweep_jobs(args: Sequence[str]) -> list[list[str]] | None:
+    """The overrides of each job of ``gridsim run -m args`` (as Hydra's basic sweeper makes
+    them), or ``None`` when they cannot be worked out here (Hydra will then report)."""
+    parser = OverridesParser.create()
+    axes: dict[str, list[str]] = {}
+    try:
+        for arg in args:
+            ov = parser.parse_override(arg)
+            key = ov.get_key_element()
+            if ov.is_sweep_override():
+                if not ov.is_discrete_sweep():
+                    return None
+                axes[key] = [f"{key}={v}" for v in ov.sweep_string_iterator()]
+            else:
+                axes[key] = [arg]
+    except Exception:  # a malformed override: composition reports it
+        return None
+    return [list(job) for job in itertools.product(*axes.values())]
+
+
+def _prevalidate(overrides: list[str]) -> int:
+    """Check every job of ``gridsim run -m`` before Hydra starts anything: one line per
+    problem, prefixed by the job; the exit code."""
+    jobs = sweep_jobs(overrides)
+    if jobs is None:  # a sweep this function cannot expand: each job is checked when it runs
+        return 0
+    swept = [i for i in range(len(jobs[0])) if len({job[i] for job in jobs}) > 1] if jobs else []
+    failed = False
+    for n, job in enumerate(jobs):
+        try:
+            compose_settings(job)
+        except ConfigError as exc:
+            failed = True
+            what = " ".join(job[i] for i in swept)
+            prefix = f"job #{n}" + (f" ({what})" if what else "") + ": "
+            for e in exc.errors:
+                runs.err(prefix + e)
+    return 2 if failed else 0
+
+
+# ----------------------------------------------------------------------------------------------
+# the Hydra task: one run, or a batch of replications of one variant
+# ----------------------------------------------------------------------------------------------
+def _run_context(hc: Any) -> runs.RunContext:
+    multirun = hc.mode == RunMode.MULTIRUN
+    return runs.RunContext(
+        multirun=multirun,
+        sweep_dir=Path(str(hc.sweep.dir)) if multirun else None,
+        watched=bool(os.environ.get(runs.SWEEP_WATCHED_ENV)),
+        session=os.environ.get(runs.SWEEP_SESSION_ENV, ""))
+
+
+def _checked(cfg: DictConfig, overrides: list[str], multirun: bool) -> RunConfig:
+    """The settings of a job's config; its problems printed, exit 2, when it does not check."""
+    try:
+        return check(cfg, overrides)
+    except ConfigError as exc:
+        for e in exc.errors:
+            runs.err(e)
+        raise SystemExit(2) from None
+
+
+def run_task(cfg: DictConfig) -> dict[str, Any]:
+    """The Hydra task of ``gridsim run -m``, of ``gridsim run`` with Hydra flags and of
+    ``gridsim experiment``: one run written into Hydra's output folder, or, for a job gridsim's
+    sweeper launched with a batch of replications, every replication of the batch."""
+    hc = HydraConfig.get()
+    ctx = _run_context(hc)
+    overrides = [str(o) for o in hc.overrides.task]
+    batch = hc.job.env_set.get(BATCH_ENV) if hc.job.env_set else None
+    if batch:
+        return _run_batch(cfg, hc, decode_batch(str(batch)), ctx)
+    settings = _checked(cfg, overrides, ctx.multirun)
+    outcome = runs.run_one(settings, Path(hc.runtime.output_dir), resolved_config(cfg),
+                           overrides, ctx)
+    return outcome.summary or {}
+
+
+def encode_batch(spec: dict[str, Any]) -> str:
+    """A batch spec as a value Hydra's override grammar takes unquoted (base64 of its JSON)."""
+    raw = json.dumps(spec, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_batch(value: str) -> dict[str, Any]:
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    spec = json.loads(raw.decode("utf-8"))
+    assert isinstance(spec, dict)
+    return spec
+
+
+def _member_config(carrier: DictConfig, hc: Any, member: dict[str, Any], spec: dict[str, Any]
+                   ) -> DictConfig:
+    """The full config (with its ``hydra`` node) a replication of the batch would have had as a
+    job of its own: its overrides, replication, job number and id, override_dirname, and the
+    sweep's own subdir (the batch ran in a scratch folder)."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's own rule
+
+    full = copy.deepcopy(carrier)
+    hydra_cfg = copy.deepcopy(hc)
+    OmegaConf.set_readonly(hydra_cfg, False)  # HydraConfig marks its node read-only
+    overrides = [str(o) for o in member["overrides"]]
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    with read_write(full), open_dict(full):
+        full["hydra"] = hydra_cfg
+        for ov in parsed:  # only replication differs from the carrier (see the sweeper)
+            if ov.get_key_element() == "replication":
+                full.replication = int(ov.value())  # type: ignore[arg-type]
+    h = full.hydra
+    with read_write(h), open_dict(h):
+        h.overrides.task = overrides
+        h.overrides.hydra = [o for o in h.overrides.hydra
+                             if not str(o).lstrip("+").startswith(
+                                 (f"hydra.job.env_set.{BATCH_ENV}=", "hydra.sweep.subdir="))]
+        h.job.env_set.pop(BATCH_ENV, None)
+        h.sweep.subdir = spec["subdir"]
+        num = int(member["num"])
+        old_id, old_num = str(h.job.id), str(h.job.num)
+        h.job.num = num
+        if old_id == old_num:
+            h.job.id = num
+        elif old_id.endswith(f"_{old_num}"):
+            h.job.id = f"{old_id[: -len(old_num)]}{num}"
+        oc = h.job.config.override_dirname
+        h.job.override_dirname = get_overrides_dirname(
+            overrides=[ov for ov in parsed if not ov.get_key_element().startswith("hydra")],
+            kv_sep=oc.kv_sep, item_sep=oc.item_sep, exclude_keys=oc.exclude_keys)
+    return full
+
+
+def _run_batch(cfg: DictConfig, hc: Any, spec: dict[str, Any], ctx: runs.RunContext
+               ) -> dict[str, Any]:
+    """The replications of one variant in this process, on one built scenario, each through
+    Hydra's :func:`run_job` into the folder it would have had as its own job."""
+    overrides0 = [str(o) for o in hc.overrides.task]
+    settings0 = _checked(cfg, overrides0, ctx.multirun)
+    resolved0 = resolved_config(cfg)
+    shared = runs.SharedScenario()
+    scratch = Path(hc.runtime.output_dir)
+    summaries: list[dict[str, Any]] = []
+    for member in spec["members"]:
+        member_cfg = _member_config(cfg, hc, member, spec)
+
+        def task(task_cfg: DictConfig) -> dict[str, Any]:
+            mhc = HydraConfig.get()
+            overrides = [str(o) for o in mhc.overrides.task]
+            resolved = resolved_config(task_cfg)
+            expected = {**resolved0, "replication": resolved.get("replication")}
+            if resolved == expected:  # only the replication differs: no second conversion
+                settings = dataclasses.replace(settings0, replication=int(task_cfg.replication))
+            else:  # something interpolates the replication: convert and check this one too
+                settings = _checked(task_cfg, overrides, ctx.multirun)
+            outcome = runs.run_one(settings, Path(mhc.runtime.output_dir), resolved, overrides,
+                                   ctx, scenario=shared)
+            return outcome.summary or {}
+
+        ret = run_job(task_function=task, config=member_cfg, job_dir_key="hydra.sweep.dir",
+                      job_subdir_key="hydra.sweep.subdir",
+                      hydra_context=HydraContext(config_loader=None,  # type: ignore[arg-type]
+                                                 callbacks=Callbacks(member_cfg)))
+        summaries.append(ret.return_value or {})
+    _remove_scratch(scratch)
+    return {"batch": len(summaries)}
+
+
+def _remove_scratch(folder: Path) -> None:
+    """Remove the folder a batch job ran in, if it holds only what Hydra wrote there."""
+    try:
+        names = {p.name for p in folder.iterdir()}
+    except OSError:
+        return
+    if names <= {".hydra", "gridsim.log"}:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# gridsim run
+# ----------------------------------------------------------------------------------------------
+def _run_plain(overrides: list[str]) -> int:
+    """``gridsim run [overrides]`` without Hydra flags: compose once, check once, claim the run
+    folder, run through Hydra's ``run_job``."""
+    overrides = [*overrides, "hydra.mode=RUN"]  # as hydra.main adds it
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _hydra(None) as hydra:
+                cfg = hydra.compose_config(config_name="config", overrides=overrides,
+                                           run_mode=RunMode.RUN, from_shell=True,
+                                           with_log_configuration=False)
+                loader = hydra.config_loader
+        except Exception as exc:  # Hydra raises many kinds; all mean "bad config"
+            raise _composition_error(exc, overrides, caught, "conf/config.yaml") from None
+    task_overrides = [str(o) for o in cfg.hydra.overrides.task]
+    settings = check(cfg, task_overrides)
+    raw_dir = OmegaConf.to_container(cfg.hydra.run, resolve=False).get("dir")  # type: ignore
+    HydraConfig.instance().set_config(cfg)
+    try:
+        target = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
+    except Exception as exc:  # a bad interpolation in hydra.run.dir
+        raise ConfigError([describe(exc, _choices(cfg), overrides, [])]) from None
+    # a time-stamped folder (Hydra's default) is a new folder for every run: claimed
+    # atomically, with a suffix when another run took the name in the same second
+    folder = claim_run_folder(target, unique="${now:" in str(raw_dir))
+    with read_write(cfg.hydra.run):
+        cfg.hydra.run.dir = str(folder)
+    ctx = runs.RunContext(multirun=False, sweep_dir=None, watched=False, session="")
+
+    def task(task_cfg: DictConfig) -> dict[str, Any]:
+        hc = HydraConfig.get()
+        outcome = runs.run_one(settings, Path(hc.runtime.output_dir),
+                               resolved_config(task_cfg), task_overrides, ctx)
+        return outcome.summary or {}
+
+    callbacks = Callbacks(cfg)
+    callbacks.on_run_start(config=cfg, config_name="config")
+    ret = run_job(task_function=task, config=cfg, job_dir_key="hydra.run.dir",
+                  job_subdir_key=None,
+                  hydra_context=HydraContext(config_loader=loader, callbacks=callbacks))
+    callbacks.on_run_end(config=cfg, config_name="config", job_return=ret)
+    _ = ret.return_value  # re-raises the run's exception
+    return 0
+
+
+def _multirun(config_dir: Path | None, config_name: str, overrides: list[str]) -> None:
+    """Hydra's multirun (sweeper, launcher) of gridsim's config or of an experiment file, with
+    :func:`run_task` as the task."""
+    with _hydra(config_dir) as hydra:
+        hydra.multirun(config_name=config_name, task_function=run_task, overrides=overrides,
+                       with_log_configuration=True)
+
+
+def _hydra_main(args: list[str]) -> int:
+    """``gridsim run`` with Hydra's own flags (``--help``, ``--cfg``, ``--info``, ...):
+    hydra.main as it is; each job's config is checked in :func:`run_task`."""
+    import hydra  # the decorator only: hydra.main's argument parser handles these flags
+
+    register_configs()
+    task = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}",
+                      config_name="config")(run_task)
+    saved = sys.argv
+    sys.argv = ["gridsim run", *args]
+    try:
+        task()
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def run_command(args: list[str]) -> int:
+    """``gridsim run [overrides]``; raises :class:`ConfigError` / :class:`UserError` for the
+    command line to report, returns the exit code otherwise."""
+    flags = [a for a in args if a.startswith("-")]
+    if not flags:
+        return _run_plain(list(args))
+    if all(f in MULTIRUN_FLAGS for f in flags):
+        overrides = [a for a in args if not a.startswith("-")]
+        code = _prevalidate(overrides)
+        if code:
+            return code
+        _multirun(None, "config", [*overrides, "hydra.mode=MULTIRUN"])
+        return 0
+    return _hydra_main(list(args))
+
+
+# ----------------------------------------------------------------------------------------------
+# gridsim experiment
+# ----------------------------------------------------------------------------------------------
+def _experiment_jobs(cfg: DictConfig, overrides: Sequence[str]) -> list[list[str]] | None:
+    """Every job of an experiment: its sweeper params, with command-line overrides winning."""
+    sweep_params = {str(k): str(v) for k, v in (cfg.hydra.sweeper.params or {}).items()}
+    for arg in overrides:
+        key = override_key(arg)
+        if "=" in arg and not key.startswith("hydra"):
+            sweep_params[key] = arg.split("=", 1)[1]
+    plain = [a for a in overrides if override_key(a).startswith("hydra")]
+    return sweep_jobs([f"{k}={v}" for k, v in sweep_params.items()] + plain)
+
+
+def _quote(value: str) -> str:
+    """A string as a quoted value of Hydra's override grammar."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _launch_overrides(base: DictConfig, session: str) -> list[str]:
+    """Hydra settings ``gridsim experiment`` adds to every launch.
+
+    * the sweep folder as an absolute path, so that workers started elsewhere (SLURM jobs, Ray
+      workers, whose working folder is not ours) write where this process watches;
+    * ``GRIDSIM_SWEEP_WATCHED`` and the session id set in every job (``hydra.job.env_set``
+      reaches the workers of any launcher): this process shows the progress, the runs print
+      none, and the manifests say which runs this command started;
+    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
+      connects to a running cluster (``ValueError: When connecting to an existing cluster,
+      object_store_memory must not be provided``): with an address, it asks for none;
+    * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``) in place of Hydra's basic one: it
+      launches the replications of a variant in batches and goes on when a worker dies; it
+      need not compose any job to check it (each variant was checked here). It is registered
+      through Hydra's API, since Hydra's plugin scan (``pkgutil``) does not see the plugins of
+      an editable install.
+    """
+    from hydra.core.plugins import Plugins  # registering the sweeper: experiments only
+
+    from hydra_plugins.gridsim_sweeper import TARGET, GridsimSweeper
+
+    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
+    extra = [f"hydra.sweep.dir={_quote(str(sweep_dir))}",
+             f"++hydra.job.env_set.{runs.SWEEP_WATCHED_ENV}=1",
+             f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
+    target = str(base.hydra.sweeper.get("_target_", ""))
+    if target.endswith("core_plugins.basic_sweeper.BasicSweeper") or target == TARGET:
+        Plugins.instance().register(GridsimSweeper)
+        extra += [f"hydra.sweeper._target_={TARGET}", "++hydra.sweeper.validate=false"]
+    launcher = base.hydra.launcher
+    if "ray_launcher" in str(launcher.get("_target_", "")):
+        init = launcher.ray.init
+        if init.get("address") and "object_store_memory" not in init:
+            extra.append("++hydra.launcher.ray.init.object_store_memory=null")
+    return extra
+
+
+def experiment_command(path: Path, overrides: list[str]) -> int:
+    """``gridsim experiment <file.yaml> [overrides]``: check the experiment file and each of its
+    variants, then sweep every variant × replication with Hydra's launcher of choice; the rest
+    (progress, the failed runs, the report) is :func:`gridsim.experiments.sweep.run_sweep`."""
+    import uuid
+
+    from gridsim.experiments import checks, sweep
+
+    checks.check_file(path)
+    fixed = [a for a in overrides if not is_sweep(a)]
+    try:
+        base = compose_config(fixed, path.parent, path.stem)
+    except ConfigError as exc:
+        raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
+    jobs = _experiment_jobs(base, overrides)
+    variants: dict[tuple[str, ...], RunConfig] = {}
+    problems: list[str] = []
+    for job in jobs or []:
+        key = tuple(a for a in job if override_key(a) != "replication")
+        if key in variants:
+            continue
+        try:
+            variants[key], _ = compose_settings(job, path.parent, path.stem)
+        except ConfigError as exc:
+            variants[key] = None  # type: ignore[assignment]
+            problems += [f"{path}: variant ({' '.join(key)}): {e}" for e in exc.errors]
+    if problems:
+        raise ConfigError(problems)
+    settings = next(iter(variants.values()), None)
+    if settings is None:  # no job at all (or jobs Hydra expands itself): check the base
+        settings = check(base, fixed, f"{path}")
+    checks.check_experiment(path, settings, jobs, list(variants.values()))
+    session = uuid.uuid4().hex
+    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
+    launch = [*overrides, "hydra.mode=MULTIRUN", *_launch_overrides(base, session)]
+    plan = sweep.SweepPlan(name=settings.experiment.name or path.stem, sweep_dir=sweep_dir,
+                           total=len(jobs) if jobs else None, session=session,
+                           report_dir=settings.experiment.report_dir or "")
+    return sweep.run_sweep(plan, lambda: _multirun(path.parent, path.stem, launch))
+
