@@ -107,13 +107,33 @@ def files_in(folder: Path) -> set[str]:
 # ----------------------------------------------------------------------------------------------
 # claiming a folder
 # ----------------------------------------------------------------------------------------------
+#: The start of a process that waits, once imported, until the test says go (the file
+#: ``argv[2]`` appears), so that all of them start at the same moment.
+BARRIER = """
+import sys, time
+from pathlib import Path
+print("ready", flush=True)
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.0005)
+"""
+
+
+def start_together(script: str, args: list[list[str]], go: Path) -> list[subprocess.Popen[str]]:
+    procs = [subprocess.Popen([sys.executable, "-c", script, a[0], str(go), *a[1:]],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for a in args]
+    for p in procs:
+        assert p.stdout is not None
+        line = p.stdout.readline()
+        assert line == "ready\n", (line, p.stderr.read() if p.stderr else "")
+    go.write_text("go")
+    return procs
+
+
 CLAIM = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
     from gridsim.output.run_folder import claim_run_folder
-    start = float(sys.argv[2])
-    while time.time() < start:
-        pass
+""") + BARRIER + textwrap.dedent("""
     print(claim_run_folder(Path(sys.argv[1]), unique=True))
 """)
 
@@ -121,10 +141,7 @@ CLAIM = textwrap.dedent("""
 def test_processes_claiming_the_same_default_folder_at_once_each_get_their_own(
         tmp_path: Path) -> None:
     target = tmp_path / "outputs" / "2026-01-01" / "10-00-00"
-    start = time.time() + 4.0  # every process is imported and waiting by then
-    procs = [subprocess.Popen([sys.executable, "-c", CLAIM, str(target), repr(start)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(6)]
+    procs = start_together(CLAIM, [[str(target)]] * 6, tmp_path / "go")
     got = []
     for p in procs:
         out, err = p.communicate(timeout=120)
@@ -136,13 +153,12 @@ def test_processes_claiming_the_same_default_folder_at_once_each_get_their_own(
 
 
 TWO_RUNS = textwrap.dedent("""
-    import json, sys, time
-    from pathlib import Path
+    import json
     from gridsim.fsutil import write_atomic
-    from gridsim.output.run_folder import claim_run_folder, run_in_folder
-    who, start = sys.argv[2], float(sys.argv[3])
-    while time.time() < start:
-        pass
+    from gridsim.output.run_folder import claim_run_folder, result_file_names, run_in_folder
+    result_file_names()  # its imports before the start, not in the race
+""") + BARRIER + textwrap.dedent("""
+    who = sys.argv[3]
     folder = claim_run_folder(Path(sys.argv[1]), unique=True)
 
     def body(f):
@@ -160,10 +176,8 @@ TWO_RUNS = textwrap.dedent("""
 
 def test_two_runs_started_at_the_same_moment_keep_both_results(tmp_path: Path) -> None:
     target = tmp_path / "outputs" / "2026-01-01" / "10-00-00"
-    start = time.time() + 4.0
-    procs = [subprocess.Popen([sys.executable, "-c", TWO_RUNS, str(target), who, repr(start)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for who in ("first", "second")]
+    procs = start_together(TWO_RUNS, [[str(target), who] for who in ("first", "second")],
+                           tmp_path / "go")
     results: dict[str, Path] = {}
     for who, p in zip(("first", "second"), procs, strict=True):
         out, err = p.communicate(timeout=120)
