@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 DEFAULT_OVERRIDES = ["output.progress=false"]
@@ -44,9 +44,11 @@ def _peak_rss_mb() -> float:
 
 
 # -- child cases ---------------------------------------------------------------------------------
-def _bare_simpy(n_events: int, n_processes: int, seed: int = 0) -> tuple[float, int]:
-    """Wall time and event count of a bare SimPy loop: ``n_processes`` generator processes that
-    yield timeouts of random length until about ``n_events`` events have been scheduled."""
+def _bare_simpy(n_events: int, n_processes: int, seed: int = 0,
+                clock: Callable[[], float] = time.perf_counter) -> tuple[float, int]:
+    """Time (wall, or ``clock``) and event count of a bare SimPy loop: ``n_processes`` generator
+    processes that yield timeouts of random length until about ``n_events`` events have been
+    scheduled."""
     import random
 
     import simpy
@@ -64,9 +66,9 @@ def _bare_simpy(n_events: int, n_processes: int, seed: int = 0) -> tuple[float, 
 
     for i in range(n_processes):
         env.process(proc(per + (1 if i < extra else 0)))
-    t0 = time.perf_counter()
+    t0 = clock()
     env.run()
-    return time.perf_counter() - t0, next(env._eid)  # type: ignore[attr-defined]
+    return clock() - t0, next(env._eid)  # type: ignore[attr-defined]
 
 
 def _count_processes(settings, scenario) -> int:
@@ -172,18 +174,20 @@ def _breakdown(settings, scenario) -> dict[str, float]:  # type: ignore[no-untyp
 
 
 @contextlib.contextmanager
-def _timed_env_run(into: list[float]) -> Iterator[None]:
-    """Append the wall time of every ``simpy.Environment.run`` inside the block to ``into``."""
+def _timed_env_run(into: list[float], clock: Callable[[], float] = time.perf_counter
+                   ) -> Iterator[None]:
+    """Append the time (wall, or ``clock``) of every ``simpy.Environment.run`` inside the block
+    to ``into``."""
     import simpy
 
     real_run = simpy.Environment.run
 
     def timed_run(self, until=None):  # type: ignore[no-untyped-def]
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             return real_run(self, until)
         finally:
-            into.append(time.perf_counter() - t0)
+            into.append(clock() - t0)
 
     simpy.Environment.run = timed_run  # type: ignore[method-assign]
     try:
@@ -192,7 +196,11 @@ def _timed_env_run(into: list[float]) -> Iterator[None]:
         simpy.Environment.run = real_run  # type: ignore[method-assign]
 
 
-def child_events(repeat: int) -> dict:
+def child_events(repeat: int, clock: Callable[[], float] = time.perf_counter,
+                 breakdown: bool = True) -> dict:
+    """The per-event figures: ``simulate()`` of the default run and the bare loop, alternately,
+    best of each, timed by ``clock`` (wall by default; ``benchmarks/bench_pipeline.py`` passes
+    ``time.process_time``); with ``breakdown``, the split by area (wall)."""
     from gridsim.app.cli import compose_settings
     from gridsim.engine.simulation import build, simulate
 
@@ -210,15 +218,17 @@ def child_events(repeat: int) -> dict:
     bare_s: list[float] = []
     bare_events = 0
     for k in range(4 * repeat):
-        t0 = time.perf_counter()
-        with _timed_env_run(run_s):
+        t0 = clock()
+        with _timed_env_run(run_s, clock):
             res = simulate(settings, scenario)
-        sim_s.append(time.perf_counter() - t0)
+        sim_s.append(clock() - t0)
         for j in range(10):
-            t, bare_events = _bare_simpy(events, processes, seed=10 * k + j)
+            t, bare_events = _bare_simpy(events, processes, seed=10 * k + j, clock=clock)
             bare_s.append(t)
-    parts = [_breakdown(settings, scenario) for _ in range(repeat)]
-    areas = {k: min(p.get(k, 0.0) for p in parts) for k in parts[0]}
+    areas: dict[str, float] = {}
+    if breakdown:
+        parts = [_breakdown(settings, scenario) for _ in range(repeat)]
+        areas = {k: min(p.get(k, 0.0) for p in parts) for k in parts[0]}
     return {"events": events, "processes": processes, "incidents": len(res.incidents),
             "sim_s": min(sim_s), "run_s": min(run_s), "bare_s": min(bare_s),
             "bare_events": bare_events, "areas": areas}
@@ -230,6 +240,7 @@ def _run_case(overrides: list[str]) -> dict:
     from gridsim.app.cli import compose_settings
     from gridsim.engine.simulation import simulate
     from gridsim.output.files import write_outputs
+    from gridsim.engine.travel import travel_for
     from gridsim.place.scenario import generate_parts, prepare_scenario
 
     settings, _ = compose_settings(overrides)
@@ -238,8 +249,8 @@ def _run_case(overrides: list[str]) -> dict:
     t0 = time.perf_counter()
     parts = generate_parts(settings.scenario)
     t1 = time.perf_counter()
-    scenario = prepare_scenario(parts, resp.dispatch.mutual_aid_radius_s,
-                                resp.department_speed_factor)
+    scenario = prepare_scenario(parts, seed=settings.scenario.seed)
+    travel = travel_for(scenario, resp)  # the run's own (cached on the scenario for simulate)
     t2 = time.perf_counter()
     res = simulate(settings, scenario)
     t3 = time.perf_counter()
@@ -254,7 +265,7 @@ def _run_case(overrides: list[str]) -> dict:
         "townships": d["townships"], "villages": d["villages"],
         "people_on_roster": d["people_on_roster"], "incidents": len(res.incidents),
         "events": res.events_processed, "switch_episodes": len(res.ctx.switch.ep_grid),
-        "near_mb": scenario.near.nbytes() / 1e6, "peak_rss_mb": _peak_rss_mb(),
+        "near_mb": travel.near.nbytes() / 1e6, "peak_rss_mb": _peak_rss_mb(),
     }
     return out
 
