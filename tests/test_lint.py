@@ -1,8 +1,9 @@
-"""Static checks: ruff on the code, mypy on the package (both come with the test extras)."""
+"""Static checks: ruff on the code, mypy on the package (both come with the test extras, so
+neither is skipped: a missing one fails, naming the command that installs it)."""
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,20 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is part of the test extras")
+def _tool(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.fail(f"{module} is missing: it comes with the test extras "
+                    '(pip install -e ".[test]")')
+
+
 def test_ruff_is_clean() -> None:
-    r = _run("ruff", "check", "gridsim", "tests", "benchmarks", "scripts")
+    _tool("ruff")
+    r = _run(sys.executable, "-m", "ruff", "check", "gridsim", "tests", "benchmarks", "scripts")
     assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_mypy_is_clean() -> None:
+    _tool("mypy")
     r = _run(sys.executable, "-m", "mypy", "gridsim")
     assert r.returncode == 0, r.stdout + r.stderr
 
