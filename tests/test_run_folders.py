@@ -566,15 +566,17 @@ def remount_read_only(path: Path) -> None:
         pytest.skip(f"cannot remount read-only here ({r.stderr.strip()})")
 
 
-def fake_open(error: int, passes: int = 0) -> Callable[..., Any]:
+def fake_open(error: int, passes: int = 0, fails: set[int] | None = None
+              ) -> Callable[..., Any]:
     """``open`` for :mod:`gridsim.fsutil` that lets ``passes`` calls through, then raises
     ``error`` as the system does (opening for writing names the file; ENOSPC comes from
-    write(), which names none)."""
+    write(), which names none); with ``fails``, only the calls of those numbers (from 1)
+    raise."""
     calls = {"n": 0}
 
     def fake(file: Any, *args: Any, **kw: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] <= passes:
+        if (calls["n"] not in fails) if fails is not None else calls["n"] <= passes:
             return open(file, *args, **kw)
         if error == errno.ENOSPC:
             raise OSError(error, os.strerror(error))
@@ -680,6 +682,25 @@ def test_a_full_disk_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert not (folder / "summary.json").exists()  # the earlier run's went before the run
     monkeypatch.undo()
     assert run(folder, body_writing({"n": 3}, "grids.csv")).status == "done"
+
+
+def test_a_full_disk_with_room_once_the_running_manifest_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final manifest is written beside the one saying running before the rename: on a
+    nearly full disk that fails where writing it alone would not. The running one goes, the
+    final one is written: the run is recorded (simulated: the second write of fsutil fails)."""
+    folder = tmp_path / "run"
+
+    def body(f: Path) -> dict[str, Any]:
+        (f / "summary.json").write_text("{}")  # not through fsutil: not counted
+        return {}
+
+    monkeypatch.setattr(gridsim.fsutil, "open", fake_open(errno.ENOSPC, fails={2}),
+                        raising=False)
+    assert run(folder, body).status == "done"
+    m = read_manifest(folder)
+    assert m is not None and m["status"] == "done" and m["files"] == ["summary.json"]
+    assert not leftovers(tmp_path)
 
 
 @pytest.mark.parametrize("segment", ["x" * 300, "网" * 100])  # 300 bytes either way

@@ -245,8 +245,8 @@ def check_path_length(path: Path | str, *, reserve: int = 0) -> Path:
             raise UserError(
                 f"a name is too long for the file system: {_short(seg)!r} has {n} bytes, "
                 f"at most {name_max} are allowed", parent,
-                "shorten it (a run folder's name comes from hydra.run.dir or hydra.sweep.dir, "
-                "a drill's folder from drill.name)")
+                "shorten it: a run folder's name comes from hydra.run.dir or hydra.sweep.dir, "
+                "a drill's folder from drill.name")
         parent = parent / seg
     total = len(os.fsencode(str(p))) + reserve
     if total >= path_max:
@@ -675,14 +675,20 @@ def mark_killed(folder: Path) -> bool:
 
 
 def _finish(folder: Path, manifest: dict[str, Any]) -> OSError | None:
-    """Write the final manifest; on failure remove the one saying ``running`` and return the
-    error."""
+    """Write the final manifest. When it cannot be written beside the one saying ``running``
+    (a full disk: the rename needs room for both), that one is removed and the write tried once
+    more; returns the error if that fails too (no manifest is then left)."""
     try:
         _write_manifest(folder, manifest)
     except OSError as exc:
         _drop_running_manifest(folder)
         with contextlib.suppress(OSError):
             remove_partial_files(folder)
-        return exc
+        try:
+            _write_manifest(folder, manifest)
+        except OSError:
+            with contextlib.suppress(OSError):
+                remove_partial_files(folder)
+            return exc
     return None
 
