@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from console import explain, gridsim
 
-from gridsim.app.cli import compose_settings
 from gridsim.app.drill_cmd import drill_main
+from gridsim.app.hydra_app import compose_settings
 from gridsim.drills.evaluate import parse_time
+from gridsim.drills.records import Action, ActionId
 from gridsim.drills.script import MSEL_COLUMNS, build_script, fmt_t
 from gridsim.drills.timings import simulate_drill
 from gridsim.drills.variants import EXTRA_INJECTS, choose_variant, drill_run
@@ -118,14 +119,15 @@ def test_every_extra_inject_and_a_drill_without_warning() -> None:
         assert v.extra == extra
         run, sc2 = drill_run(s, sc, v)
         doc = build_script(s, sc, v, simulate_drill(run, sc2, v, 4), choices)
-        keys = [i["key"] for i in doc["injects"]]
+        keys = [i.key for i in doc.injects]
         assert sorted(keys) == sorted(["warning", "incident", "evacuation", extra]), keys
-        assert [i["at_s"] for i in doc["injects"]] == sorted(i["at_s"] for i in doc["injects"])
-        rows = [m for m in doc["msel"] if m["inject_key"] == extra]
-        assert rows and rows[0]["inject"]["en"].startswith("[THIS IS A DRILL]"), extra
-        assert rows[0]["median_s"] is not None, f"{extra} prompts a timed action"
+        assert [i.at_s for i in doc.injects] == sorted(i.at_s for i in doc.injects)
+        rows = [m for m in doc.msel if m.inject_key == extra]
+        assert rows and rows[0].inject.en.startswith("[THIS IS A DRILL]"), extra
+        assert rows[0].median_s is not None, f"{extra} prompts a timed action"
         if extra == "second_incident":
-            assert any(m["action"].startswith("inc2.") for m in doc["msel"])
+            assert any(m.action is not None and m.action.second for m in doc.msel)
+            assert any(str(m.action).startswith("inc2.") for m in doc.msel)
     s, choices = compose_settings(["scenario=small", "hazard=calm", "drill.grids=[0,1]",
                                    "drill.evacuate=false"])
     sc = build(s)
@@ -133,10 +135,11 @@ def test_every_extra_inject_and_a_drill_without_warning() -> None:
     assert v.warning is None and v.incident_at_s == 0.0 and v.evacuation_at_s == -1.0
     run, sc2 = drill_run(s, sc, v)
     doc = build_script(s, sc, v, simulate_drill(run, sc2, v, 4), choices)
-    assert doc["msel"][0]["inject_key"] == "incident" and doc["msel"][0]["time"] == "T+00:00"
-    assert "evacuation" not in [i["key"] for i in doc["injects"]]
-    final = next(m for m in doc["msel"] if m["seq"] == doc["final_seq"])
-    assert final["action"] == "inc1.resolved"
+    assert doc.msel[0].inject_key == "incident" and doc.msel[0].time == "T+00:00"
+    assert "evacuation" not in [i.key for i in doc.injects]
+    assert doc.final_seq is not None
+    assert doc.row(doc.final_seq).action == ActionId.of_incident(1, Action.RESOLVED)
+    assert str(doc.row(doc.final_seq).action) == "inc1.resolved"
 
 
 def test_evacuation_actions_for_every_grid(scripts: dict[str, Path]) -> None:

@@ -7,8 +7,9 @@ reaches forward command and, at that moment, when its commander and its quorum a
 switch's own rule, :mod:`gridsim.engine.switch`); the incidents' stages come from their records and
 the reporting hops from the event log. Every time is on the drill clock: seconds after T+0.
 
-Action ids name the action and where it happens: ``g12.post_ready`` (the switch of grid 12),
-``inc1.first_on_scene`` (the drill incident), ``inc2.first_on_scene`` (the second incident).
+Actions are keyed by :class:`~gridsim.drills.records.ActionId`: the action and where it happens
+(``g12.post_ready``: the switch of grid 12; ``inc1.first_on_scene``: the drill incident;
+``inc2.first_on_scene``: the second incident).
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from functools import partial
 
 import numpy as np
 
+from gridsim.drills.records import (
+    EVACUATION_ACTIONS,
+    INCIDENT_ACTIONS,
+    SECOND_ACTIONS,
+    SWITCH_ACTIONS,
+    Action,
+    ActionId,
+)
 from gridsim.drills.variants import Variant
 from gridsim.engine.incident import Incident, RunContext
 from gridsim.engine.simulation import simulate
@@ -30,32 +39,20 @@ from gridsim.model.people import role_bit
 from gridsim.place.scenario import Scenario
 
 __all__ = ["EVACUATION_ACTIONS", "INCIDENT_ACTIONS", "SECOND_ACTIONS", "SWITCH_ACTIONS",
-           "simulate_drill"]
+           "Samples", "simulate_drill"]
 
-#: Actions of a grid's switch, in order.
-SWITCH_ACTIONS: tuple[str, ...] = ("commander_at_post", "quorum_assembled", "post_ready")
+#: The incident record's field of each incident action (the others are reporting hops).
+_STAGE = {Action.INCIDENT_REPORTED: "notified_s", Action.DISPATCHED: "dispatched_s",
+          Action.FIRST_ON_SCENE: "first_on_scene_s", Action.CREW_COMPLETE: "crew_on_scene_s",
+          Action.HANDLING_STARTED: "handling_start_s", Action.WHISTLE: "escalated_s",
+          Action.DEPARTMENT_ARRIVED: "department_arrived_s", Action.RESOLVED: "resolved_s"}
+#: The event of the log of each reporting hop.
+_HOP_EVENTS = {"reported_village": Action.REPORT_VILLAGE,
+               "reported_township": Action.REPORT_TOWNSHIP,
+               "reported_county": Action.REPORT_COUNTY}
 
-#: Actions of the drill incident, in order.
-INCIDENT_ACTIONS: tuple[str, ...] = (
-    "incident_reported", "report_village", "report_township", "report_county", "dispatched",
-    "first_on_scene", "crew_complete", "handling_started", "whistle", "department_arrived",
-    "resolved",
-)
-
-#: Actions of the evacuation of each drill grid (:mod:`gridsim.evacuation`), in order.
-EVACUATION_ACTIONS: tuple[str, ...] = ("first_departed", "warned_all", "vulnerable_helped",
-                                       "last_departed", "first_sheltered", "clearance")
-
-#: Actions of the second incident (extra inject ``second_incident``).
-SECOND_ACTIONS: tuple[str, ...] = ("incident_reported", "dispatched", "first_on_scene",
-                                   "resolved")
-
-_STAGE = {"incident_reported": "notified_s", "dispatched": "dispatched_s",
-          "first_on_scene": "first_on_scene_s", "crew_complete": "crew_on_scene_s",
-          "handling_started": "handling_start_s", "whistle": "escalated_s",
-          "department_arrived": "department_arrived_s", "resolved": "resolved_s"}
-_HOP_EVENTS = {"reported_village": "report_village", "reported_township": "report_township",
-               "reported_county": "report_county"}
+#: Simulated T+ seconds of each action in each replication (NaN: not reached in the horizon).
+Samples = dict[ActionId, list[float]]
 
 
 @dataclass
@@ -96,16 +93,17 @@ def _scripted(incidents: list[Incident], grid: int, hazard: str, at_s: float
     return None
 
 
-def _incident_times(prefix: str, inc: Incident | None, keys: tuple[str, ...],
-                    hops: dict[int, dict[str, float]], t0_s: float) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _incident_times(incident: int, inc: Incident | None, keys: tuple[Action, ...],
+                    hops: dict[int, dict[Action, float]], t0_s: float) -> dict[ActionId, float]:
+    out: dict[ActionId, float] = {}
     for key in keys:
+        aid = ActionId.of_incident(incident, key)
         if inc is None:
-            out[f"{prefix}.{key}"] = math.nan
+            out[aid] = math.nan
         elif key in _STAGE:
-            out[f"{prefix}.{key}"] = float(getattr(inc, _STAGE[key])) - t0_s
+            out[aid] = float(getattr(inc, _STAGE[key])) - t0_s
         else:
-            out[f"{prefix}.{key}"] = hops.get(inc.id, {}).get(key, math.nan) - t0_s
+            out[aid] = hops.get(inc.id, {}).get(key, math.nan) - t0_s
     return out
 
 
@@ -118,9 +116,9 @@ def _attach(ctx: RunContext, watch: list[_SwitchWatch], grids: tuple[int, ...], 
 
 
 def _evacuation_times(evac: EvacuationResult | None, g: int, t0_s: float
-                      ) -> dict[str, float]:
+                      ) -> dict[ActionId, float]:
     """The evacuation actions of grid ``g`` (T+ seconds; NaN where not reached)."""
-    out = {f"g{g}.{k}": math.nan for k in EVACUATION_ACTIONS}
+    out = {ActionId.of_grid(g, k): math.nan for k in EVACUATION_ACTIONS}
     if evac is None:
         return out
     hh = evac.households
@@ -135,44 +133,49 @@ def _evacuation_times(evac: EvacuationResult | None, g: int, t0_s: float
     def last(a: np.ndarray) -> float:  # every one of them (NaN if one never gets there)
         return float(a.max()) - t0_s if len(a) and np.all(np.isfinite(a)) else math.nan
 
-    out[f"g{g}.first_departed"] = first(hh.depart_s[mine])
-    out[f"g{g}.warned_all"] = last(hh.warned_s[mine])
-    out[f"g{g}.last_departed"] = last(hh.depart_s[mine])
-    out[f"g{g}.first_sheltered"] = first(hh.sheltered_s[mine])
-    out[f"g{g}.clearance"] = last(hh.sheltered_s[mine])
+    def at(key: Action) -> ActionId:
+        return ActionId.of_grid(g, key)
+
+    out[at(Action.FIRST_DEPARTED)] = first(hh.depart_s[mine])
+    out[at(Action.WARNED_ALL)] = last(hh.warned_s[mine])
+    out[at(Action.LAST_DEPARTED)] = last(hh.depart_s[mine])
+    out[at(Action.FIRST_SHELTERED)] = first(hh.sheltered_s[mine])
+    out[at(Action.CLEARANCE)] = last(hh.sheltered_s[mine])
     helped = evac.helpers.grid == g
-    out[f"g{g}.vulnerable_helped"] = last(evac.helpers.end_s[helped])
+    out[at(Action.VULNERABLE_HELPED)] = last(evac.helpers.end_s[helped])
     return out
 
 
 def simulate_drill(run: RunConfig, scenario: Scenario, v: Variant, replications: int,
-                   progress: Callable[[int], None] | None = None) -> dict[str, list[float]]:
-    """``action id -> T+ seconds`` in each replication (NaN where not reached in the horizon)."""
+                   progress: Callable[[int], None] | None = None) -> Samples:
+    """``action id -> T+ seconds`` in each replication (NaN where not reached in the horizon),
+    the actions in a fixed order: the switch of each watched grid, the drill incident, the
+    second incident, the evacuation of each drill grid."""
     t0_s = run.drill.start_h * 3600.0
     watched = tuple(sorted(set(v.switched)))
-    samples: dict[str, list[float]] = {}
+    samples: Samples = {}
     for r in range(replications):
         watch: list[_SwitchWatch] = []
         observe = partial(_attach, watch=watch, grids=watched, t0_s=t0_s,
                           quorum_share=run.response.switch.quorum_share)
         result = simulate(replace(run, replication=r), scenario=scenario, observe=observe)
-        times: dict[str, float] = {}
+        times: dict[ActionId, float] = {}
         for g in watched:
             cmd, quorum, ready = watch[0].times.get(g, (math.nan, math.nan, math.nan))
-            times[f"g{g}.commander_at_post"] = cmd - t0_s
-            times[f"g{g}.quorum_assembled"] = quorum - t0_s
-            times[f"g{g}.post_ready"] = ready - t0_s
-        hops: dict[int, dict[str, float]] = {}
+            times[ActionId.of_grid(g, Action.COMMANDER_AT_POST)] = cmd - t0_s
+            times[ActionId.of_grid(g, Action.QUORUM_ASSEMBLED)] = quorum - t0_s
+            times[ActionId.of_grid(g, Action.POST_READY)] = ready - t0_s
+        hops: dict[int, dict[Action, float]] = {}
         for t, event, _, inc_id, _ in result.ctx.log.rows:
             if event in _HOP_EVENTS:
                 hops.setdefault(inc_id, {})[_HOP_EVENTS[event]] = t
         first = _scripted(result.incidents, v.incident_grid, v.hazard,
                           t0_s + v.incident_at_s)
-        times.update(_incident_times("inc1", first, INCIDENT_ACTIONS, hops, t0_s))
+        times.update(_incident_times(1, first, INCIDENT_ACTIONS, hops, t0_s))
         if v.extra == "second_incident":
             second = _scripted(result.incidents, v.extra_grid, v.second_hazard,
                                t0_s + v.extra_at_s)
-            times.update(_incident_times("inc2", second, SECOND_ACTIONS, hops, t0_s))
+            times.update(_incident_times(2, second, SECOND_ACTIONS, hops, t0_s))
         if v.evacuation_at_s >= 0:
             evac = next((e for e in result.evacuations
                          if abs(e.start_s - (t0_s + v.evacuation_at_s)) < 1e-3), None)

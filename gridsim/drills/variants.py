@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gridsim.errors import UserError
 from gridsim.model.dists import Dist
 from gridsim.model.params import RunConfig, ScriptedIncidentConfig, WarningConfig
 from gridsim.model.people import Roster, role_bit
@@ -58,8 +59,9 @@ _SECOND_AFTER_MIN = (10, 25)  # the second incident comes this many minutes afte
 EVACUATION_WARNING = "drill_evacuation"
 
 
-class DrillError(ValueError):
-    """A drill that cannot be built from these settings (e.g. no plausible hazard)."""
+class DrillError(UserError):
+    """A drill that cannot be built from these settings (e.g. no plausible hazard): one line,
+    reported as the user's problem (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def choose_variant(settings: RunConfig, scenario: Scenario) -> Variant:
     hazards = _candidate_hazards(settings)
     bad = [g for g in d.grids if not 0 <= g < grids.n]
     if bad:
-        raise DrillError(f"drill.grids: grid id {bad[0]} out of range 0..{grids.n - 1}")
+        raise DrillError(f"drill.grids: grid id {bad[0]} out of range 0..{grids.n - 1}",
+                         f"scenario {settings.scenario.name}",
+                         "choose grids of this scenario (gridsim scenario describe)")
 
     def options(g: int) -> list[str]:
         return [h for h in hazards if _plausible(settings, h, int(grids.kind[g]))]
@@ -131,7 +135,8 @@ def choose_variant(settings: RunConfig, scenario: Scenario) -> Variant:
         ok = [g for g in range(grids.n) if options(g)]
         if not ok:
             raise DrillError(f"no grid of scenario {settings.scenario.name!r} has any of the "
-                             f"hazards {', '.join(hazards)} (drill.hazards)")
+                             f"hazards {', '.join(hazards)}", "drill.hazards",
+                             "choose hazards that happen in the scenario's grid kinds")
         drill_grids = (int(ok[int(rng.integers(len(ok)))]),)
     hit = [g for g in drill_grids if options(g)]
     if not hit:
@@ -224,18 +229,10 @@ def _without_commanders(roster: Roster, g: int) -> Roster:
 
 def _road_blocked(scenario: Scenario, g: int, factor: float) -> Scenario:
     """Driving into grid ``g`` takes ``factor`` times as long (mutual aid from its neighbours,
-    department units, the township depot); walking inside the grid is unchanged."""
-    near = scenario.near
-    t = near.time_s.copy()
-    a, b = int(near.indptr[g]), int(near.indptr[g + 1])
-    t[a:b] *= factor  # row g: from g's neighbours to g (a uniform factor keeps the row sorted)
-    stations = scenario.stations
-    st = stations.time_to_grid_s.copy()
-    st[:, g] *= factor
-    depot = scenario.depot_time_s.copy()
-    depot[g] *= factor
-    return replace(scenario, near=replace(near, time_s=t),
-                   stations=replace(stations, time_to_grid_s=st), depot_time_s=depot)
+    department units, the township depot); walking inside the grid is unchanged. A copy of the
+    scenario that says so (``slowed``); the run's travel times apply it
+    (:mod:`gridsim.engine.travel`)."""
+    return replace(scenario, slowed=(*scenario.slowed, (int(g), float(factor))))
 
 
 def _supply_short(scenario: Scenario, g: int, items: list[str]) -> Scenario:
