@@ -54,6 +54,14 @@ def _usage_error(msg: str) -> int:
     return report(UserError(msg, hint="see gridsim drill --help"))
 
 
+def _write_error(exc: OSError, what: str, folder: Path) -> UserError:
+    """The one line of a file-system error while writing ``what`` into ``folder`` (an error
+    without a file name, e.g. a full disk during a write, is blamed on the folder)."""
+    if exc.filename is None:
+        exc = OSError(exc.errno, exc.strerror, str(folder))
+    return os_error(exc, f"cannot write {what}")
+
+
 def _split_out(args: list[str]) -> tuple[list[str], Path | None, str | None]:
     """``(other args, --out folder, error)``."""
     rest: list[str] = []
@@ -109,7 +117,7 @@ def script(args: list[str]) -> int:
     try:
         paths = write_drill(doc, folder)
     except OSError as exc:
-        raise os_error(exc, "cannot write the drill folder") from None
+        raise _write_error(exc, "the drill folder", folder) from None
     v = variant
     print(f"drill {doc.name} · seed {doc.seed} · scenario {doc.scenario} · "
           f"hazard {doc.hazard_setting} · {n} replications")
@@ -152,7 +160,7 @@ def evaluate(args: list[str]) -> int:
     try:
         paths = write_after_action(ev, target)
     except OSError as exc:
-        raise os_error(exc, "cannot write the after-action report") from None
+        raise _write_error(exc, "the after-action report", target) from None
     print(f"after-action: {doc.name} (seed {doc.seed}): {ev.observed} of "
           f"{len(ev.actions)} actions recorded, {ev.late} late, "
           f"{ev.missing} not observed")

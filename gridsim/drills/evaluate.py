@@ -123,7 +123,7 @@ def _cannot_read(what: str, path: Path, exc: OSError | UnicodeDecodeError, hint:
     """One line for a file that cannot be read: what, which path, what to do."""
     if isinstance(exc, UnicodeDecodeError):
         return LogError([f"cannot read {what}: not UTF-8 text (byte {exc.start}): {path} "
-                         f"(save it as UTF-8; {hint})"])
+                         "(save it as UTF-8)"])
     why, todo = {
         errno.ENOENT: ("no such file", "check the path"),
         errno.EISDIR: ("a folder, not a file", "give the file's path"),
