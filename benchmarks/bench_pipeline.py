@@ -125,7 +125,8 @@ class Proc:
 def _become_subreaper() -> bool:
     """Orphaned descendants (workers whose parent has exited) become our children (Linux)."""
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        pr_set_child_subreaper = 36
+        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 
@@ -221,19 +222,12 @@ def _note(line: str) -> None:
 
 # -- in-process helpers (children) ----------------------------------------------------------------
 def compose_settings(overrides: list[str]):  # type: ignore[no-untyped-def]
-    """gridsim's ``compose_settings`` from wherever the app layer keeps it (the Hydra boundary
-    module; ``gridsim.app.cli`` before it moved)."""
-    import importlib
+    """gridsim's settings for ``gridsim run overrides`` (``bench_run.compose_settings``: this
+    script and its fallbacks below also measure a checkout from before issue 10, for a
+    before/after in the same conditions)."""
+    import bench_run
 
-    app = Path(importlib.import_module("gridsim.app").__file__ or "").parent
-    names = sorted(p.stem for p in app.glob("*.py")
-                   if "def compose_settings" in p.read_text(encoding="utf-8"))
-    for name in names:
-        module = importlib.import_module(f"gridsim.app.{name}")
-        fn = getattr(module, "compose_settings", None)
-        if fn is not None:
-            return fn(overrides)[0]
-    raise SystemExit("bench_pipeline: no compose_settings in gridsim.app")
+    return bench_run.compose_settings(overrides)[0]
 
 
 def _scaled_city(scale: int):  # type: ignore[no-untyped-def]
@@ -248,8 +242,8 @@ def _scaled_city(scale: int):  # type: ignore[no-untyped-def]
     except ImportError:
         city = None
     if city is not None:
-        return (dataclasses.replace(base, scenario=city(scale)),
-                f"gridsim.place.synthetic.city({scale})")
+        return (dataclasses.replace(base, scenario=city(scale, base=base.scenario)),
+                f"gridsim.place.synthetic.city({scale}) of the composed suining_city")
     sc = base.scenario
     ov = [f"scenario.urban_grids={sc.urban_grids * scale}",
           f"scenario.rural_grids={sc.rural_grids * scale}",
@@ -280,22 +274,21 @@ def child_scale(scale: int) -> dict:
 
 
 def near_times(settings, scenario):  # type: ignore[no-untyped-def]
-    """The mutual-aid near times (CSR rows) of a run: the scenario's, or, where they are built
-    per run from the response settings, built the same way."""
-    near = getattr(scenario, "near", None)
-    if near is not None:
-        return near
-    from gridsim.place.roads import near_travel_times
-
-    return near_travel_times(scenario.roads, settings.response.dispatch.mutual_aid_radius_s)
+    """The mutual-aid near times (CSR rows) of a run: elaborated from the scenario and the
+    response settings (``gridsim.engine.travel``), or, in an older checkout, the scenario's."""
+    try:
+        from gridsim.engine.travel import travel_for
+    except ImportError:
+        return scenario.near
+    return travel_for(scenario, settings.response).near
 
 
 def lifecycle_inputs(settings, scenario, res):  # type: ignore[no-untyped-def]
     """The bare model's inputs from a gridsim run: its grids' base rates, rosters, near
     times, number of incidents, duration and mean handling time."""
+    import bare_lifecycle
     import numpy as np
 
-    import bare_lifecycle
     from gridsim.engine.hazards import catalogue_from_config
 
     catalogue = catalogue_from_config(settings.catalogue)
@@ -317,6 +310,7 @@ def child_lifecycle(rounds: int) -> dict:
     CPU per incident; then bench_run's per-event figures (its own rounds)."""
     import bare_lifecycle
     import bench_run
+
     from gridsim.engine.simulation import build, simulate
 
     settings = compose_settings(list(bench_run.DEFAULT_OVERRIDES))
@@ -410,7 +404,7 @@ class Bench:
         rounds = 1 if self.ns.quick else 3
         runs = alternate(rounds, {"city run": lambda: gridsim_run(CITY)}, "city_run")["city run"]
         p = best(runs)
-        name = "suining_city rainstorm run, whole process (CPU, best of %d)" % rounds
+        name = f"suining_city rainstorm run, whole process (CPU, best of {rounds})"
         t = TARGETS["city_run_cpu_s"]
         if p.code:
             return self.failed(name, f"<= {t:g} s", p)

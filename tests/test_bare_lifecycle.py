@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import bare_lifecycle  # noqa: E402
+import bare_lifecycle
 
 
 def _one_grid(responders: int, n: int, duration_s: float, handling_mean_s: float
