@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-# the manifest functions live in the run-folder module; re-exported for the callers of before
+# the manifest functions live in the run-folder module (MANIFEST and read_manifest are
+# re-exported for the callers of before)
 from gridsim.output.run_folder import (
     MANIFEST,
-    config_hash,
-    error_fields,
     read_manifest,
     remove_partial_files,
     write_manifest,
@@ -48,14 +47,10 @@ __all__ = [
     "SweepPlan",
     "SweepStatus",
     "SweepWatcher",
-    "config_hash",
-    "error_fields",
     "read_manifest",
     "recover_lost_workers",
-    "remove_partial_files",
     "run_sweep",
     "sweep_status",
-    "write_manifest",
 ]
 
 #: The number of runs of the current sweep, set by the CLI for the progress line.
