@@ -107,7 +107,7 @@ def test_action_ids_round_trip_through_their_one_parser() -> None:
                                   "inc1.post_ready", "g3.resolved", "g3.nothing", "G3.post_ready",
                                   "g３.post_ready", ""])
 def test_malformed_action_ids_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="expected an action id like|grid's action|incident's"):
+    with pytest.raises(ValueError, match=r"expected an action id like|grid's action|incident's"):
         ActionId.parse(text)
 
 

@@ -421,11 +421,20 @@ def _sheet_part(s: DrillScript, lang: str) -> list[str]:
     return out
 
 
+def _clear(folder: Path, names: Sequence[str]) -> None:
+    """Remove the files ``names`` (and their temporary files) from ``folder``, the first one
+    first: the file whose presence says the others are complete."""
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+        (folder / (name + PARTIAL_SUFFIX)).unlink(missing_ok=True)
+
+
 def write_drill(script: DrillScript, folder: Path) -> list[Path]:
     """Write every file of a drill into ``folder`` (created if missing); returns the paths
-    written. drill.json, whose presence says that the folder holds a complete drill, is removed
-    first and written last, so that a drill written again over an older one never leaves the old
-    drill.json beside new files. File-system errors propagate as :class:`OSError`."""
+    written. An earlier drill's files and its evaluation's are removed first, drill.json first,
+    and drill.json is written last: its presence says that every file beside it is of this
+    drill (files gridsim does not write, e.g. a day's log, are left alone). File-system errors
+    propagate as :class:`OSError`."""
     md = [*_script_part(script, "zh"), "---", "", *_script_part(script, "en")]
     sheet = [*_sheet_part(script, "zh"), "---", "", *_sheet_part(script, "en")]
     msel = _csv(MSEL_COLUMNS, [_msel_cells(m, None) for m in script.msel]
@@ -439,7 +448,7 @@ def write_drill(script: DrillScript, folder: Path) -> list[Path]:
              "evaluation_sheet.md": "\n".join(sheet).rstrip("\n") + "\n", LOG_TEMPLATE: log,
              "drill.json": _json(drill_json(script))}
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "drill.json").unlink(missing_ok=True)
+    _clear(folder, ("drill.json", *files, "after_action.json", *AFTER_ACTION_FILES))
     paths = []
     for name, text in files.items():  # drill.json last: its presence says the drill is complete
         write_atomic(folder / name, text)
@@ -625,12 +634,12 @@ def _aar_part(ev: AfterAction, lang: str) -> list[str]:
 
 def write_after_action(ev: AfterAction, folder: Path) -> list[Path]:
     """Write after_action.md, after_action.png and after_action.json into ``folder`` (created if
-    missing); after_action.json is removed first and written last, so that its presence says
-    that the other two are of the same evaluation. File-system errors propagate as
-    :class:`OSError`."""
+    missing). An earlier evaluation's files are removed first, after_action.json first, and
+    after_action.json is written last: its presence says that the other two are of the same
+    evaluation. File-system errors propagate as :class:`OSError`."""
     md = [*_aar_part(ev, "zh"), "---", "", *_aar_part(ev, "en")]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "after_action.json").unlink(missing_ok=True)
+    _clear(folder, ("after_action.json", *AFTER_ACTION_FILES))
     png = folder / "after_action.png"
     expected_vs_actual(ev, png)
     write_atomic(folder / "after_action.md", "\n".join(md).rstrip("\n") + "\n")
