@@ -50,8 +50,8 @@ Examples:
 """
 
 
-def _usage_error(msg: str) -> int:
-    return report(UserError(msg, hint="see gridsim drill --help"))
+def _usage_error(msg: str, hint: str = "see gridsim drill --help") -> int:
+    return report(UserError(msg, hint=hint))
 
 
 def _write_error(exc: OSError, what: str, folder: Path) -> UserError:
@@ -203,5 +203,5 @@ def drill_main(args: list[str]) -> int:
             sys.stdout.write(USAGE)
             return 0
         return _command(commands[args[0]], args[1:])
-    sys.stderr.write(USAGE)
-    return _usage_error(f"unknown command of `gridsim drill`: {args[0]}")
+    return _usage_error(f"unknown command of `gridsim drill`: {args[0]}",
+                        "the commands are script and evaluate: see gridsim drill --help")
