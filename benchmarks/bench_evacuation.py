@@ -44,7 +44,7 @@ def main() -> None:
 
     settings, _ = compose_settings(["scenario=suining_city"])
     t0 = time.perf_counter()
-    sc = build_scenario(settings.scenario, settings.response.dispatch.mutual_aid_radius_s)
+    sc = build_scenario(settings.scenario)
     build_s = time.perf_counter() - t0
     g = sc.region.grids
     pop = np.bincount(g.township, weights=g.population)

@@ -72,7 +72,7 @@ def entries_of(record, link: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def small() -> tuple[RunConfig, Scenario]:
     s = settings_for("scenario=small", "output.progress=false")
-    return s, build_scenario(s.scenario, s.response.dispatch.mutual_aid_radius_s)
+    return s, build_scenario(s.scenario)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_clearance_is_never_below_the_bound_on_a_real_road_network(small) -> Non
     groups = Groups(persons=np.ones(n, np.int64), mode=np.zeros(n, np.int64), origin=origin,
                     depart_s=np.zeros(n), ready_s=np.zeros(n), speed_factor=np.ones(n),
                     shelter=np.zeros(n, np.int64))
-    rec = move(net, groups, shelters.sites())
+    rec = move(net, groups, ShelterSites(node=shelters.node, capacity=shelters.capacity))
     bound = quickest_flow_bound(net, sorted(set(origin.tolist())), shelters.node.tolist(), n)
     assert np.all(np.isfinite(rec.sheltered_s))
     assert float(np.max(rec.sheltered_s)) >= bound - 1e-6

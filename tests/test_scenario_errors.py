@@ -28,7 +28,7 @@ def small() -> RunConfig:
 def exported(small: RunConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 70 grids of `small` as a scenario folder (the starting point of every broken one)."""
     folder = tmp_path_factory.mktemp("good") / "small"
-    sc = build_scenario(small.scenario, 600.0)
+    sc = build_scenario(small.scenario)
     export_scenario(sc, small.scenario, folder)
     assert validate_folder(folder) == []
     return folder

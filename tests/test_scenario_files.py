@@ -22,8 +22,8 @@ from gridsim.place.folder import (
     ROAD_CLASS_SPEED_KMH,
     ScenarioDataError,
     export_scenario,
+    load_folder,
     load_parts,
-    load_shelters,
     validate_folder,
 )
 from gridsim.place.roads import RoadNetwork
@@ -66,8 +66,7 @@ def small() -> RunConfig:
 @pytest.fixture(scope="module")
 def exported(small: RunConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("export") / "small"
-    sc = build_scenario(small.scenario, small.response.dispatch.mutual_aid_radius_s,
-                        small.response.department_speed_factor)
+    sc = build_scenario(small.scenario)
     written = export_scenario(sc, small.scenario, folder)
     assert {p.name for p in written} == {
         "scenario.yaml", "grids.geojson", "roads.graphml", "supply_points.csv", "depots.csv",
@@ -221,7 +220,7 @@ def test_pbf_extract_loads_projected_and_snapped(helsinki: Path, small: RunConfi
     assert (roads.components() == roads.components()[0]).all()  # only the main network kept
     assert np.array_equal(np.sort(dept), np.arange(4)) and units.tolist() == [2, 2, 2, 1]
     assert roster.n > 9 and supplies.depot_grid.shape == (2,)
-    shelters = load_shelters(helsinki)
+    shelters = load_folder(helsinki, as_files(small.scenario, helsinki)).shelters
     assert shelters.name == ("Kamppi school", "Torkkelinmäki")
     assert shelters.capacity.tolist() == [500, 1200]
     assert shelters.grid.tolist() == [0, 8]
@@ -407,6 +406,6 @@ def test_load_raises_before_anything_is_built(exported: Path, small: RunConfig,
     shutil.copytree(exported, folder)
     (folder / "stations.csv").write_text("department,units,grid\nfire,0,0\n", encoding="utf-8")
     with pytest.raises(ScenarioDataError) as e:
-        build_scenario(as_files(small.scenario, folder), 600.0)
+        build_scenario(as_files(small.scenario, folder))
     assert e.value.errors == ["stations.csv: row 2 (fire): units: expected a number of units "
                               ">= 1, got '0'"]

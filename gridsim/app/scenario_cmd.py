@@ -168,8 +168,7 @@ def _build(target: _Target, settings: Any) -> Any:
         sys.stderr.write(f"gridsim: {what} ... ")
         sys.stderr.flush()
     try:
-        sc = build_scenario(cfg, settings.response.dispatch.mutual_aid_radius_s,
-                            settings.response.department_speed_factor)
+        sc = build_scenario(cfg)
     except BaseException as exc:
         if loud:
             sys.stderr.write("failed\n")
@@ -332,16 +331,14 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
             errors.extend(exc.errors)
         parts = None
         if not errors and settings is not None:
-            from gridsim.place.folder import check_loaded
-            from gridsim.place.scenario import prepare_scenario
+            from gridsim.place.scenario import check_loaded, prepare_scenario
 
             try:
                 parts = load_parts(target.folder, settings.scenario)
             except ScenarioDataError as exc:
                 errors.extend(exc.errors)
             else:  # what a run asks of it: e.g. stations for every department of the catalogue
-                sc = prepare_scenario(parts, settings.response.dispatch.mutual_aid_radius_s,
-                                      settings.response.department_speed_factor)
+                sc = prepare_scenario(parts, seed=settings.scenario.seed)
                 errors.extend(f"config error at {e}" for e in check_loaded(settings, sc))
     else:
         from gridsim.place.scenario import generate_parts

@@ -32,6 +32,7 @@ from gridsim.model.clock import in_hours
 from gridsim.model.params import DispatchConfig
 from gridsim.model.people import role_bit
 from gridsim.model.vocab import GRID_KINDS
+from gridsim.place.roads import NearTimes
 from gridsim.place.scenario import Scenario
 
 __all__ = ["Assignment", "Dispatcher", "Request"]
@@ -76,10 +77,11 @@ class Request:
 class Dispatcher:
     """Who is busy, and matching requests to the nearest available people."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, cfg: DispatchConfig,
-                 rng: np.random.Generator, log: EventLog) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, near: NearTimes,
+                 cfg: DispatchConfig, rng: np.random.Generator, log: EventLog) -> None:
         self.env = env
         self.scenario = scenario
+        self.near = near  # the run's mutual-aid near times (gridsim.engine.travel)
         self.cfg = cfg
         self.rng = rng
         self.log = log
@@ -135,7 +137,7 @@ class Dispatcher:
         the same order unless another grid shares ``g``'s place at time 0)."""
         r = self._rows.get(g)
         if r is None:
-            idx, t = self.scenario.near.row(g)
+            idx, t = self.near.row(g)
             idx = idx.astype(np.int64)
             t = t.astype(float)
             indptr = self.scenario.roster.by_grid_indptr

@@ -11,8 +11,9 @@ handed over and resolved by the department. Responders then return to base.
 
 The response time of the "5-minute" standard runs from *notified* to *first responder on scene*.
 
-Per-incident uniforms (drawn at arrival, see :mod:`gridsim.engine.hazards`) feed every delay that is a
-property of the incident, so variants see the same incident with the same handling time.
+Per-incident uniforms (drawn at arrival, see :mod:`gridsim.engine.hazards`) feed every delay
+that is a property of the incident, so variants see the same incident with the same handling
+time.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.reporting import initial_report
 from gridsim.engine.supplies import SupplyChain
 from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch
+from gridsim.engine.travel import Travel
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import RunConfig
 from gridsim.model.vocab import GRADES, MODES
@@ -116,6 +118,7 @@ class RunContext:
     units: DepartmentUnits
     open_incidents: TimeWeighted
     incidents: list[Incident] = field(default_factory=list)
+    travel: Travel | None = None  # the run's driving times (gridsim.engine.travel)
 
 
 def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
@@ -249,11 +252,10 @@ def _department(ctx: RunContext, inc: Incident, hz: HazardType, after_s: float,
         yield env.timeout(after_s)
     inc.escalated, inc.escalated_s = True, env.now
     ctx.log.log(env.now, "escalated", inc.grid, inc.id, f"whistle to {hz.department}")
-    s = ctx.units.choose(hz.department, inc.grid)
+    s, travel = ctx.units.choose(hz.department, inc.grid)
     res = ctx.units.resources[s]
     req = res.request()
     yield req
-    travel = float(ctx.units.stations.time_to_grid_s[s, inc.grid])
     yield env.timeout(travel)
     if not resolved.triggered:
         inc.department_arrived_s = env.now

@@ -21,16 +21,18 @@ from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.supplies import SupplyChain, SupplyLedger
 from gridsim.engine.switch import ModeSwitch
+from gridsim.engine.travel import Travel, travel_for
 from gridsim.evacuation.model import drill_multiplier
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.evacuation.run import RunEvacuation
 from gridsim.model.clock import ProcessGenerator, next_hour_s
 from gridsim.model.params import RunConfig, WarningConfig
 from gridsim.model.streams import Streams
+from gridsim.model.validate import ConfigError
 from gridsim.model.vocab import GRADES
-from gridsim.place.scenario import Scenario, build_scenario
+from gridsim.place.scenario import Scenario, build_scenario, check_loaded
 
-__all__ = ["RunResult", "build", "simulate"]
+__all__ = ["RunResult", "build", "elaborate_travel", "simulate"]
 
 
 @dataclass
@@ -52,9 +54,19 @@ class RunResult:
 
 
 def build(settings: RunConfig) -> Scenario:
-    """Phase 1: the scenario with its travel times."""
-    return build_scenario(settings.scenario, settings.response.dispatch.mutual_aid_radius_s,
-                          settings.response.department_speed_factor)
+    """Phase 1: the place, from the scenario settings alone (the response settings do not go
+    in). Built once and reused: equal scenario settings, with the content of the scenario's
+    files unchanged, give the same :class:`~gridsim.place.scenario.Scenario` (immutable, so
+    no run leaves anything in it for the next; see :func:`gridsim.place.scenario.build_scenario`).
+    """
+    return build_scenario(settings.scenario)
+
+
+def elaborate_travel(settings: RunConfig, scenario: Scenario) -> Travel:
+    """The run's driving times (part of phase 2): mutual-aid near times by the response's
+    radius, station times at the departments' speed, the scenario's slowed grids; cached on the
+    scenario per distinct (radius, speed factor), see :mod:`gridsim.engine.travel`."""
+    return travel_for(scenario, settings.response)
 
 
 def _schedule(settings: RunConfig, duration_s: float) -> list[tuple[float, int, str, object]]:
@@ -164,9 +176,6 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     listener to the switch); it must not draw random numbers."""
     if scenario is None:
         scenario = build(settings)
-    from gridsim.model.validate import ConfigError
-    from gridsim.place.folder import check_loaded
-
     errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
     if errors:
         raise ConfigError(errors)
@@ -178,7 +187,9 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     env = simpy.Environment()
     log = EventLog(enabled=settings.output.events_log)
     resp = settings.response
-    dispatcher = Dispatcher(env, scenario, resp.dispatch, streams.get("dispatch"), log)
+    travel = elaborate_travel(settings, scenario)
+    dispatcher = Dispatcher(env, scenario, travel.near, resp.dispatch, streams.get("dispatch"),
+                            log)
     switch = ModeSwitch(env, scenario.region, scenario.roster, resp.switch, resp.dispatch,
                         streams.get("switch"), log, dispatcher.busy)
     dispatcher.attach(switch)
@@ -187,14 +198,14 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
         switch.delay_factor[:] = drill_multiplier(drills.per_year, drills.switch_floor,
                                                   drills.scale_per_year)
     ledger = SupplyLedger.from_points(scenario.supplies, resp.supply.reorder_share)
-    near = scenario.near
+    near = travel.near
     supply = SupplyChain(env, ledger, scenario.region.grids.township, near.indptr, near.indices,
-                         near.time_s, scenario.depot_time_s, resp.supply, streams.get("supply"),
+                         near.time_s, travel.depot_time_s, resp.supply, streams.get("supply"),
                          log)
-    units = DepartmentUnits(env, scenario.stations)
+    units = DepartmentUnits(env, scenario.stations, travel)
     ctx = RunContext(env=env, settings=settings, scenario=scenario, catalogue=catalogue,
                      log=log, dispatcher=dispatcher, switch=switch, supply=supply, units=units,
-                     open_incidents=TimeWeighted())
+                     open_incidents=TimeWeighted(), travel=travel)
     peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
                             streams.get("peace/initial"))
     schedule = _schedule(settings, duration_s)

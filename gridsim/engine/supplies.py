@@ -1,7 +1,8 @@
 """Supplies: each grid's supply point (应急物资储备点), township depots, borrowing, replenishment.
 
-:class:`SupplyPoints` is the scenario's initial state (frozen); :class:`SupplyLedger` is the run
-state: stock per grid and item, depot stock per township, orders in transit. Stock never goes
+The scenario's initial state is :class:`gridsim.model.supplies.SupplyPoints` (frozen);
+:class:`SupplyLedger` is the run state: stock per grid and item, depot stock per township,
+orders in transit. Stock never goes
 negative: an incident takes what its grid has, borrows the rest from the nearest neighbour that
 can spare it, or fetches it from the township depot; if nothing is within reach, the crew goes
 on without (counted as unmet units). Grids reorder from their depot below a share of their
@@ -20,22 +21,10 @@ import simpy
 from gridsim.engine.recorder import EventLog
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import SupplyPolicyConfig
+from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import SUPPLY_ITEMS
 
-__all__ = ["SupplyChain", "SupplyLedger", "SupplyPoints"]
-
-
-@dataclass(frozen=True)
-class SupplyPoints:
-    """Initial stock (grids × items), township depots and where they stand."""
-
-    grid_stock: np.ndarray  # int64 [n_grids, n_items]
-    depot_stock: np.ndarray  # int64 [n_townships, n_items]
-    depot_grid: np.ndarray  # the grid each township's depot stands in
-
-    @property
-    def items(self) -> tuple[str, ...]:
-        return SUPPLY_ITEMS
+__all__ = ["SupplyChain", "SupplyLedger"]
 
 
 @dataclass

@@ -55,6 +55,7 @@ from gridsim.model.people import role_bit
 from gridsim.model.streams import Streams
 from gridsim.model.vocab import GRID_KINDS, ROLES
 from gridsim.place.scenario import Scenario
+from gridsim.place.shelters import Shelters
 
 __all__ = [
     "Shelters",
@@ -80,45 +81,6 @@ def drill_multiplier(drills_per_year: float | np.ndarray, floor: float, scale_pe
 # ----------------------------------------------------------------------------------------------
 # shelters
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Shelters:
-    """Shelters (应急避难场所): the network node each stands at, its grid, capacity (persons)
-    and name."""
-
-    node: np.ndarray
-    grid: np.ndarray
-    capacity: np.ndarray
-    name: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        n = len(self.name)
-        for f in ("node", "grid", "capacity"):
-            a = np.array(getattr(self, f), dtype=np.int64)
-            if len(a) != n:
-                raise ValueError(f"Shelters.{f} has {len(a)} entries, expected {n}")
-            a.setflags(write=False)
-            object.__setattr__(self, f, a)
-        if n and np.any(self.capacity < 0):
-            raise ValueError("Shelters: negative capacity")
-
-    @property
-    def n(self) -> int:
-        return len(self.name)
-
-    @staticmethod
-    def at_grids(scenario: Scenario, grid: np.ndarray, capacity: np.ndarray,
-                 name: Sequence[str] | None = None) -> Shelters:
-        """Shelters standing in ``grid`` (at the grid's road node), e.g. from a scenario
-        folder's shelters file (:func:`gridsim.place.folder.load_shelters`)."""
-        grid = np.asarray(grid, dtype=np.int64)
-        names = tuple(name) if name is not None else tuple(f"S{i}" for i in range(len(grid)))
-        return Shelters(node=scenario.roads.grid_node[grid], grid=grid,
-                        capacity=np.asarray(capacity, dtype=np.int64), name=names)
-
-    def sites(self) -> ShelterSites:
-        return ShelterSites(node=self.node, capacity=self.capacity)
-
-
 def place_shelters(scenario: Scenario, grids: np.ndarray, cfg: ShelterConfig,
                    scenario_seed: int) -> Shelters:
     """Shelters for the townships of ``grids`` (see the module docstring), deterministic for
@@ -150,8 +112,9 @@ def place_shelters(scenario: Scenario, grids: np.ndarray, cfg: ShelterConfig,
             node.append(int(scenario.roads.grid_node[site]))
             cap.append(math.ceil(cfg.capacity_share * float(w.sum())))
             name.append(f"{names[t]}-S{lab + 1}")
-    return Shelters(node=np.array(node, np.int64), grid=np.array(grid, np.int64),
-                    capacity=np.array(cap, np.int64), name=tuple(name))
+    grid_a = np.array(grid, np.int64)
+    return Shelters(name=tuple(name), capacity=np.array(cap, np.int64), grid=grid_a,
+                    node=np.array(node, np.int64), x_m=g.x_m[grid_a], y_m=g.y_m[grid_a])
 
 
 def assign_shelters(times_s: np.ndarray, population: np.ndarray, capacity: np.ndarray,
@@ -386,7 +349,8 @@ def evacuate(scenario: Scenario, grids: np.ndarray | Sequence[int], settings: Ev
     groups = Groups(persons=persons, mode=mode, origin=home[grid_pos], depart_s=depart,
                     ready_s=ready, speed_factor=speed_factor, shelter=assigned)
     horizon_s = start_s + settings.horizon_h * 3600.0
-    record = move(network, groups, shelters.sites(), closures, horizon_s=horizon_s, trace=trace)
+    record = move(network, groups, ShelterSites(node=shelters.node, capacity=shelters.capacity),
+                  closures, horizon_s=horizon_s, trace=trace)
     table = HouseholdTable(grid=gid, persons=persons, vulnerable=vulnerable, mode=mode,
                            warned_s=warned, warned_by=warned_by, depart_s=depart, ready_s=ready,
                            sheltered_s=record.sheltered_s, assigned_shelter=assigned,

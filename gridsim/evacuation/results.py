@@ -19,7 +19,7 @@ from gridsim.evacuation.flow import Closure, FlowRecord
 from gridsim.evacuation.network import DOOR, MODE_NAMES, EvacNetwork
 
 if TYPE_CHECKING:
-    from gridsim.evacuation.model import Shelters
+    from gridsim.place.shelters import Shelters
 
 __all__ = ["EvacuationResult", "HelperTable", "HouseholdTable", "summary_keys"]
 

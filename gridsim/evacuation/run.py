@@ -3,7 +3,7 @@
 Phases, as the rest of the run:
 
 * **elaborate** (before time 0): :class:`RunEvacuation` builds the evacuation network of the
-  warned grids, the shelters (a scenario folder's shelters file, else placed as in
+  warned grids, the shelters (the scenario's own, from its folder's shelters file, else placed as in
   :func:`~gridsim.evacuation.model.place_shelters`) and the scripted road closures
   (``hazard.road_closures``; a closure between grids with no road between them is a config
   error here, before anything runs);
@@ -26,7 +26,6 @@ dispatch.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -48,16 +47,11 @@ __all__ = ["RunEvacuation", "run_shelters"]
 
 
 def run_shelters(settings: RunConfig, scenario: Scenario, grids: np.ndarray) -> Shelters:
-    """The shelters of a run: a scenario folder's own (if it names a shelters file), else
-    placed for the townships of ``grids``."""
-    sc = settings.scenario
-    if sc.generator == "files":
-        from gridsim.place.folder import load_shelters
-
-        loaded = load_shelters(Path(sc.path), sc)
-        if loaded.n:
-            return Shelters.at_grids(scenario, loaded.grid, loaded.capacity, loaded.name)
-    return place_shelters(scenario, grids, settings.evacuation.shelters, sc.seed)
+    """The shelters of a run: the scenario's own (a scenario folder's shelters file, read with
+    the rest of the folder), else placed for the townships of ``grids``."""
+    if scenario.shelters.n:
+        return scenario.shelters
+    return place_shelters(scenario, grids, settings.evacuation.shelters, scenario.seed)
 
 
 @dataclass
@@ -135,6 +129,6 @@ class RunEvacuation:
                 self.scenario, o.grids, self.settings.evacuation, streams, start_s=o.start_s,
                 switch=SwitchTimes(grid_ready_s=ready, member_ready_s=o.member_ready_s),
                 shelters=self.shelters, network=self.network, closures=self.closures,
-                scenario_seed=self.settings.scenario.seed,
+                scenario_seed=self.scenario.seed,
                 stream_prefix=f"evacuation/{o.name}"))
         return out

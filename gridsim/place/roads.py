@@ -1,16 +1,21 @@
 """The road network and travel times on it.
 
-Shortest paths come from :mod:`scipy.sparse.csgraph`, computed once when a scenario is built.
-At city scale (18,176 grids) a dense grid-by-grid matrix would take 1.3 GB (float32) or
-2.6 GB (float64), so no such matrix is ever made, not even in chunks; travel times are kept in
-sparse or thin forms:
+Shortest paths come from :mod:`scipy.sparse.csgraph`. At city scale (18,176 grids) a dense
+grid-by-grid matrix would take 1.3 GB (float32) or 2.6 GB (float64), and at four times the
+city even a dense ``stations × grids`` table grows as the square of the city (four times the
+stations over four times the grids), so no dense table is ever made: every search is bounded
+and travel times are kept in sparse or thin forms whose size and cost grow linearly with the
+city:
 
 * :class:`NearTimes`: for each grid, the driving time to every grid within a radius (the
   neighbours that may lend people or supplies), as CSR rows, computed cell by cell on small
   subgraphs (:func:`near_travel_times`);
-* dense ``sources × grids`` arrays for the few sources that reach everywhere (department
-  stations, :func:`times_from`);
+* :class:`StationTimes`: for each department and grid, its ``k`` nearest stations by driving
+  time, found by searches bounded to a few station catchments (:func:`station_times`), and the
+  exact times of farther stations on demand (a search from the grid with a limit);
 * one time per grid from its own township's depot (:func:`township_times`).
+
+:func:`times_from` (dense ``sources × grids``) remains for small networks and tests.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ __all__ = [
     "ROAD_CLASSES",
     "NearTimes",
     "RoadNetwork",
+    "StationTimes",
     "near_travel_times",
+    "station_times",
+    "subgraph",
     "times_from",
     "township_times",
 ]
@@ -109,6 +117,29 @@ def _seconds_per_metre(roads: RoadNetwork, speed_factor: float) -> float:
     return float(np.min(t[ok] / d[ok]))
 
 
+def subgraph(graph: sparse.csr_matrix, nodes: np.ndarray,
+             scratch: np.ndarray | None = None) -> sparse.csr_matrix:
+    """``graph[nodes][:, nodes]`` for sorted, unique ``nodes``, in time proportional to the links
+    of ``nodes`` (scipy's column indexing walks all the graph's columns, which would make many
+    small searches cost as much as the whole city each). ``scratch``: an int64 array of ``-1``
+    of length ``n_nodes`` reused between calls, returned as it was given."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    m = len(nodes)
+    indptr = graph.indptr.astype(np.int64, copy=False)
+    starts = indptr[nodes]
+    counts = indptr[nodes + 1] - starts
+    offs = np.cumsum(counts) - counts
+    pos = np.repeat(starts - offs, counts) + np.arange(int(counts.sum()))
+    local = scratch if scratch is not None else np.full(graph.shape[0], -1, dtype=np.int64)
+    local[nodes] = np.arange(m)
+    cols = local[graph.indices[pos]]
+    local[nodes] = -1
+    keep = cols >= 0
+    row_counts = np.bincount(np.repeat(np.arange(m), counts)[keep], minlength=m)
+    new_indptr = np.concatenate([[0], np.cumsum(row_counts)])
+    return sparse.csr_matrix((graph.data[pos][keep], cols[keep], new_indptr), shape=(m, m))
+
+
 def near_travel_times(
     roads: RoadNetwork, radius_s: float, speed_factor: float = 1.0, cell_m: float | None = None
 ) -> NearTimes:
@@ -118,7 +149,8 @@ def near_travel_times(
     subgraph of the nodes that a path of ``radius_s`` seconds from the cell can reach at all
     (a disc bounded by the fastest link, see :func:`_seconds_per_metre`). Every path within the
     radius stays inside that subgraph, so the times are exactly those on the whole network, and
-    no dense grid-by-grid (or cell-by-network) array is ever held.
+    no dense grid-by-grid (or cell-by-network) array is ever held; each cell costs in proportion
+    to its disc, so the whole costs in proportion to the city.
     """
     graph = roads.time_graph(speed_factor)
     gnode = np.asarray(roads.grid_node, dtype=np.int64)
@@ -131,6 +163,7 @@ def near_travel_times(
     if n_grids and np.isfinite(reach_m) and roads.n_nodes > 1:
         nx, ny = roads.x_m, roads.y_m
         tree = spatial.cKDTree(np.column_stack([nx, ny]))
+        scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
         side = float(cell_m) if cell_m else max(reach_m, 1.0)
         gx, gy = nx[gnode], ny[gnode]
         cx = np.floor((gx - gx.min()) / side).astype(np.int64)
@@ -144,10 +177,9 @@ def near_travel_times(
             half_diag = float(np.max(np.hypot(sx - mx, sy - my)))
             sub = np.array(sorted(tree.query_ball_point([mx, my], reach_m + half_diag + 1.0)),
                            dtype=np.int64)
-            local = np.full(roads.n_nodes, -1, dtype=np.int64)
-            local[sub] = np.arange(len(sub))
-            g_sub = graph[sub][:, sub]
-            d = csgraph.dijkstra(g_sub, directed=True, indices=local[gnode[grp]], limit=radius_s)
+            g_sub = subgraph(graph, sub, scratch)
+            d = csgraph.dijkstra(g_sub, directed=True, indices=np.searchsorted(sub, gnode[grp]),
+                                 limit=radius_s)
             r, c = np.nonzero(np.isfinite(d))
             dest = node_grid[sub[c]]
             keep = dest >= 0
@@ -209,6 +241,8 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
 
     Each depot's search is limited to the longest time it takes to reach a grid of its own
     township on the township's own roads: a bound on the true times, so the result is exact.
+    The search runs on the nodes a path within that limit can reach at all (a disc, see
+    :func:`_seconds_per_metre`), so each township costs in proportion to its own size.
     """
     graph = roads.time_graph(speed_factor)
     gnode = np.asarray(roads.grid_node, dtype=np.int64)
@@ -217,19 +251,234 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
     township = np.asarray(township, dtype=np.int64)
     order = np.argsort(township, kind="stable")
     starts = np.searchsorted(township[order], np.arange(len(depot_grid) + 1))
+    scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
+    spm = _seconds_per_metre(roads, speed_factor)
+    tree = spatial.cKDTree(np.column_stack([roads.x_m, roads.y_m])) if spm > 0 else None
     for t, dg in enumerate(np.asarray(depot_grid, dtype=np.int64).tolist()):
         ids = order[starts[t]:starts[t + 1]]
         if len(ids) == 0:
             continue
         nodes = gnode[ids]
-        src = gnode[dg]
+        src = int(gnode[dg])
         limit = np.inf
-        at = np.flatnonzero(nodes == src)
-        if len(at):
-            inner = csgraph.dijkstra(graph[nodes][:, nodes], directed=True, indices=int(at[0]))
+        own = np.unique(nodes)
+        at = np.searchsorted(own, src)
+        if at < len(own) and own[at] == src:
+            inner = csgraph.dijkstra(subgraph(graph, own, scratch), directed=True, indices=int(at))
             bound = float(inner.max())
             if np.isfinite(bound):
                 limit = bound * (1.0 + 1e-9) + 1e-6
-        d = csgraph.dijkstra(graph, directed=True, indices=int(src), limit=limit)
-        out[ids] = d[nodes].astype(np.float32)
+        if np.isfinite(limit) and tree is not None:
+            disc = np.array(sorted(tree.query_ball_point(
+                [roads.x_m[src], roads.y_m[src]], limit / spm + 1.0)), dtype=np.int64)
+            d = csgraph.dijkstra(subgraph(graph, disc, scratch), directed=True,
+                                 indices=int(np.searchsorted(disc, src)), limit=limit)
+            pos = np.minimum(np.searchsorted(disc, nodes), len(disc) - 1)
+            # every grid of the township is within the limit, hence in the disc
+            out[ids] = np.where(disc[pos] == nodes, d[pos], np.inf).astype(np.float32)
+        else:
+            d = csgraph.dijkstra(graph, directed=True, indices=src, limit=limit)
+            out[ids] = d[nodes].astype(np.float32)
     return out
+
+
+#: Stations kept per department and grid (:class:`StationTimes`): the nearest, and the next two
+#: for when the nearest have no free unit (farther ones are searched on demand).
+NEAREST_STATIONS = 3
+
+
+@dataclass(frozen=True, eq=False)
+class StationTimes:
+    """Driving times (seconds, at the roads' own speeds) from department stations to grids,
+    in memory linear in the city.
+
+    ``station[d, g]`` holds the ``k`` stations of department ``d`` nearest to grid ``g`` by
+    driving time, ties by station id (``-1`` past the department's last station), and
+    ``time_s[d, g]`` their times (float64; ``inf``: no road leads there). Farther stations:
+    :meth:`ranked`, an exact search from the grid (the roads are undirected).
+    """
+
+    k: int
+    station: np.ndarray  # int32 [n_departments, n_grids, k]
+    time_s: np.ndarray  # float64 [n_departments, n_grids, k]
+    department: np.ndarray  # int64 [n_stations]
+    node: np.ndarray  # int64 [n_stations]: each station's road node
+    roads: RoadNetwork
+    graph: sparse.csr_matrix  # the roads' link times (for the searches of ranked())
+
+    def count(self, d: int) -> int:
+        """The number of stations of department ``d``."""
+        return int(np.count_nonzero(self.department == d))
+
+    def complete(self, d: int) -> bool:
+        """Whether the lists hold every station of department ``d``."""
+        return self.count(d) <= self.k
+
+    def nearest(self, d: int, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """The up to ``k`` nearest stations of department ``d`` to grid ``g`` and their times."""
+        s = self.station[d, g]
+        keep = s >= 0
+        return s[keep].astype(np.int64), self.time_s[d, g][keep]
+
+    def ranked(self, d: int, g: int, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """Every station of department ``d`` within ``limit`` seconds of grid ``g`` (all of them
+        for ``limit = inf``, the unreachable last), by time and then by id: exact, from one
+        search out of the grid bounded by ``limit``."""
+        ids = np.flatnonzero(self.department == d)
+        d_all = csgraph.dijkstra(self.graph, directed=True,
+                                 indices=int(self.roads.grid_node[g]), limit=limit)
+        t = d_all[self.node[ids]]
+        if np.isfinite(limit):
+            keep = t <= limit
+            ids, t = ids[keep], t[keep]
+        o = np.lexsort((ids, t))
+        return ids[o], t[o]
+
+    def dense(self) -> np.ndarray:
+        """Every station's time to every grid, ``n_stations × n_grids`` (float64; for small
+        scenarios and tests: the table whose size grows as the square of the city)."""
+        return csgraph.dijkstra(self.graph, directed=True,
+                                indices=self.node)[:, self.roads.grid_node]
+
+    def nbytes(self) -> int:
+        return int(self.station.nbytes + self.time_s.nbytes)
+
+
+def _grids_of_nodes(gnode: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, start)``: the grids at node ``v`` are ``order[start[v]:start[v + 1]]``."""
+    order = np.argsort(gnode, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(gnode, minlength=n_nodes))])
+    return order, start
+
+
+def _k_smallest(g: np.ndarray, s: np.ndarray, t: np.ndarray, n_grids: int, k: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per grid, the ``k`` candidates ``(station, time)`` with the least time, ties by station:
+    ``[n_grids, k]`` arrays (``-1`` / ``inf`` where there are fewer)."""
+    out_s = np.full((n_grids, k), -1, dtype=np.int32)
+    out_t = np.full((n_grids, k), np.inf)
+    if len(g) == 0:
+        return out_s, out_t
+    o = np.lexsort((s, t, g))
+    g, s, t = g[o], s[o], t[o]
+    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    rank = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
+    keep = rank < k
+    out_s[g[keep], rank[keep]] = s[keep]
+    out_t[g[keep], rank[keep]] = t[keep]
+    return out_s, out_t
+
+
+def _insert(best_s: np.ndarray, best_t: np.ndarray, g: np.ndarray, t: np.ndarray, s: int
+            ) -> None:
+    """Put station ``s`` at times ``t`` into the sorted lists of grids ``g`` (each once), where
+    it ranks among the first ``k`` by time, ties by station id."""
+    k = best_s.shape[1]
+    bt, bs = best_t[g], best_s[g]
+    pos = (bt < t[:, None]).sum(axis=1) + ((bt == t[:, None]) & (bs < s) & (bs >= 0)).sum(axis=1)
+    m = pos < k
+    g, t, pos = g[m], t[m], pos[m]
+    for j in range(k - 1, 0, -1):
+        sel = pos < j
+        gs = g[sel]
+        best_s[gs, j] = best_s[gs, j - 1]
+        best_t[gs, j] = best_t[gs, j - 1]
+    best_s[g, pos] = s
+    best_t[g, pos] = t
+
+
+def _department_nearest(roads: RoadNetwork, graph: sparse.csr_matrix, ids: np.ndarray,
+                        nodes: np.ndarray, k: int, scratch: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest of the stations ``ids`` (at road nodes ``nodes``) to every grid.
+
+    One multi-source search gives every node its nearest station: the station's catchment
+    (network Voronoi cell). If station ``s`` is among the ``k`` nearest to grid ``g``, every
+    node ``v`` on the shortest path from ``s`` to ``g`` belongs to the catchment of a station
+    no farther from ``g`` than ``s`` (its own nearest station ``o`` has ``T(o, v) ≤ T(s, v)``,
+    so ``T(o, g) ≤ T(s, g)``): the path stays within the catchments of ``g``'s ``k`` nearest,
+    which are linked to each other, hence within ``k - 1`` catchments of ``s``'s. So a search
+    from each station over the catchments within ``k - 1`` links of its own gives exactly the
+    times that matter (and over-estimates, never under-estimates, the others); each search
+    covers a few catchments, and all of them together a few times the city.
+    """
+    gnode = np.asarray(roads.grid_node, dtype=np.int64)
+    n_grids, n_nodes = len(gnode), roads.n_nodes
+    uniq, inv = np.unique(nodes, return_inverse=True)  # stations at one node share a catchment
+    if len(ids) <= k:  # every station is in every list: a thin table
+        d = csgraph.dijkstra(graph, directed=True, indices=uniq)[:, gnode][inv]
+        g = np.tile(np.arange(n_grids), len(ids))
+        return _k_smallest(g, np.repeat(ids, n_grids), d.ravel(), n_grids, k)
+    _, _, src = csgraph.dijkstra(graph, directed=True, indices=uniq, min_only=True,
+                                 return_predecessors=True)
+    cell_of_node = np.full(n_nodes, -1, dtype=np.int64)
+    cell_of_node[uniq] = np.arange(len(uniq))
+    owner = np.where(src >= 0, cell_of_node[np.maximum(src, 0)], -1)
+    n_cells = len(uniq)
+    cu, cv = owner[roads.edge_u], owner[roads.edge_v]
+    link = (cu != cv) & (cu >= 0) & (cv >= 0)
+    adj = sparse.coo_matrix((np.ones(2 * int(link.sum()) + n_cells),
+                             (np.r_[cu[link], cv[link], np.arange(n_cells)],
+                              np.r_[cv[link], cu[link], np.arange(n_cells)])),
+                            shape=(n_cells, n_cells)).tocsr()
+    ball = sparse.identity(n_cells, format="csr") if k == 1 else adj
+    for _ in range(k - 2):
+        ball = ball @ adj
+    ball = ball.tocsr()
+    ball.sum_duplicates()
+    ball.sort_indices()
+    node_order = np.argsort(owner, kind="stable")
+    node_start = np.searchsorted(owner[node_order], np.arange(n_cells + 1))
+    g_order, g_start = _grids_of_nodes(gnode, n_nodes)
+    stations_of = [ids[inv == c] for c in range(n_cells)]
+    out_s = np.full((n_grids, k), -1, dtype=np.int32)
+    out_t = np.full((n_grids, k), np.inf)
+    for c in range(n_cells):
+        cells = ball.indices[ball.indptr[c]:ball.indptr[c + 1]]
+        sub = np.sort(np.concatenate([node_order[node_start[j]:node_start[j + 1]]
+                                      for j in cells.tolist()]))
+        d = csgraph.dijkstra(subgraph(graph, sub, scratch), directed=True,
+                             indices=int(np.searchsorted(sub, uniq[c])))
+        n_at = g_start[sub + 1] - g_start[sub]  # grids at each node of the subgraph
+        n_at[~np.isfinite(d)] = 0
+        if not n_at.any():
+            continue
+        offs = np.cumsum(n_at) - n_at
+        pos = np.repeat(g_start[sub] - offs, n_at) + np.arange(int(n_at.sum()))
+        grids = g_order[pos]
+        times = np.repeat(d, n_at)
+        for s in stations_of[c].tolist():
+            _insert(out_s, out_t, grids, times, s)
+    # a grid with fewer than k listed has no road to the other stations: they follow at inf,
+    # by id, as in a full ranking
+    want = min(k, len(ids))
+    short = np.flatnonzero(out_s[:, want - 1] < 0)
+    for g in short.tolist():
+        have = [int(x) for x in out_s[g] if x >= 0]
+        rest = [int(x) for x in ids if int(x) not in have][: want - len(have)]
+        out_s[g, len(have):len(have) + len(rest)] = rest
+    return out_s, out_t
+
+
+def station_times(roads: RoadNetwork, station_grid: np.ndarray, department: np.ndarray,
+                  n_departments: int, k: int = NEAREST_STATIONS) -> StationTimes:
+    """The ``k`` nearest stations of each department to every grid (:class:`StationTimes`),
+    at the roads' own speeds, in time and memory linear in the city (see
+    :func:`_department_nearest`)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    graph = roads.time_graph()
+    gnode = np.asarray(roads.grid_node, dtype=np.int64)
+    department = np.asarray(department, dtype=np.int64)
+    nodes = gnode[np.asarray(station_grid, dtype=np.int64)]
+    n_grids = len(gnode)
+    station = np.full((n_departments, n_grids, k), -1, dtype=np.int32)
+    time_s = np.full((n_departments, n_grids, k), np.inf)
+    scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
+    for d in range(n_departments):
+        ids = np.flatnonzero(department == d)
+        if len(ids) and n_grids:
+            station[d], time_s[d] = _department_nearest(roads, graph, ids, nodes[ids], k,
+                                                        scratch)
+    return StationTimes(k=k, station=station, time_s=time_s, department=department,
+                        node=nodes, roads=roads, graph=graph)

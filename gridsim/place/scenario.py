@@ -1,47 +1,94 @@
-"""A scenario: everything about the place that a run needs, built once before time 0.
+"""A scenario: the place a run happens in, built from the scenario settings alone, once.
 
-:func:`build_scenario` turns a :class:`~gridsim.model.params.ScenarioConfig` into frozen domain objects
-and prepares travel times (shortest paths computed once with :mod:`scipy.sparse.csgraph`).
+:func:`build_scenario` turns a :class:`~gridsim.model.params.ScenarioConfig` into frozen domain
+objects: the region, its roads, the people on its rosters, the supplies, the department stations
+with their nearest-station driving times (:class:`~gridsim.place.roads.StationTimes`), each
+grid's driving time from its township depot, and its shelters. Nothing about the response (the
+levers a run varies) goes in: the tables that depend on response settings (mutual-aid near
+times by the mutual-aid radius, station times at the departments' speed) are made per run in
+the elaborate phase (:mod:`gridsim.engine.travel`).
+
+A built scenario is reused: :func:`build_scenario` returns the same :class:`Scenario` object for
+equal scenario settings while the content of every file it was read from is unchanged (an
+in-process cache of the last :data:`CACHE_SIZE` scenarios, :class:`ScenarioCache`). So that
+reuse cannot carry state from one run into the next, a scenario is immutable: a frozen
+dataclass of frozen parts whose arrays are read-only (writing into one raises). Code that needs
+a changed place (a drill's inject) makes a changed copy (:func:`dataclasses.replace`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gridsim.engine.departments import Stations
-from gridsim.engine.supplies import SupplyPoints
-from gridsim.model.params import ScenarioConfig
 from gridsim.model.people import Roster
 from gridsim.model.region import Region
+from gridsim.model.stations import Stations
 from gridsim.model.streams import Streams
-from gridsim.place.roads import (
-    NearTimes,
-    RoadNetwork,
-    near_travel_times,
-    times_from,
-    township_times,
-)
+from gridsim.model.supplies import SupplyPoints
+from gridsim.model.vocab import DEPARTMENTS
+from gridsim.place.folder import Parts, folder_files, load_folder
+from gridsim.place.roads import RoadNetwork, StationTimes, station_times, township_times
+from gridsim.place.shelters import Shelters
+from gridsim.place.synthetic import generate
 
-__all__ = ["Scenario", "build_scenario", "generate_parts", "prepare_scenario"]
+if TYPE_CHECKING:
+    from gridsim.model.params import RunConfig, ScenarioConfig
+
+__all__ = [
+    "CACHE_SIZE",
+    "Scenario",
+    "ScenarioCache",
+    "build_scenario",
+    "check_loaded",
+    "generate_parts",
+    "prepare_scenario",
+    "scenario_key",
+]
+
+#: Built scenarios kept for reuse in one process (the most recently used).
+CACHE_SIZE = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scenario:
-    """A region with its roads, people, supplies and department stations, plus travel times."""
+    """A region with its roads, people, supplies, department stations and shelters, and the
+    travel times that depend on the place alone. Immutable (see the module docstring)."""
 
     region: Region
     roads: RoadNetwork
     roster: Roster
     supplies: SupplyPoints
     stations: Stations
-    near: NearTimes  # grid -> grids within the mutual-aid radius (driving, seconds)
-    depot_time_s: np.ndarray  # township depot -> each grid (driving, seconds)
+    station_times: StationTimes  # nearest stations per department and grid, at road speeds
+    depot_time_s: np.ndarray  # township depot -> each grid (driving, seconds, float32)
+    shelters: Shelters = field(default_factory=Shelters.empty)  # a folder's own (or none)
+    seed: int = 0  # the scenario's own seed (generator, shelter placement): see streams()
+    #: grids that driving into takes longer (a blocked road): ``(grid, factor)`` pairs
+    slowed: tuple[tuple[int, float], ...] = ()
+    #: derived tables made on demand (a run's travel times, :mod:`gridsim.engine.travel`),
+    #: reused by later runs; a copy made with :func:`dataclasses.replace` shares it, so each
+    #: entry records the parts it was made from and is used only while they are the same
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_grids(self) -> int:
         return self.region.grids.n
+
+    def streams(self) -> Streams:
+        """The scenario's own random streams (its seed, not the run's), new at every call: a
+        draw from them never moves a stream another user of the scenario sees."""
+        return Streams(self.seed)
 
     def describe(self) -> dict[str, float]:
         g = self.region.grids
@@ -57,41 +104,235 @@ class Scenario:
         }
 
 
-def build_scenario(
-    cfg: ScenarioConfig, mutual_aid_radius_s: float, department_speed_factor: float = 1.0
-) -> Scenario:
-    """Generate (or load from a scenario folder) the scenario and prepare its travel times."""
-    parts = generate_parts(cfg)
-    return prepare_scenario(parts, mutual_aid_radius_s, department_speed_factor)
-
-
-def generate_parts(cfg: ScenarioConfig) -> tuple:
-    """The first half of :func:`build_scenario`: the place itself, without travel times,
-    as ``(region, roads, roster, supplies, (department, grid, units))``."""
-    if cfg.generator == "files":  # a scenario folder; bad data raises ScenarioDataError
-        from pathlib import Path
-
-        from gridsim.place.folder import load_parts
-
-        return load_parts(Path(cfg.path), cfg)
+def generate_parts(cfg: ScenarioConfig) -> Parts:
+    """The place itself, without travel times, as ``(region, roads, roster, supplies,
+    (department, grid, units))``: generated, or loaded from a scenario folder (bad data raises
+    :class:`~gridsim.place.folder.ScenarioDataError`)."""
+    if cfg.generator == "files":
+        return load_folder(Path(cfg.path), cfg).parts
     if cfg.generator != "synthetic":
         raise ValueError(f"scenario.generator: unknown generator {cfg.generator!r}")
-    from gridsim.place.synthetic import generate
-
     return generate(cfg, Streams(cfg.seed))
 
 
-def prepare_scenario(parts: tuple, mutual_aid_radius_s: float,
-                     department_speed_factor: float = 1.0) -> Scenario:
-    """The second half of :func:`build_scenario`: travel times on the roads of ``parts``.
-
-    Memory stays linear in the grids: mutual-aid times are sparse rows, stations and depots
-    are ``sources × grids`` (a few hundred sources)."""
+def prepare_scenario(parts: Parts, *, seed: int = 0, shelters: Shelters | None = None
+                     ) -> Scenario:
+    """The scenario of ``parts`` with its place-only travel times: each department's nearest
+    stations to every grid and each grid's time from its township depot (memory and time linear
+    in the city, see :mod:`gridsim.place.roads`). Its arrays are made read-only."""
     region, roads, roster, supplies, (dept, sgrid, units) = parts
-    station_times = times_from(roads, roads.grid_node[sgrid], department_speed_factor)
-    stations = Stations(department=dept, grid=sgrid, units=units, time_to_grid_s=station_times)
-    near = near_travel_times(roads, mutual_aid_radius_s)
+    stations = Stations(department=np.asarray(dept, dtype=np.int64),
+                        grid=np.asarray(sgrid, dtype=np.int64),
+                        units=np.asarray(units, dtype=np.int64))
+    times = station_times(roads, stations.grid, stations.department, len(DEPARTMENTS))
     # each grid needs only its own township's depot
     depot_time = township_times(roads, supplies.depot_grid, region.grids.township)
-    return Scenario(region=region, roads=roads, roster=roster, supplies=supplies,
-                    stations=stations, near=near, depot_time_s=depot_time)
+    sc = Scenario(region=region, roads=roads, roster=roster, supplies=supplies,
+                  stations=stations, station_times=times, depot_time_s=depot_time,
+                  shelters=shelters if shelters is not None else Shelters.empty(),
+                  seed=int(seed))
+    _freeze(sc)
+    return sc
+
+
+def _build(cfg: ScenarioConfig) -> Scenario:
+    if cfg.generator == "files":  # one read of the folder: the parts and the shelters
+        loaded = load_folder(Path(cfg.path), cfg)
+        return prepare_scenario(loaded.parts, seed=cfg.seed, shelters=loaded.shelters)
+    return prepare_scenario(generate_parts(cfg), seed=cfg.seed)
+
+
+def _arrays(obj: Any, seen: set[int]) -> Iterator[np.ndarray]:
+    """Every numpy array inside ``obj`` (dataclasses, tuples, lists, dicts), once each."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        yield obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            if f.name != "memo":
+                yield from _arrays(getattr(obj, f.name), seen)
+    elif isinstance(obj, tuple | list):
+        for v in obj:
+            yield from _arrays(v, seen)
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _arrays(v, seen)
+
+
+def _freeze(obj: Any) -> None:
+    """Make every array of ``obj`` read-only (its base too, so no view can write)."""
+    for a in _arrays(obj, set()):
+        a.setflags(write=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# build once, reuse
+# ----------------------------------------------------------------------------------------------
+def _canonical(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"__type__": type(obj).__name__,
+                **{f.name: _canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, float):
+        return repr(obj)  # exact, and NaN/inf as text
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    return repr(obj)
+
+
+def scenario_key(cfg: ScenarioConfig) -> str:
+    """A stable hash (SHA-256) of the scenario settings: equal settings, equal key, in any
+    process (field by field, sorted keys, exact floats)."""
+    text = json.dumps(_canonical(cfg), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: A file's state that a change of content changes: size, modification and change times, inode.
+_Stat = tuple[int, int, int, int]
+#: A file whose modification time is this close to when it was digested may still change
+#: within the same timestamp tick: its content is hashed again (the "racy" case).
+_RACY_NS = 2_000_000_000
+
+
+def _stat(path: Path) -> _Stat | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return "missing"
+    return h.hexdigest()
+
+
+@dataclass
+class _FileState:
+    path: Path
+    stat: _Stat | None
+    sha256: str
+    seen_ns: int  # when the digest was taken
+
+    @staticmethod
+    def of(path: Path) -> _FileState:
+        stat = _stat(path)
+        return _FileState(path=path, stat=stat, sha256=_sha256(path), seen_ns=time.time_ns())
+
+    def unchanged(self) -> bool:
+        """Whether the file still has the content it had: the same size and times (quick), or,
+        if they moved or the digest was taken within the timestamp's resolution of the last
+        change, the same SHA-256 (sure)."""
+        stat = _stat(self.path)
+        if (stat is not None and stat == self.stat
+                and self.seen_ns - stat[1] > _RACY_NS):
+            return True
+        if self.sha256 != _sha256(self.path):
+            return False
+        self.stat, self.seen_ns = stat, time.time_ns()
+        return True
+
+
+@dataclass
+class _Entry:
+    scenario: Scenario
+    files: list[_FileState]
+
+
+class ScenarioCache:
+    """Built scenarios by scenario settings (:func:`scenario_key`) and, for a scenario folder,
+    the content of every file it reads; the ``size`` most recently used are kept."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        if size < 1:
+            raise ValueError(f"size must be at least 1, got {size}")
+        self.size = size
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.hits = 0
+        self.builds = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def get(self, cfg: ScenarioConfig) -> Scenario:
+        """The scenario of ``cfg``: the one built before while nothing it was built from has
+        changed, else a new build (which then replaces the least recently used)."""
+        key = scenario_key(cfg)
+        entry = self._entries.get(key)
+        if entry is not None:
+            now = _input_files(cfg)
+            if [f.path for f in entry.files] == now and all(f.unchanged() for f in entry.files):
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry.scenario
+            del self._entries[key]
+        files = [_FileState.of(p) for p in _input_files(cfg)]  # before reading: a change
+        scenario = _build(cfg)  # while loading shows at the next look
+        self.builds += 1
+        self._entries[key] = _Entry(scenario=scenario, files=files)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return scenario
+
+
+def _input_files(cfg: ScenarioConfig) -> list[Path]:
+    if cfg.generator != "files":
+        return []
+    return folder_files(Path(cfg.path))
+
+
+#: The process's scenario cache (see :func:`build_scenario`).
+_CACHE = ScenarioCache()
+
+
+def build_scenario(cfg: ScenarioConfig, *, reuse: bool = True) -> Scenario:
+    """The scenario of ``cfg``, generated or read from its scenario folder (once), with its
+    place-only travel times. With ``reuse`` (the default), a scenario built before in this
+    process for equal settings, while the content of its files is unchanged, is returned as it
+    is (the same object); ``reuse=False`` always builds a new one (and leaves the cache)."""
+    if not reuse:
+        return _build(cfg)
+    return _CACHE.get(cfg)
+
+
+def check_loaded(settings: RunConfig, scenario: Scenario) -> list[str]:
+    """What the config asks of a built scenario that it does not have: township ids of warnings
+    and grid ids of scripted incidents out of range, hazards whose department has no station.
+    Lines as :class:`gridsim.model.validate.ConfigError` gives them (``key: problem``)."""
+    errors: list[str] = []
+    sc = settings.scenario
+    where = f"scenario {sc.name!r}" + (f" loaded from {sc.path}" if sc.path else "")
+    n_town = scenario.region.hierarchy.n_townships
+    n_grids = scenario.n_grids
+    for i, w in enumerate(settings.hazard.warnings):
+        for t in w.townships:
+            if not 0 <= t < n_town:
+                errors.append(f"hazard.warnings[{i}].townships: township id {t} out of range "
+                              f"0..{n_town - 1} of {where}")
+        for gid in getattr(w, "grids", None) or []:
+            if not 0 <= gid < n_grids:
+                errors.append(f"hazard.warnings[{i}].grids: grid id {gid} out of range "
+                              f"0..{n_grids - 1} of {where}")
+    for i, si in enumerate(settings.hazard.incidents):
+        if not 0 <= si.grid < n_grids:
+            errors.append(f"hazard.incidents[{i}].grid: grid id {si.grid} out of range "
+                          f"0..{n_grids - 1} of {where}")
+    for name, h in settings.catalogue.hazards.items():
+        if h.department in DEPARTMENTS and scenario.stations.of(h.department).size == 0:
+            errors.append(f"catalogue.hazards.{name}.department: {h.department!r} has no "
+                          f"stations in {where}")
+    return errors

@@ -10,22 +10,25 @@ Townships and villages are population-balanced k-means clusters of grids.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
+from typing import Any
 
 import numpy as np
 from scipy import spatial
 from scipy.sparse import coo_matrix, csgraph
 
-from gridsim.engine.supplies import SupplyPoints
-from gridsim.model.params import ScenarioConfig
+from gridsim.model.params import ScenarioConfig, scenario_presets
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
 from gridsim.model.streams import Streams
+from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, SUPPLY_ITEMS
 from gridsim.place.gridding import Compounds, GridDesign, UrbanGrids, design_grids
 from gridsim.place.roads import RoadNetwork
 
-__all__ = ["generate", "kmeans_sites"]
+__all__ = ["city", "generate", "kmeans_sites", "scaled"]
 
 _GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 
@@ -44,15 +47,29 @@ def kmeans_sites(
     """Weighted k-means labels of points (k-means++ start, Lloyd iterations)."""
     n = len(x)
     k = max(1, min(k, n))
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
     pts = np.column_stack([x, y])
     w = np.asarray(w, dtype=float) + 1e-9
     centres = np.empty((k, 2))
-    centres[0] = pts[rng.choice(n, p=w / w.sum())]
-    d2 = np.sum((pts - centres[0]) ** 2, axis=1)
+    centres[0] = pts[_draw(rng, w / w.sum())]
+    d2 = (x - centres[0, 0]) ** 2 + (y - centres[0, 1]) ** 2
+    p = np.empty(n)
+    step = np.empty(n)
     for i in range(1, k):
-        p = w * d2
-        centres[i] = pts[rng.choice(n, p=p / p.sum())] if p.sum() > 0 else pts[rng.integers(n)]
-        d2 = np.minimum(d2, np.sum((pts - centres[i]) ** 2, axis=1))
+        np.multiply(w, d2, out=p)
+        total = p.sum()
+        if total > 0:
+            p /= total
+            centres[i] = pts[_draw(rng, p)]
+        else:
+            centres[i] = pts[rng.integers(n)]
+        np.subtract(x, centres[i, 0], out=step)
+        step *= step
+        d2y = y - centres[i, 1]
+        d2y *= d2y
+        step += d2y
+        np.minimum(d2, step, out=d2)
     labels = np.zeros(n, dtype=np.int64)
     for _ in range(iters):
         _, labels = spatial.cKDTree(centres).query(pts)
@@ -68,6 +85,15 @@ def kmeans_sites(
     remap = np.full(k, -1)
     remap[uniq] = np.arange(len(uniq))
     return remap[labels]
+
+
+def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
+    """``rng.choice(len(p), p=p)`` for probabilities ``p`` known to be valid: the same draw and
+    the same arithmetic (the cumulative sum, normalised, searched with one uniform), without
+    the checks that cost three more passes over ``p`` (k-means++ draws once per site)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
 
 
 def round_to_total(x: np.ndarray, total: int) -> np.ndarray:
@@ -191,21 +217,25 @@ def _roads(cfg: ScenarioConfig, kind, area, x, y):
     else:
         tri = spatial.Delaunay(pts)
         s = tri.simplices
-        e = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+        e = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]).astype(np.int64)
         e.sort(axis=1)
-        e = np.unique(e, axis=0)
-        u, v = e[:, 0], e[:, 1]
+        # the distinct links in (u, v) order: np.unique(e, axis=0) on integer keys, faster
+        key = np.sort(e[:, 0] * n + e[:, 1])
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        u, v = key // n, key % n
     dist = np.hypot(x[u] - x[v], y[u] - y[v])
     spacing = 1000.0 * np.sqrt(np.maximum(area[u], area[v]))
     keep = dist <= rc.max_link_factor * spacing
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
     if n > 1:
         mst = csgraph.minimum_spanning_tree(coo_matrix((dist + 1e-9, (u, v)), shape=(n, n)))
         mu, mv = mst.nonzero()
-        in_mst = set(zip(np.minimum(mu, mv).tolist(), np.maximum(mu, mv).tolist(), strict=True))
-        keep |= np.array([(a, b) in in_mst for a, b in zip(u.tolist(), v.tolist(), strict=True)],
-                         dtype=bool)
+        in_mst = np.minimum(mu, mv).astype(np.int64) * n + np.maximum(mu, mv)
+        keep |= np.isin(u * n + v, in_mst)
     u, v, dist = u[keep], v[keep], dist[keep]
-    urban = np.array([cfg.kinds[GRID_KINDS[k]].zone == "urban" for k in kind])
+    zone_urban = np.array([k in cfg.kinds and cfg.kinds[k].zone == "urban" for k in GRID_KINDS])
+    urban = zone_urban[np.asarray(kind, dtype=np.int64)]
     klass = np.where(urban[u] & urban[v], 0, 1).astype(np.int8)
     # arterials: shortest paths (by length) from the centre grid to far grids at k angles
     if rc.arterials > 0 and n > 2:
@@ -214,7 +244,9 @@ def _roads(cfg: ScenarioConfig, kind, area, x, y):
         _, pred = csgraph.dijkstra(g, directed=False, indices=centre, return_predecessors=True)
         ang = np.arctan2(y, x)
         r = np.hypot(x, y)
-        edge_id = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(u, v, strict=True))}
+        edge_key = u * n + v  # u < v, in sorted order (the links come sorted from np.unique)
+        key_order = np.argsort(edge_key, kind="stable")
+        sorted_keys = edge_key[key_order]
         for k in range(rc.arterials):
             target_ang = -math.pi + 2 * math.pi * (k + 0.5) / rc.arterials
             dang = np.abs(np.angle(np.exp(1j * (ang - target_ang))))
@@ -222,12 +254,15 @@ def _roads(cfg: ScenarioConfig, kind, area, x, y):
             if len(cand) == 0:
                 continue
             node = int(cand[np.argmax(r[cand])])
+            path = [node]
             while node != centre and pred[node] >= 0:
-                p = int(pred[node])
-                i = edge_id.get((min(p, node), max(p, node)))
-                if i is not None:
-                    klass[i] = 2
-                node = p
+                node = int(pred[node])
+                path.append(node)
+            a = np.array(path, dtype=np.int64)
+            keys = np.minimum(a[1:], a[:-1]) * n + np.maximum(a[1:], a[:-1])
+            at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+            found = sorted_keys[at] == keys
+            klass[key_order[at[found]]] = 2
     speeds = np.array([rc.urban_speed_kmh, rc.rural_speed_kmh, rc.arterial_speed_kmh]) / 3.6
     roads = RoadNetwork(
         x_m=x.copy(), y_m=y.copy(), edge_u=u.astype(np.int64), edge_v=v.astype(np.int64),
@@ -353,3 +388,69 @@ def generate(cfg: ScenarioConfig, streams: Streams):
     supplies = _supplies(cfg, grids, township, hier.n_townships)
     stations = _stations(cfg, grids, streams.fresh("scenario/stations"))
     return region, roads, roster, supplies, stations
+
+
+# ----------------------------------------------------------------------------------------------
+# larger cities, for measuring how cost grows with the city
+# ----------------------------------------------------------------------------------------------
+def scaled(cfg: ScenarioConfig, scale: int) -> ScenarioConfig:
+    """``cfg`` with a city ``scale`` times larger: grids (urban and rural), rural land and
+    people, the exact commanders total, key monitoring points and every department's stations
+    times ``scale``; townships, villages per township and every per-grid figure stay (so each
+    township is ``scale`` times larger). A copy; ``cfg`` is unchanged."""
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    c = dataclasses.replace(cfg)
+    c.urban_grids = cfg.urban_grids * scale
+    c.rural_grids = cfg.rural_grids * scale
+    c.rural_land_km2 = cfg.rural_land_km2 * scale
+    c.rural_population = cfg.rural_population * scale
+    c.monitoring_points = cfg.monitoring_points * scale
+    c.people = dataclasses.replace(cfg.people,
+                                   commanders_total=cfg.people.commanders_total * scale)
+    c.departments = {d: dataclasses.replace(dc, stations=dc.stations * scale)
+                     for d, dc in cfg.departments.items()}
+    c.compounds = dataclasses.replace(
+        cfg.compounds, count=cfg.compounds.count * scale,
+        people_total=cfg.compounds.people_total * scale,
+        design=dataclasses.replace(cfg.compounds.design,
+                                   grids=cfg.compounds.design.grids * scale))
+    if scale != 1:
+        c.name = f"{cfg.name}_x{scale}"
+    return c
+
+
+def city(scale: int = 1, base: ScenarioConfig | None = None) -> ScenarioConfig:
+    """The ``suining_city`` preset (18,176 grids) ``scale`` times larger (:func:`scaled`):
+    ``city(4)`` has 72,704 grids. ``base``: another scenario to scale instead of the preset.
+    For benchmarks: ``simulate(dataclasses.replace(settings, scenario=city(4)))``."""
+    if base is None:
+        import yaml  # only here: the preset file, read without the config system
+
+        text = scenario_presets()["suining_city"].read_text(encoding="utf-8")
+        base = _from_mapping(ScenarioConfig, yaml.safe_load(text))
+    return scaled(base, scale)
+
+
+def _from_mapping(cls: type, data: dict[str, Any]) -> Any:
+    """A settings dataclass from a plain mapping of its fields (nested dataclasses, dicts and
+    lists of them); unknown keys are an error."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    return cls(**{k: _value(hints[k], v) for k, v in data.items()})
+
+
+def _value(tp: Any, v: Any) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(v, dict):
+        return _from_mapping(tp, v)
+    if origin is dict and isinstance(v, dict):
+        return {k: _value(args[1], x) for k, x in v.items()}
+    if origin is list and isinstance(v, list):
+        return [_value(args[0], x) for x in v]
+    if tp is float and isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v

@@ -7,7 +7,8 @@ from their own GIS (``docs/scenario_format.md``), and any built scenario written
 * :func:`validate_folder` lists the problems of a folder (``gridsim scenario validate``);
 * :func:`export_scenario` writes a built scenario (e.g. a synthetic preset) as a folder whose
   loading gives exactly the same arrays, hence the same simulation results;
-* :func:`load_shelters` reads the shelters a folder names (for evacuation).
+* :func:`load_folder` reads a folder once: the parts and the shelters it names;
+* :func:`folder_files` lists the files loading a folder reads.
 
 The implementation lives in the modules of this package.
 """
@@ -18,12 +19,12 @@ from gridsim.place.folder.errors import ScenarioDataError
 from gridsim.place.folder.export import SYNTHETIC_CRS, export_scenario
 from gridsim.place.folder.load import (
     Loaded,
+    Parts,
     Shelters,
-    check_loaded,
+    folder_files,
     generated_parts,
     load_folder,
     load_parts,
-    load_shelters,
     registry_node,
     spec_errors,
     validate_folder,
@@ -34,14 +35,14 @@ __all__ = [
     "ROAD_CLASS_SPEED_KMH",
     "SYNTHETIC_CRS",
     "Loaded",
+    "Parts",
     "ScenarioDataError",
     "Shelters",
-    "check_loaded",
     "export_scenario",
+    "folder_files",
     "generated_parts",
     "load_folder",
     "load_parts",
-    "load_shelters",
     "registry_node",
     "spec_errors",
     "validate_folder",

@@ -8,7 +8,7 @@ import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -20,7 +20,30 @@ from gridsim.place.roads import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from gridsim.model.params import ScenarioConfig
-    from gridsim.place.scenario import Scenario
+    from gridsim.model.people import Roster
+    from gridsim.model.region import Region
+    from gridsim.model.stations import Stations
+    from gridsim.model.supplies import SupplyPoints
+    from gridsim.place.roads import RoadNetwork
+    from gridsim.place.shelters import Shelters
+
+
+class Scenario(Protocol):
+    """What export needs of a built scenario (:class:`gridsim.place.scenario.Scenario`, which
+    builds on this package, so it is named by its shape here)."""
+
+    @property
+    def region(self) -> Region: ...
+    @property
+    def roads(self) -> RoadNetwork: ...
+    @property
+    def roster(self) -> Roster: ...
+    @property
+    def supplies(self) -> SupplyPoints: ...
+    @property
+    def stations(self) -> Stations: ...
+    @property
+    def shelters(self) -> Shelters: ...
 
 __all__ = ["SYNTHETIC_CRS", "export_scenario"]
 
@@ -33,6 +56,7 @@ SYNTHETIC_CRS = ("+proj=tmerc +lat_0=30.53 +lon_0=105.59 +k=1 +x_0=0 +y_0=0 +ell
 _FILES = {"grids": "grids.geojson", "roads": "roads.graphml",
           "supply_points": "supply_points.csv", "depots": "depots.csv",
           "stations": "stations.csv", "rosters": "rosters.csv"}
+_SHELTERS_FILE = "shelters.csv"
 
 
 def _atomic(path: Path, write: Any) -> Path:
@@ -174,6 +198,13 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
     written.append(_csv(folder / _FILES["rosters"],
                         ["grid", "roles", "categories", "x_m", "y_m", "away_in_work_hours"],
                         _roster_rows(scenario)))
+    sh = scenario.shelters
+    files = dict(_FILES)
+    if sh.n:  # a scenario's own shelters (a synthetic one has none: runs place them)
+        files["shelters"] = _SHELTERS_FILE
+        written.append(_csv(folder / _SHELTERS_FILE, ["name", "capacity", "grid", "x", "y"],
+                            ([sh.name[i], int(sh.capacity[i]), int(sh.grid[i]),
+                              _num(sh.x_m[i]), _num(sh.y_m[i])] for i in range(sh.n))))
     generate: dict[str, Any] = {"seed": int(cfg.seed)}
     for key in ("people", "supplies"):
         v = getattr(cfg, key)
@@ -185,7 +216,7 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
         "description": f"exported by gridsim from the scenario {cfg.name!r} "
                        f"(generator {cfg.generator})",
         "crs": crs,
-        **_FILES,
+        **files,
         "input_crs": {"grids": crs},
         "max_snap_m": float(max_snap_m),
         "counties": list(h.county_names),

@@ -10,30 +10,38 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import spatial
 
-from gridsim.engine.supplies import SupplyPoints
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.region import Region
+from gridsim.model.streams import Streams
+from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, ROLES, SUPPLY_ITEMS
+from gridsim.place import synthetic as syn
 from gridsim.place.folder.errors import Problems, ScenarioDataError
 from gridsim.place.folder.grids import GridData, load_grids
 from gridsim.place.folder.roads import Network, assemble, read_roads
-from gridsim.place.folder.spec import GENERATE_KEYS, OPTIONAL_FILES, SPEC_FILE, Spec, read_spec
+from gridsim.place.folder.spec import (
+    FILE_KEYS,
+    GENERATE_KEYS,
+    OPTIONAL_FILES,
+    SPEC_FILE,
+    Spec,
+    read_spec,
+)
 from gridsim.place.folder.tables import Table, read_table
 from gridsim.place.roads import RoadNetwork
+from gridsim.place.shelters import Shelters
 
 if TYPE_CHECKING:
-    from gridsim.model.params import RunConfig, ScenarioConfig
-    from gridsim.place.scenario import Scenario
+    from gridsim.model.params import ScenarioConfig
 
 __all__ = [
     "Loaded",
     "Parts",
     "Shelters",
-    "check_loaded",
+    "folder_files",
     "generated_parts",
     "load_folder",
     "load_parts",
-    "load_shelters",
     "registry_node",
     "spec_errors",
     "validate_folder",
@@ -41,28 +49,6 @@ __all__ = [
 
 StationArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 Parts = tuple[Region, RoadNetwork, Roster, SupplyPoints, StationArrays]
-
-
-@dataclass(frozen=True)
-class Shelters:
-    """Emergency shelters (应急避难场所): name, capacity (people), position (scenario CRS, metres)
-    and the grid each stands in."""
-
-    name: tuple[str, ...]
-    capacity: np.ndarray  # int64
-    x_m: np.ndarray
-    y_m: np.ndarray
-    grid: np.ndarray  # int64
-
-    @property
-    def n(self) -> int:
-        return len(self.name)
-
-    @staticmethod
-    def empty() -> Shelters:
-        z = np.zeros(0)
-        return Shelters(name=(), capacity=np.zeros(0, np.int64), x_m=z, y_m=z.copy(),
-                        grid=np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -194,8 +180,12 @@ def _shelters(t: Table, spec: Spec, grids: GridData | None, net: Network | None)
     t.ident = names
     cap = t.ints("capacity", lo=0, what="a number of people")
     x, y, grid = _positions(t, spec, "shelters", grids, net)
-    return Shelters(name=tuple(names), capacity=cap, x_m=x.astype(np.float64),
-                    y_m=y.astype(np.float64), grid=grid.astype(np.int64))
+    grid = grid.astype(np.int64)
+    # each shelter is reached at its grid's road node (bad cells are problems already)
+    node = (net.roads.grid_node[np.maximum(grid, 0)] if net is not None and len(grid)
+            else np.full(len(grid), -1, dtype=np.int64))
+    return Shelters(name=tuple(names), capacity=np.maximum(cap, 0), grid=grid, node=node,
+                    x_m=x.astype(np.float64), y_m=y.astype(np.float64))
 
 
 def _masks(t: Table, col: str, vocab: tuple[str, ...], bit: Any, allow_empty: bool,
@@ -284,9 +274,6 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
         return None, shelters
     g = grids.region.grids
     h = grids.region.hierarchy
-    from gridsim.model.streams import Streams
-    from gridsim.place import synthetic as syn
-
     if roster is None:
         roster = _generated(problems, "rosters", lambda: syn._roster(
             cfg, g, Streams(cfg.seed).fresh("scenario/people")))
@@ -307,7 +294,8 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
 
 
 def load_folder(folder: Path, cfg: ScenarioConfig) -> Loaded:
-    """The parts and the shelters of a scenario folder (see :func:`load_parts`)."""
+    """The parts and the shelters of a scenario folder, read once (see :func:`load_parts`;
+    the folder's shelters file, if it names one, else none)."""
     parts, shelters = _load(Path(folder), cfg)
     assert parts is not None
     return Loaded(parts=parts, shelters=shelters)
@@ -319,12 +307,6 @@ def load_parts(folder: Path, cfg: ScenarioConfig) -> Parts:
     stations whose files the folder does not name are generated from ``cfg`` as the synthetic
     generator does. Raises :class:`ScenarioDataError` listing every problem."""
     return load_folder(folder, cfg).parts
-
-
-def load_shelters(folder: Path, cfg: ScenarioConfig | None = None) -> Shelters:
-    """The shelters of a scenario folder (none when it names no shelters file), after the whole
-    folder is checked (raises :class:`ScenarioDataError` like :func:`load_parts`)."""
-    return _load(Path(folder), cfg)[1]
 
 
 def validate_folder(folder: Path) -> list[str]:
@@ -348,6 +330,17 @@ def _raw_yaml(folder: Path) -> dict[str, Any]:
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The files loading ``folder`` reads: its ``scenario.yaml`` and every file that names (as
+    :func:`~gridsim.place.folder.spec.read_spec` resolves them: ``folder / name``), in the
+    order of :data:`~gridsim.place.folder.spec.FILE_KEYS`. Whether they exist is not checked
+    here (loading reports it)."""
+    folder = Path(folder)
+    data = _raw_yaml(folder)
+    return [folder / SPEC_FILE] + [folder / v for k in FILE_KEYS
+                                   if isinstance(v := data.get(k), str) and v.strip()]
 
 
 def spec_errors(folder: Path) -> list[str]:
@@ -390,32 +383,3 @@ def registry_node(scenario_yaml: Path, name: str | None = None) -> dict[str, Any
             node[k] = v
     node.update(name=name or folder.name, generator="files", path=str(folder))
     return node
-
-
-def check_loaded(settings: RunConfig, scenario: Scenario) -> list[str]:
-    """What the config asks of a loaded scenario that it does not have: township ids of warnings
-    and grid ids of scripted incidents out of range, hazards whose department has no station.
-    Lines as :class:`gridsim.model.validate.ConfigError` gives them (``key: problem``)."""
-    errors: list[str] = []
-    sc = settings.scenario
-    where = f"scenario {sc.name!r}" + (f" loaded from {sc.path}" if sc.path else "")
-    n_town = scenario.region.hierarchy.n_townships
-    n_grids = scenario.n_grids
-    for i, w in enumerate(settings.hazard.warnings):
-        for t in w.townships:
-            if not 0 <= t < n_town:
-                errors.append(f"hazard.warnings[{i}].townships: township id {t} out of range "
-                              f"0..{n_town - 1} of {where}")
-        for gid in getattr(w, "grids", None) or []:
-            if not 0 <= gid < n_grids:
-                errors.append(f"hazard.warnings[{i}].grids: grid id {gid} out of range "
-                              f"0..{n_grids - 1} of {where}")
-    for i, si in enumerate(settings.hazard.incidents):
-        if not 0 <= si.grid < n_grids:
-            errors.append(f"hazard.incidents[{i}].grid: grid id {si.grid} out of range "
-                          f"0..{n_grids - 1} of {where}")
-    for name, h in settings.catalogue.hazards.items():
-        if h.department in DEPARTMENTS and scenario.stations.of(h.department).size == 0:
-            errors.append(f"catalogue.hazards.{name}.department: {h.department!r} has no "
-                          f"stations in {where}")
-    return errors

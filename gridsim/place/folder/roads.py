@@ -1,6 +1,6 @@
 """Roads of a scenario folder: an OpenStreetMap extract (``.osm.pbf`` through pyrosm, ``.osm``
-XML) or a GraphML graph, made into a :class:`~gridsim.place.roads.RoadNetwork` whose grids are snapped
-to their nearest road node."""
+XML) or a GraphML graph, made into a :class:`~gridsim.place.roads.RoadNetwork` whose grids are
+snapped to their nearest road node."""
 
 from __future__ import annotations
 
