@@ -87,18 +87,39 @@ BATCH_ENV = "GRIDSIM_BATCH"
 # ----------------------------------------------------------------------------------------------
 # the ConfigStore: the schema and the scenario presets
 # ----------------------------------------------------------------------------------------------
+def _stored(cs: ConfigStore, group: str | None, name: str) -> Any:
+    """The ConfigStore's entry ``group/name``, or None."""
+    repo: Any = cs.repo
+    for part in (group.split("/") if group else []):
+        repo = repo.get(part) if isinstance(repo, dict) else None
+    return repo.get(f"{name}.yaml") if isinstance(repo, dict) else None
+
+
 def register_configs() -> None:
-    """Register the schema and the scenario presets in Hydra's ConfigStore."""
+    """Register the schema and the scenario presets in Hydra's ConfigStore.
+
+    An entry is stored again only when it changed (a preset's file, or the presets there are):
+    parsing every preset costs a quarter of a second, and a process composes many configs
+    (an experiment: the experiment, each variant, Hydra's sweep, each batch of runs)."""
     cs = ConfigStore.instance()
     # The schema only at the root: group files are validated as they merge into its typed
     # fields, and schema entries stored in a group would show up as options of that group.
-    cs.store(name="gridsim_schema", node=RunConfig)
+    if _stored(cs, None, "gridsim_schema") is None:
+        cs.store(name="gridsim_schema", node=RunConfig, provider="gridsim")
     for name, path in params.scenario_presets().items():
+        source = Path(str(path))
+        try:
+            stamp = f"gridsim:{source}:{source.stat().st_mtime_ns}"
+        except OSError:  # a preset in a zip archive: no modification time to compare
+            stamp = ""
+        entry = _stored(cs, "scenario", name)
+        if stamp and entry is not None and getattr(entry, "provider", None) == stamp:
+            continue
         if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
-            node: Any = OmegaConf.create(scenario_folder_node(Path(str(path)), name))
+            node: Any = OmegaConf.create(scenario_folder_node(source, name))
         else:
             node = OmegaConf.create(path.read_text(encoding="utf-8"))
-        cs.store(group="scenario", name=name, node=node)
+        cs.store(group="scenario", name=name, node=node, provider=stamp or "gridsim")
 
 
 def scenario_folder_node(scenario_yaml: Path, name: str | None = None) -> dict[str, Any]:
@@ -362,12 +383,16 @@ def to_settings(cfg: DictConfig) -> RunConfig:
 
     Raises OmegaConf's errors for a value that does not convert, and ``KeyError`` naming a key
     the schema does not have."""
-    app = _without_hydra(cfg)
-    if OmegaConf.get_type(app) is not RunConfig:  # composed without the schema
-        app = OmegaConf.merge(OmegaConf.structured(RunConfig), app)
-    obj = OmegaConf.to_object(app)
-    assert isinstance(obj, RunConfig)
-    return obj
+    if OmegaConf.get_type(cfg) is not RunConfig:  # composed without the schema
+        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), _without_hydra(cfg))
+        obj = OmegaConf.to_object(merged)
+        assert isinstance(obj, RunConfig)
+        return obj
+    # field by field: the hydra node is not converted (nor copied away first)
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    values = {k: OmegaConf.to_object(node) if isinstance(node, DictConfig | ListConfig)
+              else cfg[k] for k, node in _app_nodes(cfg) if k in fields}
+    return RunConfig(**values)
 
 
 def _choices(cfg: DictConfig) -> dict[str, str]:
@@ -418,8 +443,16 @@ def compose_settings(overrides: Sequence[str], config_dir: Path | None = None,
     return check(cfg, overrides, primary), _choices(cfg)
 
 
+def _app_nodes(cfg: DictConfig) -> Iterator[tuple[str, Any]]:
+    """The top-level keys of the run's config and their nodes, its ``hydra`` node left aside
+    (no copy of the config: OmegaConf's copies cost as much as a conversion)."""
+    for k in cfg.keys():
+        if k != "hydra":
+            yield str(k), cfg._get_node(k)
+
+
 def _without_hydra(cfg: DictConfig) -> DictConfig:
-    """The config without its ``hydra`` node: a shallow copy (the nodes are shared)."""
+    """The config without its ``hydra`` node, as a DictConfig (a copy: for saving as YAML)."""
     if "hydra" not in cfg:
         return cfg
     app = copy.copy(cfg)
@@ -431,9 +464,9 @@ def _without_hydra(cfg: DictConfig) -> DictConfig:
 def resolved_config(cfg: DictConfig) -> dict[str, Any]:
     """The run's config with interpolations resolved, as a plain dict (the manifest's
     ``config``), its ``hydra`` node left aside."""
-    data = OmegaConf.to_container(_without_hydra(cfg), resolve=True)
-    assert isinstance(data, dict)
-    return data
+    return {k: OmegaConf.to_container(node, resolve=True)
+            if isinstance(node, DictConfig | ListConfig) else cfg[k]
+            for k, node in _app_nodes(cfg)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -538,32 +571,41 @@ def decode_batch(value: str) -> dict[str, Any]:
     return spec
 
 
-def _member_config(carrier: DictConfig, hc: Any, member: dict[str, Any], spec: dict[str, Any]
-                   ) -> DictConfig:
-    """The full config (with its ``hydra`` node) a replication of the batch would have had as a
-    job of its own: its overrides, replication, job number and id, override_dirname, and the
-    sweep's own subdir (the batch ran in a scratch folder)."""
-    from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's own rule
-
-    full = copy.deepcopy(carrier)
+def _batch_root(cfg: DictConfig, hc: Any) -> DictConfig:
+    """A config of the batch's own (app and ``hydra`` nodes) that each replication's values
+    are set into in turn (one copy per batch, not per replication)."""
+    full = copy.deepcopy(cfg)
     hydra_cfg = copy.deepcopy(hc)
     OmegaConf.set_readonly(hydra_cfg, False)  # HydraConfig marks its node read-only
-    overrides = [str(o) for o in member["overrides"]]
-    parsed = OverridesParser.create().parse_overrides(overrides)
     with read_write(full), open_dict(full):
         full["hydra"] = hydra_cfg
+    return full
+
+
+def _set_member(full: DictConfig, carrier_overrides: list[str], member: list[Any],
+                subdir: str) -> list[str]:
+    """Set into ``full`` what a replication of the batch would have had as a job of its own:
+    its overrides and replication, job number and id, override_dirname, and the sweep's own
+    subdir (the batch job ran in a scratch folder); returns its overrides."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's own rule
+
+    num, replication = int(member[0]), member[1]
+    overrides = list(carrier_overrides)
+    if replication is not None:  # the carrier's overrides, with this member's replication
+        overrides = [replication if override_key(o) == "replication" else o for o in overrides]
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    h = full.hydra
+    # set_config marks the hydra node read-only: its own flag, which the root's does not lift
+    with read_write(full), open_dict(full), read_write(h), open_dict(h):
         for ov in parsed:  # only replication differs from the carrier (see the sweeper)
             if ov.get_key_element() == "replication":
                 full.replication = int(ov.value())  # type: ignore[arg-type]
-    h = full.hydra
-    with read_write(h), open_dict(h):
         h.overrides.task = overrides
         h.overrides.hydra = [o for o in h.overrides.hydra
                              if not str(o).lstrip("+").startswith(
                                  (f"hydra.job.env_set.{BATCH_ENV}=", "hydra.sweep.subdir="))]
         h.job.env_set.pop(BATCH_ENV, None)
-        h.sweep.subdir = spec["subdir"]
-        num = int(member["num"])
+        h.sweep.subdir = subdir
         old_id, old_num = str(h.job.id), str(h.job.num)
         h.job.num = num
         if old_id == old_num:
@@ -574,42 +616,98 @@ def _member_config(carrier: DictConfig, hc: Any, member: dict[str, Any], spec: d
         h.job.override_dirname = get_overrides_dirname(
             overrides=[ov for ov in parsed if not ov.get_key_element().startswith("hydra")],
             kv_sep=oc.kv_sep, item_sep=oc.item_sep, exclude_keys=oc.exclude_keys)
-    return full
+    return overrides
+
+
+_REPLICATION_LINE = re.compile(r"^replication: .*$", re.MULTILINE)
+
+
+def _run_member(full: DictConfig, overrides: list[str], config_text: str | None,
+                callbacks: Callbacks, body: Any) -> Any:
+    """What Hydra's ``run_job`` does for a job, for one replication of a batch, without its
+    copies of the whole config: the output folder, its ``.hydra/`` files (the same YAML as
+    Hydra's), the job's log file, the working folder (``hydra.job.chdir``) and the callbacks;
+    then ``body(full)``."""
+    from hydra.core.utils import JobReturn, JobStatus, configure_log  # Hydra's own helpers
+
+    HydraConfig.instance().set_config(full)  # for the ${hydra:...} resolver of the job
+    folder = Path(str(OmegaConf.select(full, "hydra.sweep.dir"))) / str(
+        OmegaConf.select(full, "hydra.sweep.subdir"))
+    # the output folder into both the batch's config and HydraConfig's copy of its hydra node
+    for node in (full.hydra, HydraConfig.instance().cfg.hydra):  # type: ignore[union-attr]
+        with read_write(node), open_dict(node):
+            node.runtime.output_dir = os.path.abspath(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    old_cwd = os.getcwd()
+    chdir = bool(full.hydra.job.chdir)
+    try:
+        if chdir:
+            os.chdir(folder)
+        configure_log(full.hydra.job_logging, full.hydra.verbose)
+        if full.hydra.output_subdir is not None:
+            out = Path(full.hydra.runtime.output_dir) / str(full.hydra.output_subdir)
+            out.mkdir(parents=True, exist_ok=True)
+            text = (config_text if config_text is not None
+                    else OmegaConf.to_yaml(_without_hydra(full)))
+            (out / "config.yaml").write_text(text, encoding="utf-8")
+            (out / "hydra.yaml").write_text(OmegaConf.to_yaml(HydraConfig.instance().cfg),
+                                            encoding="utf-8")
+            (out / "overrides.yaml").write_text(OmegaConf.to_yaml(full.hydra.overrides.task),
+                                                encoding="utf-8")
+        callbacks.on_job_start(config=full, task_function=body)
+        ret = JobReturn(overrides=overrides, working_dir=os.getcwd())
+        try:
+            ret.return_value = body(full)
+            ret.status = JobStatus.COMPLETED
+        except Exception as exc:  # as run_job: recorded, re-raised after the callbacks
+            ret.return_value, ret.status = exc, JobStatus.FAILED
+        callbacks.on_job_end(config=full, job_return=ret)
+        return ret.return_value
+    finally:
+        if chdir:
+            os.chdir(old_cwd)
 
 
 def _run_batch(cfg: DictConfig, hc: Any, spec: dict[str, Any], ctx: runs.RunContext
                ) -> dict[str, Any]:
-    """The replications of one variant in this process, on one built scenario, each through
-    Hydra's :func:`run_job` into the folder it would have had as its own job."""
-    overrides0 = [str(o) for o in hc.overrides.task]
-    settings0 = _checked(cfg, overrides0, ctx.multirun)
+    """The replications of one variant in this process, on one built scenario, each into the
+    folder (with the ``.hydra/`` files, the manifest) it would have had as its own job.
+
+    The config is composed and checked once for the batch (by the launcher, here); a
+    replication's settings are the batch's with its replication, unless an interpolation of
+    the config could make them differ: then each is converted and checked on its own."""
+    carrier_overrides = [str(o) for o in hc.overrides.task]
+    settings0 = _checked(cfg, carrier_overrides, ctx.multirun)
     resolved0 = resolved_config(cfg)
+    text0 = OmegaConf.to_yaml(cfg)
+    # without interpolations in the run's config, a replication changes its one line
+    plain = "${" not in text0 and len(_REPLICATION_LINE.findall(text0)) == 1
     shared = runs.SharedScenario()
     scratch = Path(hc.runtime.output_dir)
-    summaries: list[dict[str, Any]] = []
-    for member in spec["members"]:
-        member_cfg = _member_config(cfg, hc, member, spec)
+    full = _batch_root(cfg, hc)
+    callbacks = Callbacks(full)
+    done = 0
+    for member in spec["members"]:  # Hydra's run_job restores its HydraConfig after the batch
+        overrides = _set_member(full, carrier_overrides, member, str(spec["subdir"]))
+        r = int(full.replication)
 
-        def task(task_cfg: DictConfig) -> dict[str, Any]:
-            mhc = HydraConfig.get()
-            overrides = [str(o) for o in mhc.overrides.task]
-            resolved = resolved_config(task_cfg)
-            expected = {**resolved0, "replication": resolved.get("replication")}
-            if resolved == expected:  # only the replication differs: no second conversion
-                settings = dataclasses.replace(settings0, replication=int(task_cfg.replication))
-            else:  # something interpolates the replication: convert and check this one too
-                settings = _checked(task_cfg, overrides, ctx.multirun)
-            outcome = runs.run_one(settings, Path(mhc.runtime.output_dir), resolved, overrides,
-                                   ctx, scenario=shared)
-            return outcome.summary or {}
+        def body(job: DictConfig, overrides: list[str] = overrides, r: int = r) -> Any:
+            if plain:
+                settings = dataclasses.replace(settings0, replication=r)
+                resolved = {**resolved0, "replication": r}
+            else:
+                settings = _checked(job, overrides, ctx.multirun)
+                resolved = resolved_config(job)
+            folder = Path(str(job.hydra.runtime.output_dir))
+            return runs.run_one(settings, folder, resolved, overrides, ctx, scenario=shared)
 
-        ret = run_job(task_function=task, config=member_cfg, job_dir_key="hydra.sweep.dir",
-                      job_subdir_key="hydra.sweep.subdir",
-                      hydra_context=HydraContext(config_loader=None,  # type: ignore[arg-type]
-                                                 callbacks=Callbacks(member_cfg)))
-        summaries.append(ret.return_value or {})
+        text = _REPLICATION_LINE.sub(f"replication: {r}", text0) if plain else None
+        result = _run_member(full, overrides, text, callbacks, body)
+        if isinstance(result, BaseException):
+            raise result
+        done += 1
     _remove_scratch(scratch)
-    return {"batch": len(summaries)}
+    return {"batch": done}
 
 
 def _remove_scratch(folder: Path) -> None:
@@ -784,23 +882,40 @@ def experiment_command(path: Path, overrides: list[str]) -> int:
     except ConfigError as exc:
         raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
     jobs = _experiment_jobs(base, overrides)
-    variants: dict[tuple[str, ...], RunConfig] = {}
+    primary = str(path)
+    base_settings: RunConfig | None = None
+
+    def checked_base() -> RunConfig:
+        nonlocal base_settings
+        if base_settings is None:
+            try:
+                base_settings = check(base, fixed, primary)
+            except ConfigError as exc:
+                raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
+        return base_settings
+
+    # each variant is composed and checked once (its replications differ only in their seed
+    # streams); a variant that sets nothing the experiment does not set already (a sweep of
+    # replications alone) is the experiment's own config
+    variants: dict[tuple[str, ...], RunConfig | None] = {}
     problems: list[str] = []
     for job in jobs or []:
         key = tuple(a for a in job if override_key(a) != "replication")
         if key in variants:
             continue
+        if set(key) <= set(fixed):
+            variants[key] = checked_base()
+            continue
         try:
             variants[key], _ = compose_settings(job, path.parent, path.stem)
         except ConfigError as exc:
-            variants[key] = None  # type: ignore[assignment]
+            variants[key] = None
             problems += [f"{path}: variant ({' '.join(key)}): {e}" for e in exc.errors]
     if problems:
         raise ConfigError(problems)
-    settings = next(iter(variants.values()), None)
-    if settings is None:  # no job at all (or jobs Hydra expands itself): check the base
-        settings = check(base, fixed, f"{path}")
-    checks.check_experiment(path, settings, jobs, list(variants.values()))
+    checked = [v for v in variants.values() if v is not None]
+    settings = checked[0] if checked else checked_base()
+    checks.check_experiment(path, settings, jobs, checked)
     session = uuid.uuid4().hex
     sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
     launch = [*overrides, "hydra.mode=MULTIRUN", *_launch_overrides(base, session)]

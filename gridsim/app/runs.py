@@ -22,6 +22,7 @@ from gridsim.experiments.sweep import (
     SWEEP_SESSION_ENV,
     SWEEP_TOTAL_ENV,
     SWEEP_WATCHED_ENV,
+    run_ended,
     sweep_status,
 )
 from gridsim.model.params import RunConfig
@@ -152,6 +153,8 @@ def run_one(settings: RunConfig, folder: Path, config: dict[str, Any], overrides
     else:
         err(f"run failed: {outcome.error} (see {Path(folder) / MANIFEST})")
     sys.stdout.flush()
-    if ctx.multirun and ctx.sweep_dir is not None and not ctx.watched:
-        _sweep_progress(ctx.sweep_dir)
+    if ctx.multirun:
+        run_ended()  # a watcher of this process (the basic launcher) prints the line now
+        if ctx.sweep_dir is not None and not ctx.watched:
+            _sweep_progress(ctx.sweep_dir)
     return outcome

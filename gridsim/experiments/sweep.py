@@ -21,6 +21,7 @@ of a failed, interrupted or killed run. This module holds what concerns the swee
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -163,7 +164,9 @@ class SweepWatcher:
 
     It works the same for every launcher (the runs may be in this process, in local worker
     processes, in SLURM jobs or on Ray nodes sharing the folder): a line whenever a run ends,
-    and at least every ``heartbeat_s`` while runs go on.
+    and at least every ``heartbeat_s`` while runs go on. It looks every ``interval_s``, and at
+    once when a run of this process ends (:func:`run_ended`): runs shorter than the interval,
+    one after the other in this process, each get their line.
     """
 
     def __init__(self, sweep_dir: Path, total: int | None, since: float,
@@ -173,6 +176,7 @@ class SweepWatcher:
         self.interval_s, self.heartbeat_s = interval_s, heartbeat_s
         self.stream = stream
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="gridsim-sweep-watcher",
                                         daemon=True)
         self._cache: dict[Path, tuple[int, dict[str, Any]]] = {}
@@ -198,16 +202,38 @@ class SweepWatcher:
                 self._tick()
             except Exception:  # a half-created folder, a vanished file: try again later
                 pass
-            if self._stop.wait(self.interval_s):
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
                 return
 
+    def poke(self) -> None:
+        """Look at the manifests now (a run of this process has just ended)."""
+        self._wake.set()
+
     def start(self) -> SweepWatcher:
+        _WATCHERS.append(self)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=10)
+        with contextlib.suppress(ValueError):
+            _WATCHERS.remove(self)
+
+
+#: The watchers running in this process: a run that ends here pokes them (:func:`run_ended`).
+#: Runs in other processes (joblib workers, SLURM jobs) are seen at the next look.
+_WATCHERS: list[SweepWatcher] = []
+
+
+def run_ended() -> None:
+    """Tell the sweep watchers of this process that a run has just ended (its manifest is
+    written)."""
+    for watcher in list(_WATCHERS):
+        watcher.poke()
 
 
 def _session() -> str:

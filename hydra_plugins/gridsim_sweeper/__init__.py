@@ -11,7 +11,9 @@ changes for experiments, whose jobs are variants × replications.
   job itself runs in a scratch sub-folder of the sweep (``.gridsim-batch-<n>``), removed when
   the batch is done. ``replications_per_job: null`` (the default) picks batches of at most 10
   such that the sweep has at least 4 jobs when it has that many runs (2 parallel workers then
-  get 2 jobs each); ``1`` launches every run as its own job, as Hydra's basic sweeper does.
+  get 2 jobs each), and with Hydra's basic launcher (one process runs every job, one after the
+  other) one batch per variant; ``1`` launches every run as its own job, as Hydra's basic
+  sweeper does.
 * **No composition to check.** Hydra's basic sweeper composes the config of *every* job in the
   launching process before launching any (a serial part no parallel launcher wins back). This
   one composes the first job of each variant (``validate: true``) or none (``validate: false``,
@@ -58,6 +60,12 @@ def variant_key(overrides: Sequence[str]) -> tuple:
     """A job's overrides without its ``replication=...``."""
     return tuple(o for o in overrides
                  if o.lstrip("+~").split("=", 1)[0].strip() != REPLICATION_KEY)
+
+
+def _replication(overrides: Sequence[str]) -> Optional[str]:
+    """A job's ``replication=...`` override (None if it has none)."""
+    return next((o for o in overrides
+                 if o.lstrip("+~").split("=", 1)[0].strip() == REPLICATION_KEY), None)
 
 
 def plan_batches(jobs: Sequence[Sequence[str]], per_job: Optional[int]
@@ -117,8 +125,7 @@ class GridsimSweeper(BasicSweeper):
         first_num, first = batch[0]
         if len(batch) == 1 and first_num == launched_idx:
             return list(first)
-        spec = {"subdir": subdir,
-                "members": [{"num": num, "overrides": ov} for num, ov in batch]}
+        spec = {"subdir": subdir, "members": [[num, _replication(ov)] for num, ov in batch]}
         return [*first, f"++hydra.job.env_set.{BATCH_ENV}={encode_batch(spec)}",
                 f"hydra.sweep.subdir={SCRATCH_PREFIX}{first_num}"]
 
@@ -145,7 +152,10 @@ class GridsimSweeper(BasicSweeper):
 
         if self.validate and jobs:
             self.validate_batch_is_legal(jobs)
-        batches = plan_batches(jobs, self.replications_per_job)
+        per_job = self.replications_per_job
+        if per_job is None and type(self.launcher).__name__ == "BasicLauncher":
+            per_job = max(1, len(jobs))  # one process runs them all: one batch per variant
+        batches = plan_batches(jobs, per_job)
         if self.max_batch_size:  # Hydra's max_batch_size: launches of at most that many jobs
             waves = [batches[i:i + self.max_batch_size]
                      for i in range(0, len(batches), self.max_batch_size)]
@@ -174,7 +184,7 @@ class GridsimSweeper(BasicSweeper):
                 retry = [m for m in members if tuple(m[1]) in again]
                 if retry:
                     log.warning(f"launching again the {len(retry)} runs that never started")
-                    waves.insert(0, plan_batches_of(retry, self.replications_per_job))
+                    waves.insert(0, plan_batches_of(retry, per_job))
                 initial_job_idx += len(launch)
                 continue
             for r in results:
