@@ -120,6 +120,7 @@ def test_default_run_folder_is_under_outputs_and_events_log_can_be_off(tmp_path:
 # ----------------------------------------------------------------------------------------------
 # help, version, unknown commands
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_run_help_lists_the_config_groups_and_their_options(tmp_path: Path) -> None:
     proc = gridsim("run", "--help", cwd=tmp_path)
     assert proc.returncode == 0, explain(proc)
@@ -152,6 +153,7 @@ def test_unknown_command_fails_with_a_message(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # sweeps and determinism
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_multirun_writes_one_folder_per_seed(tmp_path: Path) -> None:
     sweep = tmp_path / "multi"
     proc = gridsim("run", "-m", "seed=1,2", "scenario=small", "duration_h=12",
@@ -165,6 +167,7 @@ def test_multirun_writes_one_folder_per_seed(tmp_path: Path) -> None:
     assert not list(sweep.glob("*/*.png"))
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_and_another_seed_does_not(seeded_run,
                                                                     tmp_path: Path) -> None:
     proc, first, _ = seeded_run

@@ -124,6 +124,7 @@ def test_compose_settings_names_the_file_of_a_bad_group_option(tmp_path: Path) -
 # ----------------------------------------------------------------------------------------------
 # sweeps: every job is checked before any runs
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(("override", "key"), [
     ("duration_h=-5", "duration_h"),
     ("scenario.foo=1", "scenario.foo"),
@@ -140,6 +141,7 @@ def test_multirun_with_a_bad_value_reports_each_job_in_one_line(tmp_path: Path, 
     assert "seed=1" in lines[0] and "seed=2" in lines[1], lines
 
 
+@pytest.mark.slow
 def test_multirun_with_one_bad_job_runs_no_job(tmp_path: Path) -> None:
     proc = gridsim("run", "-m", "seed=1,abc", *FAST, f"hydra.sweep.dir={tmp_path}/multi",
                    cwd=tmp_path)

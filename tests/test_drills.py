@@ -110,6 +110,7 @@ def test_same_seed_same_bytes_other_seed_other_injects(scripts: dict[str, Path])
     assert [i["text"] for i in a["injects"]] != [i["text"] for i in c["injects"]]
 
 
+@pytest.mark.slow
 def test_every_extra_inject_and_a_drill_without_warning() -> None:
     for extra in EXTRA_INJECTS:
         s, choices = compose_settings(["scenario=small", "drill.grids=[0,1,2]", "seed=2",

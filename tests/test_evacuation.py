@@ -419,6 +419,7 @@ def test_bad_evacuation_settings_are_rejected_naming_the_key() -> None:
         settings_for("scenario=small", "evacuation.road_walk_width_m.urban=0.2")
 
 
+@pytest.mark.slow
 def test_gridsim_run_flood_evacuation_writes_the_evacuation_files(tmp_path: Path) -> None:
     """``gridsim run hazard=flood_evacuation scenario=small`` writes evacuation.csv (one row per
     warned grid), evacuation_curve.csv (rows add up to the population), the shelters and

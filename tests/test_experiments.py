@@ -371,6 +371,7 @@ def test_ray_launcher_runs_the_sweep_on_a_local_ray_cluster_with_the_same_result
 # ----------------------------------------------------------------------------------------------
 # resume, failures, interruption
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_resume_skips_done_runs_and_reruns_missing_failed_killed_or_changed_ones(
         reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -409,6 +410,7 @@ def test_resume_skips_done_runs_and_reruns_missing_failed_killed_or_changed_ones
     assert summaries(tmp_path) == summaries(reference[0])
 
 
+@pytest.mark.slow
 def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

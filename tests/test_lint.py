@@ -29,6 +29,7 @@ def test_ruff_is_clean() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow  # about 10 s of CPU
 def test_mypy_is_clean() -> None:
     _tool("mypy")
     r = _run(sys.executable, "-m", "mypy", "gridsim")

@@ -36,6 +36,7 @@ def cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ----------------------------------------------------------------------------------------------
 # describe
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PILOT))
 def test_describe_json_pilot_figures_within_2_percent(name: str, cwd: Path) -> None:
     proc = gridsim("scenario", "describe", name, "--json", cwd=cwd)
@@ -50,6 +51,7 @@ def test_describe_json_pilot_figures_within_2_percent(name: str, cwd: Path) -> N
     assert 0.0 < data["urban_compound_own_grid_share"] < 1.0  # a fraction, not a percentage
 
 
+@pytest.mark.slow
 def test_describe_table_side_by_side_with_the_account(cwd: Path) -> None:
     proc = gridsim("scenario", "describe", "pilot_before", cwd=cwd)
     assert proc.returncode == 0, explain(proc)
@@ -76,6 +78,7 @@ def test_describe_table_side_by_side_with_the_account(cwd: Path) -> None:
     assert len({_width(ln) for ln in short}) == 1, "\n".join(short)
 
 
+@pytest.mark.slow
 def test_describe_suining_city_json(cwd: Path) -> None:
     proc = gridsim("scenario", "describe", "suining_city", "--json", cwd=cwd)
     assert proc.returncode == 0, explain(proc)
@@ -110,6 +113,7 @@ def test_unknown_name_exits_2_listing_the_presets(cwd: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_bad_preset_file_exits_2_naming_key_and_file(cwd: Path) -> None:
     from gridsim.model.params import scenario_presets
 
@@ -132,7 +136,7 @@ def test_usage_lists_the_scenario_commands(cwd: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # map
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("colour", ["kind", "density"])
+@pytest.mark.parametrize("colour", ["kind", pytest.param("density", marks=pytest.mark.slow)])
 def test_map_writes_a_png(colour: str, cwd: Path) -> None:
     out = cwd / f"small_{colour}.png"
     proc = gridsim("scenario", "map", "small", "--out", out.name, "--colour", colour, cwd=cwd)
@@ -165,6 +169,7 @@ def test_export_writes_a_scenario_folder(exported: Path) -> None:
     assert not list(exported.glob("*.part"))
 
 
+@pytest.mark.slow
 def test_validate_an_exported_folder(exported: Path, cwd: Path) -> None:
     proc = gridsim("scenario", "validate", str(exported), cwd=cwd)
     assert proc.returncode == 0, explain(proc)
