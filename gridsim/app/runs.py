@@ -69,9 +69,8 @@ class SharedScenario:
         self._error: Exception | None = None
 
     @staticmethod
-    def _key_of(settings: RunConfig) -> tuple[Any, ...]:
-        r = settings.response
-        return (settings.scenario, r.dispatch.mutual_aid_radius_s, r.department_speed_factor)
+    def _key_of(settings: RunConfig) -> Any:
+        return settings.scenario  # what gridsim.engine.simulation.build reads
 
     def get(self, settings: RunConfig) -> Scenario:
         # imported here: the engine (numpy, scipy, SimPy) is not needed by a run that is
