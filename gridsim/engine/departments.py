@@ -25,8 +25,6 @@ class DepartmentUnits:
         self.travel = travel
         self.resources = [simpy.Resource(env, capacity=int(u)) for u in stations.units]
         self._count = {d: int(stations.of(d).size) for d in DEPARTMENTS}
-        # (department, grid) -> (limit, stations, times): the farther stations found so far
-        self._ranked: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray]] = {}
 
     def _free(self, s: int) -> bool:
         res = self.resources[s]
@@ -39,7 +37,7 @@ class DepartmentUnits:
         The place lists each grid's few nearest stations; when none of them has a free unit,
         the farther ones come from a search out of the grid, bounded at twice the farthest
         listed time and doubled until a free station is found or every station is ranked
-        (kept per grid for the rest of the run)."""
+        (:meth:`gridsim.engine.travel.Travel.ranked_stations`, kept for later runs)."""
         d = DEPARTMENTS.index(department)
         tr = self.travel
         ids, times = tr.nearest_stations(d, grid)
@@ -49,15 +47,9 @@ class DepartmentUnits:
         n = self._count[department]
         if len(ids) >= n:
             return int(ids[0]), float(times[0])
-        key = (d, grid)
-        got = self._ranked.get(key)
-        limit = got[0] if got is not None else max(2.0 * float(times[-1]), 60.0)
+        limit = max(2.0 * float(times[-1]), 60.0)
         while True:
-            if got is None or got[0] < limit:
-                r_ids, r_t = tr.ranked_stations(d, grid, limit)
-                got = (limit, r_ids, r_t)
-                self._ranked[key] = got
-            _, r_ids, r_t = got
+            limit, r_ids, r_t = tr.ranked_stations(d, grid, limit)
             for s, t in zip(r_ids.tolist(), r_t.tolist(), strict=True):
                 if self._free(s):
                     return s, t
