@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from gridsim.engine.schedule import Schedule
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.dists import Dist
 from gridsim.model.params import CatalogueConfig, HazardConfig
@@ -123,21 +124,27 @@ class RateField:
     """Incident rates (per second) of every hazard type in every grid, piecewise constant.
 
     ``rate[h, g] = base[h, g] × warning[h, g] × (stock multiplier of g if h is stock-driven)``.
-    The owner of the schedule (:func:`gridsim.engine.simulation.conditions`) changes the multipliers at
-    the boundaries listed in :attr:`boundaries_s`; arrival processes read the cumulative weights.
+    The owner of the schedule (:func:`gridsim.engine.simulation._conditions`) changes the
+    multipliers at the boundaries of ``boundaries``; arrival processes read the cumulative
+    weights.
+    ``boundaries`` is the run's lazy :class:`~gridsim.engine.schedule.Schedule` (constant memory
+    whatever the duration) or an array of the boundary times.
     """
 
     def __init__(self, catalogue: Catalogue, grids: Grids, hazard: HazardConfig,
-                 boundaries_s: np.ndarray) -> None:
+                 boundaries: Schedule | np.ndarray) -> None:
         kinds = grids.kind.astype(np.int64)
         per_day = np.stack([h.rate_per_grid_day[kinds] for h in catalogue.hazards])
         self.base = per_day * hazard.rate_scale / 86400.0
         self.warning = np.ones_like(self.base)
         self.stock = np.ones(grids.n)
         self.driven = np.array([h.driven_by_hazard_stock for h in catalogue.hazards], dtype=bool)
-        self.boundaries_s = np.asarray(boundaries_s, dtype=float)
-        self._bounds = self.boundaries_s.tolist()  # for bisect and set look-ups (per arrival)
-        self._bound_set = set(self._bounds)
+        if isinstance(boundaries, Schedule):
+            self.next_boundary = boundaries.next_boundary  # type: ignore[method-assign]
+            self.is_boundary = boundaries.is_boundary  # type: ignore[method-assign]
+        else:
+            self._bounds = np.asarray(boundaries, dtype=float).tolist()  # bisect, set look-ups
+            self._bound_set = set(self._bounds)
         self.updated_at_s = -np.inf
         self._cum: dict[int, np.ndarray] = {}
 

@@ -6,7 +6,9 @@ Everything that can be wrong with the wiring fails in the first two phases, befo
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from gridsim.engine.hazards import Catalogue, HazardType, RateField, arrivals, c
 from gridsim.engine.incident import Incident, RunContext, respond
 from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
+from gridsim.engine.schedule import Schedule
 from gridsim.engine.supplies import SupplyChain, SupplyLedger
 from gridsim.engine.switch import ModeSwitch
 from gridsim.engine.travel import Travel, travel_for
@@ -69,26 +72,18 @@ def elaborate_travel(settings: RunConfig, scenario: Scenario) -> Travel:
     return travel_for(scenario, settings.response)
 
 
-def _schedule(settings: RunConfig, duration_s: float) -> list[tuple[float, int, str, object]]:
-    """The known changes of conditions: ``(time, order, action, payload)`` sorted."""
-    items: list[tuple[float, int, str, object]] = []
-    step_s = settings.hazard.peace_work.step_h * 3600.0
-    k = 1
-    while k * step_s < duration_s:
-        items.append((k * step_s, 0, "peace_step", step_s))
-        k += 1
-    for i, w in enumerate(settings.hazard.warnings):
+def _schedule(settings: RunConfig, duration_s: float) -> Schedule:
+    """The known changes of conditions: ``(time, order, action, payload)`` in order, generated
+    as they come (:class:`~gridsim.engine.schedule.Schedule`: constant memory whatever the
+    duration), and the boundaries the rate field asks for."""
+    warnings = []
+    for w in settings.hazard.warnings:
         start = w.start_h * 3600.0
-        end = start + w.duration_h * 3600.0
-        if start < duration_s:
-            items.append((start, 1, "warning_start", i))
-        if end < duration_s:
-            items.append((end, 1, "warning_end", i))
-    items.sort(key=lambda it: (it[0], it[1], str(it[3])))
-    return items
+        warnings.append((start, start + w.duration_h * 3600.0))
+    return Schedule(settings.hazard.peace_work.step_h * 3600.0, warnings, duration_s)
 
 
-def _conditions(env: simpy.Environment, schedule: list, field: RateField, peace: PeaceWork,
+def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceWork,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
                 switch: ModeSwitch, log: EventLog,
@@ -153,18 +148,58 @@ def _availability(env: simpy.Environment, dispatcher: Dispatcher, work_end_h: in
                   ) -> ProcessGenerator:
     """People working away come home at the end of working hours: waiting requests retry."""
     while True:
-        yield env.timeout(next_hour_s(env.now + 1e-9, work_end_h) - env.now)
+        # strictly after now: `now + 1e-9` rounds back to `now` from 2**24 s (4,660 h) on,
+        # where a float's spacing exceeds 2e-9 s, and a zero timeout would repeat for ever
+        yield env.timeout(next_hour_s(math.nextafter(env.now, math.inf), work_end_h) - env.now)
         dispatcher.retry()
 
 
+#: Seconds of wall time between two progress lines.
+PROGRESS_EVERY_S = 5.0
+
+
 def _progress(env: simpy.Environment, duration_s: float, ctx: RunContext,
-              write: Callable[[str], None]) -> ProcessGenerator:
-    step = duration_s / 10.0
-    for k in range(1, 10):
-        yield env.timeout(k * step - env.now)
-        open_now = int(ctx.open_incidents.level)
-        write(f"  [{k * 10:3d}%] t = {env.now / 3600:6.1f} h  incidents {len(ctx.incidents)}"
-              f"  open {open_now}  grids in forward command {int(ctx.switch.counts[2])}\n")
+              write: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
+              every_s: float = PROGRESS_EVERY_S) -> ProcessGenerator:
+    """Write a progress line every ``every_s`` seconds of wall time (read from ``clock``):
+    the share of the simulated time done, the time spent and an estimate of the time left, so a
+    long run shows it is alive within seconds and a short one prints nothing.
+
+    The process looks at the clock at simulated intervals that adapt to the run's pace (about
+    ten looks per line: doubled while a look comes too soon, halved when too late, at most
+    1/1000 of the run so a storm after a calm stretch is not missed for long). It draws no
+    random number and changes no state, so the results do not depend on it."""
+    start = last_line = last_look = clock()
+    look_s = every_s / 10.0
+    max_dt = duration_s / 1000.0
+    dt = duration_s / 1e5
+    while env.now + dt < duration_s:
+        yield env.timeout(dt)
+        now = clock()
+        spent, last_look = now - last_look, now
+        if spent < look_s / 2:
+            dt = min(dt * 2.0, max_dt)
+        elif spent > look_s * 2:
+            dt = max(dt / 2.0, duration_s * 1e-7)
+        if now - last_line < every_s:
+            continue
+        last_line = now
+        done = env.now / duration_s
+        elapsed = now - start
+        left = elapsed * (1.0 - done) / done if done > 0 else float("inf")
+        write(f"  [{100 * done:5.1f}%] t = {env.now / 3600:,.1f} of {duration_s / 3600:,.1f} h"
+              f"  incidents {len(ctx.incidents):,}  open {int(ctx.open_incidents.level)}"
+              f"  grids in forward command {int(ctx.switch.counts[2]):,}"
+              f"  ({_wall(elapsed)} so far, about {_wall(left)} left)\n")
+
+
+def _wall(s: float) -> str:
+    """A wall-clock duration for a progress line: ``42 s``, ``3.5 min``, ``2.1 h``."""
+    if not s < 3600 * 1e6:
+        return "?"
+    if s < 90:
+        return f"{s:.0f} s"
+    return f"{s / 60:.1f} min" if s < 5400 else f"{s / 3600:.1f} h"
 
 
 def simulate(settings: RunConfig, scenario: Scenario | None = None,
@@ -209,8 +244,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
                             streams.get("peace/initial"))
     schedule = _schedule(settings, duration_s)
-    field = RateField(catalogue, scenario.region.grids, settings.hazard,
-                      np.array(sorted({t for t, *_ in schedule})))
+    field = RateField(catalogue, scenario.region.grids, settings.hazard, schedule)
     field.stock = peace.multiplier()
     field.touch(0.0)
     warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids

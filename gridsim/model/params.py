@@ -334,6 +334,9 @@ class OutputConfig:
     events_log: bool = True
     figures: bool = True
     progress: bool = True
+    # run-size ceilings, checked before the run (gridsim.model.budget)
+    max_incidents: float = 1e6  # expected incidents
+    max_steps: float = 1e6  # scheduled peacetime steps
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import fields, is_dataclass
 
+from gridsim.model.budget import size_errors
 from gridsim.model.dists import Dist, dist_errors
 from gridsim.model.params import RunConfig, ScenarioConfig
 from gridsim.model.vocab import (
@@ -93,6 +94,10 @@ def validate(s: RunConfig) -> list[str]:
     from gridsim.evacuation.checks import evacuation_errors
 
     c.errors.extend(evacuation_errors(s))
+    c.num("output.max_incidents", s.output.max_incidents, 0, lo_open=True)
+    c.num("output.max_steps", s.output.max_steps, 0, lo_open=True)
+    # last: a run beyond a run-size ceiling (the estimate ignores values reported above)
+    c.errors.extend(size_errors(s))
     return c.errors
 
 
