@@ -320,3 +320,23 @@ def test_the_end_of_work_hours_moves_on_late_in_a_long_run() -> None:
     env.process(_availability(env, Dispatcher(), 17))  # type: ignore[arg-type]
     env.run(until=env.now + 3 * 86400.0)
     assert calls == [(day * 24 + 17) * 3600.0 for day in (200, 201, 202)]
+
+
+def test_a_scenario_folder_beyond_a_ceiling_is_refused_once_loaded(tmp_path) -> None:
+    """Its grids are only known once read: validate cannot refuse it, the run does, before
+    time 0, with the estimate from the folder's own grids."""
+    from gridsim.engine.simulation import build
+    from gridsim.place.folder import export_scenario
+    from gridsim.place.scenario import check_loaded
+
+    s = one_grid(2, duration_h=48.0, rate_per_day=1.0)
+    s.scenario.urban_grids = 6  # of 0.2 km², so that there are roads between them
+    s.scenario.kinds["urban_community"].area_km2 = 0.2
+    export_scenario(build(s), s.scenario, tmp_path / "six")
+    s.scenario.generator, s.scenario.path = "files", str(tmp_path / "six")
+    assert validate(s) == []
+    s.duration_h = 1e12
+    assert [e for e in validate(s) if "would simulate" in e] == []
+    (line,) = check_loaded(s, build(s))  # what simulate() raises as a ConfigError at once
+    assert line.startswith("duration_h: this run would simulate about 2.5e11 incidents and "
+                           "1.7e11 scheduled steps over 6 grids ")  # 6 a day: 6 grids, 1 each

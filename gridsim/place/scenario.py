@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridsim.model.budget import loaded_size, size_errors
 from gridsim.model.people import Roster
 from gridsim.model.region import Region
 from gridsim.model.stations import Stations
@@ -335,4 +336,10 @@ def check_loaded(settings: RunConfig, scenario: Scenario) -> list[str]:
         if h.department in DEPARTMENTS and scenario.stations.of(h.department).size == 0:
             errors.append(f"catalogue.hazards.{name}.department: {h.department!r} has no "
                           f"stations in {where}")
+    if sc.generator == "files" and not errors:  # its grids are known now: the run-size ceilings
+        warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
+                         else scenario.region.township_grids(w.townships)
+                         for w in settings.hazard.warnings]
+        errors.extend(size_errors(settings, loaded_size(settings, scenario.region.grids.kind,
+                                                        warning_grids)))
     return errors
