@@ -1,47 +1,71 @@
-"""Figures of a run (PNG): response times, grids by mode over time, a map of the 5-minute share.
+"""Figures of a run (PNG): response times, grids out of peacetime over time, a map of the 5-minute
+share.
 
 Matplotlib's object API on an Agg canvas (no pyplot state); each figure is written atomically.
+Labels carry the Chinese term beside the English one (:mod:`gridsim.output.cjk`).
+
+``output.figures=false`` skips every figure of a run (the evacuation's too), and then nothing of
+matplotlib is imported: this module imports it inside the functions that draw, because start-up
+time needs it (matplotlib and the font cost about half a second of CPU to import).
+
+Scale: the map draws every grid as a square of its own area up to
+:data:`~gridsim.output.raster.RASTER_GRIDS` grids (a district) and a raster above (a city:
+18,176 grids), with the urban core enlarged beside it; the modes figure stacks the grids that
+are out of peacetime (the few switched grids of a city would be a 1-pixel strip on top of all
+of them), with their share of all grids on the right-hand axis.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
-from gridsim.engine.simulation import RunResult
 from gridsim.fsutil import atomic_target
 from gridsim.model.vocab import MODES
-from gridsim.output.cjk import apply_fonts, bi, zh
 from gridsim.output.metrics import FIVE_MINUTES_S, response_arrays
+from gridsim.output.raster import RASTER_GRIDS, core_box, grid_raster
 
-__all__ = ["FIGURES", "write_figures"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from gridsim.engine.simulation import RunResult
+
+__all__ = ["FIGURES", "RASTER_GRIDS", "write_figures"]
 
 #: File names of the figures of a run.
 FIGURES: tuple[str, ...] = ("response_times.png", "modes_over_time.png", "map_within_5min.png")
 
 _MODE_COLOURS = {"PEACE": "#9ecae1", "ALERT": "#fdae6b", "FORWARD_COMMAND": "#e6550d",
                  "RECOVERY": "#a1d99b"}
+#: Grids with no incident answered in the run, on the map.
+_NO_INCIDENT = "#d0d0d0"
 
 
 def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """A figure on its own Agg canvas: no pyplot, no global figure registry or backend."""
+    # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     return fig, fig.subplots()
 
 
 def _save(fig: Figure, path: Path) -> None:
+    from gridsim.output.cjk import apply_fonts  # imports matplotlib (start-up time)
+
     apply_fonts(fig)  # Chinese glyphs beside the Latin ones (gridsim.output.cjk)
     with atomic_target(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
 
 
 def response_times(result: RunResult, path: Path) -> None:
+    from gridsim.output.cjk import bi  # imports matplotlib (start-up time)
+
     _, resp, occ = response_arrays(result)
     fig, ax = _figure((7, 4))
     if len(resp):
@@ -66,48 +90,156 @@ def response_times(result: RunResult, path: Path) -> None:
 
 
 def modes_over_time(result: RunResult, path: Path) -> None:
+    """The grids out of peacetime (alert, forward command, recovery) stacked over time, with
+    their share of all grids on the right; warnings shaded."""
+    from gridsim.output.cjk import bi, zh  # imports matplotlib (start-up time)
+
     log = result.ctx.switch.mode_log
+    n = max(int(result.scenario.region.grids.n), 1)
     t = np.array([r[0] for r in log] + [result.duration_s]) / 3600.0
     counts = np.array([r[1] for r in log] + [log[-1][1]], dtype=float)
+    modes = [m for m in MODES if m != "PEACE"]
+    out = counts[:, [MODES.index(m) for m in modes]]
+    peak = int(out.sum(axis=1).max()) if len(out) else 0
     fig, ax = _figure((8, 4))
-    ax.stackplot(t, counts.T, step="post", labels=[bi(m, zh(m)) for m in MODES],
-                 colors=[_MODE_COLOURS[m] for m in MODES])
+    ax.stackplot(t, out.T, step="post", labels=[bi(m, zh(m)) for m in modes],
+                 colors=[_MODE_COLOURS[m] for m in modes])
+    top = max(peak * 1.2, 1.0)  # room for the warnings' names
+    ax.set_ylim(0, top)
+    ax.set_xlim(0, result.duration_s / 3600.0)
     for w in result.settings.hazard.warnings:
         ax.axvspan(w.start_h, w.start_h + w.duration_h, color="k", alpha=0.06)
-        ax.text(w.start_h, counts.sum(axis=1).max() * 1.01, f"{w.name} ({w.level})", fontsize=8)
-    ax.set_xlim(0, result.duration_s / 3600.0)
+        ax.text(w.start_h, 0.98, f" {w.name} ({w.level})", fontsize=8, va="top",
+                transform=ax.get_xaxis_transform())
+    def to_share(c: Any) -> Any:
+        return 100.0 * np.asarray(c) / n
+
+    def to_count(p: Any) -> Any:
+        return np.asarray(p) * n / 100.0
+
+    share = ax.secondary_yaxis("right", functions=(to_share, to_count))
+    share.set_ylabel(bi(f"% of all {n:,} grids", "占全部网格比例"))
     ax.set_xlabel(bi("hour", "小时"))
-    ax.set_ylabel(bi("grids", "网格数"))
-    ax.set_title(bi("Grids by mode over time", "各模式网格数"))
-    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylabel(bi("grids out of peacetime", "平时以外的网格"))
+    ax.set_title(f"{bi('Grids by mode over time', '各模式网格数')} "
+                 f"({n:,} grids, at most {peak:,} out of peacetime at once)")
+    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.1, 1.0))
     _save(fig, path)
 
 
-def map_within_5min(result: RunResult, path: Path, share: np.ndarray) -> None:
+def _vector_map(result: RunResult, ax: Axes, share: np.ndarray):
+    """Every grid a square marker of its own area over the road network (a district)."""
+    from matplotlib.collections import LineCollection  # (start-up time)
+
+    from gridsim.output.cjk import bi
+
     sc = result.scenario
     g = sc.region.grids
     roads = sc.roads
-    fig, ax = _figure((7, 7))
     seg_x = np.stack([roads.x_m[roads.edge_u], roads.x_m[roads.edge_v]]) / 1000.0
     seg_y = np.stack([roads.y_m[roads.edge_u], roads.y_m[roads.edge_v]]) / 1000.0
-    # one collection, not one Line2D per road link (54,000 links at city scale)
     ax.add_collection(LineCollection(list(np.stack([seg_x.T, seg_y.T], axis=2)), colors="#d9d9d9",
                                      linewidths=0.4, zorder=1))
     size = np.clip(g.area_km2 / np.median(g.area_km2) * (4000.0 / max(g.n, 1)), 1.0, 60.0)
     none = ~np.isfinite(share)
     ax.scatter(g.x_m[none] / 1000.0, g.y_m[none] / 1000.0, s=size[none], c="#bdbdbd",
                marker="s", linewidths=0, zorder=2, label=bi("no incident", "无事件"))
-    sc_plot = ax.scatter(g.x_m[~none] / 1000.0, g.y_m[~none] / 1000.0, s=size[~none] * 1.5,
-                         c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
-                         linewidths=0, zorder=3)
-    fig.colorbar(sc_plot, ax=ax, shrink=0.7,
-                 label=bi("share answered within 5 minutes", "五分钟到场率"))
+    mappable = ax.scatter(g.x_m[~none] / 1000.0, g.y_m[~none] / 1000.0, s=size[~none] * 1.5,
+                          c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
+                          linewidths=0, zorder=3)
     ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=8)
+    return mappable
+
+
+def _raster_panel(ax: Axes, result: RunResult, share: np.ndarray,
+                  box: tuple[float, float, float, float], pixels: int, road_width: float
+                  ) -> None:
+    """The share of every grid as a raster over ``box`` (km), grids with no incident grey,
+    arterial roads on top."""
+    from matplotlib import colormaps  # (start-up time)
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+
+    sc = result.scenario
+    g = sc.region.grids
+    image, covered = grid_raster(g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 1000.0, share,
+                                 box, pixels)
+    rgba = colormaps["RdYlGn"](np.nan_to_num(np.clip(image, 0.0, 1.0)))
+    rgba[covered & np.isnan(image)] = to_rgba(_NO_INCIDENT)
+    rgba[~covered] = (0.0, 0.0, 0.0, 0.0)
+    x0, x1, y0, y1 = box
+    ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest",
+              zorder=1)
+    roads = sc.roads
+    from gridsim.place.roads import ROAD_CLASSES
+
+    art = roads.road_class == ROAD_CLASSES.index("arterial")
+    ux, uy = roads.x_m[roads.edge_u[art]] / 1000.0, roads.y_m[roads.edge_u[art]] / 1000.0
+    vx, vy = roads.x_m[roads.edge_v[art]] / 1000.0, roads.y_m[roads.edge_v[art]] / 1000.0
+    on = ((np.maximum(ux, vx) >= x0) & (np.minimum(ux, vx) <= x1)
+          & (np.maximum(uy, vy) >= y0) & (np.minimum(uy, vy) <= y1))
+    if on.any():
+        segs = np.stack([np.stack([ux[on], uy[on]], axis=1), np.stack([vx[on], vy[on]], axis=1)],
+                        axis=1)
+        ax.add_collection(LineCollection(list(segs), colors="#404040", linewidths=road_width,
+                                         alpha=0.6, zorder=2))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+
+
+def _raster_map(result: RunResult, fig: Figure, ax: Axes, share: np.ndarray):
+    """The city as a raster, the urban core enlarged beside it (a city)."""
+    from matplotlib.cm import ScalarMappable  # (start-up time)
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from gridsim.output.cjk import bi
+
+    g = result.scenario.region.grids
+    x, y, half = g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 2000.0
+    lo_x, hi_x = float((x - half).min()), float((x + half).max())
+    lo_y, hi_y = float((y - half).min()), float((y + half).max())
+    pad = 0.02 * max(hi_x - lo_x, hi_y - lo_y, 0.1)
+    _raster_panel(ax, result, share, (lo_x - pad, hi_x + pad, lo_y - pad, hi_y + pad), 600, 0.4)
+    handles = [Patch(facecolor=_NO_INCIDENT, label=bi("no incident", "无事件")),
+               Line2D([], [], color="#404040", lw=0.8, alpha=0.6,
+                      label=bi("arterial roads", "干线公路"))]
+    box = core_box(x, y, g.kind)
+    if box is not None:
+        inset = ax.inset_axes((1.04, 0.0, 0.55, 0.55))
+        _raster_panel(inset, result, share, box, 400, 0.8)
+        inset.set_title(bi("urban core (enlarged)", "城区放大"), fontsize=9)
+        inset.tick_params(labelsize=7)
+        ax.indicate_inset_zoom(inset, edgecolor="#252525", alpha=0.8)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8,
+              frameon=False)
+    return ScalarMappable(norm=Normalize(0.0, 1.0), cmap="RdYlGn")
+
+
+def map_within_5min(result: RunResult, path: Path, share: np.ndarray) -> None:
+    """The share of each grid's incidents answered within 5 minutes: grid squares for a
+    district, a raster above :data:`RASTER_GRIDS` grids."""
+    from gridsim.output.cjk import bi  # imports matplotlib (start-up time)
+
+    sc = result.scenario
+    g = sc.region.grids
+    raster = g.n > RASTER_GRIDS
+    fig, ax = _figure((11.0, 7.5) if raster else (7, 7))
+    if raster:
+        mappable = _raster_map(result, fig, ax, share)
+        bar = fig.colorbar(mappable, ax=ax, location="bottom", shrink=0.6, pad=0.08, aspect=40)
+    else:
+        mappable = _vector_map(result, ax, share)
+        bar = fig.colorbar(mappable, ax=ax, shrink=0.7)
+    bar.set_label(bi("share answered within 5 minutes", "五分钟到场率"))
     ax.set_xlabel("km")
     ax.set_ylabel("km")
+    with_incident = int(np.isfinite(share).sum())
     ax.set_title(f"{bi('5-minute share by grid', '各网格五分钟到场率')} "
-                 f"({sc.region.name}, {g.n} grids)")
-    ax.legend(loc="lower right", fontsize=8)
+                 f"({sc.region.name}, {g.n:,} grids, {with_incident:,} with an incident)")
     _save(fig, path)
 
 

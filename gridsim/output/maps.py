@@ -15,31 +15,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import LogNorm, Normalize
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import NullFormatter
 
 from gridsim.model.vocab import DEPARTMENTS, GRID_KINDS
-from gridsim.output.cjk import bi, zh
 from gridsim.output.figures import _figure, _save
+from gridsim.output.raster import CITY_SCALE_GRIDS, core_box
 from gridsim.place.roads import ROAD_CLASSES
-from gridsim.place.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from gridsim.place.scenario import Scenario
 
 #: Road classes in Chinese, for the legend.
 _ROAD_ZH = {"urban": "城市道路", "rural": "乡村道路", "arterial": "干线公路"}
 
-__all__ = ["COLOURINGS", "scenario_map"]
+__all__ = ["CITY_SCALE_GRIDS", "COLOURINGS", "scenario_map"]
 
 #: How ``gridsim scenario map --colour`` may colour the grids.
 COLOURINGS: tuple[str, ...] = ("kind", "density")
-
-#: Above this many grids a map is drawn at city scale (thin lines, small markers, an inset).
-CITY_SCALE_GRIDS = 2000
 
 _KIND_COLOURS = {"urban_community": "#fdae6b", "commercial": "#de77ae", "enterprise": "#8c6bb1",
                  "rural": "#c7e9c0"}
@@ -101,6 +101,14 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
           ) -> tuple[list[Patch | Line2D], PolyCollection]:
     """Draw every layer of the map on ``ax`` (only what lies in ``box`` = x0, x1, y0, y1 km,
     if given); returns the legend handles and the grid collection."""
+    # matplotlib only when a map is drawn: `gridsim scenario --help` imports this module for
+    # COLOURINGS (start-up time)
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from gridsim.output.cjk import bi, zh
+
     g = sc.region.grids
     roads = sc.roads
     x, y = g.x_m / 1000.0, g.y_m / 1000.0
@@ -203,13 +211,7 @@ def _limits(ax: Axes, x0: float, x1: float, y0: float, y1: float) -> None:
 def _core_box(sc: Scenario) -> tuple[float, float, float, float] | None:
     """The square around the urban grids (km), if they are a small part of a large map."""
     g = sc.region.grids
-    urban = g.kind != GRID_KINDS.index("rural")
-    if g.n <= CITY_SCALE_GRIDS or not urban.any() or urban.all():
-        return None
-    x, y = g.x_m[urban] / 1000.0, g.y_m[urban] / 1000.0
-    cx, cy = float(np.median(x)), float(np.median(y))
-    half = float(np.quantile(np.hypot(x - cx, y - cy), 0.98)) * 1.1 + 0.5
-    return cx - half, cx + half, cy - half, cy + half
+    return core_box(g.x_m / 1000.0, g.y_m / 1000.0, g.kind)
 
 
 def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | None = None) -> Path:
@@ -220,6 +222,10 @@ def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | No
     """
     if colour not in COLOURINGS:
         raise ValueError(f"colour must be one of {', '.join(COLOURINGS)}, got {colour!r}")
+    from matplotlib.colors import LogNorm  # (start-up time: see _draw)
+    from matplotlib.ticker import NullFormatter
+
+    from gridsim.output.cjk import bi
     g = sc.region.grids
     big = g.n > CITY_SCALE_GRIDS
     fig, ax = _figure((11.0, 10.0) if big else (8.0, 7.0))
