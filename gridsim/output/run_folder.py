@@ -15,9 +15,10 @@ API
     missing. File-system problems become a :class:`gridsim.errors.UserError` naming the path.
 :func:`input_files(settings) <input_files>`
     Every input file a run reads (sorted, absolute): for a scenario folder (``scenario.generator:
-    files``) its ``scenario.yaml`` and every file it names. These are all the file-valued
-    settings of :mod:`gridsim.model.params` today (shelters come from the scenario folder; drill
-    logs are arguments of ``gridsim drill evaluate``, not run settings).
+    files``) its ``scenario.yaml`` and every file it names
+    (:func:`gridsim.place.folder.folder_files`, the files loading it reads). These are all the
+    file-valued settings of :mod:`gridsim.model.params` today (shelters come from the scenario
+    folder; drill logs are arguments of ``gridsim drill evaluate``, not run settings).
 :func:`inputs_digest(paths) <inputs_digest>`
     SHA-256 over (name relative to the paths' common folder, content) of each file; a missing
     file counts as "missing", so creating or deleting one changes the digest.
@@ -287,27 +288,6 @@ def claim_run_folder(path: Path, *, unique: bool) -> Path:
 # ----------------------------------------------------------------------------------------------
 # inputs
 # ----------------------------------------------------------------------------------------------
-def _scenario_folder_files(folder: Path) -> list[Path]:
-    """``scenario.yaml`` and the files it names, as :func:`gridsim.place.folder.spec.read_spec`
-    finds them (``folder / value`` of each file key)."""
-    import yaml  # only for scenario folders; a synthetic run never reads YAML here
-
-    # imported here: gridsim.place.folder pulls in numpy, scipy and pyproj, which a synthetic
-    # run that is skipped as done never needs (start-up time)
-    from gridsim.place.folder.spec import FILE_KEYS, SPEC_FILE
-
-    spec = folder / SPEC_FILE
-    files = [spec]
-    try:
-        data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return files  # the scenario check reports it; its digest still tells content apart
-    if isinstance(data, dict):
-        files += [folder / v for k in FILE_KEYS
-                  if isinstance(v := data.get(k), str) and v.strip()]
-    return files
-
-
 def input_files(settings: RunConfig) -> list[Path]:
     """Every input file the run of ``settings`` reads, sorted and absolute: a scenario folder's
     ``scenario.yaml`` and every file it names (``scenario.generator: files``). A synthetic
@@ -315,7 +295,11 @@ def input_files(settings: RunConfig) -> list[Path]:
     found: list[Path] = []
     sc = settings.scenario
     if sc.generator == "files" and str(sc.path).strip():
-        found += _scenario_folder_files(Path(os.path.abspath(sc.path)))
+        # imported here: gridsim.place.folder pulls in numpy, scipy and pyproj, which a
+        # synthetic run that is skipped as done never needs (start-up time)
+        from gridsim.place.folder import folder_files
+
+        found += folder_files(Path(os.path.abspath(sc.path)))
     return sorted({Path(os.path.abspath(p)) for p in found})
 
 
