@@ -24,7 +24,7 @@ PACKAGE = "gridsim"
 SHOWN = 60
 
 
-@dataclass
+@dataclass(repr=False)
 class ImportGraph:
     """Modules of a package (name -> file) and the import edges between them."""
 
@@ -37,6 +37,10 @@ class ImportGraph:
     external: dict[str, set[str]] = field(default_factory=dict)
     #: (importer, line) of every import inside a function, and whether a comment explains it
     local: list[tuple[str, int, bool]] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short, for assertion messages
+        return (f"ImportGraph({self.package}: {len(self.modules)} modules, "
+                f"{self.graph.number_of_edges()} edges)")
 
     def cycles(self) -> list[list[str]]:
         """Every elementary cycle, each rotated to start at its smallest module, sorted."""
@@ -180,8 +184,8 @@ def test_function_level_imports_are_few_and_explained(gridsim_graph: ImportGraph
         f"{LIMIT}); explain the new ones or move them to the top:\n" + "\n".join(unexplained))
 
 
-#: Function-level imports without a comment when this test was written (see the test above).
-LIMIT = 120
+#: Function-level imports without a comment (121 in all, 68 explained) when this was last set.
+LIMIT = 53
 
 
 # ------------------------------------------------------------------------------------------
