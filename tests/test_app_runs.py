@@ -128,6 +128,7 @@ def test_a_time_stamped_run_folder_taken_by_another_run_gets_a_suffix(tmp_path: 
     assert seeds == [1, 2]
 
 
+@pytest.mark.slow
 def test_a_run_folder_the_user_chose_is_used_as_given(tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()
@@ -151,6 +152,7 @@ def test_a_run_folder_under_a_file_is_one_line_and_exit_2(tmp_path: Path) -> Non
     assert str(blocker) in lines[0] and "Traceback" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_run_folder_name_too_long_is_one_line_and_exit_2(tmp_path: Path) -> None:
     proc = gridsim("run", *FAST, f"hydra.run.dir={tmp_path}/{'x' * 300}", cwd=tmp_path)
     assert proc.returncode == 2, explain(proc)
@@ -163,7 +165,7 @@ def test_a_run_folder_name_too_long_is_one_line_and_exit_2(tmp_path: Path) -> No
 # Ctrl-C and SIGTERM
 # ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("sig", "code", "words"), [
-    (signal.SIGINT, 130, "interrupted (Ctrl-C)"),
+    pytest.param(signal.SIGINT, 130, "interrupted (Ctrl-C)", marks=pytest.mark.slow),
     (signal.SIGTERM, 143, "terminated by SIGTERM"),
 ], ids=["ctrl-c", "sigterm"])
 def test_a_signal_during_a_run_is_one_line_its_exit_code_and_an_interrupted_manifest(

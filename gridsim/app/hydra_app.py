@@ -52,6 +52,7 @@ from hydra.core.utils import run_job
 from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
+import hydra_plugins.gridsim_sweeper  # noqa: F401  (its ConfigStore entry: hydra/sweeper=gridsim)
 from gridsim.app import runs
 from gridsim.model import params
 from gridsim.model.params import RunConfig
@@ -841,11 +842,10 @@ def _launch_overrides(base: DictConfig, session: str) -> list[str]:
     * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
       connects to a running cluster (``ValueError: When connecting to an existing cluster,
       object_store_memory must not be provided``): with an address, it asks for none;
-    * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``) in place of Hydra's basic one: it
-      launches the replications of a variant in batches and goes on when a worker dies; it
-      need not compose any job to check it (each variant was checked here). It is registered
-      through Hydra's API, since Hydra's plugin scan (``pkgutil``) does not see the plugins of
-      an editable install.
+    * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``, the experiments' sweeper unless
+      a file picks another) need not compose any job to check it: each variant was checked
+      here. It is registered through Hydra's API, since Hydra's plugin scan (``pkgutil``) does
+      not see the plugins of an editable install.
     """
     from hydra.core.plugins import Plugins  # registering the sweeper: experiments only
 
@@ -855,10 +855,9 @@ def _launch_overrides(base: DictConfig, session: str) -> list[str]:
     extra = [f"hydra.sweep.dir={_quote(str(sweep_dir))}",
              f"++hydra.job.env_set.{runs.SWEEP_WATCHED_ENV}=1",
              f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
-    target = str(base.hydra.sweeper.get("_target_", ""))
-    if target.endswith("core_plugins.basic_sweeper.BasicSweeper") or target == TARGET:
+    if str(base.hydra.sweeper.get("_target_", "")) == TARGET:
         Plugins.instance().register(GridsimSweeper)
-        extra += [f"hydra.sweeper._target_={TARGET}", "++hydra.sweeper.validate=false"]
+        extra.append("hydra.sweeper.validate=false")
     launcher = base.hydra.launcher
     if "ray_launcher" in str(launcher.get("_target_", "")):
         init = launcher.ray.init
@@ -875,7 +874,11 @@ def experiment_command(path: Path, overrides: list[str]) -> int:
 
     from gridsim.experiments import checks, sweep
 
-    checks.check_file(path)
+    data = checks.check_file(path)
+    # gridsim's sweeper (batches of replications, lost workers) unless the experiment picks one
+    if not checks.chooses_sweeper(data) and not any(
+            override_key(a) == "hydra/sweeper" for a in overrides):
+        overrides = ["hydra/sweeper=gridsim", *overrides]
     fixed = [a for a in overrides if not is_sweep(a)]
     try:
         base = compose_config(fixed, path.parent, path.stem)

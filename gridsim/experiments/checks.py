@@ -31,7 +31,8 @@ from gridsim.errors import UserError
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
 
-__all__ = ["check_experiment", "check_file", "experiment_problems", "summary_metric_keys"]
+__all__ = ["check_experiment", "check_file", "chooses_sweeper", "experiment_problems",
+           "summary_metric_keys"]
 
 _PACKAGE = Path(gridsim.__file__).resolve().parent
 #: Where the summary's keys are written: (source file, function, class or None).
@@ -42,9 +43,9 @@ _EVACUATION = (_PACKAGE / "evacuation" / "results.py", "summary", "EvacuationRes
 # ----------------------------------------------------------------------------------------------
 # the file
 # ----------------------------------------------------------------------------------------------
-def check_file(path: Path) -> None:
-    """Raise :class:`UserError` when ``path`` is not an experiment file gridsim can read: not
-    found, not ``.yaml``, not YAML, empty, or not a mapping."""
+def check_file(path: Path) -> dict[str, Any]:
+    """The experiment file's YAML mapping; :class:`UserError` when ``path`` is not an experiment
+    file gridsim can read: not found, not ``.yaml``, not YAML, empty, or not a mapping."""
     import yaml  # PyYAML comes with Hydra; only this check reads the file itself
 
     hint = "an experiment file is a Hydra config in experiments/, e.g. experiments/team_size.yaml"
@@ -62,6 +63,17 @@ def check_file(path: Path) -> None:
     if not isinstance(data, dict):
         raise UserError(f"the experiment file holds a YAML {type(data).__name__}, expected a "
                         "mapping (defaults, hydra, experiment, ...)", path, hint)
+    return data
+
+
+def chooses_sweeper(data: dict[str, Any]) -> bool:
+    """Whether an experiment file's defaults list picks a sweeper (``override hydra/sweeper:
+    ...``)."""
+    for entry in data.get("defaults") or []:
+        if isinstance(entry, dict) and any(str(k).split()[-1] == "hydra/sweeper"
+                                           for k in entry):
+            return True
+    return False
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""``gridsim experiment`` through the Hydra boundary: the experiment file is checked before
+anything runs, replications run in batches on one built scenario with the files separate runs
+would write, a killed worker is a failed run and not the end of the sweep, and ``gridsim
+report`` refuses a folder that mixes experiments.
+
+The experiment is the tiny one of ``tests/test_experiments.py`` (the small district, 8 hours, a
+red warning, two response variants × three replications), run in this process with Hydra's
+basic launcher unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from test_experiments import (
+    MANIFEST,
+    manifests,
+    run_inprocess,
+    summaries,
+    sweep_dir,
+    write_experiment,
+)
+
+from gridsim.app import cli
+from gridsim.app.hydra_app import compose_settings
+from gridsim.experiments.checks import summary_metric_keys
+from gridsim.experiments.report import _flatten
+from hydra_plugins.gridsim_sweeper import MAX_PER_JOB, MIN_JOBS, plan_batches
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in the experiment"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refused(code: int, out: str, err: str, folder: Path) -> list[str]:
+    """The experiment was refused before anything ran: exit 2, no run, no traceback."""
+    assert code == 2, out + err
+    assert "Traceback" not in out + err
+    assert not (folder / "multirun").exists(), "a run started for a bad experiment"
+    return [ln for ln in err.splitlines() if ln.strip()]
+
+
+# ----------------------------------------------------------------------------------------------
+# the experiment file is checked before anything runs
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("old", "new", "key", "words"), [
+    ("metrics: [response_time_p50_s,", "metrics: [response_time_p5O_s,",
+     "experiment.metrics[0]", "unknown metric 'response_time_p5O_s'"),
+    ("title:", "variant_keys: [response, hazard.rate_scale]\n  title:",
+     "experiment.variant_keys[1]", "'hazard.rate_scale' is not swept"),
+    pytest.param("title:", "pairs: [[prepared, calm]]\n  title:", "experiment.pairs[0]",
+                 "'calm' names no variant", marks=pytest.mark.slow),
+    ("title:", "half_width: {response_time_p50_s: -5}\n  title:",
+     "experiment.half_width.response_time_p50_s", "must be a positive number"),
+    pytest.param("title:", "relative_half_width: 0\n  title:",
+                 "experiment.relative_half_width", "must be a positive number",
+                 marks=pytest.mark.slow),
+    ("replication: range(0,{replications})", "replication: range(0,0)",
+     "hydra.sweeper.params", "the sweep has no job"),
+], ids=["unknown-metric", "unswept-variant-key", "pair-of-no-variant", "negative-half-width",
+        "zero-relative-half-width", "zero-jobs"])
+def test_a_bad_experiment_is_refused_with_one_line_naming_the_file_and_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        old: str, new: str, key: str, words: str) -> None:
+    path = write_experiment(tmp_path)
+    _edit(path, old.replace("{replications}", "3"), new)
+    lines = refused(*run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys), tmp_path)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("gridsim: tiny.yaml: "), lines[0]
+    assert key in lines[0] and words in lines[0], lines[0]
+
+
+@pytest.mark.slow
+def test_every_problem_of_an_experiment_is_listed_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_experiment(tmp_path)
+    _edit(path, "metrics: [response_time_p50_s,", "metrics: [nope,")
+    _edit(path, "title:", "half_width: {within_5min_share: -1}\n  title:")
+    lines = refused(*run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys), tmp_path)
+    assert len(lines) == 2, lines
+    assert "experiment.metrics[0]" in lines[0] and "experiment.half_width" in lines[1]
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", "the experiment file is empty"),
+    ("# nothing but a comment\n", "the experiment file is empty"),
+    ("- a\n- list\n", "holds a YAML list, expected a mapping"),
+    ("defaults: [config\n", "is not YAML"),
+], ids=["empty", "comment-only", "a-list", "not-yaml"])
+def test_an_empty_or_unreadable_experiment_file_is_blamed_on_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        text: str, words: str) -> None:
+    (tmp_path / "tiny.yaml").write_text(text, encoding="utf-8")
+    lines = refused(*run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys), tmp_path)
+    assert len(lines) == 1, lines
+    assert words in lines[0] and "tiny.yaml" in lines[0], lines[0]
+    assert "conf/config.yaml" not in lines[0]
+
+
+@pytest.mark.slow
+def test_a_bad_value_of_one_variant_names_the_variant_and_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_experiment(tmp_path)
+    _edit(path, "response: standard,prepared", "response: standard,prepared\n"
+          "      response.switch.recovery_h: 6,-1")
+    lines = refused(*run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys), tmp_path)
+    assert lines and all("tiny.yaml: variant (" in ln for ln in lines), lines
+    assert all("response.switch.recovery_h=-1" in ln for ln in lines), lines
+    assert len(lines) == 2  # one per response variant with the bad value, checked once each
+
+
+def _real_keys(*overrides: str) -> set[str]:
+    from gridsim.engine.simulation import simulate
+    from gridsim.output.metrics import summarize
+
+    settings, _ = compose_settings(["scenario=small", "output.figures=false",
+                                    "output.progress=false", *overrides])
+    return set(_flatten(summarize(simulate(settings), "test"))), settings
+
+
+@pytest.mark.parametrize("overrides", [("duration_h=6",), pytest.param(
+    ("hazard=flood_evacuation", "duration_h=31"), marks=pytest.mark.slow)],
+    ids=["plain", "evacuation"])
+def test_the_metric_keys_read_from_the_source_are_those_a_run_writes(overrides) -> None:
+    real, settings = _real_keys(*overrides)
+    derived = summary_metric_keys(settings)
+    assert len(derived) == len(set(derived))
+    assert set(derived) == real
+    assert {"response_by_mode_at_notice.ALERT.responded", "incidents_by_grade.II",
+            "incidents_by_hazard.waterlogging"} <= real
+
+
+# ----------------------------------------------------------------------------------------------
+# replications in batches, on one built scenario, with the files of separate runs
+# ----------------------------------------------------------------------------------------------
+def test_batches_are_replications_of_one_variant_at_most_ten_and_at_least_four_jobs() -> None:
+    jobs = [[f"a={a}", f"replication={r}"] for a in (1, 2) for r in range(25)]
+    batches = plan_batches(jobs, None)
+    assert all(len({tuple(ov[:-1]) for _, ov in b}) == 1 for b in batches)
+    assert max(len(b) for b in batches) == MAX_PER_JOB
+    assert sorted(n for b in batches for n, _ in b) == list(range(50))
+    assert [n for b in batches for n, _ in b] == list(range(50))  # in the jobs' order
+    assert len(plan_batches(jobs[:8], None)) == MIN_JOBS  # 8 runs: 4 jobs of 2
+    assert len(plan_batches(jobs[:3], None)) == 3  # fewer runs than jobs wanted: one each
+    assert [len(b) for b in plan_batches(jobs, 1)] == [1] * 50
+    with pytest.raises(ValueError, match="replications_per_job"):
+        plan_batches(jobs, 0)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of every run under the sweep folder, but the manifests and Hydra's own
+    record of the job (``hydra.yaml``: the sweeper's settings differ between the sweeps)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()
+            and p.name not in (MANIFEST, "hydra.yaml", "multirun.yaml")}
+
+
+def test_a_batched_sweep_writes_exactly_the_files_of_separate_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import gridsim.engine.simulation as simulation
+
+    builds: list[str] = []
+    real_build = simulation.build
+
+    def counting_build(settings):  # type: ignore[no-untyped-def]
+        builds.append(settings.response.name)
+        return real_build(settings)
+
+    monkeypatch.setattr(simulation, "build", counting_build)
+    separate, batched = tmp_path / "separate", tmp_path / "batched"
+    for folder in (separate, batched):
+        write_experiment(folder)
+    code, out, err = run_inprocess(separate, "hydra.sweeper.replications_per_job=1",
+                                   monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out + err
+    assert len(builds) == 6  # every run a job of its own, building its scenario
+    builds.clear()
+    code, out, err = run_inprocess(batched, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out + err
+    assert builds == ["standard", "prepared"]  # one build per batch: one batch per variant
+    got, want = _files(sweep_dir(batched)), _files(sweep_dir(separate))
+    assert sorted(got) == sorted(want)
+    assert len([n for n in got if n.endswith("/summary.json")]) == 6
+    for name, data in want.items():
+        assert got[name] == data, f"{name} differs between the batched and separate runs"
+    # each run's record is its own: overrides, replication, job number, folder
+    for run, m in manifests(batched).items():
+        assert m["status"] == "done"
+        assert f"replication={m['replication']}" in m["overrides"]
+        hydra_yaml = (sweep_dir(batched) / run / ".hydra" / "hydra.yaml").read_text(
+            encoding="utf-8")
+        assert f"output_dir: {sweep_dir(batched) / run}" in hydra_yaml
+        assert "GRIDSIM_BATCH" not in hydra_yaml
+    assert not [p for p in sweep_dir(batched).iterdir() if p.name.startswith(".gridsim-batch")]
+    assert summaries(batched) == summaries(separate)
+
+
+@pytest.mark.slow
+def test_a_batched_sweep_resumes_run_by_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    write_experiment(tmp_path)
+    code, out, err = run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out + err
+    before = manifests(tmp_path)
+    victim = sorted(before)[1]
+    (sweep_dir(tmp_path) / victim / "summary.json").unlink()
+    code, out, err = run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out + err
+    assert out.count("skipped (done before, same config)") == 5
+    after = manifests(tmp_path)
+    assert {r for r in after if after[r]["finished_unix"] != before[r]["finished_unix"]} == {
+        victim}
+
+
+# ----------------------------------------------------------------------------------------------
+# a killed worker
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_killed_worker_marks_its_run_failed_and_the_sweep_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A joblib worker killed by SIGKILL while a run goes on (gridsim.app.runs.TEST_KILL_ENV:
+    each run of replication 1 kills its process): those runs say failed, "worker killed", the
+    runs that never started are launched again, every run ends done or failed, exit 1."""
+    from gridsim.app.runs import TEST_KILL_ENV
+
+    write_experiment(tmp_path)
+    monkeypatch.setenv(TEST_KILL_ENV, "replication=1")  # inherited by the joblib workers
+    code, out, err = run_inprocess(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                                   monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1, out + err
+    assert "Traceback" not in out + err
+    ms = manifests(tmp_path)
+    assert len(ms) == 6, sorted(ms)  # every run has a manifest: none was left unlaunched
+    assert {m["status"] for m in ms.values()} <= {"done", "failed"}  # none says running
+    killed = {n for n, m in ms.items() if m["replication"] == 1}
+    for n in killed:
+        assert ms[n]["status"] == "failed", ms[n]
+        assert ms[n]["error"].startswith("worker killed: TerminatedWorkerError"), ms[n]["error"]
+    done = {n for n, m in ms.items() if m["status"] == "done"}
+    assert done, "the sweep did not go on after the first killed worker"
+    for n in done:
+        assert (sweep_dir(tmp_path) / n / "summary.json").is_file()
+    failed = {n for n, m in ms.items() if m["status"] == "failed"}
+    for n in failed:
+        assert f"failed: {n}: worker killed" in out
+        assert not (sweep_dir(tmp_path) / n / "summary.json").exists()
+    assert not list(sweep_dir(tmp_path).rglob("*.part"))
+    assert f"sweep: {len(done)} done, {len(failed)} failed, 0 remaining" in out
+
+
+# ----------------------------------------------------------------------------------------------
+# gridsim report
+# ----------------------------------------------------------------------------------------------
+def _manifest(folder: Path, experiment: str, replication: int = 0) -> None:
+    folder.mkdir(parents=True)
+    (folder / MANIFEST).write_text(json.dumps({
+        "status": "done", "overrides": [f"replication={replication}"], "seed": 1,
+        "replication": replication, "config": {"experiment": {"name": experiment}}}),
+        encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps({"within_5min_share": 0.5}),
+                                         encoding="utf-8")
+
+
+def test_report_refuses_a_folder_holding_two_experiments(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _manifest(tmp_path / "a" / "replication=0", "team_size")
+    _manifest(tmp_path / "a" / "replication=1", "team_size", 1)
+    _manifest(tmp_path / "b" / "replication=0", "pilot_redesign")
+    code = cli.main(["report", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert "2 experiments" in lines[0] and str(tmp_path) in lines[0]
+    assert "pilot_redesign: 1 runs under b" in lines[0]
+    assert "team_size: 2 runs under a" in lines[0]
+    assert not (tmp_path / "report.md").exists()
+    assert cli.main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.md").is_file()
+
+
+def test_report_of_a_folder_that_is_not_there_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["report", str(tmp_path / "nope")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no such folder" in err, err
+    assert os.fspath(tmp_path / "nope") in err
