@@ -340,3 +340,19 @@ def test_a_scenario_folder_beyond_a_ceiling_is_refused_once_loaded(tmp_path) -> 
     (line,) = check_loaded(s, build(s))  # what simulate() raises as a ConfigError at once
     assert line.startswith("duration_h: this run would simulate about 2.5e11 incidents and "
                            "1.7e11 scheduled steps over 6 grids ")  # 6 a day: 6 grids, 1 each
+
+
+@pytest.mark.slow
+def test_gridsim_run_refuses_before_anything_runs(tmp_path) -> None:
+    """As a user sees it: one line with the estimate and the ceiling, exit 2, no run folder."""
+    from tests.console import explain, gridsim
+
+    proc = gridsim("run", "duration_h=1e12", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert proc.returncode == 2, explain(proc)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, explain(proc)
+    assert lines[0].startswith("gridsim: config error at duration_h: this run would simulate "
+                               "about "), explain(proc)
+    assert "the ceiling is 1e6 incidents (output.max_incidents)" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()
