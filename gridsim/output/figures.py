@@ -12,13 +12,13 @@ Scale: the map draws every grid as a square of its own area up to
 :data:`~gridsim.output.raster.RASTER_GRIDS` grids (a district) and a raster above (a city:
 18,176 grids), with the urban core enlarged beside it; the modes figure stacks the grids that
 are out of peacetime (the few switched grids of a city would be a 1-pixel strip on top of all
-of them), with their share of all grids on the right-hand axis.
+of them), with the peak's share of all grids in the title.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -90,8 +90,8 @@ def response_times(result: RunResult, path: Path) -> None:
 
 
 def modes_over_time(result: RunResult, path: Path) -> None:
-    """The grids out of peacetime (alert, forward command, recovery) stacked over time, with
-    their share of all grids on the right; warnings shaded."""
+    """The grids out of peacetime (alert, forward command, recovery) stacked over time, the
+    peak and its share of all grids in the title; warnings shaded."""
     from gridsim.output.cjk import bi, zh  # imports matplotlib (start-up time)
 
     log = result.ctx.switch.mode_log
@@ -111,19 +111,12 @@ def modes_over_time(result: RunResult, path: Path) -> None:
         ax.axvspan(w.start_h, w.start_h + w.duration_h, color="k", alpha=0.06)
         ax.text(w.start_h, 0.98, f" {w.name} ({w.level})", fontsize=8, va="top",
                 transform=ax.get_xaxis_transform())
-    def to_share(c: Any) -> Any:
-        return 100.0 * np.asarray(c) / n
-
-    def to_count(p: Any) -> Any:
-        return np.asarray(p) * n / 100.0
-
-    share = ax.secondary_yaxis("right", functions=(to_share, to_count))
-    share.set_ylabel(bi(f"% of all {n:,} grids", "占全部网格比例"))
     ax.set_xlabel(bi("hour", "小时"))
     ax.set_ylabel(bi("grids out of peacetime", "平时以外的网格"))
-    ax.set_title(f"{bi('Grids by mode over time', '各模式网格数')} "
-                 f"({n:,} grids, at most {peak:,} out of peacetime at once)")
-    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.1, 1.0))
+    ax.set_title(f"{bi('Grids by mode over time', '各模式网格数')} ({n:,} grids; at most "
+                 f"{peak:,}, {100 * peak / n:.2g} % {bi('of all grids', '占全部网格比例')}, out of "
+                 "peacetime at once)")
+    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
     _save(fig, path)
 
 
