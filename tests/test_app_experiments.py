@@ -140,6 +140,20 @@ def test_the_metric_keys_read_from_the_source_are_those_a_run_writes(overrides) 
 # ----------------------------------------------------------------------------------------------
 # replications in batches, on one built scenario, with the files of separate runs
 # ----------------------------------------------------------------------------------------------
+def test_the_console_script_sweeps_an_experiment_with_gridsims_sweeper(tmp_path: Path) -> None:
+    """As a user runs it (a process of its own: Hydra's plugin scan runs there first)."""
+    from console import explain, gridsim
+
+    write_experiment(tmp_path, replications=2)
+    proc = gridsim("experiment", "tiny.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, explain(proc)
+    assert "sweep: 4 done, 0 failed, 0 remaining" in proc.stdout, explain(proc)
+    multirun = (sweep_dir(tmp_path) / "multirun.yaml").read_text(encoding="utf-8")
+    assert "_target_: hydra_plugins.gridsim_sweeper.GridsimSweeper" in multirun
+    assert "validate: false" in multirun  # each variant was checked before the launch
+    assert len(summaries(tmp_path)) == 4
+
+
 def test_batches_are_replications_of_one_variant_at_most_ten_and_at_least_four_jobs() -> None:
     jobs = [[f"a={a}", f"replication={r}"] for a in (1, 2) for r in range(25)]
     batches = plan_batches(jobs, None)

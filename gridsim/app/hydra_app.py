@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import sys
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -44,16 +45,18 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra._internal.callbacks import Callbacks  # Hydra's own, as its run and multirun use them
+from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's rule for it
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.utils import run_job
+from hydra.core.plugins import Plugins
+from hydra.core.utils import JobReturn, JobStatus, configure_log, run_job
 from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
-import hydra_plugins.gridsim_sweeper  # noqa: F401  (its ConfigStore entry: hydra/sweeper=gridsim)
 from gridsim.app import runs
+from gridsim.experiments import checks, sweep
 from gridsim.model import params
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError, validate
@@ -317,6 +320,7 @@ def _hydra(config_dir: Path | None) -> Iterator[Any]:
     """Hydra initialised on gridsim's config module (or on ``config_dir``, an experiment's
     folder); yields Hydra's ``Hydra`` object (its config loader, run and multirun)."""
     register_configs()
+    _register_sweeper()
     init = (initialize_config_module(CONFIG_MODULE, version_base=None, job_name="gridsim")
             if config_dir is None
             else initialize_config_dir(str(config_dir.resolve()), version_base=None,
@@ -325,6 +329,16 @@ def _hydra(config_dir: Path | None) -> Iterator[Any]:
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         yield hydra
+
+
+def _register_sweeper() -> None:
+    """gridsim's sweeper as the option ``hydra/sweeper=gridsim`` (its module stores it in the
+    ConfigStore), also where Hydra's plugin scan does not see it (an editable install)."""
+    # Hydra's plugin scan first: it executes the plugin modules it finds (Hydra's own basic
+    # sweeper among them) afresh, so a sweeper class imported before it would subclass a
+    # BasicSweeper that is no longer Hydra's
+    Plugins.instance()
+    import hydra_plugins.gridsim_sweeper  # noqa: F401  (after the scan, see above)
 
 
 def _composition_error(exc: BaseException, overrides: Sequence[str],
@@ -588,8 +602,6 @@ def _set_member(full: DictConfig, carrier_overrides: list[str], member: list[Any
     """Set into ``full`` what a replication of the batch would have had as a job of its own:
     its overrides and replication, job number and id, override_dirname, and the sweep's own
     subdir (the batch job ran in a scratch folder); returns its overrides."""
-    from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's own rule
-
     num, replication = int(member[0]), member[1]
     overrides = list(carrier_overrides)
     if replication is not None:  # the carrier's overrides, with this member's replication
@@ -629,8 +641,6 @@ def _run_member(full: DictConfig, overrides: list[str], config_text: str | None,
     copies of the whole config: the output folder, its ``.hydra/`` files (the same YAML as
     Hydra's), the job's log file, the working folder (``hydra.job.chdir``) and the callbacks;
     then ``body(full)``."""
-    from hydra.core.utils import JobReturn, JobStatus, configure_log  # Hydra's own helpers
-
     HydraConfig.instance().set_config(full)  # for the ${hydra:...} resolver of the job
     folder = Path(str(OmegaConf.select(full, "hydra.sweep.dir"))) / str(
         OmegaConf.select(full, "hydra.sweep.subdir"))
@@ -847,8 +857,7 @@ def _launch_overrides(base: DictConfig, session: str) -> list[str]:
       here. It is registered through Hydra's API, since Hydra's plugin scan (``pkgutil``) does
       not see the plugins of an editable install.
     """
-    from hydra.core.plugins import Plugins  # registering the sweeper: experiments only
-
+    # imported here, after Hydra's plugin scan (see _register_sweeper)
     from hydra_plugins.gridsim_sweeper import TARGET, GridsimSweeper
 
     sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
@@ -870,10 +879,6 @@ def experiment_command(path: Path, overrides: list[str]) -> int:
     """``gridsim experiment <file.yaml> [overrides]``: check the experiment file and each of its
     variants, then sweep every variant × replication with Hydra's launcher of choice; the rest
     (progress, the failed runs, the report) is :func:`gridsim.experiments.sweep.run_sweep`."""
-    import uuid
-
-    from gridsim.experiments import checks, sweep
-
     data = checks.check_file(path)
     # gridsim's sweeper (batches of replications, lost workers) unless the experiment picks one
     if not checks.chooses_sweeper(data) and not any(

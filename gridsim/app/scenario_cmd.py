@@ -1,17 +1,19 @@
 """``gridsim scenario``: look at a scenario without simulating it.
 
-* ``describe <name|path> [--json]``: the scenario's statistics (:mod:`gridsim.experiments.statistics`), side
-  by side with the account's figures where the preset has a ``reference:`` block;
+* ``describe <name|path> [--json]``: the scenario's statistics
+  (:mod:`gridsim.experiments.statistics`), side by side with the account's figures where the
+  preset has a ``reference:`` block;
 * ``map <name|path> --out map.png [--colour kind|density]``: a map of the grids
   (:mod:`gridsim.output.maps`);
 * ``validate <path>``: every check of a scenario folder (or preset file) at once;
 * ``export <name|path> <folder>``: build the scenario and write it as a scenario folder.
 
 ``<name|path>`` is a preset (an option of the ``scenario`` config group, see
-:func:`gridsim.model.params.scenario_presets`), a scenario folder (a directory with ``scenario.yaml``)
-or a preset YAML file. It is composed exactly like ``gridsim run scenario=<name>`` (with
-``hazard=calm``: nothing is simulated, and a scenario should not fail on the townships of a
-warning it will never see), so a bad file gets the same one-line errors and exit code 2.
+:func:`gridsim.model.params.scenario_presets`), a scenario folder (a directory with
+``scenario.yaml``) or a preset YAML file. It is composed exactly like ``gridsim run
+scenario=<name>`` (with ``hazard=calm``: nothing is simulated, and a scenario should not fail on
+the townships of a warning it will never see), so a bad file gets the same one-line errors and
+exit code 2.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ neutral placeholders (``MISSING`` where a file must give a value).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gridsim.model.dists import Dist

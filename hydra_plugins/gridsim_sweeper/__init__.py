@@ -32,7 +32,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
@@ -62,14 +62,14 @@ def variant_key(overrides: Sequence[str]) -> tuple:
                  if o.lstrip("+~").split("=", 1)[0].strip() != REPLICATION_KEY)
 
 
-def _replication(overrides: Sequence[str]) -> Optional[str]:
+def _replication(overrides: Sequence[str]) -> str | None:
     """A job's ``replication=...`` override (None if it has none)."""
     return next((o for o in overrides
                  if o.lstrip("+~").split("=", 1)[0].strip() == REPLICATION_KEY), None)
 
 
-def plan_batches(jobs: Sequence[Sequence[str]], per_job: Optional[int]
-                 ) -> List[List[tuple]]:
+def plan_batches(jobs: Sequence[Sequence[str]], per_job: int | None
+                 ) -> list[list[tuple]]:
     """The batches of ``jobs``: lists of ``(job number, overrides)``, each of replications of one
     variant, in the order of the jobs. ``per_job``: the most per batch (``None``: at most
     :data:`MAX_PER_JOB`, and small enough for :data:`MIN_JOBS` batches)."""
@@ -77,10 +77,10 @@ def plan_batches(jobs: Sequence[Sequence[str]], per_job: Optional[int]
         per_job = max(1, min(MAX_PER_JOB, math.ceil(len(jobs) / MIN_JOBS)))
     if per_job < 1:
         raise ValueError(f"hydra.sweeper.replications_per_job must be at least 1, got {per_job}")
-    by_variant: Dict[tuple, List[tuple]] = {}
+    by_variant: dict[tuple, list[tuple]] = {}
     for num, overrides in enumerate(jobs):
         by_variant.setdefault(variant_key(overrides), []).append((num, list(overrides)))
-    batches: List[List[tuple]] = []
+    batches: list[list[tuple]] = []
     for members in by_variant.values():
         for i in range(0, len(members), per_job):
             batches.append(members[i:i + per_job])
@@ -102,20 +102,20 @@ class GridsimSweeper(BasicSweeper):
     """Hydra's basic sweeper, launching the replications of a variant in batches, checking one
     job per variant (or none) and going on when a worker dies."""
 
-    def __init__(self, max_batch_size: Optional[int], params: Optional[Dict[str, str]] = None,
-                 replications_per_job: Optional[int] = None, validate: bool = True) -> None:
+    def __init__(self, max_batch_size: int | None, params: dict[str, str] | None = None,
+                 replications_per_job: int | None = None, validate: bool = True) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.replications_per_job = replications_per_job
         self.validate = validate
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        firsts: Dict[tuple, Sequence[str]] = {}
+        firsts: dict[tuple, Sequence[str]] = {}
         for overrides in batch:
             firsts.setdefault(variant_key(overrides), overrides)
         super().validate_batch_is_legal(list(firsts.values()))
 
     @staticmethod
-    def _carrier(batch: List[tuple], subdir: str, launched_idx: int) -> List[str]:
+    def _carrier(batch: list[tuple], subdir: str, launched_idx: int) -> list[str]:
         """The overrides of the Hydra job that runs ``batch`` as job number ``launched_idx``: the
         job's own when it is one job that keeps its number, else a batch job."""
         # imported here: Hydra loads this plugin in every process that composes a config,
@@ -129,7 +129,7 @@ class GridsimSweeper(BasicSweeper):
         return [*first, f"++hydra.job.env_set.{BATCH_ENV}={encode_batch(spec)}",
                 f"hydra.sweep.subdir={SCRATCH_PREFIX}{first_num}"]
 
-    def sweep(self, arguments: List[str]) -> Any:
+    def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None
         assert self.launcher is not None
         assert self.hydra_context is not None
@@ -161,7 +161,7 @@ class GridsimSweeper(BasicSweeper):
                      for i in range(0, len(batches), self.max_batch_size)]
         else:
             waves = [batches] if batches else []
-        returns: List[Any] = []
+        returns: list[Any] = []
         initial_job_idx = 0
         relaunches = 0
         while waves:
@@ -210,7 +210,7 @@ def _remove_scratch(sweep_dir: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def plan_batches_of(members: List[tuple], per_job: Optional[int]) -> List[List[tuple]]:
+def plan_batches_of(members: list[tuple], per_job: int | None) -> list[list[tuple]]:
     """:func:`plan_batches` over jobs that keep their job numbers."""
     renumbered = plan_batches([ov for _, ov in members], per_job)
     return [[(members[i][0], ov) for i, ov in batch] for batch in renumbered]
@@ -219,7 +219,7 @@ def plan_batches_of(members: List[tuple], per_job: Optional[int]) -> List[List[t
 @dataclass
 class GridsimSweeperConf(BasicSweeperConf):
     _target_: str = TARGET
-    replications_per_job: Optional[int] = None
+    replications_per_job: int | None = None
     validate: bool = True
 
 
