@@ -338,7 +338,9 @@ def _register_sweeper() -> None:
     # sweeper among them) afresh, so a sweeper class imported before it would subclass a
     # BasicSweeper that is no longer Hydra's
     Plugins.instance()
-    import hydra_plugins.gridsim_sweeper  # noqa: F401  (after the scan, see above)
+    from hydra_plugins.gridsim_sweeper import GridsimSweeper  # after the scan, see above
+
+    Plugins.instance().register(GridsimSweeper)
 
 
 def _composition_error(exc: BaseException, overrides: Sequence[str],
@@ -515,12 +517,13 @@ def sweep_jobs(args: Sequence[str]) -> list[list[str]] | None:
     return [list(job) for job in itertools.product(*axes.values())]
 
 
-def _prevalidate(overrides: list[str]) -> int:
+def _prevalidate(overrides: list[str]) -> int | None:
     """Check every job of ``gridsim run -m`` before Hydra starts anything: one line per
-    problem, prefixed by the job; the exit code."""
+    problem, prefixed by the job; the exit code (None: a sweep this function cannot expand,
+    each job is checked when it runs)."""
     jobs = sweep_jobs(overrides)
-    if jobs is None:  # a sweep this function cannot expand: each job is checked when it runs
-        return 0
+    if jobs is None:
+        return None
     swept = [i for i in range(len(jobs[0])) if len({job[i] for job in jobs}) > 1] if jobs else []
     failed = False
     for n, job in enumerate(jobs):
@@ -817,7 +820,12 @@ def run_command(args: list[str]) -> int:
         code = _prevalidate(overrides)
         if code:
             return code
-        _multirun(None, "config", [*overrides, "hydra.mode=MULTIRUN"])
+        extra = ["hydra.mode=MULTIRUN"]
+        if not any(override_key(a) == "hydra/sweeper" for a in overrides):
+            # gridsim's sweeper: replications of one variant in batches; every job was just
+            # checked, so it composes none to check them again (Hydra's basic sweeper would)
+            extra += ["hydra/sweeper=gridsim", f"hydra.sweeper.validate={code is None}"]
+        _multirun(None, "config", [*overrides, *extra])
         return 0
     return _hydra_main(list(args))
 
@@ -858,14 +866,13 @@ def _launch_overrides(base: DictConfig, session: str) -> list[str]:
       not see the plugins of an editable install.
     """
     # imported here, after Hydra's plugin scan (see _register_sweeper)
-    from hydra_plugins.gridsim_sweeper import TARGET, GridsimSweeper
+    from hydra_plugins.gridsim_sweeper import TARGET
 
     sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
     extra = [f"hydra.sweep.dir={_quote(str(sweep_dir))}",
              f"++hydra.job.env_set.{runs.SWEEP_WATCHED_ENV}=1",
              f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
     if str(base.hydra.sweeper.get("_target_", "")) == TARGET:
-        Plugins.instance().register(GridsimSweeper)
         extra.append("hydra.sweeper.validate=false")
     launcher = base.hydra.launcher
     if "ray_launcher" in str(launcher.get("_target_", "")):
