@@ -273,6 +273,43 @@ def test_a_killed_worker_marks_its_run_failed_and_the_sweep_goes_on(
 
 
 # ----------------------------------------------------------------------------------------------
+# SIGTERM, as a scheduler sends it
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_sigterm_stops_an_experiment_with_one_line_exit_143_and_nothing_running(
+        tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from test_experiments import gridsim_proc
+
+    write_experiment(tmp_path, replications=8)
+    proc = gridsim_proc(tmp_path, "experiment", "tiny.yaml")  # stderr into stdout
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if sweep_dir(tmp_path).is_dir() and any(
+                    m.get("status") == "done" for m in manifests(tmp_path).values()):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, out
+    assert "Traceback" not in out
+    own = [ln for ln in out.splitlines() if ln.startswith("gridsim: ")]
+    assert own == ["gridsim: terminated by SIGTERM"] or (
+        len(own) == 1 and own[0].startswith("gridsim: terminated by SIGTERM: the run in ")), own
+    assert "run the same command again" in out
+    ms = manifests(tmp_path)
+    assert ms and "running" not in {m["status"] for m in ms.values()}
+    assert not list(sweep_dir(tmp_path).rglob("*.part"))
+
+
+# ----------------------------------------------------------------------------------------------
 # gridsim report
 # ----------------------------------------------------------------------------------------------
 def _manifest(folder: Path, experiment: str, replication: int = 0) -> None:
