@@ -166,7 +166,10 @@ def run_command(cmd: Sequence[str], cwd: Path) -> Proc:
 
 
 def gridsim_exe() -> str:
-    return shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    """The console script of this interpreter (not a version manager's shim on the PATH,
+    which costs a shell or two of its own), else the one on the PATH."""
+    own = Path(sys.executable).with_name("gridsim")
+    return str(own) if own.is_file() else (shutil.which("gridsim") or "gridsim")
 
 
 def gridsim_run(overrides: Sequence[str]) -> Proc:
