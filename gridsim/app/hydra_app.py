@@ -380,18 +380,18 @@ def _unknown_keys(node: Any, path: str = "") -> list[tuple[str, str]]:
         known = ({f.name for f in dataclasses.fields(typ)}
                  if isinstance(typ, type) and dataclasses.is_dataclass(typ) else None)
         for k in node.keys():
-            key = f"{path}.{k}" if path else str(k)
+            key = f"{path}.{k!s}" if path else str(k)
             if known is not None and k not in known:
                 found.append((key, typ.__name__))  # type: ignore[union-attr]
                 continue
-            child = node._get_node(k)
+            child: Any = node._get_node(k)
             if isinstance(child, DictConfig | ListConfig):
                 found += _unknown_keys(child, key)
     elif isinstance(node, ListConfig):
         for i in range(len(node)):
-            child = node._get_node(i)
-            if isinstance(child, DictConfig | ListConfig):
-                found += _unknown_keys(child, f"{path}[{i}]")
+            item: Any = node._get_node(i)
+            if isinstance(item, DictConfig | ListConfig):
+                found += _unknown_keys(item, f"{path}[{i}]")
     return found
 
 
@@ -407,8 +407,9 @@ def to_settings(cfg: DictConfig) -> RunConfig:
         return obj
     # field by field: the hydra node is not converted (nor copied away first)
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    values = {k: OmegaConf.to_object(node) if isinstance(node, DictConfig | ListConfig)
-              else cfg[k] for k, node in _app_nodes(cfg) if k in fields}
+    values: dict[str, Any] = {k: OmegaConf.to_object(node)
+                              if isinstance(node, DictConfig | ListConfig) else cfg[k]
+                              for k, node in _app_nodes(cfg) if k in fields}
     return RunConfig(**values)
 
 

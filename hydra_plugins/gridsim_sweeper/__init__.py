@@ -147,7 +147,8 @@ class GridsimSweeper(BasicSweeper):
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-        subdir = str(OmegaConf.to_container(self.config.hydra.sweep, resolve=False)["subdir"])
+        raw: Any = OmegaConf.to_container(self.config.hydra.sweep, resolve=False)
+        subdir = str(raw["subdir"])  # unresolved: each job resolves it for itself
         session = os.environ.get(SWEEP_SESSION_ENV, "")
 
         if self.validate and jobs:
