@@ -214,25 +214,31 @@ def test_nearest_stations_of_the_city() -> None:
         np.testing.assert_array_equal(got.time_s[d], np.take_along_axis(dense[ids], o, 0).T)
 
 
-def test_ranked_stations_are_the_dense_ranking_within_the_limit() -> None:
-    roads = _random_network(7, n_nodes=500, n_grids=200)
+@pytest.mark.parametrize("lattice", [False, True])
+def test_nearest_among_any_stations_is_the_dense_answer(lattice: bool) -> None:
+    """The nearest of a set of stations (those with a free unit), ties by id: equal to the
+    dense answer, on a random network and on a lattice with a cut (exact ties, no road)."""
+    roads = _lattice(14, with_gap=True) if lattice else _random_network(7, 500, 200)
+    n_grids = len(roads.grid_node)
     rng = np.random.default_rng(7)
-    sgrid = rng.choice(200, size=30)
+    sgrid = rng.choice(n_grids, size=30)
     dept = rng.integers(0, 2, size=30)
     st = station_times(roads, sgrid, dept, 2, 2)
     dense = st.dense()
     np.testing.assert_array_equal(dense, csgraph.dijkstra(
         roads.time_graph(), indices=roads.grid_node[sgrid])[:, roads.grid_node])
-    for g in range(0, 200, 17):
-        for d in range(2):
-            ids = np.flatnonzero(dept == d)
-            o = ids[np.lexsort((ids, dense[ids, g]))]
-            mid = np.sort(dense[ids, g])[len(ids) // 2: len(ids) // 2 + 2].mean()
-            for limit in (np.inf, float(mid)):  # a limit between two stations' times
-                got, t = st.ranked(d, g, limit)
-                want = o[dense[o, g] <= limit]
-                np.testing.assert_array_equal(got, want)
-                np.testing.assert_allclose(t, dense[want, g], rtol=1e-12)
+    searched = 0
+    for trial in range(200):
+        g = int(rng.integers(n_grids))
+        cands = np.flatnonzero(rng.random(30) < rng.uniform(0.05, 0.5))
+        got = st.nearest_among(g, cands)
+        if len(cands) == 0:
+            assert got == (-1, np.inf)
+            continue
+        o = cands[np.lexsort((cands, dense[cands, g]))]
+        assert got == (int(o[0]), float(dense[o[0], g])), (trial, g)
+        searched = len(st.reached)
+    assert 0 < searched <= 30  # stations searched, and kept for the next questions
 
 
 def test_no_dense_station_by_grid_table_when_preparing_station_times() -> None:

@@ -24,7 +24,8 @@ class DepartmentUnits:
         self.stations = stations
         self.travel = travel
         self.resources = [simpy.Resource(env, capacity=int(u)) for u in stations.units]
-        self._count = {d: int(stations.of(d).size) for d in DEPARTMENTS}
+        self._ids = {d: stations.of(d).tolist() for d in DEPARTMENTS}
+        self._count = {d: len(v) for d, v in self._ids.items()}
 
     def _free(self, s: int) -> bool:
         res = self.resources[s]
@@ -35,24 +36,16 @@ class DepartmentUnits:
         unit, else the nearest (ties by station id).
 
         The place lists each grid's few nearest stations; when none of them has a free unit,
-        the farther ones come from a search out of the grid, bounded at twice the farthest
-        listed time and doubled until a free station is found or every station is ranked
-        (:meth:`gridsim.engine.travel.Travel.ranked_stations`, kept for later runs)."""
-        d = DEPARTMENTS.index(department)
+        the nearest of the stations with one comes from searches out of those stations
+        (:meth:`gridsim.engine.travel.Travel.nearest_free`, kept for later runs)."""
         tr = self.travel
+        d = DEPARTMENTS.index(department)
         ids, times = tr.nearest_stations(d, grid)
         for s, t in zip(ids.tolist(), times.tolist(), strict=True):
             if self._free(s):
                 return s, t
-        n = self._count[department]
-        if len(ids) >= n:
-            return int(ids[0]), float(times[0])
-        limit = max(2.0 * float(times[-1]), 60.0)
-        while True:
-            limit, r_ids, r_t = tr.ranked_stations(d, grid, limit)
-            for s, t in zip(r_ids.tolist(), r_t.tolist(), strict=True):
-                if self._free(s):
-                    return s, t
-            if len(r_ids) >= n or not np.isfinite(limit):
-                return int(ids[0]), float(times[0])
-            limit *= 2.0
+        if len(ids) < self._count[department]:
+            free = [s for s in self._ids[department] if self._free(s)]
+            if free:
+                return tr.nearest_free(grid, np.array(free, dtype=np.int64))
+        return int(ids[0]), float(times[0])

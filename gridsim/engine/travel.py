@@ -18,7 +18,7 @@ engine has always used them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,9 +42,6 @@ class Travel:
     station_time_s: np.ndarray  # float32 [n_departments, n_grids, k]: those, at this run's speed
     speed_factor: float  # department vehicles' speed × this
     slow: np.ndarray  # float32 [n_grids]: driving into each grid takes this many times as long
-    #: (department, grid) -> (limit, stations, times) of ranked_stations, for later runs too
-    ranked: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
 
     def nearest_stations(self, d: int, g: int) -> tuple[np.ndarray, np.ndarray]:
         """The nearest stations of department ``d`` to grid ``g`` (up to ``stations.k``, by
@@ -60,20 +57,12 @@ class Travel:
         f = self.slow[g]
         return t * f if f != 1.0 else t
 
-    def ranked_stations(self, d: int, g: int, limit_s: float = np.inf
-                        ) -> tuple[float, np.ndarray, np.ndarray]:
-        """``(limit, stations, times)``: every station of department ``d`` within ``limit``
-        (at least ``limit_s``, at this run's speed) of grid ``g``, nearest first (ties by id),
-        with their times: an exact search from the grid, for when the nearest stations have no
-        free unit. Kept for later calls and runs (the widest search of each grid)."""
-        got = self.ranked.get((d, g))
-        if got is not None and got[0] >= limit_s:
-            return got
-        base_limit = limit_s * self.speed_factor / float(self.slow[g])
-        ids, t = self.stations.ranked(d, g, base_limit)
-        got = (float(limit_s), ids, self.station_times(g, t))
-        self.ranked[(d, g)] = got
-        return got
+    def nearest_free(self, g: int, candidates: np.ndarray) -> tuple[int, float]:
+        """The station of ``candidates`` (e.g. those with a free unit) nearest to grid ``g``,
+        ties by id, and its driving time at this run's speed: exact
+        (:meth:`~gridsim.place.roads.StationTimes.nearest_among`)."""
+        s, t = self.stations.nearest_among(g, candidates)
+        return s, float(self.station_times(g, np.array([t]))[0])
 
 
 def _bounded_put(memo: dict, kind: str, key: tuple, value: tuple) -> None:

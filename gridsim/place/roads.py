@@ -12,7 +12,8 @@ city:
   subgraphs (:func:`near_travel_times`);
 * :class:`StationTimes`: for each department and grid, its ``k`` nearest stations by driving
   time, found by searches bounded to a few station catchments (:func:`station_times`), and the
-  exact times of farther stations on demand (a search from the grid with a limit);
+  nearest of any set of stations on demand (:meth:`StationTimes.nearest_among`: searches out
+  of those stations, bounded by what the question needs and kept for the next);
 * one time per grid from its own township's depot (:func:`township_times`).
 
 :func:`times_from` (dense ``sources × grids``) remains for small networks and tests.
@@ -20,7 +21,7 @@ city:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse, spatial
@@ -180,12 +181,17 @@ def near_travel_times(
             g_sub = subgraph(graph, sub, scratch)
             d = csgraph.dijkstra(g_sub, directed=True, indices=np.searchsorted(sub, gnode[grp]),
                                  limit=radius_s)
-            r, c = np.nonzero(np.isfinite(d))
-            dest = node_grid[sub[c]]
+            r, c = np.nonzero(np.isfinite(d))  # row by row, each in node order
+            sub_grid = node_grid[sub]
+            dest = sub_grid[c]
             keep = dest >= 0
             r, c, dest = r[keep], c[keep], dest[keep]
             t = d[r, c]
-            o = np.lexsort((dest, t, r))  # each row by time, ties by grid id
+            on = sub_grid[sub_grid >= 0]
+            if len(on) < 2 or bool(np.all(on[1:] > on[:-1])):  # grid ids follow node order:
+                o = np.lexsort((t, r))  # a stable sort by time keeps ties by grid id
+            else:
+                o = np.lexsort((dest, t, r))  # each row by time, ties by grid id
             rows.append(grp[r[o]])
             cols.append(dest[o])
             vals.append(t[o])
@@ -282,6 +288,10 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
     return out
 
 
+#: Landmarks for the lower bounds of :meth:`StationTimes.nearest_among` (each a search over
+#: the whole network and a row of times per node: linear in the city).
+LANDMARKS = 8
+
 #: Stations kept per department and grid (:class:`StationTimes`): the nearest, and the next
 #: for when the nearest has no free unit (farther ones are searched on demand). Measured on the
 #: city rainstorm: 1, 2, 3 and 4 cost about the same per run with their on-demand searches, 4
@@ -296,8 +306,8 @@ class StationTimes:
 
     ``station[d, g]`` holds the ``k`` stations of department ``d`` nearest to grid ``g`` by
     driving time, ties by station id (``-1`` past the department's last station), and
-    ``time_s[d, g]`` their times (float64; ``inf``: no road leads there). Farther stations:
-    :meth:`ranked`, an exact search from the grid (the roads are undirected).
+    ``time_s[d, g]`` their times (float64; ``inf``: no road leads there). The nearest of any
+    other set of stations (e.g. those with a free unit): :meth:`nearest_among`.
     """
 
     k: int
@@ -306,7 +316,15 @@ class StationTimes:
     department: np.ndarray  # int64 [n_stations]
     node: np.ndarray  # int64 [n_stations]: each station's road node
     roads: RoadNetwork
-    graph: sparse.csr_matrix  # the roads' link times (for the searches of ranked())
+    graph: sparse.csr_matrix  # the roads' link times (for the searches of nearest_among())
+    seconds_per_metre: float  # no path is faster than this per metre of straight line
+    component_size: np.ndarray  # int64 [n_stations]: nodes a station's roads connect it to
+    #: station -> (limit, grids, times): every grid within ``limit`` of the station, found by
+    #: the searches nearest_among() made (each only grows; kept for later questions and runs)
+    reached: dict[int, tuple[float, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
+    #: other tables made on demand (the landmarks' times)
+    memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def count(self, d: int) -> int:
         """The number of stations of department ``d``."""
@@ -322,19 +340,100 @@ class StationTimes:
         keep = s >= 0
         return s[keep].astype(np.int64), self.time_s[d, g][keep]
 
-    def ranked(self, d: int, g: int, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-        """Every station of department ``d`` within ``limit`` seconds of grid ``g`` (all of them
-        for ``limit = inf``, the unreachable last), by time and then by id: exact, from one
-        search out of the grid bounded by ``limit``."""
-        ids = np.flatnonzero(self.department == d)
-        d_all = csgraph.dijkstra(self.graph, directed=True,
-                                 indices=int(self.roads.grid_node[g]), limit=limit)
-        t = d_all[self.node[ids]]
-        if np.isfinite(limit):
-            keep = t <= limit
-            ids, t = ids[keep], t[keep]
-        o = np.lexsort((ids, t))
-        return ids[o], t[o]
+    def _search(self, s: int, limit: float) -> tuple[float, np.ndarray, np.ndarray]:
+        """Station ``s``'s search out to ``limit`` (``inf`` once it reaches all it can)."""
+        full = csgraph.dijkstra(self.graph, directed=True, indices=int(self.node[s]),
+                                limit=limit)
+        if np.count_nonzero(np.isfinite(full)) == self.component_size[s]:
+            limit = np.inf  # every node it can reach is in
+        d = full[self.roads.grid_node]
+        grids = np.flatnonzero(np.isfinite(d))
+        times = d[grids]
+        grids.setflags(write=False)
+        times.setflags(write=False)
+        got = (float(limit), grids, times)
+        self.reached[s] = got
+        return got
+
+    def time_within(self, s: int, g: int) -> tuple[float, bool]:
+        """``(time, True)`` if station ``s``'s searches so far reach grid ``g``, else
+        ``(limit, False)``: the time is then more than that limit."""
+        got = self.reached.get(s)
+        if got is None:
+            return 0.0, False
+        limit, grids, times = got
+        i = int(np.searchsorted(grids, g))
+        if i < len(grids) and grids[i] == g:
+            return float(times[i]), True
+        return (np.inf, True) if not np.isfinite(limit) else (limit, False)
+
+    def _landmark_times(self) -> np.ndarray:
+        """Times from a few landmarks to every node (``LANDMARKS × n_nodes``, made at the first
+        question): the first the farthest node from station 0, each next the node farthest
+        from those before (unreachable nodes are left out of the choice)."""
+        got = self.memo.get("landmarks")
+        if got is None:
+            n = self.graph.shape[0]
+            rows: list[np.ndarray] = []
+            start = int(self.node[0]) if len(self.node) else 0
+            far = csgraph.dijkstra(self.graph, directed=True, indices=start)
+            nearest = np.full(n, np.inf)
+            for _ in range(min(LANDMARKS, n)):
+                pick = np.where(np.isfinite(far), far, -1.0)
+                if len(rows):
+                    pick = np.where(np.isfinite(nearest), nearest, -1.0)
+                lm = int(np.argmax(pick))
+                d = csgraph.dijkstra(self.graph, directed=True, indices=lm)
+                rows.append(d)
+                nearest = np.minimum(nearest, d)
+            got = np.array(rows)
+            got.setflags(write=False)
+            self.memo["landmarks"] = got
+        return got
+
+    def lower_bounds(self, g: int, candidates: np.ndarray) -> np.ndarray:
+        """Lower bounds of the times from ``candidates`` to grid ``g``: the straight line at
+        the fastest speed any link allows, and for each landmark ``L`` the triangle
+        inequality ``|T(L, s) - T(L, g)| <= T(s, g)`` (the roads are undirected)."""
+        gn = int(self.roads.grid_node[g])
+        nodes = self.node[candidates]
+        geo = np.hypot(self.roads.x_m[nodes] - self.roads.x_m[gn],
+                       self.roads.y_m[nodes] - self.roads.y_m[gn]) * self.seconds_per_metre
+        lm = self._landmark_times()
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(lm[:, nodes] - lm[:, [gn]])
+        diff[~np.isfinite(diff)] = 0.0  # a landmark that does not reach both says nothing
+        return np.maximum(geo, diff.max(axis=0, initial=0.0))
+
+    def nearest_among(self, g: int, candidates: np.ndarray) -> tuple[int, float]:
+        """The station of ``candidates`` nearest to grid ``g`` by driving time, ties by id, and
+        its time (``(-1, inf)`` for none): exact.
+
+        Each candidate has either its time (its searches reach ``g``) or a lower bound: more
+        than its searches' limit, and at least :meth:`lower_bounds`. The candidate with the
+        least time or bound is taken (a bound first at a tie); a bound is searched out to half
+        as far again (at least twice as far as before) until the least is a time. The searches
+        are kept, so a station is searched a few times for a whole run (and the runs after
+        it), not once per question."""
+        import heapq  # only here: the rest of the module needs no heap
+
+        cands = np.asarray(candidates, dtype=np.int64)
+        if len(cands) == 0:
+            return -1, np.inf
+        heap: list[tuple[float, int, int]] = []
+        for s, lb in zip(cands.tolist(), self.lower_bounds(g, cands).tolist(), strict=True):
+            t, known = self.time_within(s, g)
+            heap.append((t, 1, s) if known else (max(t, lb), 0, s))
+        heapq.heapify(heap)
+        while True:
+            value, known, s = heapq.heappop(heap)
+            if known:
+                return s, value
+            done = self.reached.get(s)
+            limit = max(2.0 * done[0] if done is not None else 0.0, 1.5 * value, 60.0)
+            self._search(s, limit)
+            t, known_now = self.time_within(s, g)
+            heapq.heappush(heap, (t, 1, s) if known_now else (max(t, value), 0, s))
 
     def dense(self) -> np.ndarray:
         """Every station's time to every grid, ``n_stations × n_grids`` (float64; for small
@@ -511,5 +610,8 @@ def station_times(roads: RoadNetwork, station_grid: np.ndarray, department: np.n
         if len(ids) and n_grids:
             station[d], time_s[d] = _department_nearest(roads, graph, ids, nodes[ids], k,
                                                         scratch)
+    _, labels = csgraph.connected_components(graph, directed=False)
     return StationTimes(k=k, station=station, time_s=time_s, department=department,
-                        node=nodes, roads=roads, graph=graph)
+                        node=nodes, roads=roads, graph=graph,
+                        seconds_per_metre=_seconds_per_metre(roads, 1.0),
+                        component_size=np.bincount(labels)[labels[nodes]].astype(np.int64))
