@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
+
 import pytest
 
 from gridsim.app.hydra_app import compose_settings
 from gridsim.model.params import RunConfig
 
 
-def settings_for(*overrides: str) -> RunConfig:
-    """The run settings that ``gridsim run <overrides>`` would use (composed and validated)."""
+@cache
+def _composed(overrides: tuple[str, ...]) -> RunConfig:
+    """Composed once per test session for each set of overrides (a composition costs about
+    half a second; the tests ask for the same few dozen sets hundreds of times)."""
     settings, _ = compose_settings(list(overrides))
     return settings
+
+
+def settings_for(*overrides: str) -> RunConfig:
+    """The run settings that ``gridsim run <overrides>`` would use (composed and validated):
+    a copy of its own, which a test may change."""
+    return copy.deepcopy(_composed(tuple(overrides)))
 
 
 @pytest.fixture
