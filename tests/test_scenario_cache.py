@@ -298,3 +298,22 @@ def test_response_tables_are_made_per_run_and_cached() -> None:
     np.testing.assert_array_equal(t4.station_time_s[:, 5], t1.station_time_s[:, 5] * 3)
     np.testing.assert_array_equal(np.delete(t4.station_time_s, 5, axis=1),
                                   np.delete(t1.station_time_s, 5, axis=1))
+
+
+def test_the_place_imports_nothing_above_it() -> None:
+    """``gridsim/place/`` builds on the model layer only: no engine, evacuation, drills,
+    output, experiments or app import anywhere in it (inside functions too)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "gridsim" / "place"
+    above = ("gridsim.engine", "gridsim.evacuation", "gridsim.drills", "gridsim.output",
+             "gridsim.experiments", "gridsim.app")
+    found = []
+    files = sorted(root.rglob("*.py"))
+    assert len(files) >= 10
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if n.startswith(above)]
+    assert found == []

@@ -347,7 +347,7 @@ class StationTimes:
         if np.count_nonzero(np.isfinite(full)) == self.component_size[s]:
             limit = np.inf  # every node it can reach is in
         d = full[self.roads.grid_node]
-        grids = np.flatnonzero(np.isfinite(d))
+        grids = np.flatnonzero(np.isfinite(d)).astype(np.int32)
         times = d[grids]
         grids.setflags(write=False)
         times.setflags(write=False)
