@@ -13,8 +13,8 @@ The commands that need Hydra start here too:
   checks once, claims its run folder (a time-stamped folder is claimed atomically, so two runs
   started in the same second keep both their results) and runs through Hydra's own
   :func:`hydra.core.utils.run_job` (the ``.hydra/`` files, logging, callbacks are Hydra's).
-  ``-m`` sweeps through Hydra's sweeper and launcher; any other Hydra flag (``--help``,
-  ``--cfg``, ``--info``, ...) goes to ``hydra.main`` as it is.
+  ``-m`` checks every job, then sweeps with gridsim's sweeper and Hydra's launcher; any
+  other Hydra flag (``--help``, ``--cfg``, ``--info``, ...) goes to ``hydra.main`` as it is.
 * :func:`experiment_command` (``gridsim experiment``): composes the experiment and each of its
   variants once, has :mod:`gridsim.experiments.checks` check the experiment file, and sweeps
   with gridsim's sweeper (:mod:`hydra_plugins.gridsim_sweeper`), which launches the
@@ -57,6 +57,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
 from gridsim.app import runs
 from gridsim.experiments import checks, sweep
+from gridsim.fsutil import write_atomic
 from gridsim.model import params
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError, validate
@@ -664,11 +665,9 @@ def _run_member(full: DictConfig, overrides: list[str], config_text: str | None,
             out.mkdir(parents=True, exist_ok=True)
             text = (config_text if config_text is not None
                     else OmegaConf.to_yaml(_without_hydra(full)))
-            (out / "config.yaml").write_text(text, encoding="utf-8")
-            (out / "hydra.yaml").write_text(OmegaConf.to_yaml(HydraConfig.instance().cfg),
-                                            encoding="utf-8")
-            (out / "overrides.yaml").write_text(OmegaConf.to_yaml(full.hydra.overrides.task),
-                                                encoding="utf-8")
+            write_atomic(out / "config.yaml", text)
+            write_atomic(out / "hydra.yaml", OmegaConf.to_yaml(HydraConfig.instance().cfg))
+            write_atomic(out / "overrides.yaml", OmegaConf.to_yaml(full.hydra.overrides.task))
         callbacks.on_job_start(config=full, task_function=body)
         ret = JobReturn(overrides=overrides, working_dir=os.getcwd())
         try:
@@ -810,6 +809,20 @@ def _hydra_main(args: list[str]) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _environ(key: str, value: str) -> Iterator[None]:
+    """``os.environ[key] = value`` while the block runs."""
+    before = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+
+
 def run_command(args: list[str]) -> int:
     """``gridsim run [overrides]``; raises :class:`ConfigError` / :class:`UserError` for the
     command line to report, returns the exit code otherwise."""
@@ -821,12 +834,14 @@ def run_command(args: list[str]) -> int:
         code = _prevalidate(overrides)
         if code:
             return code
-        extra = ["hydra.mode=MULTIRUN"]
+        session = uuid.uuid4().hex  # the manifests of this sweep's runs say it
+        extra = ["hydra.mode=MULTIRUN", f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
         if not any(override_key(a) == "hydra/sweeper" for a in overrides):
             # gridsim's sweeper: replications of one variant in batches; every job was just
             # checked, so it composes none to check them again (Hydra's basic sweeper would)
             extra += ["hydra/sweeper=gridsim", f"hydra.sweeper.validate={code is None}"]
-        _multirun(None, "config", [*overrides, *extra])
+        with _environ(runs.SWEEP_SESSION_ENV, session):  # for the sweeper, in this process
+            _multirun(None, "config", [*overrides, *extra])
         return 0
     return _hydra_main(list(args))
 

@@ -50,7 +50,7 @@ MAX_PER_JOB = 10
 MIN_JOBS = 4
 #: Scratch folders of batch jobs, under the sweep folder.
 SCRATCH_PREFIX = ".gridsim-batch-"
-#: How often the jobs of a sweep are launched again after a lost worker.
+#: How often in a row the jobs are launched again when workers die before any run starts.
 MAX_RELAUNCHES = 3
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,8 @@ class GridsimSweeper(BasicSweeper):
             try:
                 results = self.launcher.launch(launch, initial_job_idx=initial_job_idx)
             except Exception as exc:
-                if not (_lost_worker(exc) and session) or relaunches >= MAX_RELAUNCHES:
+                if not (_lost_worker(exc) and session):
                     raise
-                relaunches += 1
                 members = [m for b in wave for m in b]
                 lines = str(exc).strip().splitlines()
                 reason = f"{type(exc).__name__}" + (f": {lines[0]}" if lines else "")
@@ -183,6 +182,15 @@ class GridsimSweeper(BasicSweeper):
                     log.warning(f"worker killed: run marked failed: {folder}")
                 again = {tuple(ov) for ov in never}
                 retry = [m for m in members if tuple(m[1]) in again]
+                stalled = not killed and len(retry) == len(members)
+                relaunches = relaunches + 1 if stalled else 0
+                if relaunches >= MAX_RELAUNCHES:  # workers die before any run starts
+                    from gridsim.errors import UserError  # only for this message
+
+                    raise UserError(f"the launcher's workers died {relaunches} times before "
+                                    f"a run started ({reason})", sweep_dir,
+                                    "see the launcher's log; the runs done are kept, the "
+                                    "same command runs the rest", code=1) from exc
                 if retry:
                     log.warning(f"launching again the {len(retry)} runs that never started")
                     waves.insert(0, plan_batches_of(retry, per_job))
