@@ -356,3 +356,20 @@ def test_gridsim_run_refuses_before_anything_runs(tmp_path) -> None:
     assert "the ceiling is 1e6 incidents (output.max_incidents)" in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_the_estimate_of_a_district_run_matches_what_it_does() -> None:
+    """The shipped district in calm weather for 30 days: incidents within 4 standard deviations
+    of the estimate (Poisson), SimPy events within 30 % (the constants are measured on this
+    district, at ten times its rates)."""
+    from tests.conftest import settings_for
+
+    s = settings_for("hazard=calm", "duration_h=720", "output.figures=false",
+                     "output.events_log=false", "output.progress=false")
+    size = budget.config_size(s)
+    assert size is not None
+    result = simulate(s)
+    n = len(result.incidents)
+    assert abs(n - size.incidents) < 4 * math.sqrt(size.incidents), (n, size.incidents)
+    assert result.events_processed == pytest.approx(size.events, rel=0.3)

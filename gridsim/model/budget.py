@@ -27,7 +27,7 @@ Ceilings (``output:`` in ``conf/config.yaml``):
 
 * ``output.max_incidents`` (default 1,000,000: about 4 GB of memory with the events log and
   12 minutes of CPU; a city has about 32,000 in a calm year): expected incidents;
-* ``output.max_steps`` (default 1,000,000: 685 years of 6-hour steps, about 30 minutes of CPU
+* ``output.max_steps`` (default 1,000,000: 685 years of 6-hour steps, about 36 minutes of CPU
   for a city's 18,176 grids): scheduled steps.
 
 A run beyond either is refused by :func:`gridsim.model.validate.validate` (so by ``gridsim
@@ -54,6 +54,8 @@ __all__ = [
     "BYTES_PER_LOGGED_STEP",
     "CPU_S_PER_GRID_STEP",
     "CPU_S_PER_INCIDENT",
+    "EVENTS_PER_INCIDENT",
+    "EVENTS_PER_STEP",
     "RunSize",
     "config_size",
     "expected_kind_counts",
@@ -63,25 +65,32 @@ __all__ = [
 ]
 
 # Measured with ``python benchmarks/bench_budget.py`` on the 2-core reference machine (shared,
-# so CPU figures move by some tens of percent), during simulate() only: writing the files adds
-# about their text (a few hundred bytes per incident) for a moment at the end.
+# so CPU figures move by some tens of percent; ranges over three runs), during simulate()
+# only: writing the files adds about their text (a few hundred bytes per incident) for a
+# moment at the end. Memory is what the run keeps (tracemalloc, its result alive).
 
 #: Memory kept per incident with the events log off: its record, the uniforms it drew, its
-#: dispatch and switch bookkeeping (tracemalloc peak, district, ``hazard=calm``,
-#: ``hazard.rate_scale=10``, 2,000 h against 8,000 h: 1,330 bytes; rounded up).
+#: dispatch and switch bookkeeping (district, ``hazard=calm``, ``hazard.rate_scale=10``,
+#: 2,000 h against 8,000 h: 1,330 bytes; rounded up).
 BYTES_PER_INCIDENT = 1_500
 #: Memory added per incident by the events log (``output.events_log``): its rows (same runs,
-#: events log on: 3,740 bytes in all, 2,410 more; rounded up).
+#: events log on: 3,730-3,740 bytes in all, 2,400 more; rounded up).
 BYTES_PER_LOGGED_INCIDENT = 2_500
 #: Memory per scheduled step with the events log on (one row per peacetime step;
 #: ``suining_city``, every rate at 0, 4,000 h against 16,000 h: 180 bytes; rounded up).
 BYTES_PER_LOGGED_STEP = 200
 #: CPU seconds per incident, with its dispatch, travel, handling and records (district, runs
-#: as above, events log off: 0.68 ms; rounded up).
+#: as above, events log off: 0.43-0.68 ms; rounded up).
 CPU_S_PER_INCIDENT = 7e-4
 #: CPU seconds per grid and scheduled step (the vectorised peacetime step and the rate field
-#: update; ``suining_city``, every rate at 0: 0.075 µs per grid and step; rounded up).
-CPU_S_PER_GRID_STEP = 1e-7
+#: update; ``suining_city``, every rate at 0: 0.075-0.11 µs per grid and step; rounded up).
+CPU_S_PER_GRID_STEP = 1.2e-7
+#: SimPy events per incident: its arrival, detection, dispatch, travels, handling, returns,
+#: reports (district runs as above, less their steps' events: 21.3).
+EVENTS_PER_INCIDENT = 22
+#: SimPy events per scheduled step: the step, each hazard type's arrival process waking at the
+#: boundary, the end of working hours (``suining_city``, every rate at 0: 8.25).
+EVENTS_PER_STEP = 9
 
 #: Defaults of the ceilings (``conf/config.yaml`` sets them; these apply to settings built
 #: directly).
@@ -96,6 +105,7 @@ class RunSize:
     incidents: float
     steps: int
     grids: float
+    events: float  # SimPy events
     memory_bytes: float
     cpu_s: float
 
@@ -200,8 +210,9 @@ def run_size(s: RunConfig, kind_counts: np.ndarray, warning_kinds: Sequence[np.n
     memory = incidents * (BYTES_PER_INCIDENT + (BYTES_PER_LOGGED_INCIDENT if log else 0)) \
         + steps * (BYTES_PER_LOGGED_STEP if log else 0)
     cpu = incidents * CPU_S_PER_INCIDENT + steps * grids * CPU_S_PER_GRID_STEP
-    return RunSize(incidents=incidents, steps=steps, grids=grids, memory_bytes=memory,
-                   cpu_s=cpu)
+    events = incidents * EVENTS_PER_INCIDENT + steps * EVENTS_PER_STEP
+    return RunSize(incidents=incidents, steps=steps, grids=grids, events=events,
+                   memory_bytes=memory, cpu_s=cpu)
 
 
 def config_size(s: RunConfig) -> RunSize | None:
