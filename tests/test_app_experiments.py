@@ -309,6 +309,44 @@ def test_sigterm_stops_an_experiment_with_one_line_exit_143_and_nothing_running(
     assert not list(sweep_dir(tmp_path).rglob("*.part"))
 
 
+@pytest.mark.slow
+def test_ctrl_c_of_a_joblib_sweep_leaves_no_run_saying_running(tmp_path: Path) -> None:
+    """The workers joblib ends with the command cannot record their runs: the command marks
+    them interrupted once their processes are gone."""
+    import signal
+    import time
+
+    from test_experiments import gridsim_proc
+
+    write_experiment(tmp_path, replications=8)
+    proc = gridsim_proc(tmp_path, "experiment", "tiny.yaml", "hydra/launcher=joblib",
+                        "hydra.launcher.n_jobs=2", "duration_h=3000", "hazard.rate_scale=60")
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if sweep_dir(tmp_path).is_dir() and sum(
+                    m.get("status") == "running" for m in manifests(tmp_path).values()) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out
+    assert [ln for ln in out.splitlines() if ln.startswith("gridsim: ")] == [
+        "gridsim: interrupted (Ctrl-C)"], out
+    ms = manifests(tmp_path)
+    assert "interrupted" in {m["status"] for m in ms.values()}, ms
+    assert "running" not in {m["status"] for m in ms.values()}
+    for n, m in ms.items():
+        if m["status"] == "interrupted":
+            assert not (sweep_dir(tmp_path) / n / "summary.json").exists()
+    assert not list(sweep_dir(tmp_path).rglob("*.part"))
+
+
 # ----------------------------------------------------------------------------------------------
 # gridsim report
 # ----------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any, TextIO
 # the manifest functions live in the run-folder module (MANIFEST and read_manifest are
 # re-exported for the callers of before)
 from gridsim.output.run_folder import (
+    LOCK_FILE,
     MANIFEST,
     read_manifest,
     remove_partial_files,
@@ -51,6 +52,7 @@ __all__ = [
     "read_manifest",
     "recover_lost_workers",
     "run_sweep",
+    "settle_runs",
     "sweep_status",
 ]
 
@@ -248,25 +250,78 @@ def now_unix() -> float:
 # ----------------------------------------------------------------------------------------------
 # lost workers
 # ----------------------------------------------------------------------------------------------
-def recover_lost_workers(sweep_dir: Path, session: str, jobs: Sequence[Sequence[str]],
-                         reason: str) -> tuple[list[Path], list[list[str]]]:
-    """After a launch failed because a worker was lost: mark ``failed`` (``worker killed:
-    <reason>``) every run of this session whose manifest still says ``running``, clear its
-    partial files, and return those folders and the jobs (of ``jobs``, by their overrides)
-    that left no manifest of this session: they never started."""
+def _held(folder: Path) -> bool:
+    """Whether a live process holds the run folder's lock (the lock of
+    :func:`gridsim.output.run_folder.run_in_folder`: the system releases it when the process
+    dies, however it dies)."""
+    try:
+        import fcntl  # POSIX only: elsewhere no run is known to be alive
+    except ImportError:
+        return False
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR)
+    except OSError:  # no lock file: no run has it
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # a file system without locks: assume the worst for the run, not alive
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def settle_runs(sweep_dir: Path, session: str, status: str, error: str,
+                wait_s: float = 0.0) -> tuple[list[Path], set[tuple[str, ...]]]:
+    """Mark ``status`` (``failed``, ``interrupted``) with ``error`` every run of this session
+    whose manifest still says ``running`` while no live process holds its folder (waiting up
+    to ``wait_s`` for the processes of a launcher that is ending its workers); its partial files
+    and a summary it may have left are removed. Returns those folders and the overrides of every
+    run of this session that left a manifest (those that started)."""
+    deadline = time.monotonic() + wait_s
     started: set[tuple[str, ...]] = set()
-    killed: list[Path] = []
+    settled: list[Path] = []
+    pending: list[Path] = []
     for path in sorted(Path(sweep_dir).rglob(MANIFEST)):
         m = read_manifest(path.parent)
         if m is None or m.get("session") != session:
             continue
         started.add(tuple(str(o) for o in m.get("overrides") or []))
         if m.get("status") == "running":
-            remove_partial_files(path.parent)
-            (path.parent / "summary.json").unlink(missing_ok=True)
-            write_manifest(path.parent, status="failed", error=f"worker killed: {reason}",
-                           traceback=None, finished_unix=now_unix())
-            killed.append(path.parent)
+            pending.append(path.parent)
+    while pending:
+        alive = [f for f in pending if _held(f)]
+        for folder in pending:
+            if folder in alive:
+                continue
+            m = read_manifest(folder)
+            if m is None or m.get("status") != "running":  # it ended meanwhile
+                continue
+            remove_partial_files(folder)
+            (folder / "summary.json").unlink(missing_ok=True)
+            write_manifest(folder, status=status, error=error, traceback=None,
+                           finished_unix=now_unix())
+            settled.append(folder)
+        pending = alive
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    return settled, started
+
+
+def recover_lost_workers(sweep_dir: Path, session: str, jobs: Sequence[Sequence[str]],
+                         reason: str) -> tuple[list[Path], list[list[str]]]:
+    """After a launch failed because a worker was lost: mark ``failed`` (``worker killed:
+    <reason>``) every run of this session whose manifest still says ``running`` (its process
+    is gone: the launcher ends all its workers), clear its partial files, and return those
+    folders and the jobs (of ``jobs``, by their overrides) that left no manifest of this
+    session: they never started."""
+    killed, started = settle_runs(sweep_dir, session, "failed", f"worker killed: {reason}",
+                                  wait_s=5.0)
     never = [list(job) for job in jobs if tuple(job) not in started]
     return killed, never
 
@@ -301,6 +356,10 @@ def run_sweep(plan: SweepPlan, launch: Callable[[], None]) -> int:
         launch()
     except BaseException as exc:  # listed below, then re-raised
         stopped = exc
+        # a launcher's workers ended with the command (joblib, Ray ending its local workers)
+        # leave runs saying running: marked interrupted once no process holds them
+        settle_runs(plan.sweep_dir, plan.session, "interrupted",
+                    "interrupted: the sweep was stopped", wait_s=10.0)
     finally:
         watcher.stop()
     status = sweep_status(plan.sweep_dir, plan.total)
