@@ -409,10 +409,11 @@ class StationTimes:
         """The station of ``candidates`` nearest to grid ``g`` by driving time, ties by id, and
         its time (``(-1, inf)`` for none): exact.
 
-        Each candidate has either its time (its searches reach ``g``) or a lower bound: more
-        than its searches' limit, and at least :meth:`lower_bounds`. The candidate with the
-        least time or bound is taken (a bound first at a tie); a bound is searched out to half
-        as far again (at least twice as far as before) until the least is a time. The searches
+        Each candidate starts with a lower bound (:meth:`lower_bounds`). The candidate with the
+        least time or bound is taken (a bound first at a tie): a bound becomes the time if the
+        station's searches so far reach ``g``, else more than their limit, else the station is
+        searched out to half as far again as the bound (at least twice as far as before);
+        the first time taken is the answer. The searches
         are kept, so a station is searched a few times for a whole run (and the runs after
         it), not once per question."""
         import heapq  # only here: the rest of the module needs no heap
@@ -420,19 +421,20 @@ class StationTimes:
         cands = np.asarray(candidates, dtype=np.int64)
         if len(cands) == 0:
             return -1, np.inf
-        heap: list[tuple[float, int, int]] = []
-        for s, lb in zip(cands.tolist(), self.lower_bounds(g, cands).tolist(), strict=True):
-            t, known = self.time_within(s, g)
-            heap.append((t, 1, s) if known else (max(t, lb), 0, s))
+        # (value, known, station): a time (known 1) or a lower bound (0, popped first at a tie)
+        heap = [(lb, 0, s) for s, lb in zip(cands.tolist(), self.lower_bounds(g, cands).tolist(),
+                                            strict=True)]
         heapq.heapify(heap)
         while True:
             value, known, s = heapq.heappop(heap)
             if known:
                 return s, value
-            done = self.reached.get(s)
-            limit = max(2.0 * done[0] if done is not None else 0.0, 1.5 * value, 60.0)
-            self._search(s, limit)
-            t, known_now = self.time_within(s, g)
+            t, known_now = self.time_within(s, g)  # what its searches so far say
+            if not known_now and t <= value:
+                done = self.reached.get(s)
+                limit = max(2.0 * done[0] if done is not None else 0.0, 1.5 * value, 60.0)
+                self._search(s, limit)
+                t, known_now = self.time_within(s, g)
             heapq.heappush(heap, (t, 1, s) if known_now else (max(t, value), 0, s))
 
     def dense(self) -> np.ndarray:
