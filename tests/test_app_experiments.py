@@ -116,6 +116,22 @@ def test_a_bad_value_of_one_variant_names_the_variant_and_the_file(
     assert len(lines) == 2  # one per response variant with the bad value, checked once each
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["evacuation_drills", "pilot_redesign", "switch_delays",
+                                  "team_size"])
+def test_the_shipped_experiments_pass_their_checks(name: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every experiment in experiments/ is checked (each variant composed) without a run."""
+    from gridsim.app import hydra_app
+    from gridsim.experiments import sweep
+
+    plans = []
+    monkeypatch.setattr(sweep, "run_sweep", lambda plan, launch: plans.append(plan) or 0)
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.yaml"
+    assert hydra_app.experiment_command(path, []) == 0
+    assert [p.name for p in plans] == [name] and plans[0].total and plans[0].total >= 40
+
+
 def _real_keys(*overrides: str) -> set[str]:
     from gridsim.engine.simulation import simulate
     from gridsim.output.metrics import summarize
@@ -248,8 +264,9 @@ def test_a_killed_worker_marks_its_run_failed_and_the_sweep_goes_on(
     from gridsim.app.runs import TEST_KILL_ENV
 
     write_experiment(tmp_path)
-    monkeypatch.setenv(TEST_KILL_ENV, "replication=1")  # inherited by the joblib workers
+    # through hydra.job.env_set: joblib may reuse workers started before (by another test)
     code, out, err = run_inprocess(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                                   f"++hydra.job.env_set.{TEST_KILL_ENV}='replication=1'",
                                    monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1, out + err
     assert "Traceback" not in out + err
