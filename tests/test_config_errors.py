@@ -1,8 +1,10 @@
 """A bad config stops ``gridsim run`` before anything runs, with one line that says where.
 
-Each case runs the console script in a subprocess from a temporary folder and checks: a
-non-zero exit, exactly one line on stderr naming the key (and the file or override it comes
-from), no traceback anywhere, and no run folder with results.
+Each case runs the command from a temporary folder and checks: a non-zero exit, exactly one
+line on stderr naming the key (and the file or override it comes from), no traceback anywhere,
+and no run folder with results. The first case of each kind runs the console script in a
+subprocess, as a user would; the others run ``gridsim.app.cli.main`` in this process (the same
+code, without a new interpreter's start-up).
 """
 
 from __future__ import annotations
@@ -13,13 +15,24 @@ from pathlib import Path
 import pytest
 from console import gridsim
 
-from gridsim.app.cli import compose_settings
+from gridsim.app import cli
+from gridsim.app.hydra_app import compose_settings
 from gridsim.model.validate import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_YAML = REPO / "scenarios" / "small.yaml"
 FAST = ("scenario=small", "duration_h=6", "output.progress=false", "output.figures=false")
 
+
+
+def in_process(cwd: Path, *args: str, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> subprocess.CompletedProcess[str]:
+    """``gridsim args`` run by ``gridsim.app.cli.main`` in this process, from ``cwd``."""
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["gridsim", *args], code, out, err)
 
 
 def refused(proc: subprocess.CompletedProcess[str], cwd: Path) -> list[str]:
@@ -41,27 +54,34 @@ def one_line(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
 # ----------------------------------------------------------------------------------------------
 # bad overrides on the command line
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("override", "key"), [
-    ("scenario.foo=1", "scenario.foo"),  # unknown key
-    ("+scenario.foo=1", "scenario.foo"),  # unknown key, forced in with +
-    ("duration_h=abc", "duration_h"),  # wrong type
-    ("seed=1,2", "seed"),  # a sweep without -m
-    ("scenario.urban_grids=many", "scenario.urban_grids"),
-    ("duration_h=-5", "duration_h"),  # out of range
-    ("response.switch.recovery_h=-1", "response.switch.recovery_h"),
+@pytest.mark.parametrize(("override", "key", "console"), [
+    ("scenario.foo=1", "scenario.foo", True),  # unknown key
+    ("+scenario.foo=1", "scenario.foo", False),  # unknown key, forced in with +
+    ("++scenario.kinds.rural.bar=2", "scenario.kinds.rural.bar", False),  # ... deeper, with ++
+    ("duration_h=abc", "duration_h", False),  # wrong type
+    ("seed=1,2", "seed", False),  # a sweep without -m
+    ("scenario.urban_grids=many", "scenario.urban_grids", False),
+    ("duration_h=-5", "duration_h", False),  # out of range
+    ("response.switch.recovery_h=-1", "response.switch.recovery_h", False),
     ("response.dispatch.decision_delay_peace.median_s=-3",
-     "response.dispatch.decision_delay_peace.median_s"),
+     "response.dispatch.decision_delay_peace.median_s", False),
 ])
-def test_bad_override_is_refused_with_one_line_naming_the_key(tmp_path: Path, override: str,
-                                                               key: str) -> None:
-    proc = gridsim("run", *FAST, override, f"hydra.run.dir={tmp_path}/out", cwd=tmp_path)
+def test_bad_override_is_refused_with_one_line_naming_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        override: str, key: str, console: bool) -> None:
+    args = ("run", *FAST, override, f"hydra.run.dir={tmp_path}/out")
+    proc = (gridsim(*args, cwd=tmp_path) if console
+            else in_process(tmp_path, *args, monkeypatch=monkeypatch, capsys=capsys))
     line = one_line(proc, tmp_path)
     assert key in line, line
     assert override in line, f"the message does not say the value came from {override}: {line}"
 
 
-def test_unknown_group_option_lists_the_options(tmp_path: Path) -> None:
-    proc = gridsim("run", *FAST, "scenario=nope", f"hydra.run.dir={tmp_path}/out", cwd=tmp_path)
+def test_unknown_group_option_lists_the_options(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    proc = in_process(tmp_path, "run", *FAST, "scenario=nope", f"hydra.run.dir={tmp_path}/out",
+                      monkeypatch=monkeypatch, capsys=capsys)
     line = one_line(proc, tmp_path)
     assert "scenario" in line and "nope" in line, line
     for option in ("district", "small"):
@@ -84,18 +104,20 @@ def group_file(root: Path, name: str, edit: tuple[str, str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("edit", "key"), [
-    (("generator: synthetic\n", "generator: synthetic\nfoo: 1\n"), "scenario.foo"),
-    (("urban_grids: 40", "urban_grids: many"), "scenario.urban_grids"),
-    (("urban_grids: 40", "urban_grids: -1"), "scenario.urban_grids"),
+@pytest.mark.parametrize(("edit", "key", "console"), [
+    (("generator: synthetic\n", "generator: synthetic\nfoo: 1\n"), "scenario.foo", True),
+    (("urban_grids: 40", "urban_grids: many"), "scenario.urban_grids", False),
+    (("urban_grids: 40", "urban_grids: -1"), "scenario.urban_grids", False),
 ], ids=["unknown-key", "wrong-type", "negative"])
-def test_bad_value_in_a_group_file_names_the_key_and_the_file(tmp_path: Path,
-                                                              edit: tuple[str, str],
-                                                              key: str) -> None:
+def test_bad_value_in_a_group_file_names_the_key_and_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        edit: tuple[str, str], key: str, console: bool) -> None:
     extra = tmp_path / "myconf"
     path = group_file(extra, "bad", edit)
-    proc = gridsim("run", *FAST, f"hydra.searchpath=[file://{extra}]", "scenario=bad",
-                   f"hydra.run.dir={tmp_path}/out", cwd=tmp_path)
+    args = ("run", *FAST, f"hydra.searchpath=[file://{extra}]", "scenario=bad",
+            f"hydra.run.dir={tmp_path}/out")
+    proc = (gridsim(*args, cwd=tmp_path) if console
+            else in_process(tmp_path, *args, monkeypatch=monkeypatch, capsys=capsys))
     line = one_line(proc, tmp_path)
     assert key in line, line
     assert "scenario/bad.yaml" in line, f"the message does not name the file: {line}"
