@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["SWEEP_SESSION_ENV", "SWEEP_TOTAL_ENV", "SWEEP_WATCHED_ENV", "TEST_KILL_ENV",
            "RunContext", "SharedScenario", "err", "run_one"]
 
-#: A test hook (tests/test_experiments.py): in a sweep, a run whose overrides include this
-#: variable's value kills its own process with SIGKILL once its manifest says ``running``,
-#: as a worker lost to the OOM killer or a node failure would be.
+#: A test hook (tests/test_app_experiments.py sets it through ``hydra.job.env_set``): in a
+#: sweep, a run whose overrides include this variable's value kills its own process with
+#: SIGKILL once its manifest says ``running``, as a worker lost to the OOM killer or a node
+#: failure would be.
 TEST_KILL_ENV = "GRIDSIM_TEST_KILL_WORKER"
 
 
