@@ -2,7 +2,7 @@
 
 A city is cut into thousands of grids (网格), each with standby people and a supply point, that
 hunt hazards in peacetime and, when a disaster strikes, switch in place into a forward command
-post (平急转换). See README.md and ``shared/DOMAIN.md``.
+post (平急转换). See README.md and ``docs/domain.md``.
 
 Importing the package has no side effects: no config is registered, no backend chosen.
 """

@@ -1,6 +1,6 @@
 """Verification of the evacuation model (gridsim.evacuation), each test with its tolerance.
 
-The cases follow shared/REFERENCES.md: the RiMEA tests in network form (1: a corridor; 5:
+The cases follow docs/references.md: the RiMEA tests in network form (1: a corridor; 5:
 pre-movement; 9: doors; 12: an upstream bottleneck), the SFPE capacities, and the quickest-flow
 lower bounds (one path: ``τ + N/u``; parallel paths: ``(N + Σ uᵢτᵢ) / Σ uᵢ``). Every assertion is
 on a formula, not on a number the code produced before.
@@ -158,7 +158,7 @@ def test_rimea_12_an_upstream_bottleneck_meters_the_flow_downstream() -> None:
 # quickest-flow bounds
 # ----------------------------------------------------------------------------------------------
 def test_one_path_clearance_equals_the_bound_travel_time_plus_n_over_capacity() -> None:
-    """One path, τ = 30 s, u = 1.3 p/s, N = 100 (REFERENCES.md: 106.9 s): the bound is
+    """One path, τ = 30 s, u = 1.3 p/s, N = 100 (docs/references.md: 106.9 s): the bound is
     τ + N/u (1e-9) and, with everybody ready at 0, the clearance equals it (1e-6 s)."""
     net = EvacNetwork.from_links(2, [0], [1], [30.0 * V], [1.3], V)  # effective width 1 m
     bound = quickest_flow_bound(net, [0], [1], 100)
@@ -169,7 +169,7 @@ def test_one_path_clearance_equals_the_bound_travel_time_plus_n_over_capacity() 
 
 
 def test_parallel_paths_clearance_meets_the_temporally_repeated_flow_bound() -> None:
-    """Two parallel paths, τ = 30 s and 50 s, u = 1.3 p/s each, N = 100 (REFERENCES.md:
+    """Two parallel paths, τ = 30 s and 50 s, u = 1.3 p/s each, N = 100 (docs/references.md:
     78.5 s): the bound is (N + Σuτ)/Σu (1e-9); with zero pre-movement and the model's route
     choice the clearance is never below it and within 1 s (one person's passage, 1/u = 0.77 s,
     plus rounding) above it."""

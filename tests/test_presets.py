@@ -1,4 +1,4 @@
-"""The scenario presets against the reference account's figures (DOMAIN.md)."""
+"""The scenario presets against the reference account's figures (docs/domain.md)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_presets_carry_the_accounts_figures_as_their_reference() -> None:
 @pytest.mark.slow
 def test_suining_city_at_real_scale() -> None:
     """18,176 grids, 21,448 on-site commanders, 5,744 key monitoring points, five county-level
-    areas (DOMAIN.md); about 2.8 million people on about 5,300 km² (within 1 %)."""
+    areas (docs/domain.md); about 2.8 million people on about 5,300 km² (within 1 %)."""
     st = scenario_statistics(build(settings_for("scenario=suining_city",
                                                 "hazard=city_rainstorm")))
     assert st["grids"] == 18176

@@ -16,7 +16,7 @@ from console import explain, gridsim
 from gridsim.experiments.statistics import PILOT_KEYS
 from gridsim.output.files import _width
 
-#: The account's pilot figures (DOMAIN.md), before and after the redesign.
+#: The account's pilot figures (docs/domain.md), before and after the redesign.
 PILOT = {
     "pilot_before": {"rural_grid_area_km2_mean": 0.61, "people_per_grid_mean": 4486,
                      "compounds_per_grid_mean": 3.16, "urban_compound_own_grid_share": 0.312},

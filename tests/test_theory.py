@@ -22,7 +22,7 @@ from gridsim.model.theory import erlang_b, erlang_c
 
 
 def test_erlang_formulas_match_reference_values() -> None:
-    # shared/REFERENCES.md: M/M/3, λ=0.2, μ=0.1 → P(wait)=0.4444, Wq=4.444; M/M/1 λ=0.5 μ=1 → Wq=1
+    # docs/references.md: M/M/3, λ=0.2, μ=0.1 → P(wait)=0.4444, Wq=4.444; M/M/1 λ=0.5 μ=1 → Wq=1
     p, wq = erlang_c(0.2, 0.1, 3)
     assert p == pytest.approx(0.4444, abs=1e-4)
     assert wq == pytest.approx(4.444, abs=1e-3)

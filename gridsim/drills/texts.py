@@ -4,7 +4,7 @@ Texts follow the way drill designers write them. Objectives are grouped by the d
 AQ/T 9007 (生产安全事故应急演练基本规范: 预警与报告, 指挥与协调, 应急通讯, 疏散与安置, 现场处置,
 ...), each mapped to a HSEEP core capability; rows carry the HSEEP MSEL columns; contingency
 injects and corrective actions follow the HSEEP Exercise Evaluation Guide and After-Action
-Report (``shared/REFERENCES.md``, drill scripts). Every text is a :class:`Bi`: Chinese and
+Report (``docs/references.md``, drill scripts). Every text is a :class:`Bi`: Chinese and
 English side by side, formatted with the same fields.
 """
 

@@ -3,7 +3,7 @@
 The initial report (初报) passes three hops, each with its own delay (shorter when the grid is in
 forward command: its information officer reports at once). It is on time if it reaches the
 county within the limit for the incident's grade, counted from the moment the grid learned of
-the incident. Limits are config with their source named (Henan 2021 by default, DOMAIN.md).
+the incident. Limits are config with their source named (Henan 2021 by default, docs/domain.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ free speed and capacity, so a link is two servers, one per mode:
 
 * walking capacity (persons/s) = specific flow × effective width, with the effective width the
   clear width less a boundary layer on each side. Defaults follow the SFPE hydraulic model
-  (``shared/REFERENCES.md``): at most 1.3 persons per metre of effective width per second, and
+  (``docs/references.md``): at most 1.3 persons per metre of effective width per second, and
   0.15 m on each side;
 * driving capacity (vehicles/s) = lanes × lane capacity.
 

@@ -1,4 +1,4 @@
-"""Statistics of a scenario, named as in the reference account (DOMAIN.md) where it has them.
+"""Statistics of a scenario, named as in the reference account (docs/domain.md) where it has them.
 
 The four pilot figures:
 

@@ -1,7 +1,7 @@
 """The region: the responsibility hierarchy county → township → village → grid, and the grids.
 
 Grids are state, not objects: :class:`Grids` is a struct of arrays indexed by grid id, so that a
-city of 18,176 grids (DOMAIN.md) is a few arrays, and peacetime work over all of them is one
+city of 18,176 grids (docs/domain.md) is a few arrays, and peacetime work over all of them is one
 vectorised step.
 """
 

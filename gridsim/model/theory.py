@@ -1,4 +1,4 @@
-"""Closed-form results the simulator is held to (see shared/REFERENCES.md).
+"""Closed-form results the simulator is held to (see docs/references.md).
 
 * Erlang C: M/M/c with arrival rate λ, service rate μ, offered load a = λ/μ, ρ = a/c < 1:
   ``P(wait) = [aᶜ/c! · 1/(1−ρ)] / [Σ_{k<c} aᵏ/k! + aᶜ/c! · 1/(1−ρ)]``, ``Wq = P(wait)/(cμ − λ)``.

@@ -1,4 +1,4 @@
-"""The fixed vocabularies of the domain (see ``shared/DOMAIN.md``), English key with Chinese term.
+"""The fixed vocabularies of the domain (see ``docs/domain.md``), English key with Chinese term.
 
 Config files and scenario data refer to these keys; validation rejects anything else.
 """
@@ -20,7 +20,7 @@ __all__ = [
 #: Grid kinds (网格类型).
 GRID_KINDS: tuple[str, ...] = ("urban_community", "rural", "enterprise", "commercial")
 
-#: The 7 standby categories of the party-member reserve pool (党员储备库). DOMAIN.md names the
+#: The 7 standby categories of the party-member reserve pool (党员储备库). docs/domain.md names the
 #: first three; the other four are assumptions.
 CATEGORIES: tuple[str, ...] = (
     "rescue", "order", "relocation", "medical", "firefighting", "logistics", "information",
