@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gridsim.csvtext import csv_text as _csv
+from gridsim.csvtext import csv_columns, csv_text
 from gridsim.engine.incident import INCIDENT_FIELDS
 from gridsim.engine.simulation import RunResult
 from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-exported here
-from gridsim.output.metrics import GRID_FIELDS, grid_rows, summarize
+from gridsim.output.metrics import GRID_FIELDS, grid_columns, summarize
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 
@@ -32,15 +33,17 @@ def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, An
 
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarize(result, version)
-    incidents = (tuple(getattr(i, f) for f in INCIDENT_FIELDS) for i in result.incidents)
-    write_atomic(folder / "incidents.csv", _csv(INCIDENT_FIELDS, incidents))
-    rows = grid_rows(result)
-    write_atomic(folder / "grids.csv", _csv(GRID_FIELDS, rows))
+    incs = result.incidents
+    write_atomic(folder / "incidents.csv",
+                 csv_columns(INCIDENT_FIELDS, [list(map(attrgetter(f), incs))
+                                               for f in INCIDENT_FIELDS]))
+    columns = grid_columns(result)
+    write_atomic(folder / "grids.csv", csv_columns(GRID_FIELDS, columns))
     if result.settings.output.events_log:
-        write_atomic(folder / "events.csv", _csv(("time_s", "event", "grid", "incident", "detail"),
-                                                  result.ctx.log.sorted_rows()))
+        write_atomic(folder / "events.csv", csv_text(("time_s", "event", "grid", "incident",
+                                                      "detail"), result.ctx.log.sorted_rows()))
     if result.settings.output.figures:
-        share = np.array([r[GRID_FIELDS.index("within_5min_share")] for r in rows], dtype=float)
+        share = np.array(columns[GRID_FIELDS.index("within_5min_share")], dtype=float)
         write_figures(result, folder, share)
     if result.evacuations:  # evacuation*.csv and figures (gridsim.evacuation.output)
         from gridsim.evacuation.output import write_evacuation

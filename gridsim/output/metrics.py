@@ -16,7 +16,7 @@ from gridsim.engine.incident import Incident
 from gridsim.engine.simulation import RunResult
 from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
 
-__all__ = ["FIVE_MINUTES_S", "grid_rows", "summarize"]
+__all__ = ["FIVE_MINUTES_S", "grid_columns", "grid_rows", "summarize"]
 
 #: The "应急五分钟" standard: responders on scene within 5 minutes of the grid's notice.
 FIVE_MINUTES_S = 300.0
@@ -154,6 +154,11 @@ def _ints(a: np.ndarray) -> list[int]:
 
 def grid_rows(result: RunResult) -> list[tuple]:
     """One row per grid, columns :data:`GRID_FIELDS`."""
+    return list(zip(*grid_columns(result), strict=True))
+
+
+def grid_columns(result: RunResult) -> list[list[Any] | range]:
+    """The columns :data:`GRID_FIELDS` of the per-grid table, one value per grid in each."""
     sc = result.scenario
     g = sc.region.grids
     h = sc.region.hierarchy
@@ -184,8 +189,8 @@ def grid_rows(result: RunResult) -> list[tuple]:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(responded > 0, within / responded, math.nan)
         lat_mean = np.where(lat_n > 0, lat_sum / lat_n, math.nan)
-    # columns as plain Python values, zipped into rows (no per-grid Python indexing)
-    columns = [
+    # columns as plain Python values (no per-grid Python indexing)
+    return [
         range(n),
         [h.county_names[c] for c in g.county.tolist()],
         [h.township_names[t] for t in g.township.tolist()],
@@ -197,4 +202,3 @@ def grid_rows(result: RunResult) -> list[tuple]:
         _ints(episodes), lat_mean.tolist(), [MODES[m] for m in sw.mode.tolist()],
         _ints(open_h), *(_ints(col) for col in np.asarray(stock).T),
     ]
-    return list(zip(*columns, strict=True))
