@@ -135,7 +135,7 @@ def _table(header: Sequence[str], columns: list[tuple[list[str], bool]]) -> str:
         w.writerows(zip(texts[0]))
     elif n:
         texts = [_quoted(t) if may_quote else t for t, may_quote in columns]
-        buf.write("\n".join(map(",".join, zip(*texts))))
+        buf.write("\n".join(map(",".join, zip(*texts, strict=True))))
         buf.write("\n")
     return buf.getvalue()
 
