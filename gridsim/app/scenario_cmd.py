@@ -264,8 +264,8 @@ def format_describe(data: dict[str, Any]) -> str:
     out = [f"scenario {data['scenario']} ({data['source']})", line(cols[0])]
     out += [line(r) for r in cols[1:]]
     if reference:
-        out.append("  account: the figures of the reference account (DOMAIN.md) this preset is "
-                   "calibrated to\n  difference: (scenario − account) / account")
+        out.append("  account: the figures of the reference account (docs/domain.md) this "
+                   "preset is calibrated to\n  difference: (scenario − account) / account")
     return "\n".join(out)
 
 

@@ -39,7 +39,7 @@ __all__ = [
     "catalogue_from_config",
 ]
 
-#: Uniforms drawn per incident for its later delays (see :mod:`gridsim.engine.incident` for the slots).
+#: Uniforms drawn per incident for its later delays (the slots: :mod:`gridsim.engine.incident`).
 N_UNIFORMS = 16
 
 

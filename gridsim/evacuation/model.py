@@ -177,7 +177,8 @@ def simulate_switch(scenario: Scenario, grids: np.ndarray, response: ResponseCon
                     rng: np.random.Generator, start_s: float,
                     delay_factor: np.ndarray | None = None) -> SwitchTimes:
     """Switch ``grids`` to forward command at ``start_s`` with the run's own switch
-    (:class:`gridsim.engine.switch.ModeSwitch`, nobody busy) and record its times (standalone use)."""
+    (:class:`gridsim.engine.switch.ModeSwitch`, nobody busy) and record its times (standalone
+    use)."""
     import simpy
 
     from gridsim.engine.recorder import EventLog

@@ -7,7 +7,7 @@ boundary turns the DictConfig into these plain dataclasses and checks the value 
 (:mod:`gridsim.model.validate`); nothing below it sees a DictConfig.
 
 Every number has its default in the YAML files of ``conf/``, each with a comment saying whether
-it is a figure of ``shared/DOMAIN.md`` or an assumption. The dataclass defaults here are only
+it is a figure of ``docs/domain.md`` or an assumption. The dataclass defaults here are only
 neutral placeholders (``MISSING`` where a file must give a value).
 """
 

@@ -1,7 +1,7 @@
 """Value checks on a composed configuration, all at once, each naming its key.
 
-Hydra's schema (:mod:`gridsim.model.params`) already rejects unknown keys and wrong types; this module
-checks what a schema cannot: ranges, vocabularies, and consistency between groups.
+Hydra's schema (:mod:`gridsim.model.params`) already rejects unknown keys and wrong types; this
+module checks what a schema cannot: ranges, vocabularies, and consistency between groups.
 """
 
 from __future__ import annotations
