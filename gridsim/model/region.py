@@ -71,8 +71,9 @@ class Grids:
 
     ``kind`` indexes :data:`gridsim.model.vocab.GRID_KINDS`; coordinates are metres in the
     scenario's projected coordinate system; ``vulnerable_share`` is the share of residents who
-    cannot leave alone; ``compounds`` is the number of residential compounds (小区) the grid manages (0 where
-    none are modelled); ``monitoring_points`` counts its key monitoring points (重点监测点).
+    cannot leave alone; ``compounds`` is the number of residential compounds (小区) the grid
+    manages (0 where none are modelled); ``monitoring_points`` counts its key monitoring points
+    (重点监测点).
     """
 
     village: np.ndarray
