@@ -106,8 +106,8 @@ def _travel(scenario: Scenario, radius_s: float, speed_factor: float) -> Travel:
         near_t.setflags(write=False)
         near = NearTimes(indptr=near.indptr, indices=near.indices, time_s=near_t,
                          radius_s=near.radius_s)
-    for a in (depot, times, slow):
-        a.setflags(write=False)
+    for table in (depot, times, slow):
+        table.setflags(write=False)
     return Travel(near=near, depot_time_s=depot, stations=st, station_time_s=times,
                   speed_factor=float(speed_factor), slow=slow)
 

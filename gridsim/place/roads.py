@@ -585,10 +585,10 @@ def _department_nearest(roads: RoadNetwork, graph: sparse.csr_matrix, ids: np.nd
     # by id, as in a full ranking
     want = min(k, len(ids))
     short = np.flatnonzero(out_s[:, want - 1] < 0)
-    for g in short.tolist():
-        have = [int(x) for x in out_s[g] if x >= 0]
+    for gi in short.tolist():
+        have = [int(x) for x in out_s[gi] if x >= 0]
         rest = [int(x) for x in ids if int(x) not in have][: want - len(have)]
-        out_s[g, len(have):len(have) + len(rest)] = rest
+        out_s[gi, len(have):len(have) + len(rest)] = rest
     return out_s, out_t
 
 

@@ -61,7 +61,9 @@ class Shelters:
 
     @staticmethod
     def empty() -> Shelters:
-        return Shelters(name=(), capacity=[], grid=[], node=[], x_m=[], y_m=[])
+        none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=float)
+        return Shelters(name=(), capacity=none_i, grid=none_i, node=none_i, x_m=none_f,
+                        y_m=none_f)
 
     @staticmethod
     def at_grids(place: _Place, grid: np.ndarray | Sequence[int], capacity: np.ndarray,

@@ -446,7 +446,7 @@ def _from_mapping(cls: type, data: dict[str, Any]) -> Any:
 def _value(tp: Any, v: Any) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if dataclasses.is_dataclass(tp) and isinstance(v, dict):
-        return _from_mapping(tp, v)
+        return _from_mapping(typing.cast(type, tp), v)
     if origin is dict and isinstance(v, dict):
         return {k: _value(args[1], x) for k, x in v.items()}
     if origin is list and isinstance(v, list):
