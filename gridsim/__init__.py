@@ -21,6 +21,7 @@ __all__ = ["__version__", "build", "simulate"]
 
 def simulate(*args, **kwargs):  # type: ignore[no-untyped-def]
     """Run one simulation: see :func:`gridsim.engine.simulation.simulate`."""
+    # start-up time: the engine on first use
     from gridsim.engine.simulation import simulate as _simulate
 
     return _simulate(*args, **kwargs)
@@ -28,6 +29,6 @@ def simulate(*args, **kwargs):  # type: ignore[no-untyped-def]
 
 def build(*args, **kwargs):  # type: ignore[no-untyped-def]
     """Build a scenario: see :func:`gridsim.engine.simulation.build`."""
-    from gridsim.engine.simulation import build as _build
+    from gridsim.engine.simulation import build as _build  # start-up time: the engine on first use
 
     return _build(*args, **kwargs)

@@ -21,11 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gridsim.model.params import scenario_presets
+from gridsim.model.validate import ConfigError
 
 __all__ = ["format_describe", "scenario_main"]
 
@@ -96,7 +100,6 @@ def _is_pathlike(arg: str) -> bool:
 def _locate(arg: str) -> _Target:
     """What ``arg`` names: a preset, a scenario folder or a preset YAML file."""
     from gridsim.app import hydra_app  # start-up time: Hydra only for this command
-    from gridsim.model.params import scenario_presets
 
     presets = scenario_presets()
     path = Path(arg)
@@ -128,7 +131,6 @@ def _compose(target: _Target) -> Any:
 
     Raises :class:`gridsim.model.validate.ConfigError` naming the key and the file."""
     from gridsim.app import hydra_app  # start-up time: Hydra only for this command
-    from gridsim.model.validate import ConfigError
 
     option = target.label
     if target.node is not None:
@@ -158,6 +160,7 @@ def _estimated_grids(cfg: Any) -> int | None:
 
 def _build(target: _Target, settings: Any) -> Any:
     """The built scenario (with travel times), with a progress line on stderr when it is long."""
+    # start-up time: scipy and the scenario layer only to build
     from gridsim.place.scenario import build_scenario
 
     cfg = settings.scenario
@@ -238,7 +241,7 @@ def _describe_data(target: _Target, settings: Any, stats: dict[str, Any]) -> dic
 def format_describe(data: dict[str, Any]) -> str:
     """The ``describe`` table: one row per statistic, with the account's figure and the relative
     difference where the preset has one; CJK-aware column alignment."""
-    from gridsim.output.files import _width
+    from gridsim.output.files import _width  # start-up time: the output layer only to print
 
     reference: dict[str, float] = data.get("reference", {})
     diff: dict[str, float | None] = data.get("relative_difference", {})
@@ -270,6 +273,7 @@ def format_describe(data: dict[str, Any]) -> str:
 
 
 def _cmd_describe(ns: argparse.Namespace) -> int:
+    # start-up time: only for describe
     from gridsim.experiments.statistics import scenario_statistics
 
     target = _locate(ns.scenario)
@@ -287,7 +291,7 @@ def _cmd_describe(ns: argparse.Namespace) -> int:
 # map
 # ----------------------------------------------------------------------------------------------
 def _cmd_map(ns: argparse.Namespace) -> int:
-    from gridsim.output.maps import scenario_map
+    from gridsim.output.maps import scenario_map  # start-up time: matplotlib only for map
 
     out = Path(ns.out)
     if not out.parent.is_dir():
@@ -318,11 +322,11 @@ def _summary(parts: Any) -> str:
 
 
 def _cmd_validate(ns: argparse.Namespace) -> int:
-    from gridsim.model.validate import ConfigError
 
     target = _locate(ns.path)
     errors: list[str] = []
     if target.folder is not None:
+        # start-up time: pyproj and shapely only for folders
         from gridsim.place.folder import ScenarioDataError, load_parts, validate_folder
 
         errors.extend(validate_folder(target.folder))
@@ -333,6 +337,7 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
             errors.extend(exc.errors)
         parts = None
         if not errors and settings is not None:
+            # start-up time: scipy and the scenario layer only to build
             from gridsim.place.scenario import check_loaded, prepare_scenario
 
             try:
@@ -343,6 +348,7 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
                 sc = prepare_scenario(parts, seed=settings.scenario.seed)
                 errors.extend(f"config error at {e}" for e in check_loaded(settings, sc))
     else:
+        # start-up time: scipy and the scenario layer only to build
         from gridsim.place.scenario import generate_parts
 
         try:
@@ -365,6 +371,7 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
 # export
 # ----------------------------------------------------------------------------------------------
 def _cmd_export(ns: argparse.Namespace) -> int:
+    # start-up time: pyproj and shapely only for folders
     from gridsim.place.folder import ScenarioDataError, export_scenario
 
     folder = Path(ns.folder)
@@ -390,7 +397,7 @@ def _cmd_export(ns: argparse.Namespace) -> int:
 # the command line
 # ----------------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
-    from gridsim.output.maps import COLOURINGS
+    from gridsim.output.maps import COLOURINGS  # start-up time: matplotlib only for map
 
     p = argparse.ArgumentParser(
         prog="gridsim scenario",
@@ -399,7 +406,6 @@ def _parser() -> argparse.ArgumentParser:
                     "directory with scenario.yaml) or a preset YAML file.")
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
 
-    from gridsim.model.params import scenario_presets
 
     presets = ", ".join(scenario_presets())
     name_help = f"a preset ({presets}) or the path of a scenario folder or preset YAML file"
@@ -438,7 +444,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def scenario_main(args: list[str]) -> int:
     """``gridsim scenario <command> ...``; returns the exit code (2 for a bad scenario)."""
-    from gridsim.model.validate import ConfigError
 
     try:
         ns = _parser().parse_args(args)
@@ -447,7 +452,6 @@ def scenario_main(args: list[str]) -> int:
     try:
         return int(ns.func(ns))
     except BrokenPipeError:  # e.g. piped into head: stop quietly
-        import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -465,7 +465,9 @@ def expected_vs_actual(ev: AfterAction, path: Path) -> None:
     # after-action figure is drawn, not for `gridsim drill script` or `--help`
     from matplotlib.lines import Line2D
 
-    from gridsim.output.cjk import bi
+    from gridsim.output.cjk import bi  # start-up time: matplotlib only when the figure is drawn
+
+    # start-up time: matplotlib only when the figure is drawn
     from gridsim.output.figures import _figure, _save
 
     rows = list(ev.actions)

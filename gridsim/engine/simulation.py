@@ -17,7 +17,14 @@ import simpy
 
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
-from gridsim.engine.hazards import Catalogue, HazardType, RateField, arrivals, catalogue_from_config
+from gridsim.engine.hazards import (
+    N_UNIFORMS,
+    Catalogue,
+    HazardType,
+    RateField,
+    arrivals,
+    catalogue_from_config,
+)
 from gridsim.engine.incident import Incident, RunContext, respond
 from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
@@ -129,7 +136,6 @@ def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
               on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None]
               ) -> ProcessGenerator:
     """Incidents placed by hand in the hazard setting, at their grids' centres."""
-    from gridsim.engine.hazards import N_UNIFORMS
 
     grids = scenario.region.grids
     items = sorted(settings.hazard.incidents, key=lambda si: si.at_h)

@@ -56,6 +56,7 @@ from gridsim.model.streams import Streams
 from gridsim.model.vocab import GRID_KINDS, ROLES
 from gridsim.place.scenario import Scenario
 from gridsim.place.shelters import Shelters
+from gridsim.place.synthetic import kmeans_sites
 
 __all__ = [
     "Shelters",
@@ -85,7 +86,6 @@ def place_shelters(scenario: Scenario, grids: np.ndarray, cfg: ShelterConfig,
                    scenario_seed: int) -> Shelters:
     """Shelters for the townships of ``grids`` (see the module docstring), deterministic for
     the scenario: a stream ``shelters/<township>`` of the scenario's own seed."""
-    from gridsim.place.synthetic import kmeans_sites
 
     g = scenario.region.grids
     towns = np.unique(g.township[np.asarray(grids, dtype=np.int64)])
@@ -179,9 +179,12 @@ def simulate_switch(scenario: Scenario, grids: np.ndarray, response: ResponseCon
     """Switch ``grids`` to forward command at ``start_s`` with the run's own switch
     (:class:`gridsim.engine.switch.ModeSwitch`, nobody busy) and record its times (standalone
     use)."""
-    import simpy
+    import simpy  # standalone use only: a run passes its own environment
 
+    # standalone use only (engine objects for an evacuation on its own)
     from gridsim.engine.recorder import EventLog
+
+    # standalone use only (engine objects for an evacuation on its own)
     from gridsim.engine.switch import ModeSwitch
 
     env = simpy.Environment(initial_time=start_s)

@@ -27,6 +27,7 @@ import numpy as np
 from gridsim.csvtext import csv_text
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.fsutil import write_atomic
+from gridsim.model.vocab import GRID_KINDS
 from gridsim.place.scenario import Scenario
 
 __all__ = ["EVACUATION_FIGURES", "EVACUATION_FILES", "write_evacuation"]
@@ -70,7 +71,6 @@ def _rows(columns: dict[str, Any], names: tuple[str, ...], fixed: dict[str, Any]
 def write_evacuation(results: list[EvacuationResult], scenario: Scenario, names: list[str],
                      folder: Path, step_s: float, bottlenecks: int, figures: bool) -> list[Path]:
     """Write the evacuation files (and figures) of ``results`` (one per warning ``names``)."""
-    from gridsim.model.vocab import GRID_KINDS
 
     g = scenario.region.grids
     towns = scenario.region.hierarchy.township_names
@@ -101,6 +101,7 @@ def write_evacuation(results: list[EvacuationResult], scenario: Scenario, names:
                                 (grid_rows, curve_rows, shelter_rows, link_rows), strict=True):
         write_atomic(path, csv_text(cols, rows))
     if figures and results:
+        # start-up time: matplotlib only with figures on
         from gridsim.evacuation.figures import bottleneck_map, evacuation_curve
 
         fig_paths = [folder / f for f in EVACUATION_FIGURES]

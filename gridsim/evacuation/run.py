@@ -41,6 +41,7 @@ from gridsim.evacuation.network import scenario_network
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.model.params import RunConfig
 from gridsim.model.streams import Streams
+from gridsim.model.validate import ConfigError
 from gridsim.place.scenario import Scenario
 
 __all__ = ["RunEvacuation", "run_shelters"]
@@ -70,7 +71,6 @@ class RunEvacuation:
 
     def __init__(self, settings: RunConfig, scenario: Scenario,
                  warning_grids: list[np.ndarray]) -> None:
-        from gridsim.model.validate import ConfigError
 
         self.settings = settings
         self.scenario = scenario

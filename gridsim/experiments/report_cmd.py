@@ -19,6 +19,8 @@ def make_report(folder: Path, out: Path | None = None) -> int:
     # imported here: the report pulls in scipy, pyarrow and matplotlib, which a command that
     # refuses the folder does not need (start-up time)
     from gridsim.experiments.report import build_report
+
+    # start-up time: matplotlib and pandas only when writing
     from gridsim.experiments.report_output import write_report
 
     folder = Path(folder)

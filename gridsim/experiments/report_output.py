@@ -362,7 +362,7 @@ def _needed_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
 
 def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     """Write every output of the report into ``out``; returns the files written."""
-    import pandas as pd
+    import pandas as pd  # start-up time: pandas only for the Parquet table
 
     out.mkdir(parents=True, exist_ok=True)
     figs = out / "figures"

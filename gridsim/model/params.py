@@ -475,7 +475,7 @@ SCENARIOS_MODULE = "gridsim.scenarios"
 def scenario_presets() -> dict[str, Any]:
     """The scenarios shipped in ``scenarios/``: ``name -> path`` of a preset YAML
     (``scenarios/<name>.yaml``) or of a scenario folder (``scenarios/<name>/scenario.yaml``)."""
-    from importlib.resources import files
+    from importlib.resources import files  # only when the presets are listed
 
     root = files(SCENARIOS_MODULE)
     found: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 
 from gridsim.model.budget import size_errors
 from gridsim.model.dists import Dist, dist_errors
@@ -91,6 +92,7 @@ def validate(s: RunConfig) -> list[str]:
     _hazard(c, s)
     _response(c, s)
     _drill(c, s)
+    # the evacuation layer checks its own settings, on demand
     from gridsim.evacuation.checks import evacuation_errors
 
     c.errors.extend(evacuation_errors(s))
@@ -151,6 +153,7 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
         c.num(f"{k}.compounds.design.single_compound_share", cp.design.single_compound_share, 0, 1)
         c.num(f"{k}.compounds.design.compounds_per_grid", cp.design.compounds_per_grid, 1)
         if cp.design.grids >= 1:
+            # the place layer checks designs, on demand
             from gridsim.place.gridding import GridDesign, design_counts
 
             try:
@@ -172,8 +175,8 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
 def _files(c: _Checker, sc: ScenarioConfig) -> None:
     """A scenario folder: its scenario.yaml (the data files are checked when it is loaded), and
     the settings that generate the parts it has no files for."""
-    from pathlib import Path
 
+    # the place layer checks folders (pyproj), on demand
     from gridsim.place.folder import generated_parts, spec_errors
 
     k = "scenario"
@@ -384,7 +387,7 @@ def _response(c: _Checker, s: RunConfig) -> None:
 def _drill(c: _Checker, s: RunConfig) -> None:
     """The drill settings (``gridsim drill script``); grid ids are checked against the built
     scenario by the drill itself when the scenario is a folder."""
-    from gridsim.drills.variants import EXTRA_INJECTS
+    from gridsim.drills.variants import EXTRA_INJECTS  # the drills name their injects, on demand
 
     d = s.drill
     k = "drill"

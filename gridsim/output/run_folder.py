@@ -460,7 +460,7 @@ def _folder_lock(folder: Path) -> Iterator[bool]:
     the file system does not support it) the block runs unlocked; it gets whether it is
     locked."""
     try:
-        import fcntl
+        import fcntl  # here, not at the top: POSIX only, and the failure is handled
     except ImportError:  # not a POSIX system
         yield False
         return

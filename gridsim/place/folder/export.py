@@ -123,7 +123,7 @@ def _grids(scenario: Scenario, crs: str, path: Path) -> Path:
 
 def _roads(scenario: Scenario, path: Path) -> Path:
     """GraphML written directly (nodes ``0..n-1`` in order, floats with ``repr``)."""
-    from xml.sax.saxutils import quoteattr
+    from xml.sax.saxutils import quoteattr  # start-up time: XML only for GraphML roads
 
     r = scenario.roads
 
@@ -173,7 +173,7 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
     arrays: every value is written in full (floats with ``repr``), grids carry their exact
     centre, area, road node and neighbours. Coordinates are those of the scenario, in ``crs``
     (for a synthetic scenario, :data:`SYNTHETIC_CRS`)."""
-    import yaml
+    import yaml  # start-up time: YAML only when a file is read or written
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

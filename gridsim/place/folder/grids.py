@@ -114,14 +114,14 @@ def _order(names: set[str], given: tuple[str, ...] | None, key: str, what: str,
 
 def load_grids(spec: Spec, problems: Problems) -> GridData | None:
     """Read and check ``grids.geojson``; ``None`` if it has problems (all reported)."""
-    import shapely
+    import shapely  # start-up time: shapely only for scenario folders
 
     label = spec.label("grids")
     got = read_geojson(spec.files["grids"], label, problems)
     if got is None:
         return None
     feats, file_crs = got
-    from pyproj import CRS
+    from pyproj import CRS  # start-up time: pyproj only for scenario folders
 
     src = spec.input_crs.get("grids") or file_crs or CRS.from_epsg(4326)
     n_before = problems.count

@@ -323,7 +323,7 @@ def validate_folder(folder: Path) -> list[str]:
 # the scenario folder in the configuration
 # ----------------------------------------------------------------------------------------------
 def _raw_yaml(folder: Path) -> dict[str, Any]:
-    import yaml
+    import yaml  # start-up time: YAML only when a file is read or written
 
     try:
         data = yaml.safe_load((Path(folder) / SPEC_FILE).read_text(encoding="utf-8"))

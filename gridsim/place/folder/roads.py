@@ -114,7 +114,7 @@ def _speeds(spec: Spec) -> dict[str, float]:
 def _osm_segments(way_nodes: list[list[int]], way_class: list[str], way_speed: list[float],
                   lon: dict[int, tuple[float, float]], spec: Spec) -> _Raw:
     """Segments between consecutive nodes of the kept ways, projected to the scenario CRS."""
-    from pyproj import CRS
+    from pyproj import CRS  # start-up time: pyproj only for scenario folders
 
     index: dict[int, int] = {}
     us: list[int] = []
@@ -152,7 +152,7 @@ def _osm_segments(way_nodes: list[list[int]], way_class: list[str], way_speed: l
 
 
 def _read_osm_xml(path: Path, label: str, spec: Spec, problems: Problems) -> _Raw | None:
-    import xml.etree.ElementTree as ET
+    import xml.etree.ElementTree as ET  # start-up time: XML only for GraphML/.osm roads
 
     speeds = _speeds(spec)
     lonlat: dict[int, tuple[float, float]] = {}
@@ -198,7 +198,7 @@ def _read_osm_xml(path: Path, label: str, spec: Spec, problems: Problems) -> _Ra
 
 def _read_pbf(path: Path, label: str, spec: Spec, problems: Problems) -> _Raw | None:
     try:
-        from pyrosm import OSM
+        from pyrosm import OSM  # start-up time: pyrosm (optional) only for .osm.pbf roads
     except ImportError:
         problems.add(label, "", "roads", "expected the pyrosm package to read .osm.pbf files "
                      "(pip install 'gridsim[geo]'), got it not installed; or give the roads as "
@@ -232,7 +232,7 @@ def _read_pbf(path: Path, label: str, spec: Spec, problems: Problems) -> _Raw | 
     raw = _osm_segments(way_nodes, way_class, way_speed, lonlat, spec)
     # pyrosm's edges run node to node; where an edge's geometry has more points, use its length
     import shapely
-    from pyproj import CRS
+    from pyproj import CRS  # start-up time: pyproj only for scenario folders
 
     geoms = edges["geometry"].to_numpy()[keep]
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
@@ -251,9 +251,9 @@ def _read_pbf(path: Path, label: str, spec: Spec, problems: Problems) -> _Raw | 
 
 
 def _read_graphml(path: Path, label: str, spec: Spec, problems: Problems) -> _Raw | None:
-    import xml.etree.ElementTree as ET
+    import xml.etree.ElementTree as ET  # start-up time: XML only for GraphML/.osm roads
 
-    import networkx as nx
+    import networkx as nx  # start-up time: networkx only for GraphML roads
 
     try:
         g = nx.read_graphml(path)

@@ -51,8 +51,8 @@ Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def parse_crs(value: object) -> tuple[Any, str]:
     """``(pyproj.CRS, "")`` or ``(None, reason)``."""
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+    from pyproj import CRS  # start-up time: pyproj only for scenario folders
+    from pyproj.exceptions import CRSError  # start-up time: pyproj only for scenario folders
 
     if not isinstance(value, str | int) or isinstance(value, bool) or str(value).strip() == "":
         return None, "not a coordinate system name"
@@ -98,7 +98,7 @@ class Spec:
         that coordinates already in the scenario CRS keep every bit)."""
         if src is None or src == self.crs:
             return None
-        from pyproj import Transformer
+        from pyproj import Transformer  # start-up time: pyproj only for scenario folders
 
         tr = Transformer.from_crs(src, self.crs, always_xy=True)
 
@@ -112,7 +112,7 @@ class Spec:
 def read_spec(folder: Path, problems: Problems) -> Spec | None:
     """Parse ``folder/scenario.yaml``; every problem goes to ``problems`` (``None`` if the folder
     cannot be read at all)."""
-    import yaml
+    import yaml  # start-up time: YAML only when a file is read or written
 
     folder = Path(folder)
     path = folder / SPEC_FILE

@@ -210,7 +210,7 @@ class Table:
         """Positions in the scenario CRS, ``(x_m, y_m, ok)``: a GeoJSON point, or the columns
         ``x, y`` (in ``input_crs.<key>``, by default the scenario CRS) or ``lon, lat``
         (EPSG:4326)."""
-        from pyproj import CRS
+        from pyproj import CRS  # start-up time: pyproj only for scenario folders
 
         if self.point is not None:
             x, y = self.point
