@@ -21,6 +21,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -150,5 +151,10 @@ def csv_columns(header: Sequence[str], columns: Sequence[Iterable[Any]]) -> str:
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """The CSV text of ``header`` and ``rows`` (each as long as the others)."""
-    columns = list(zip(*rows, strict=True))  # the rows' columns (none when there is no row)
-    return _table(header, [_cells(c) for c in columns])
+    rows = rows if isinstance(rows, list) else list(rows)
+    widths = set(map(len, rows))
+    if len(widths) > 1:
+        raise ValueError(f"rows of {sorted(widths)} cells in one table")
+    # the rows' columns (none when there is no row), each pulled out in one pass
+    width = max(widths, default=0)
+    return _table(header, [_cells(list(map(itemgetter(k), rows))) for k in range(width)])
