@@ -2,7 +2,7 @@
 
     python benchmarks/bench_outputs.py [--repeat N] [--scenario NAME]
 
-One ``scenario=suining_city hazard=city_rainstorm`` run (18,176 grids, about 85,000 event-log
+One ``scenario=suining_city hazard=city_rainstorm`` run (18,176 grids, about 65,000 event-log
 rows) is simulated once; then, ``--repeat`` times and interleaved (the machine is shared),
 each piece of :func:`gridsim.output.files.write_outputs` is timed with
 ``time.process_time`` and the best (least) time kept:

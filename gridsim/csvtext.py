@@ -6,7 +6,7 @@ same bytes on every machine.
 
 Tables are formatted a column at a time: a column whose cells are all of one kind (the usual
 case: a table's column holds one type) is turned into text by ``map`` over builtins, with no
-Python call per cell (the city's event log has 85,000 rows); a column of mixed kinds goes
+Python call per cell (the city rainstorm run writes 85,000 rows); a column of mixed kinds goes
 through :func:`csv_cell` cell by cell. Both give the text :func:`csv_cell` gives for each cell.
 
 This module sits below every layer of gridsim (it imports nothing of gridsim), so the run's
