@@ -22,7 +22,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matplotlib import font_manager
 from matplotlib.text import Text
+
+from gridsim.model.vocab import ZH
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,8 +65,6 @@ def cjk_chars(texts: Iterable[str]) -> set[str]:
 
 def zh(key: str) -> str:
     """The Chinese term of a vocabulary key (:data:`gridsim.model.vocab.ZH`), or ``""``."""
-    from gridsim.model.vocab import ZH
-
     return ZH.get(key, "")
 
 
@@ -76,8 +77,6 @@ def bi(en: str, zh_text: str) -> str:
 def _families() -> tuple[str, ...]:
     """DejaVu Sans, the bundled subset, and a CJK font of the machine if there is one (the
     bundled font is registered with matplotlib's font manager on the first call)."""
-    from matplotlib import font_manager
-
     font_manager.fontManager.addfont(str(FONT_FILE))
     bundled = str(font_manager.FontProperties(fname=FONT_FILE).get_name())
     installed = {f.name for f in font_manager.fontManager.ttflist}

@@ -26,6 +26,7 @@ from gridsim.fsutil import atomic_target
 from gridsim.model.vocab import MODES
 from gridsim.output.metrics import FIVE_MINUTES_S, response_arrays
 from gridsim.output.raster import RASTER_GRIDS, core_box, grid_raster
+from gridsim.place.roads import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -165,8 +166,6 @@ def _raster_panel(ax: Axes, result: RunResult, share: np.ndarray,
     ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest",
               zorder=1)
     roads = sc.roads
-    from gridsim.place.roads import ROAD_CLASSES
-
     art = roads.road_class == ROAD_CLASSES.index("arterial")
     ux, uy = roads.x_m[roads.edge_u[art]] / 1000.0, roads.y_m[roads.edge_u[art]] / 1000.0
     vx, vy = roads.x_m[roads.edge_v[art]] / 1000.0, roads.y_m[roads.edge_v[art]] / 1000.0

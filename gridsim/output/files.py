@@ -18,7 +18,9 @@ import numpy as np
 from gridsim.csvtext import csv_columns, csv_text
 from gridsim.engine.incident import INCIDENT_FIELDS
 from gridsim.engine.simulation import RunResult
+from gridsim.evacuation.output import write_evacuation
 from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-exported here
+from gridsim.output.figures import write_figures
 from gridsim.output.metrics import GRID_FIELDS, grid_columns, summarize
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
@@ -29,8 +31,6 @@ OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", 
 
 def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, Any]:
     """Write all files of a run into ``folder``; returns the summary."""
-    from gridsim.output.figures import write_figures
-
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarize(result, version)
     incs = result.incidents
@@ -46,8 +46,6 @@ def write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, An
         share = np.array(columns[GRID_FIELDS.index("within_5min_share")], dtype=float)
         write_figures(result, folder, share)
     if result.evacuations:  # evacuation*.csv and figures (gridsim.evacuation.output)
-        from gridsim.evacuation.output import write_evacuation
-
         ev = result.settings.evacuation
         names = [w.name for w in result.settings.hazard.warnings if w.evacuate]
         write_evacuation(result.evacuations, result.scenario, names, folder, ev.curve_step_s,
