@@ -9,9 +9,16 @@ import sys
 from pathlib import Path
 
 
+def console_script(name: str = "gridsim") -> str:
+    """The console script ``name`` of the interpreter running the tests (its own ``bin/``, so a
+    virtualenv's, activated or not), else the one on the PATH."""
+    own = Path(sys.executable).with_name(name)
+    return str(own) if own.is_file() else (shutil.which(name) or name)
+
+
 def gridsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the ``gridsim`` console script in ``cwd``."""
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    exe = console_script()
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["MPLBACKEND"] = "Agg"
     proc = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,

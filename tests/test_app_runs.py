@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from console import explain, gridsim
+from console import console_script, explain, gridsim
 
 from gridsim.app import cli, hydra_app
 
@@ -27,7 +25,7 @@ FAST = ("scenario=small", "duration_h=6", "output.progress=false", "output.figur
 
 
 def _exe() -> str:
-    return shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    return console_script()
 
 
 def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:

@@ -12,14 +12,13 @@ import csv
 import json
 import math
 import os
-import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from console import console_script
 from handmade import settings_for
 from scipy import stats
 
@@ -424,7 +423,7 @@ def test_gridsim_run_flood_evacuation_writes_the_evacuation_files(tmp_path: Path
     """``gridsim run hazard=flood_evacuation scenario=small`` writes evacuation.csv (one row per
     warned grid), evacuation_curve.csv (rows add up to the population), the shelters and
     bottleneck tables, both figures, and the summary keys (documented in README)."""
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    exe = console_script()
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["MPLBACKEND"] = "Agg"
     out = tmp_path / "out"

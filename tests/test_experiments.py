@@ -19,13 +19,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from console import console_script
 
 from gridsim.app import cli
 from gridsim.experiments.sweep import MANIFEST, SweepWatcher, read_manifest
@@ -99,7 +99,7 @@ def run_inprocess(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch,
 
 def gridsim_proc(folder: Path, *args: str, env: dict[str, str] | None = None,
                  **kw) -> subprocess.Popen[str]:
-    exe = shutil.which("gridsim") or str(Path(sys.executable).with_name("gridsim"))
+    exe = console_script()
     env = {k: v for k, v in (env or os.environ).items() if k != "HYDRA_FULL_ERROR"}
     env["MPLBACKEND"] = "Agg"
     return subprocess.Popen([exe, *args], cwd=folder, env=env, text=True,
@@ -305,7 +305,7 @@ def ray_head() -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI installs ray and hydra-ray-launcher (the test extra): not importable")
         pytest.skip("ray is not installed (pip install -e '.[ray]')")
-    ray_exe = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    ray_exe = console_script("ray")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="gsray", dir="/tmp")  # short: Ray's socket paths are limited
     proc = subprocess.Popen(
