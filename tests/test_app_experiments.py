@@ -296,25 +296,12 @@ def test_a_killed_worker_marks_its_run_failed_and_the_sweep_goes_on(
 def test_sigterm_stops_an_experiment_with_one_line_exit_143_and_nothing_running(
         tmp_path: Path) -> None:
     import signal
-    import time
 
-    from test_experiments import gridsim_proc
+    from test_experiments import signal_sweep
 
     write_experiment(tmp_path, replications=8)
-    proc = gridsim_proc(tmp_path, "experiment", "tiny.yaml")  # stderr into stdout
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if sweep_dir(tmp_path).is_dir() and any(
-                    m.get("status") == "done" for m in manifests(tmp_path).values()):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the sweep ended before it could be stopped"
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = signal_sweep(tmp_path, signal.SIGTERM)  # stderr into stdout
+    out = proc.stdout
     assert proc.returncode == 143, out
     assert "Traceback" not in out
     own = [ln for ln in out.splitlines() if ln.startswith("gridsim: ")]
@@ -331,26 +318,15 @@ def test_ctrl_c_of_a_joblib_sweep_leaves_no_run_saying_running(tmp_path: Path) -
     """The workers joblib ends with the command cannot record their runs: the command marks
     them interrupted once their processes are gone."""
     import signal
-    import time
 
-    from test_experiments import gridsim_proc
+    from test_experiments import signal_sweep
 
     write_experiment(tmp_path, replications=8)
-    proc = gridsim_proc(tmp_path, "experiment", "tiny.yaml", "hydra/launcher=joblib",
-                        "hydra.launcher.n_jobs=2", "duration_h=3000", "hazard.rate_scale=60")
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if sweep_dir(tmp_path).is_dir() and sum(
-                    m.get("status") == "running" for m in manifests(tmp_path).values()) >= 2:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the sweep ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = signal_sweep(tmp_path, signal.SIGINT, "hydra/launcher=joblib",
+                        "hydra.launcher.n_jobs=2", "duration_h=3000", "hazard.rate_scale=60",
+                        ready=lambda ms: sum(m.get("status") == "running"
+                                             for m in ms.values()) >= 2, timeout=90)
+    out = proc.stdout
     assert proc.returncode == 130, out
     assert "Traceback" not in out
     assert [ln for ln in out.splitlines() if ln.startswith("gridsim: ")] == [

@@ -106,6 +106,28 @@ def gridsim_proc(folder: Path, *args: str, env: dict[str, str] | None = None,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
 
+def signal_sweep(folder: Path, sig: int, *args: str, ready=None, timeout: float = 60
+                 ) -> subprocess.CompletedProcess[str]:
+    """Start ``gridsim experiment tiny.yaml *args`` in ``folder``, send it ``sig`` once
+    ``ready(manifests)`` holds (by default: one run done), and return the stopped process with
+    its output (stderr in stdout)."""
+    ready = ready or (lambda ms: any(m.get("status") == "done" for m in ms.values()))
+    proc = gridsim_proc(folder, "experiment", "tiny.yaml", *args)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if sweep_dir(folder).is_dir() and ready(manifests(folder)):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+
+
 def run_subprocess(folder: Path, *args: str, timeout: float = 240,
                    env: dict[str, str] | None = None) -> tuple[int, str]:
     proc = gridsim_proc(folder, *args, env=env)
@@ -455,20 +477,8 @@ def test_interrupted_sweep_keeps_finished_runs_and_resumes(
     the next invocation runs only the rest."""
     write_experiment(tmp_path, replications=2)
     runs = 4
-    proc = gridsim_proc(tmp_path, "experiment", "tiny.yaml")
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if sweep_dir(tmp_path).is_dir() and any(
-                    m.get("status") == "done" for m in manifests(tmp_path).values()):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the sweep ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = signal_sweep(tmp_path, signal.SIGINT)
+    out = proc.stdout
     assert proc.returncode == 130, out
     assert "run the same command again" in out
     assert not list(sweep_dir(tmp_path).rglob("*.part"))
