@@ -13,11 +13,14 @@ This module sits below every layer of gridsim (it imports nothing of gridsim).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["PARTIAL_SUFFIX", "atomic_target", "remove_partial_files", "write_atomic"]
+__all__ = ["PARTIAL_SUFFIX", "atomic_target", "file_sha256", "remove_partial_files",
+           "write_atomic"]
 
 #: The suffix of a file being written (renamed into place when complete).
 PARTIAL_SUFFIX = ".part"
@@ -62,3 +65,42 @@ def remove_partial_files(folder: Path | str) -> list[Path]:
     for f in found:
         f.unlink(missing_ok=True)
     return found
+
+
+#: A file's state that a change of content changes: size, modification and change times, inode.
+_Stat = tuple[int, int, int, int]
+#: A file whose modification time is this close to when it was digested may still change
+#: within the same timestamp tick: its content is hashed again (the "racy" case).
+_RACY_NS = 2_000_000_000
+#: path -> (state when hashed, SHA-256, when hashed): the digests of this process.
+_DIGESTS: dict[str, tuple[_Stat, str, int]] = {}
+
+
+def _stat(path: str) -> _Stat | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def file_sha256(path: Path | str) -> str | None:
+    """The SHA-256 of a file's content, ``None`` if it does not exist; other ``OSError``s
+    propagate. The content is read once per process while the file's size, times and inode
+    stay the same (and its last change is more than a timestamp tick older than the digest),
+    so asking again for an unchanged file costs one ``stat``."""
+    key = os.path.abspath(path)
+    stat = _stat(key)
+    if stat is None:
+        _DIGESTS.pop(key, None)
+        return None
+    known = _DIGESTS.get(key)
+    if known is not None and known[0] == stat and known[2] - stat[1] > _RACY_NS:
+        return known[1]
+    h = hashlib.sha256()
+    with open(key, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    digest = h.hexdigest()
+    _DIGESTS[key] = (stat, digest, time.time_ns())
+    return digest

@@ -94,7 +94,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from gridsim.errors import UserError, os_error
-from gridsim.fsutil import PARTIAL_SUFFIX, remove_partial_files, write_atomic
+from gridsim.fsutil import PARTIAL_SUFFIX, file_sha256, remove_partial_files, write_atomic
 
 if TYPE_CHECKING:
     from gridsim.model.params import RunConfig
@@ -321,15 +321,10 @@ def inputs_digest(paths: Sequence[Path]) -> str:
         encoded = name.encode("utf-8")
         h.update(len(encoded).to_bytes(8, "little") + encoded)
         try:
-            with open(path, "rb") as fh:
-                h.update(b"F")
-                while chunk := fh.read(1 << 20):
-                    h.update(len(chunk).to_bytes(8, "little") + chunk)
-        except FileNotFoundError:
-            h.update(b"M")  # missing
+            digest = file_sha256(path)  # read once per process while the file is unchanged
         except OSError as exc:
             raise os_error(exc, "cannot read an input file") from None
-        h.update(b"E")
+        h.update(b"M" if digest is None else b"F" + digest.encode("ascii"))  # M: missing
     return h.hexdigest()
 
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridsim.fsutil import file_sha256
 from gridsim.model.budget import loaded_size, size_errors
 from gridsim.model.people import Roster
 from gridsim.model.region import Region
@@ -193,62 +192,19 @@ def scenario_key(cfg: ScenarioConfig) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-#: A file's state that a change of content changes: size, modification and change times, inode.
-_Stat = tuple[int, int, int, int]
-#: A file whose modification time is this close to when it was digested may still change
-#: within the same timestamp tick: its content is hashed again (the "racy" case).
-_RACY_NS = 2_000_000_000
-
-
-def _stat(path: Path) -> _Stat | None:
+def _digest(path: Path) -> str:
+    """A file's content digest for the cache (``gridsim.fsutil.file_sha256``); a missing or
+    unreadable file has one of its own, so it never matches a file that was read."""
     try:
-        st = os.stat(path)
+        return file_sha256(path) or "missing"
     except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    except OSError:
-        return "missing"
-    return h.hexdigest()
-
-
-@dataclass
-class _FileState:
-    path: Path
-    stat: _Stat | None
-    sha256: str
-    seen_ns: int  # when the digest was taken
-
-    @staticmethod
-    def of(path: Path) -> _FileState:
-        stat = _stat(path)
-        return _FileState(path=path, stat=stat, sha256=_sha256(path), seen_ns=time.time_ns())
-
-    def unchanged(self) -> bool:
-        """Whether the file still has the content it had: the same size and times (quick), or,
-        if they moved or the digest was taken within the timestamp's resolution of the last
-        change, the same SHA-256 (sure)."""
-        stat = _stat(self.path)
-        if (stat is not None and stat == self.stat
-                and self.seen_ns - stat[1] > _RACY_NS):
-            return True
-        if self.sha256 != _sha256(self.path):
-            return False
-        self.stat, self.seen_ns = stat, time.time_ns()
-        return True
+        return "unreadable"
 
 
 @dataclass
 class _Entry:
     scenario: Scenario
-    files: list[_FileState]
+    files: list[tuple[Path, str]]  # (path, content digest) of every file it was built from
 
 
 class ScenarioCache:
@@ -276,12 +232,13 @@ class ScenarioCache:
         entry = self._entries.get(key)
         if entry is not None:
             now = _input_files(cfg)
-            if [f.path for f in entry.files] == now and all(f.unchanged() for f in entry.files):
+            if ([p for p, _ in entry.files] == now
+                    and all(_digest(p) == d for p, d in entry.files)):
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry.scenario
             del self._entries[key]
-        files = [_FileState.of(p) for p in _input_files(cfg)]  # before reading: a change
+        files = [(p, _digest(p)) for p in _input_files(cfg)]  # before reading: a change
         scenario = _build(cfg)  # while loading shows at the next look
         self.builds += 1
         self._entries[key] = _Entry(scenario=scenario, files=files)
