@@ -124,8 +124,7 @@ class Table:
                     return out
             except (ValueError, OverflowError):
                 out = np.full(self.n, default, dtype=np.int64)
-        rng = ("" if lo is None and hi is None else f" in {lo}..{hi}" if lo is not None
-               and hi is not None else f" >= {lo}" if lo is not None else f" <= {hi}")
+        rng = _range_text(lo, hi, "{}..{}", "")
         for i, v in enumerate(vals):
             if _empty(v) and not required:
                 continue
@@ -153,8 +152,7 @@ class Table:
                     return out
             except ValueError:
                 out = np.full(self.n, default, dtype=np.float64)
-        rng = ("" if lo is None and hi is None else f" in [{lo:g}, {hi:g}]" if lo is not None
-               and hi is not None else f" >= {lo:g}" if lo is not None else f" <= {hi:g}")
+        rng = _range_text(lo, hi, "[{}, {}]", "g")
         for i, v in enumerate(vals):
             if _empty(v) and not required:
                 continue
@@ -346,3 +344,13 @@ def read_table(path: Path, label: str, problems: Problems) -> Table | None:
         return None
     columns = {h: [r[j] for r in rows] for j, h in enumerate(header)}
     return Table(file=label, columns=columns, where=where, problems=problems)
+
+
+def _range_text(lo: float | None, hi: float | None, both: str, spec: str) -> str:
+    """What a bounded column expects, for its problem lines: ``" in 0..5"``, ``" >= 0"``, ...
+    (``both`` formats the two bounds, ``spec`` each number)."""
+    if lo is None and hi is None:
+        return ""
+    if lo is not None and hi is not None:
+        return " in " + both.format(format(lo, spec), format(hi, spec))
+    return f" >= {lo:{spec}}" if lo is not None else f" <= {hi:{spec}}"
