@@ -293,10 +293,12 @@ def lifecycle_inputs(settings, scenario, res):  # type: ignore[no-untyped-def]
     import numpy as np
 
     from gridsim.engine.hazards import catalogue_from_config
+    from gridsim.model.rates import base_rates_per_day
 
     catalogue = catalogue_from_config(settings.catalogue)
-    kinds = np.asarray(scenario.region.grids.kind, dtype=np.int64)
-    weight = sum(h.rate_per_grid_day[kinds] for h in catalogue.hazards)
+    grids = scenario.region.grids
+    weight = sum(base_rates_per_day(h.rate_per_unit_day, h.exposure, grids)
+                 for h in catalogue.hazards)
     handling = np.array([i.resolved_s - i.handling_start_s for i in res.incidents])
     handling = handling[np.isfinite(handling)]
     near = near_times(settings, scenario)

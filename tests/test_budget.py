@@ -22,7 +22,8 @@ from gridsim.engine.simulation import _availability, _progress, _schedule, simul
 from gridsim.model import budget
 from gridsim.model.params import KindConfig, RunConfig, WarningConfig
 from gridsim.model.validate import validate
-from tests.params import add_incident, add_warning, one_grid
+from tests.grids_by_hand import grids_by_hand
+from tests.params import add_incident, add_warning, changed, one_grid
 
 # ----------------------------------------------------------------------------------------------
 # the estimate against the formula: a Poisson process's expected count is rate × time
@@ -40,11 +41,12 @@ def test_expected_incidents_are_rate_times_grids_times_time() -> None:
 
 def test_rate_scale_warnings_and_scripted_incidents_enter_the_estimate() -> None:
     s = one_grid(2, duration_h=240.0, rate_per_day=3.0)
-    s.hazard.rate_scale = 2.0
-    add_warning(s, start_h=230.0, duration_h=24.0)  # 10 of its 24 hours fall in the run
-    s.hazard.warnings[0].rate_multipliers = {"test": 5.0}
-    add_incident(s, "test", 0, at_h=1.0)
-    add_incident(s, "test", 0, at_h=300.0)  # after the end: never happens
+    s = changed(s, {"hazard.rate_scale": 2.0})
+    s = add_warning(s, start_h=230.0, duration_h=24.0)  # 10 of its 24 hours fall in the run
+    s = changed(s, {"hazard.warnings": [dataclasses.replace(s.hazard.warnings[0],
+                                                            rate_multipliers={"test": 5.0})]})
+    s = add_incident(s, "test", 0, at_h=1.0)
+    s = add_incident(s, "test", 0, at_h=300.0)  # after the end: never happens
     size = budget.config_size(s)
     assert size is not None
     base = 3.0 * 2.0 * 10.0
@@ -56,16 +58,18 @@ def test_rate_scale_warnings_and_scripted_incidents_enter_the_estimate() -> None
 def test_synthetic_grids_are_shared_among_kinds_by_weight() -> None:
     """100 urban grids, kinds weighted 3:1, and 10 rural grids: 75, 25 and 10 expected; a
     warning over one of two townships covers half of them."""
-    s = one_grid(2, duration_h=48.0, rate_per_day=0.0)
+    s = changed(one_grid(2, duration_h=48.0, rate_per_day=0.0), {
+        "scenario.urban_grids": 100, "scenario.rural_grids": 10,
+        "scenario.townships_per_county": 2,
+        "scenario.kinds": {
+            "urban_community": KindConfig(zone="urban", weight=3.0, population=2000.0),
+            "commercial": KindConfig(zone="urban", weight=1.0, population=500.0),
+            "rural": KindConfig(zone="rural", weight=1.0, population=300.0)},
+        "catalogue.hazards.test.rate_per_grid_day": {"urban_community": 0.01,
+                                                     "commercial": 0.04, "rural": 0.1},
+        "hazard.warnings": [WarningConfig(name="w", level="red", start_h=0.0, duration_h=12.0,
+                                          townships=[1], rate_multipliers={"test": 11.0})]})
     sc = s.scenario
-    sc.urban_grids, sc.rural_grids, sc.townships_per_county = 100, 10, 2
-    sc.kinds = {"urban_community": KindConfig(zone="urban", weight=3.0, population=2000.0),
-                "commercial": KindConfig(zone="urban", weight=1.0, population=500.0),
-                "rural": KindConfig(zone="rural", weight=1.0, population=300.0)}
-    h = s.catalogue.hazards["test"]
-    h.rate_per_grid_day = {"urban_community": 0.01, "commercial": 0.04, "rural": 0.1}
-    s.hazard.warnings = [WarningConfig(name="w", level="red", start_h=0.0, duration_h=12.0,
-                                       townships=[1], rate_multipliers={"test": 11.0})]
     counts = budget.expected_kind_counts(sc)
     assert counts is not None
     from gridsim.model.vocab import GRID_KINDS
@@ -79,12 +83,11 @@ def test_synthetic_grids_are_shared_among_kinds_by_weight() -> None:
 
 
 def test_a_scenario_folder_is_estimated_once_loaded() -> None:
-    s = one_grid(2, duration_h=48.0, rate_per_day=1.0)
-    s.scenario.generator = "files"
+    s = changed(one_grid(2, duration_h=48.0, rate_per_day=1.0), {"scenario.generator": "files"})
     assert budget.config_size(s) is None
     assert budget.size_errors(s) == []
-    kinds = np.array([0, 0, 0, 1])  # three urban communities and a rural grid
-    size = budget.loaded_size(s, kinds, [])
+    grids = grids_by_hand(["urban_community"] * 3 + ["rural"])  # three urban, one rural
+    size = budget.loaded_size(s, grids, [])
     assert size.incidents == pytest.approx(3 * 1.0 * 2)  # the test hazard: urban only
 
 
@@ -93,9 +96,9 @@ def test_the_estimate_matches_the_mean_count_of_runs() -> None:
     """40 replications of a one-grid run with a warning that raises the rate fivefold: the
     mean count lies within 4 standard errors of the estimate (Poisson: variance = mean)."""
     s = one_grid(50, duration_h=96.0, rate_per_day=2.0, handling=None)
-    add_warning(s, start_h=24.0, duration_h=24.0)
-    s.hazard.warnings[0].rate_multipliers = {"test": 5.0}
-    s.hazard.warnings[0].triggers_switch = False
+    s = add_warning(s, start_h=24.0, duration_h=24.0)
+    s = changed(s, {"hazard.warnings": [dataclasses.replace(
+        s.hazard.warnings[0], rate_multipliers={"test": 5.0}, triggers_switch=False)]})
     size = budget.config_size(s)
     assert size is not None
     expected = 2.0 * 4 + 4.0 * 2.0 * 1  # 8 over the run, 8 more in the warned day
@@ -113,8 +116,7 @@ def test_the_estimate_matches_the_mean_count_of_runs() -> None:
 
 def _lasting(duration_h: float, rate_per_day: float) -> RunConfig:
     s = one_grid(2, duration_h=48.0, rate_per_day=rate_per_day)  # (one_grid validates)
-    s.duration_h = duration_h
-    return s
+    return dataclasses.replace(s, duration_h=duration_h)
 
 
 def _number(text: str, before: str) -> float:
@@ -151,16 +153,15 @@ def test_a_run_beyond_the_step_ceiling_is_refused_even_without_incidents() -> No
 def test_ceilings_are_settings_and_a_run_below_them_passes() -> None:
     s = one_grid(2, duration_h=24.0 * 100, rate_per_day=1.0)
     assert validate(s) == []
-    s.output.max_incidents = 50  # 100 expected
+    s = changed(s, {"output.max_incidents": 50})  # 100 expected
     assert [e for e in validate(s) if "the ceiling is 50 incidents" in e]
-    s.output.max_incidents = -1
+    s = changed(s, {"output.max_incidents": -1})
     assert "output.max_incidents: must be > 0, got -1" in validate(s)
 
 
 def test_broken_numbers_leave_the_estimate_to_the_range_checks() -> None:
-    s = one_grid(2, duration_h=48.0, rate_per_day=1.0)
-    s.duration_h = math.inf
-    s.hazard.rate_scale = float("nan")
+    s = changed(one_grid(2, duration_h=48.0, rate_per_day=1.0),
+                {"duration_h": math.inf, "hazard.rate_scale": float("nan")})
     errors = validate(s)
     assert any(e.startswith("duration_h: must be a finite number") for e in errors)
     assert not any("would simulate" in e for e in errors)
@@ -329,13 +330,13 @@ def test_a_scenario_folder_beyond_a_ceiling_is_refused_once_loaded(tmp_path) -> 
     from gridsim.place.folder import export_scenario
     from gridsim.place.scenario import check_loaded
 
-    s = one_grid(2, duration_h=48.0, rate_per_day=1.0)
-    s.scenario.urban_grids = 6  # of 0.2 km², so that there are roads between them
-    s.scenario.kinds["urban_community"].area_km2 = 0.2
+    s = changed(one_grid(2, duration_h=48.0, rate_per_day=1.0), {
+        "scenario.urban_grids": 6,  # of 0.2 km², so that there are roads between them
+        "scenario.kinds.urban_community.area_km2": 0.2})
     export_scenario(build(s), s.scenario, tmp_path / "six")
-    s.scenario.generator, s.scenario.path = "files", str(tmp_path / "six")
+    s = changed(s, {"scenario.generator": "files", "scenario.path": str(tmp_path / "six")})
     assert validate(s) == []
-    s.duration_h = 1e12
+    s = dataclasses.replace(s, duration_h=1e12)
     assert [e for e in validate(s) if "would simulate" in e] == []
     (line,) = check_loaded(s, build(s))  # what simulate() raises as a ConfigError at once
     assert line.startswith("duration_h: this run would simulate about 2.5e11 incidents and "

@@ -39,8 +39,9 @@ from gridsim.errors import UserError
 from gridsim.model.dists import Dist
 from gridsim.model.params import RunConfig, ScriptedIncidentConfig, WarningConfig
 from gridsim.model.people import Roster, role_bit
+from gridsim.model.rates import unit_rates_per_day
 from gridsim.model.streams import Streams
-from gridsim.model.vocab import GRADES, GRID_KINDS, SUPPLY_ITEMS
+from gridsim.model.vocab import GRADES, SUPPLY_ITEMS
 from gridsim.place.scenario import Scenario
 
 __all__ = ["EXTRA_INJECTS", "DrillError", "Variant", "choose_variant", "drill_run"]
@@ -109,8 +110,7 @@ def _candidate_hazards(settings: RunConfig) -> list[str]:
 
 def _plausible(settings: RunConfig, hazard: str, kind: int) -> bool:
     """Whether ``hazard`` happens at all in grids of ``kind`` (a positive rate)."""
-    rates = settings.catalogue.hazards[hazard].rate_per_grid_day
-    return rates.get(GRID_KINDS[kind], 0.0) > 0
+    return bool(unit_rates_per_day(settings.catalogue.hazards[hazard])[kind] > 0)
 
 
 def choose_variant(settings: RunConfig, scenario: Scenario) -> Variant:

@@ -7,9 +7,11 @@ so the process draws the next arrival from the current total rate and, if the dr
 next boundary, waits for the boundary and draws again (exact by memorylessness). The grid of an
 arrival is drawn in proportion to the grids' current rates.
 
-Each arrival draws everything about the incident from its hazard's own stream (grid, place,
-grade and a block of uniforms for its later delays), so two variants that differ only in the
-response see the same incidents at the same times and places with the same handling times.
+Each arrival draws everything about the incident from its hazard's own stream (grid, place
+and a block of uniforms for its later delays), and its potential consequences, and with them its
+grade, from the hazard's consequences stream (:mod:`gridsim.model.consequences`), so two
+variants that differ only in the response see the same incidents at the same times and places,
+with the same grades, consequences at stake and handling times.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import simpy
 
 from gridsim.engine.schedule import Schedule
 from gridsim.model.clock import ProcessGenerator
+from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
+from gridsim.model.consequences import GradeRule, Potential, Severity
 from gridsim.model.dists import Dist
 from gridsim.model.params import CatalogueConfig, HazardConfig
 from gridsim.model.people import category_bit
+from gridsim.model.rates import base_rates_per_day, unit_rates_per_day
 from gridsim.model.region import Grids
 from gridsim.model.vocab import GRADES, GRID_KINDS, SUPPLY_ITEMS
 
@@ -49,8 +54,9 @@ class HazardType:
 
     name: str
     index: int
-    rate_per_grid_day: np.ndarray  # by GRID_KINDS
-    grade_cum: np.ndarray  # cumulative probabilities over GRADES (I first)
+    exposure: str  # what the rate is per unit of (gridsim.model.vocab.EXPOSURES)
+    rate_per_unit_day: np.ndarray  # by GRID_KINDS: incidents per unit of exposure per day
+    severity: Severity  # potential consequences, survival and loss growth
     needs: tuple[tuple[int, int], ...]  # (category bit, people)
     supplies: tuple[tuple[int, int], ...]  # (item index, units)
     handling: Dist
@@ -82,6 +88,7 @@ class Catalogue:
 
     hazards: tuple[HazardType, ...]
     detection: tuple[DetectionChannel, ...]
+    grade_rule: GradeRule  # the grade from an incident's potential consequences
 
     def by_name(self, name: str) -> HazardType:
         for h in self.hazards:
@@ -94,12 +101,12 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
     """Build the catalogue (the config has been validated)."""
     hazards = []
     for i, (name, hc) in enumerate(cfg.hazards.items()):
-        probs = np.array([hc.grade_probs.get(g, 0.0) for g in GRADES], dtype=float)
         hazards.append(HazardType(
             name=name,
             index=i,
-            rate_per_grid_day=np.array([hc.rate_per_grid_day.get(k, 0.0) for k in GRID_KINDS]),
-            grade_cum=np.cumsum(probs / probs.sum()),
+            exposure=hc.exposure,
+            rate_per_unit_day=unit_rates_per_day(hc),
+            severity=Severity.from_config(hc.consequences),
             needs=tuple((category_bit(c), int(n)) for c, n in hc.needs.items() if n > 0),
             supplies=tuple((SUPPLY_ITEMS.index(it), int(n))
                            for it, n in hc.supplies.items() if n > 0),
@@ -117,13 +124,18 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
                          at_monitoring_points_only=c.at_monitoring_points_only)
         for n, c in cfg.detection.items()
     )
-    return Catalogue(hazards=tuple(hazards), detection=channels)
+    return Catalogue(hazards=tuple(hazards), detection=channels,
+                     grade_rule=GradeRule.from_config(cfg.grade_rule))
 
 
 class RateField:
     """Incident rates (per second) of every hazard type in every grid, piecewise constant.
 
-    ``rate[h, g] = base[h, g] × warning[h, g] × (stock multiplier of g if h is stock-driven)``.
+    ``rate[h, g] = base[h, g] × warning[h, g] × (stock multiplier of g if h is stock-driven)``,
+    where ``base[h, g]`` is the hazard's rate per unit of its exposure in grid g's kind × the
+    grid's exposure × ``hazard.rate_scale`` (:func:`gridsim.model.rates.base_rates_per_day`).
+    Hazards that respond to rain have one more factor, their weather multiplier per grid
+    (:meth:`set_weather`, :mod:`gridsim.engine.weather`; 1 until set).
     The owner of the schedule (:func:`gridsim.engine.simulation._conditions`) changes the
     multipliers at the boundaries of ``boundaries``; arrival processes read the cumulative
     weights.
@@ -133,11 +145,12 @@ class RateField:
 
     def __init__(self, catalogue: Catalogue, grids: Grids, hazard: HazardConfig,
                  boundaries: Schedule | np.ndarray) -> None:
-        kinds = grids.kind.astype(np.int64)
-        per_day = np.stack([h.rate_per_grid_day[kinds] for h in catalogue.hazards])
+        per_day = np.stack([base_rates_per_day(h.rate_per_unit_day, h.exposure, grids)
+                            for h in catalogue.hazards])
         self.base = per_day * hazard.rate_scale / 86400.0
         self.warning = np.ones_like(self.base)
         self.stock = np.ones(grids.n)
+        self.weather: dict[int, np.ndarray] = {}  # hazard index -> rain multiplier per grid
         self.driven = np.array([h.driven_by_hazard_stock for h in catalogue.hazards], dtype=bool)
         if isinstance(boundaries, Schedule):
             self.next_boundary = boundaries.next_boundary  # type: ignore[method-assign]
@@ -155,7 +168,15 @@ class RateField:
 
     def rates(self, h: int) -> np.ndarray:
         r = self.base[h] * self.warning[h]
+        w = self.weather.get(h)
+        if w is not None:
+            r = r * w
         return r * self.stock if self.driven[h] else r
+
+    def set_weather(self, h: int, multiplier: np.ndarray) -> None:
+        """Hazard ``h``'s rain multiplier per grid from now on (call :meth:`touch` after)."""
+        self.weather[h] = multiplier
+        self._cum.pop(h, None)
 
     def cumulative(self, h: int) -> np.ndarray:
         c = self._cum.get(h)
@@ -178,18 +199,21 @@ def arrivals(
     field: RateField,
     grids: Grids,
     rng: np.random.Generator,
-    on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None],
+    on_incident: Callable[[HazardType, int, float, float, Potential, np.ndarray], None],
     until_s: float,
+    consequence_rng: np.random.Generator,
+    grade_rule: GradeRule,
 ) -> ProcessGenerator:
     """The arrival process of one hazard type over all grids.
 
-    Calls ``on_incident(hazard, grid, x_m, y_m, grade, uniforms)`` at each arrival.
+    Calls ``on_incident(hazard, grid, x_m, y_m, potential, uniforms)`` at each arrival; the
+    potential consequences (with the grade) come from ``consequence_rng``, the hazard's own
+    consequences stream, :data:`~gridsim.model.consequences.N_UNIFORMS` uniforms an incident.
     """
     side = grids.side_m()
     gx, gy = grids.x_m, grids.y_m
     h = hazard.index
-    grade_cum = hazard.grade_cum.tolist()  # bisect on a list is searchsorted(side="right")
-    last_grade = len(GRADES) - 1
+    severity = hazard.severity
     while env.now < until_s:
         now = env.now
         boundary = field.next_boundary(now)
@@ -205,8 +229,10 @@ def arrivals(
             continue
         yield env.timeout(dt)
         g = min(int(cum.searchsorted(rng.random() * total, side="right")), len(cum) - 1)
-        ux, uy, ugrade = rng.random(3).tolist()
+        # the third uniform drew the grade before it followed the consequences: still drawn,
+        # unused, so that this stream's later draws stay as they were
+        ux, uy, _ = rng.random(3).tolist()
         x = float(gx[g] + (ux - 0.5) * side[g])
         y = float(gy[g] + (uy - 0.5) * side[g])
-        grade = min(bisect.bisect_right(grade_cum, ugrade), last_grade)
-        on_incident(hazard, g, x, y, grade, rng.random(N_UNIFORMS))
+        potential = severity.draw(consequence_rng.random(N_CONSEQUENCE_UNIFORMS), grade_rule)
+        on_incident(hazard, g, x, y, potential, rng.random(N_UNIFORMS))

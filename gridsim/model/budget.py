@@ -6,17 +6,21 @@ hazard stock of every grid every ``hazard.peace_work.step_h``. Both are known in
 before the run, from the settings alone:
 
 * **incidents**: every hazard type arrives as a Poisson process in every grid, so the expected
-  count is its rate × time (:mod:`gridsim.engine.hazards`):
-  ``Σ_h Σ_kind rate_per_grid_day[h][kind] × grids of kind × hazard.rate_scale × days``, plus for
-  each warning ``(rate_multiplier[h] − 1)`` × the rate of its grids × the hours it lasts within
-  the run, plus the scripted incidents. The open-hazard stock multiplies stock-driven rates by
-  1 on average (:mod:`gridsim.engine.peacetime`), so it does not enter. Overlapping warnings
-  multiply their multipliers in the run; the estimate adds their extra incidents instead (exact
-  for warnings apart in time or place, low by the cross terms otherwise).
-* **grids by kind**: those of a loaded scenario when it is known (:func:`loaded_size`), else
-  their expected counts for a synthetic scenario (``urban_grids`` and ``rural_grids`` shared by
-  the kinds' weights, compound grids as urban communities; :func:`config_size`). A warning over
-  townships covers its share of the townships' grids.
+  count is its rate × time (:mod:`gridsim.engine.hazards`), the base rates being those of the
+  run (:mod:`gridsim.model.rates`, the same functions):
+  ``Σ_h Σ_kind rate_per_unit_day[h][kind] × exposure[h] of the grids of kind ×
+  hazard.rate_scale × days``, plus for each warning ``(rate_multiplier[h] − 1)`` × the rate of
+  its grids × the hours it lasts within the run, plus the scripted incidents. The open-hazard
+  stock multiplies stock-driven rates by 1 on average (:mod:`gridsim.engine.peacetime`), so it
+  does not enter. Overlapping warnings multiply their multipliers in the run; the estimate adds
+  their extra incidents instead (exact for warnings apart in time or place, low by the cross
+  terms otherwise).
+* **exposures by kind**: those of a loaded scenario's grids when they are known
+  (:func:`loaded_size`), else their expectations for a synthetic scenario
+  (:func:`expected_exposure_by_kind`: ``urban_grids`` and ``rural_grids`` shared by the kinds'
+  weights, compound grids as urban communities, residents and land as the generator scales
+  them, and ``scenario.exposure_per_kind`` per resident, household or km²; :func:`config_size`).
+  A warning over townships covers its share of the townships' grids.
 * **scheduled steps**: one per ``step_h`` (plus a start and an end per warning).
 
 Memory and CPU time follow from the constants below, measured by slopes between a short and a
@@ -46,7 +50,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridsim.model.params import RunConfig, ScenarioConfig
-from gridsim.model.vocab import GRID_KINDS
+from gridsim.model.rates import (
+    DERIVED_EXPOSURES,
+    GENERATED_EXPOSURES,
+    base_rates_per_day,
+    unit_rates_per_day,
+)
+from gridsim.model.region import Grids
+from gridsim.model.vocab import EXPOSURES, GRID_KINDS
 
 __all__ = [
     "BYTES_PER_INCIDENT",
@@ -58,6 +69,7 @@ __all__ = [
     "EVENTS_PER_STEP",
     "RunSize",
     "config_size",
+    "expected_exposure_by_kind",
     "expected_kind_counts",
     "loaded_size",
     "run_size",
@@ -175,11 +187,64 @@ def expected_kind_counts(sc: ScenarioConfig) -> np.ndarray | None:
     return counts
 
 
-def _rates_per_day(s: RunConfig) -> dict[str, np.ndarray]:
-    """Incidents per grid and day of each hazard type, by grid kind (``rate_scale`` applied)."""
+def expected_exposure_by_kind(sc: ScenarioConfig) -> dict[str, np.ndarray] | None:
+    """Expected totals of every exposure (:data:`EXPOSURES`) over the grids of each kind (by
+    :data:`GRID_KINDS`) of a synthetic scenario, as :mod:`gridsim.place.synthetic` draws them
+    (``None`` for a scenario folder). Residents and land are the kinds' means × their grids,
+    with ``compounds.people_total`` for compound grids and ``rural_population`` and
+    ``rural_land_km2`` shared among the rural kinds as the generator scales them; households
+    are residents / household size (the generator's rounding aside); the generated exposures
+    are their ``exposure_per_kind`` means × those (the generator keeps each kind's total)."""
+    counts = expected_kind_counts(sc)
+    if counts is None:
+        return None
+    n_kinds = len(GRID_KINDS)
+    people, land, hh_size = np.zeros(n_kinds), np.zeros(n_kinds), np.ones(n_kinds)
+    rural = np.zeros(n_kinds, dtype=bool)
+    with_compounds = sc.compounds.count > 0
+    for name, kc in sc.kinds.items():
+        if name not in GRID_KINDS:
+            continue
+        k = GRID_KINDS.index(name)
+        people[k] = counts[k] * _finite(kc.population)
+        land[k] = counts[k] * _finite(kc.area_km2)
+        hh_size[k] = _finite(kc.household_size) or 1.0
+        rural[k] = kc.zone == "rural"
+    uc = GRID_KINDS.index("urban_community")
+    if with_compounds:
+        people[uc] = _finite(sc.compounds.people_total)
+        density = _finite(sc.compounds.density_per_km2)
+        land[uc] = people[uc] / density if density > 0 else 0.0
+    for arr, total in ((people, _finite(sc.rural_population)), (land, _finite(sc.rural_land_km2))):
+        if total > 0 and arr[rural].sum() > 0:
+            arr[rural] *= total / arr[rural].sum()
+    base = {"grid": counts, "residents": people, "households": people / hh_size,
+            "area_km2": land, "compounds": np.zeros(n_kinds)}
+    if with_compounds:
+        base["compounds"][uc] = _finite(sc.compounds.count)
+    weight = np.where(rural, 3.0, 1.0) * counts  # as the generator places them
+    total_w = weight.sum()
+    base["monitoring_points"] = (weight / total_w * _finite(sc.monitoring_points)
+                                 if total_w > 0 else np.zeros(n_kinds))
+    for exposure, (field_name, per, factor) in GENERATED_EXPOSURES.items():
+        mean = np.array([_finite(getattr(sc.exposure_per_kind[k], field_name, 0.0))
+                         if k in sc.exposure_per_kind else 0.0 for k in GRID_KINDS])
+        base[exposure] = mean * factor * base[per]
+    for exposure, (field_name, per) in DERIVED_EXPOSURES.items():
+        base[exposure] = base[field_name] * (base[per] / np.where(people > 0, people, 1.0))
+    del base["flood_prone_share"]  # a share, not an exposure (its residents are)
+    return {e: base[e] for e in EXPOSURES}
+
+
+def _incidents_per_day(s: RunConfig, exposure: dict[str, np.ndarray]) -> dict[str, float]:
+    """Expected incidents per day of each hazard type over exposure totals by kind
+    (``rate_scale`` applied)."""
     scale = _finite(s.hazard.rate_scale)
-    return {name: np.array([_finite(h.rate_per_grid_day.get(k, 0.0)) for k in GRID_KINDS])
-            * scale for name, h in s.catalogue.hazards.items()}
+    out = {}
+    for name, h in s.catalogue.hazards.items():
+        rates = np.array([_finite(v) for v in unit_rates_per_day(h)])
+        out[name] = float(rates @ exposure[h.exposure]) * scale if h.exposure in exposure else 0.0
+    return out
 
 
 def _overlap_h(start_h: float, length_h: float, duration_h: float) -> float:
@@ -187,25 +252,23 @@ def _overlap_h(start_h: float, length_h: float, duration_h: float) -> float:
     return max(0.0, min(start + length, duration_h) - start)
 
 
-def run_size(s: RunConfig, kind_counts: np.ndarray, warning_kinds: Sequence[np.ndarray]
-             ) -> RunSize:
-    """The expected size of run ``s`` over grids counted by kind (``kind_counts``), with
-    ``warning_kinds[i]`` the grids by kind that warning ``i`` covers."""
+def run_size(s: RunConfig, grids: float, per_day: dict[str, float],
+             warning_per_day: Sequence[dict[str, float]]) -> RunSize:
+    """The expected size of run ``s`` over ``grids`` grids whose hazard types have base rates
+    ``per_day`` (expected incidents a day, by hazard type), with ``warning_per_day[i]`` the
+    base rates over the grids that warning ``i`` covers."""
     duration_h = _finite(s.duration_h)
-    rates = _rates_per_day(s)
-    per_day = sum(float(r @ kind_counts) for r in rates.values())
-    incidents = per_day * duration_h / 24.0
-    for w, counts in zip(s.hazard.warnings, warning_kinds, strict=True):
+    incidents = sum(per_day.values()) * duration_h / 24.0
+    for w, rates in zip(s.hazard.warnings, warning_per_day, strict=True):
         hours = _overlap_h(w.start_h, w.duration_h, duration_h)
         for name, mult in w.rate_multipliers.items():
             if name in rates:
-                incidents += (_finite(mult) - 1.0) * float(rates[name] @ counts) * hours / 24.0
+                incidents += (_finite(mult) - 1.0) * rates[name] * hours / 24.0
     incidents = max(incidents, 0.0)
     incidents += sum(1 for si in s.hazard.incidents if _finite(si.at_h) < duration_h)
     step_h = _finite(s.hazard.peace_work.step_h)
     steps_f = duration_h / step_h if step_h > 0 else 0.0
     steps = int(min(steps_f, 1e18)) + 2 * len(s.hazard.warnings)
-    grids = float(np.sum(kind_counts))
     log = bool(s.output.events_log)
     memory = incidents * (BYTES_PER_INCIDENT + (BYTES_PER_LOGGED_INCIDENT if log else 0)) \
         + steps * (BYTES_PER_LOGGED_STEP if log else 0)
@@ -218,12 +281,13 @@ def run_size(s: RunConfig, kind_counts: np.ndarray, warning_kinds: Sequence[np.n
 def config_size(s: RunConfig) -> RunSize | None:
     """The expected size of ``s`` from its settings alone (``None`` for a scenario folder,
     whose grids are known once it is loaded)."""
-    counts = expected_kind_counts(s.scenario)
-    if counts is None:
+    exposure = expected_exposure_by_kind(s.scenario)
+    if exposure is None:
         return None
-    n = float(counts.sum())
+    n = float(exposure["grid"].sum())
     n_town = _finite(s.scenario.counties) * _finite(s.scenario.townships_per_county)
-    warning_kinds = []
+    per_day = _incidents_per_day(s, exposure)
+    warning_per_day = []
     for w in s.hazard.warnings:
         if w.grids:
             share = len({g for g in w.grids if 0 <= g < n}) / n if n > 0 else 0.0
@@ -231,19 +295,21 @@ def config_size(s: RunConfig) -> RunSize | None:
             share = len({t for t in w.townships if 0 <= t < n_town}) / n_town
         else:
             share = 1.0
-        warning_kinds.append(counts * share)
-    return run_size(s, counts, warning_kinds)
+        warning_per_day.append({h: r * share for h, r in per_day.items()})
+    return run_size(s, n, per_day, warning_per_day)
 
 
-def loaded_size(s: RunConfig, grid_kind: np.ndarray, warning_grids: Sequence[np.ndarray]
-                ) -> RunSize:
-    """The expected size of ``s`` on a built scenario whose grids have kinds ``grid_kind``
-    (indices into :data:`GRID_KINDS`), ``warning_grids[i]`` the ids of warning ``i``'s grids."""
-    kind = np.asarray(grid_kind, dtype=np.int64)
-    counts = np.bincount(kind, minlength=len(GRID_KINDS)).astype(float)
-    return run_size(s, counts, [np.bincount(kind[np.asarray(g, dtype=np.int64)],
-                                            minlength=len(GRID_KINDS)).astype(float)
-                                for g in warning_grids])
+def loaded_size(s: RunConfig, grids: Grids, warning_grids: Sequence[np.ndarray]) -> RunSize:
+    """The expected size of ``s`` on a built scenario's ``grids``, ``warning_grids[i]`` the ids
+    of warning ``i``'s grids: the base rates are the run's own
+    (:func:`gridsim.model.rates.base_rates_per_day`)."""
+    scale = _finite(s.hazard.rate_scale)
+    base = {name: base_rates_per_day(unit_rates_per_day(h), h.exposure, grids) * scale
+            for name, h in s.catalogue.hazards.items()}
+    per_day = {name: float(r.sum()) for name, r in base.items()}
+    warning_per_day = [{name: float(r[np.asarray(g, dtype=np.int64)].sum())
+                        for name, r in base.items()} for g in warning_grids]
+    return run_size(s, float(grids.n), per_day, warning_per_day)
 
 
 def _ceiling(s: RunConfig, key: str, default: float) -> float:

@@ -26,7 +26,10 @@ MISSING: Any = "???"
 __all__ = [
     "CatalogueConfig",
     "CompoundsConfig",
+    "ConsequencesConfig",
+    "CountConfig",
     "DepartmentConfig",
+    "DesignStormConfig",
     "DetectionChannelConfig",
     "DispatchConfig",
     "DrillConfig",
@@ -34,13 +37,20 @@ __all__ = [
     "EvacuationChannelConfig",
     "EvacuationConfig",
     "ExperimentConfig",
+    "ForecastWarningConfig",
+    "ExposureConfig",
+    "GradeRuleConfig",
     "GridDesignConfig",
     "HazardConfig",
     "HazardTypeConfig",
     "KindConfig",
+    "ObservedRainConfig",
+    "LossConfig",
     "OutputConfig",
     "PeaceWorkConfig",
     "PeopleConfig",
+    "RainResponseConfig",
+    "RainThresholdConfig",
     "ReportingConfig",
     "ResponseConfig",
     "RoadClosureConfig",
@@ -48,11 +58,17 @@ __all__ = [
     "RunConfig",
     "ScenarioConfig",
     "ScriptedIncidentConfig",
+    "SeasonalRainConfig",
     "ShelterConfig",
+    "StormFormulaConfig",
+    "StormTaskConfig",
+    "StormWorkConfig",
     "SupplyConfig",
+    "SurvivalConfig",
     "SupplyPolicyConfig",
     "SwitchConfig",
     "WarningConfig",
+    "WeatherConfig",
     "scenario_presets",
 ]
 
@@ -72,6 +88,24 @@ class KindConfig:
     population_cv: float = 0.3
     household_size: float = 2.6
     vulnerable_share: float = 0.12  # mean share of vulnerable residents (beta distributed)
+
+
+@dataclass
+class ExposureConfig:
+    """What the synthetic generator gives grids of one kind to expose to hazards, per unit of
+    what they already have (``docs/scenario_format.md``, "Exposures"). Each grid's value is the
+    kind's mean times a lognormal factor of mean 1 and coefficient of variation ``cv``, and the
+    grids of a kind are then scaled so that their total is exactly the mean times their
+    residents, households or land: two designs of the same people and land get the same totals.
+    """
+
+    ebikes_per_resident: float = 0.0  # e-bikes (电动自行车)
+    buildings_per_household: float = 0.0  # buildings (建筑), residential and other
+    enterprises_per_1000_residents: float = 0.0  # enterprises (企业) with premises in the grid
+    forest_share: float = 0.0  # share of the grid's land under forest (林地)
+    steep_slope_share: float = 0.0  # share of the grid's land on steep slopes (陡坡)
+    flood_prone_share: float = 0.0  # share of the grid's residents in flood-prone areas
+    cv: float = 0.0  # per-grid variation of each exposure (lognormal; totals kept)
 
 
 @dataclass
@@ -153,6 +187,7 @@ class ScenarioConfig:
     rural_land_km2: float = 0.0  # > 0: rural grid areas are scaled to cover exactly this land
     rural_population: int = 0  # > 0: rural grid populations are scaled to this total
     monitoring_points: int = 0  # key monitoring points (重点监测点) placed on grids
+    exposure_per_kind: dict[str, ExposureConfig] = field(default_factory=dict)  # by grid kind
     reference: dict[str, float] = field(default_factory=dict)  # figures it is calibrated to
     roads: RoadsConfig = field(default_factory=RoadsConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
@@ -173,11 +208,89 @@ class DetectionChannelConfig:
 
 
 @dataclass
+class CountConfig:
+    """People per incident (trapped, injured): a hurdle negative binomial
+    (:class:`gridsim.model.consequences.HurdleCount`). The defaults: nobody."""
+
+    any_share: float = 0.0  # share of incidents with at least one
+    mean_if_any: float = 1.0  # mean count when at least one (>= 1)
+    dispersion: float = 1.0  # negative binomial shape of the count beyond the first
+
+
+@dataclass
+class LossConfig:
+    """Potential direct loss per incident in CNY: a lognormal body with a Pareto tail, and how
+    fast it is realised (:mod:`gridsim.model.consequences`). The defaults: no loss."""
+
+    median_cny: float = 0.0
+    sigma: float = 1.0
+    tail_from_cny: float = 0.0  # a Pareto tail above this loss (0: none)
+    tail_alpha: float = 2.0  # the tail's index (> 1: a finite mean)
+    time_constant_s: float = 3600.0  # τ of L = L_potential × (1 - exp(-t_control / τ))
+
+
+@dataclass
+class SurvivalConfig:
+    """The share of trapped people alive when brought out t seconds after the incident."""
+
+    kind: str = "weibull"  # "weibull": exp(-(t/scale_s)^shape); "piecewise": linear in points
+    scale_s: float = 3600.0
+    shape: float = 1.0
+    times_s: list[float] = field(default_factory=list)  # piecewise: increasing times ...
+    survival: list[float] = field(default_factory=list)  # ... and the share alive at each
+    source: str = ""  # where the curve comes from
+
+
+@dataclass
+class ConsequencesConfig:
+    """What an incident of a hazard type can do (:mod:`gridsim.model.consequences`): drawn at
+    arrival, the same in every response variant. The defaults: no consequences (grade Ⅳ)."""
+
+    trapped: CountConfig = field(default_factory=CountConfig)  # trapped or endangered people
+    injured: CountConfig = field(default_factory=CountConfig)  # seriously injured
+    loss: LossConfig = field(default_factory=LossConfig)
+    correlation: float = 0.0  # Gaussian copula of trapped, injured and loss (0 .. < 1)
+    extraction: Dist = field(default_factory=Dist)  # bringing out one trapped person
+    survival: SurvivalConfig = field(default_factory=SurvivalConfig)
+
+
+@dataclass
+class GradeRuleConfig:
+    """The grade from consequences (国家突发事件分级): per grade Ⅰ..Ⅲ the deaths, seriously
+    injured and direct loss (CNY) that reach it (at least); below all of Ⅲ: Ⅳ. The
+    defaults: every incident is Ⅳ."""
+
+    deaths: dict[str, float] = field(default_factory=dict)
+    injured: dict[str, float] = field(default_factory=dict)
+    loss_cny: dict[str, float] = field(default_factory=dict)
+    source: str = ""  # the regulation the thresholds come from
+
+
+@dataclass
+class RainResponseConfig:
+    """How a hazard type's rate responds to rain in its grid's township
+    (:func:`gridsim.model.weather.rain_multiplier`): the rate is multiplied by
+    ``min(max_multiplier, 1 + (I / intensity_threshold_mm_h) ** intensity_exponent
+    + (R / accumulation_threshold_mm) ** accumulation_exponent)``, ``I`` the intensity of the
+    weather step (mm/h), ``R`` the rain of the last ``accumulation_window_h`` hours (mm). A
+    threshold of 0 switches its term off; the defaults switch the response off."""
+
+    intensity_threshold_mm_h: float = 0.0
+    intensity_exponent: float = 1.0
+    accumulation_window_h: float = 24.0
+    accumulation_threshold_mm: float = 0.0
+    accumulation_exponent: float = 1.0
+    max_multiplier: float = 1.0
+    source: str = ""  # where the thresholds come from
+
+
+@dataclass
 class HazardTypeConfig:
     """One hazard type of the catalogue."""
 
-    rate_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
-    grade_probs: dict[str, float] = field(default_factory=dict)  # I..IV
+    exposure: str = "grid"  # what the rate is per unit of (gridsim.model.vocab.EXPOSURES)
+    rate_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind ("grid")
+    rate_per_unit_day: dict[str, float] = field(default_factory=dict)  # by grid kind, per unit
     needs: dict[str, int] = field(default_factory=dict)  # standby category -> people
     supplies: dict[str, int] = field(default_factory=dict)  # item -> units consumed
     handling: Dist = field(default_factory=Dist)  # on-scene handling by the grid
@@ -187,6 +300,8 @@ class HazardTypeConfig:
     department: str = MISSING
     department_handling: Dist = field(default_factory=Dist)
     driven_by_hazard_stock: bool = False  # rate scales with the grid's open hazards
+    rain: RainResponseConfig = field(default_factory=RainResponseConfig)  # rain raises the rate
+    consequences: ConsequencesConfig = field(default_factory=ConsequencesConfig)
 
 
 @dataclass
@@ -196,6 +311,7 @@ class CatalogueConfig:
     name: str = MISSING
     hazards: dict[str, HazardTypeConfig] = field(default_factory=dict)
     detection: dict[str, DetectionChannelConfig] = field(default_factory=dict)
+    grade_rule: GradeRuleConfig = field(default_factory=GradeRuleConfig)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,6 +364,92 @@ class RoadClosureConfig:
 
 
 @dataclass
+class StormFormulaConfig:
+    """A storm-intensity formula of the Chinese standard form (暴雨强度公式, GB 50014-2021):
+    ``i = a (1 + c lg P) / (t + b)^n``, ``i`` in mm/min, ``t`` in minutes, ``P`` in years."""
+
+    a: float = 0.0
+    c: float = 0.0
+    b: float = 0.0
+    n: float = 0.0
+    source: str = ""
+
+
+@dataclass
+class DesignStormConfig:
+    """A design storm (``weather.kind: design``) over the weather's townships."""
+
+    method: str = "chicago"  # "chicago" (Keifer & Chu 1957) or "huff" (Huff 1967)
+    return_period_years: float = 0.0
+    start_h: float = 0.0  # hours after the run's start
+    duration_h: float = 0.0
+    peak_ratio: float = 0.5  # chicago: the peak at this share of the duration
+    huff_quartile: int = 2  # huff: 1-4, the quarter of the storm with the heaviest rain
+    formula: StormFormulaConfig = field(default_factory=StormFormulaConfig)
+
+
+@dataclass
+class ObservedRainConfig:
+    """Observed rainfall (``weather.kind: observed``): a CSV with columns ``hour`` (or ``time``),
+    ``township`` (id or name) and ``mm`` (the rain of the step that begins then)."""
+
+    path: str = ""
+    start: str = ""  # with a ``time`` column: the run's start (ISO 8601, e.g. 2025-07-01T00:00)
+
+
+@dataclass
+class SeasonalRainConfig:
+    """Synthetic weather for many days (``weather.kind: seasonal``), by month (January first);
+    see :func:`gridsim.model.weather.seasonal_series`."""
+
+    start_date: str = "2025-01-01"  # the run's first day
+    wet_day_probability: list[float] = field(default_factory=list)  # 12 values
+    wet_day_mean_mm: list[float] = field(default_factory=list)  # 12 values: mean of a wet day
+    daily_sigma: float = 1.0  # log-sd of a wet day's total (lognormal: heavy-tailed)
+    max_daily_mm: float = 500.0  # a wet day's total is capped here
+    storm_hours: list[float] = field(default_factory=lambda: [6.0, 12.0])  # [low, high]
+    night_share: float = 0.5  # share of storms starting 20:00-06:00
+    huff_quartile_probs: list[float] = field(default_factory=lambda: [0.25] * 4)
+    township_cv: float = 0.0  # variation of a storm between townships (lognormal, mean 1)
+
+
+@dataclass
+class RainThresholdConfig:
+    """A rainstorm signal's threshold: ``mm`` of rain within ``hours``."""
+
+    mm: float = 0.0
+    hours: float = 0.0
+
+
+@dataclass
+class ForecastWarningConfig:
+    """Warnings issued from the forecast of the weather (``gridsim.model.weather``)."""
+
+    enabled: bool = False
+    thresholds: dict[str, RainThresholdConfig] = field(default_factory=dict)  # level -> rule
+    source: str = ""  # where the thresholds come from
+    lead_time_h: float = 0.0  # a level is issued this long before the forecast crosses it
+    depth_error_sigma: float = 0.0  # log-sd of the forecast's depth factor (per event, township)
+    timing_error_sd_h: float = 0.0  # sd of the forecast's timing error (per event, township)
+    switch_level: str = "blue"  # warnings of this level or above switch their grids
+    name: str = "rainstorm"  # warnings are named <name>_<level>
+
+
+@dataclass
+class WeatherConfig:
+    """The run's rainfall (``gridsim.engine.weather``): ``kind`` none, design, observed or
+    seasonal, over ``townships`` (empty: all), on steps of ``step_h``."""
+
+    kind: str = "none"
+    step_h: float = 1.0
+    townships: list[int] = field(default_factory=list)
+    design: DesignStormConfig = field(default_factory=DesignStormConfig)
+    observed: ObservedRainConfig = field(default_factory=ObservedRainConfig)
+    seasonal: SeasonalRainConfig = field(default_factory=SeasonalRainConfig)
+    warnings: ForecastWarningConfig = field(default_factory=ForecastWarningConfig)
+
+
+@dataclass
 class HazardConfig:
     """The hazard setting: rate scale, scripted warnings and incidents, peacetime dynamics."""
 
@@ -257,6 +459,7 @@ class HazardConfig:
     incidents: list[ScriptedIncidentConfig] = field(default_factory=list)
     road_closures: list[RoadClosureConfig] = field(default_factory=list)  # for evacuations
     peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
+    weather: WeatherConfig = field(default_factory=WeatherConfig)  # rainfall (engine.weather)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -277,6 +480,7 @@ class DispatchConfig:
     local_speed_mps: dict[str, float] = field(default_factory=dict)  # by grid kind
     intra_grid_detour: float = 1.3
     forward_detection_factor: float = 1.0  # detection delays × this in forward command
+    en_route_dispatch: bool = False  # members on their way to the post can be sent from there
 
 
 @dataclass
@@ -315,6 +519,38 @@ class SupplyPolicyConfig:
 
 
 @dataclass
+class StormTaskConfig:
+    """One task of a forward command post's storm work (:mod:`gridsim.engine.storm`)."""
+
+    enabled: bool = True
+    priority: int = 0  # higher first; a request pre-empts the tasks below its priority
+    people: int = 0  # the team: people the task takes at most (it runs with one or more)
+    minutes_per_unit: float = 0.0  # person-minutes per unit of work (patrol: at each point)
+    exposure: dict[str, float] = field(default_factory=dict)  # units: Σ coefficient × exposure
+    vulnerable_only: bool = False  # units × the grid's vulnerable share (moving them out)
+    min_units: float = 0.0  # at least this many units in every grid
+    consumes: dict[str, int] = field(default_factory=dict)  # supply item -> stock per unit
+    batch_units: float = 0.0  # stock is taken this many units at a time (0: all at the start)
+    round_period_min: float = 0.0  # patrol: a round starts every this many minutes
+    roles: list[str] = field(default_factory=list)  # roles that may do it (empty: any)
+
+
+@dataclass
+class StormWorkConfig:
+    """What the people of a forward command post do besides answering incidents."""
+
+    enabled: bool = False
+    incident_priority: int = 100  # an incident's request for people pre-empts tasks below this
+    patrol_channel: str = "patrol"  # the catalogue's detection channel that storm patrols run
+    patrol_coverage: float = 0.0  # share of a patrolled grid's incidents on the patrol's route
+    staff_post: StormTaskConfig = field(default_factory=StormTaskConfig)
+    relocate: StormTaskConfig = field(default_factory=StormTaskConfig)
+    warn: StormTaskConfig = field(default_factory=StormTaskConfig)
+    sandbag: StormTaskConfig = field(default_factory=StormTaskConfig)
+    patrol: StormTaskConfig = field(default_factory=StormTaskConfig)
+
+
+@dataclass
 class ResponseConfig:
     """The response setting."""
 
@@ -324,6 +560,11 @@ class ResponseConfig:
     reporting: ReportingConfig = field(default_factory=ReportingConfig)
     supply: SupplyPolicyConfig = field(default_factory=SupplyPolicyConfig)
     department_speed_factor: float = 1.0  # department vehicles' speed × this
+    # false: the counterfactual world with no grid response (gridsim.model.consequences):
+    # no grid forces, residents call the departments themselves, through these channels only
+    grid_response: bool = True
+    no_grid_detection: list[str] = field(default_factory=lambda: ["resident_report"])
+    storm_work: StormWorkConfig = field(default_factory=StormWorkConfig)
 
 
 @dataclass
@@ -333,6 +574,7 @@ class OutputConfig:
     events_log: bool = True
     figures: bool = True
     progress: bool = True
+    counterfactual: bool = False  # also run the same incidents with no grid response
     # run-size ceilings, checked before the run (gridsim.model.budget)
     max_incidents: float = 1e6  # expected incidents
     max_steps: float = 1e6  # scheduled peacetime steps

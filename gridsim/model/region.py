@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridsim.model.vocab import GRID_KINDS
+from gridsim.model.vocab import EXPOSURES, GRID_KINDS
 
 __all__ = ["Adjacency", "Grids", "Hierarchy", "Region"]
 
@@ -74,6 +74,13 @@ class Grids:
     cannot leave alone; ``compounds`` is the number of residential compounds (小区) the grid
     manages (0 where none are modelled); ``monitoring_points`` counts its key monitoring points
     (重点监测点).
+
+    Exposures (what hazards strike; :data:`gridsim.model.vocab.EXPOSURES`, read by name with
+    :meth:`exposure`): ``population`` (residents), ``households``, ``buildings``, ``ebikes``,
+    ``enterprises`` (counts), ``forest_km2`` and ``steep_slope_km2`` (land, km², at most the
+    grid's area), ``flood_prone_share`` (the share of residents living in flood-prone areas,
+    0-1), ``compounds`` and ``monitoring_points``. The new exposures are int32 and float32: a
+    city's 18,176 grids cost 4 bytes each per exposure.
     """
 
     village: np.ndarray
@@ -88,6 +95,12 @@ class Grids:
     y_m: np.ndarray
     compounds: np.ndarray
     monitoring_points: np.ndarray
+    buildings: np.ndarray
+    ebikes: np.ndarray
+    enterprises: np.ndarray
+    forest_km2: np.ndarray
+    steep_slope_km2: np.ndarray
+    flood_prone_share: np.ndarray
 
     def __post_init__(self) -> None:
         n = len(self.kind)
@@ -102,6 +115,22 @@ class Grids:
 
     def kind_name(self, g: int) -> str:
         return GRID_KINDS[int(self.kind[g])]
+
+    def exposure(self, name: str) -> np.ndarray:
+        """The exposure ``name`` (one of :data:`~gridsim.model.vocab.EXPOSURES`) of every grid,
+        as float64 units: ``grid`` is 1 per grid, ``flood_prone_residents`` (households) the
+        residents (households) times the flood-prone share."""
+        if name == "grid":
+            return np.ones(self.n)
+        if name == "residents":
+            return self.population.astype(np.float64)
+        if name == "flood_prone_residents":
+            return self.population * self.flood_prone_share.astype(np.float64)
+        if name == "flood_prone_households":
+            return self.households * self.flood_prone_share.astype(np.float64)
+        if name not in EXPOSURES:
+            raise KeyError(f"unknown exposure {name!r}; expected one of {', '.join(EXPOSURES)}")
+        return np.asarray(getattr(self, name), dtype=np.float64)
 
     def side_m(self) -> np.ndarray:
         """The side of a square of the grid's area, in metres."""

@@ -11,11 +11,14 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from gridsim.model.budget import size_errors
+from gridsim.model.consequences import consequences_errors, grade_rule_errors
 from gridsim.model.dists import Dist, dist_errors
 from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.rates import GENERATED_EXPOSURES, exposure_source
 from gridsim.model.vocab import (
     CATEGORIES,
     DEPARTMENTS,
+    EXPOSURES,
     GRADES,
     GRID_KINDS,
     HOPS,
@@ -107,7 +110,7 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     sc = s.scenario
     k = "scenario"
     if sc.generator == "files":
-        _files(c, sc)
+        _files(c, s)
         return
     if sc.generator != "synthetic":
         c.add(f"{k}.generator",
@@ -141,6 +144,7 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     c.num(f"{k}.rural_land_km2", sc.rural_land_km2, 0)
     c.num(f"{k}.rural_population", sc.rural_population, 0)
     c.num(f"{k}.monitoring_points", sc.monitoring_points, 0)
+    _exposure_settings(c, s, k)
     cp = sc.compounds
     c.num(f"{k}.compounds.count", cp.count, 0)
     if cp.count > 0:
@@ -172,9 +176,34 @@ def _scenario(c: _Checker, s: RunConfig) -> None:
     _departments(c, sc, k)
 
 
-def _files(c: _Checker, sc: ScenarioConfig) -> None:
+def _exposure_settings(c: _Checker, s: RunConfig, k: str) -> None:
+    """``scenario.exposure_per_kind``: kinds, ranges, and a setting for every kind a hazard's
+    generated exposure needs (a synthetic scenario would otherwise give it 0 silently)."""
+    sc = s.scenario
+    c.keys(f"{k}.exposure_per_kind", sc.exposure_per_kind, GRID_KINDS, "grid kind")
+    for kind, ec in sc.exposure_per_kind.items():
+        kk = f"{k}.exposure_per_kind.{kind}"
+        for field_name, _, _ in GENERATED_EXPOSURES.values():
+            v = getattr(ec, field_name)
+            share = field_name.endswith("_share")
+            c.num(f"{kk}.{field_name}", v, 0, 1 if share else None)
+        c.num(f"{kk}.cv", ec.cv, 0)
+    for name, h in s.catalogue.hazards.items():
+        source = exposure_source(h.exposure) if h.exposure in EXPOSURES else None
+        if source is None:
+            continue
+        field_name = GENERATED_EXPOSURES[source][0]
+        for kind, v in (h.rate_per_unit_day or {}).items():
+            if kind in sc.kinds and v > 0 and kind not in sc.exposure_per_kind:
+                c.add(f"{k}.exposure_per_kind.{kind}", f"missing: catalogue.hazards.{name} is "
+                      f"per unit of {h.exposure!r} in {kind} grids, made from "
+                      f"exposure_per_kind.{kind}.{field_name}")
+
+
+def _files(c: _Checker, s: RunConfig) -> None:
     """A scenario folder: its scenario.yaml (the data files are checked when it is loaded), and
     the settings that generate the parts it has no files for."""
+    sc = s.scenario
 
     # the place layer checks folders (pyproj), on demand
     from gridsim.place.folder import generated_parts, spec_errors
@@ -189,6 +218,7 @@ def _files(c: _Checker, sc: ScenarioConfig) -> None:
         return
     for e in spec_errors(folder):
         c.add(f"{k}.path", f"{folder}/{e}")
+    _exposure_settings(c, s, k)
     made = generated_parts(folder)
     if "rosters" in made:
         _people(c, sc, k)
@@ -240,14 +270,24 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
         c.add(f"{k}.hazards", "the catalogue has no hazard types")
     for name, h in cat.hazards.items():
         kk = f"{k}.hazards.{name}"
-        c.keys(f"{kk}.rate_per_grid_day", h.rate_per_grid_day, GRID_KINDS, "grid kind")
-        for kind, v in h.rate_per_grid_day.items():
-            c.num(f"{kk}.rate_per_grid_day.{kind}", v, 0)
-        c.keys(f"{kk}.grade_probs", h.grade_probs, GRADES, "grade")
-        for g, v in h.grade_probs.items():
-            c.num(f"{kk}.grade_probs.{g}", v, 0)
-        if sum(h.grade_probs.values()) <= 0:
-            c.add(f"{kk}.grade_probs", "must give at least one grade a positive probability")
+        if h.exposure not in EXPOSURES:
+            c.add(f"{kk}.exposure", f"unknown exposure {h.exposure!r}; expected one of "
+                  f"{', '.join(EXPOSURES)}")
+        if h.rate_per_grid_day and h.rate_per_unit_day:
+            c.add(f"{kk}.rate_per_grid_day", "give rate_per_grid_day or rate_per_unit_day, not "
+                  "both")
+        elif not h.rate_per_grid_day and not h.rate_per_unit_day:
+            c.add(f"{kk}.rate_per_unit_day", f"missing: the rate per unit of {h.exposure!r} per "
+                  "day by grid kind (or rate_per_grid_day with exposure 'grid')")
+        elif h.rate_per_grid_day and h.exposure != "grid":
+            c.add(f"{kk}.rate_per_grid_day", f"is per grid, but exposure is {h.exposure!r}: "
+                  "give rate_per_unit_day (or exposure 'grid')")
+        for key in ("rate_per_grid_day", "rate_per_unit_day"):
+            rates = getattr(h, key)
+            c.keys(f"{kk}.{key}", rates, GRID_KINDS, "grid kind")
+            for kind, v in rates.items():
+                c.num(f"{kk}.{key}.{kind}", v, 0)
+        c.errors.extend(consequences_errors(h.consequences, f"{kk}.consequences"))
         c.keys(f"{kk}.needs", h.needs, CATEGORIES, "standby category")
         for cat_name, v in h.needs.items():
             c.num(f"{kk}.needs.{cat_name}", v, 0)
@@ -272,6 +312,7 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
             # (a scenario folder's stations are checked once it is loaded)
             c.add(f"{kk}.department", f"{h.department!r} has no stations in scenario "
                   f"{s.scenario.name!r} (scenario.departments)")
+    c.errors.extend(grade_rule_errors(cat.grade_rule, f"{k}.grade_rule"))
     if not 1 <= len(cat.detection) <= _MAX_CHANNELS:
         c.add(f"{k}.detection",
               f"must have 1 to {_MAX_CHANNELS} channels, got {len(cat.detection)}")
@@ -382,6 +423,63 @@ def _response(c: _Checker, s: RunConfig) -> None:
     c.dists_in(f"{k}.supply", sp)
     c.num(f"{k}.supply.reorder_share", sp.reorder_share, 0, 1)
     c.num(f"{k}.department_speed_factor", r.department_speed_factor, 0, lo_open=True)
+    _no_grid(c, s)
+    _storm_work(c, s)
+
+
+def _no_grid(c: _Checker, s: RunConfig) -> None:
+    """The channels that notice incidents with no grid response (the counterfactual): channels
+    of the catalogue, one of them sure in every grid kind."""
+    k = "response.no_grid_detection"
+    names = list(s.response.no_grid_detection)
+    det = s.catalogue.detection
+    for name in names:
+        if name not in det:
+            c.add(k, f"{name!r} is not a detection channel of the catalogue; expected some of "
+                  f"{', '.join(det)}")
+    for kind in GRID_KINDS:
+        sure = [det[n].coverage.get(kind, 0.0) for n in names
+                if n in det and not det[n].at_monitoring_points_only]
+        if det and max(sure, default=0.0) < 1:
+            c.add(k, f"no channel of these covers {kind} grids with certainty (coverage 1); "
+                  "without the grid, incidents there could go unnoticed forever")
+
+
+_STORM_TASKS = ("staff_post", "relocate", "warn", "sandbag", "patrol")
+
+
+def _storm_work(c: _Checker, s: RunConfig) -> None:
+    """``response.storm_work`` (gridsim.engine.storm): checked when it is on."""
+    sw = s.response.storm_work
+    k = "response.storm_work"
+    if not sw.enabled:
+        return
+    if sw.patrol_channel not in s.catalogue.detection:
+        c.add(f"{k}.patrol_channel", f"must be a detection channel of the catalogue "
+              f"({', '.join(s.catalogue.detection) or 'none'}), got {sw.patrol_channel!r}")
+    c.num(f"{k}.patrol_coverage", sw.patrol_coverage, 0, 1)
+    for name in _STORM_TASKS:
+        t = getattr(sw, name)
+        kk = f"{k}.{name}"
+        if not t.enabled:
+            continue
+        c.num(f"{kk}.people", t.people, 0)
+        if t.people != int(t.people):
+            c.add(f"{kk}.people", f"must be a whole number, got {t.people}")
+        c.num(f"{kk}.minutes_per_unit", t.minutes_per_unit, 0)
+        if name in ("relocate", "warn", "sandbag") and t.people > 0 and t.minutes_per_unit <= 0:
+            c.add(f"{kk}.minutes_per_unit", "must be > 0 for a task with work to do")
+        c.keys(f"{kk}.exposure", t.exposure, EXPOSURES, "exposure")
+        for e, v in t.exposure.items():
+            c.num(f"{kk}.exposure.{e}", v, 0)
+        c.num(f"{kk}.min_units", t.min_units, 0)
+        c.keys(f"{kk}.consumes", t.consumes, SUPPLY_ITEMS, "supply item")
+        for item, v in t.consumes.items():
+            c.num(f"{kk}.consumes.{item}", v, 1)
+        c.num(f"{kk}.batch_units", t.batch_units, 0)
+        c.keys(f"{kk}.roles", {x: 1 for x in t.roles}, ROLES, "role")
+        if name == "patrol":
+            c.num(f"{kk}.round_period_min", t.round_period_min, 0, lo_open=True)
 
 
 def _drill(c: _Checker, s: RunConfig) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "CATEGORIES",
     "DEPARTMENTS",
+    "EXPOSURES",
     "GRADES",
     "GRID_KINDS",
     "HOPS",
@@ -35,6 +36,16 @@ SUPPLY_ITEMS: tuple[str, ...] = ("alarm", "extinguisher", "first_aid_kit", "sand
 #: Professional departments (部门) that answer an escalation (网格吹哨、部门报到).
 DEPARTMENTS: tuple[str, ...] = ("fire", "police", "medical", "utilities")
 
+#: What a hazard type's rate is per unit of (``catalogue.hazards.<h>.exposure``): each names an
+#: array over the grids, :meth:`gridsim.model.region.Grids.exposure`. ``grid`` is one per grid
+#: (the rate per grid per day); ``flood_prone_residents`` and ``flood_prone_households`` are
+#: residents and households times the grid's flood-prone share.
+EXPOSURES: tuple[str, ...] = (
+    "grid", "residents", "households", "buildings", "compounds", "ebikes", "enterprises",
+    "area_km2", "forest_km2", "steep_slope_km2", "flood_prone_residents",
+    "flood_prone_households", "monitoring_points",
+)
+
 #: Event grades, most serious first (Ⅰ 特别重大 … Ⅳ 一般).
 GRADES: tuple[str, ...] = ("I", "II", "III", "IV")
 
@@ -56,4 +67,9 @@ ZH: dict[str, str] = {
     "building_fire": "建筑火灾", "ebike_fire": "电动自行车火灾", "gas_leak": "燃气泄漏",
     "waterlogging": "城市内涝", "flash_flood": "山洪", "landslide": "滑坡",
     "forest_fire": "森林火灾",
+    "grid": "网格", "residents": "常住人口", "households": "户", "buildings": "建筑",
+    "compounds": "小区", "ebikes": "电动自行车", "enterprises": "企业", "area_km2": "面积",
+    "forest_km2": "林地面积", "steep_slope_km2": "陡坡面积",
+    "flood_prone_residents": "易涝区人口", "flood_prone_households": "易涝区户数",
+    "monitoring_points": "重点监测点",
 }

@@ -297,6 +297,6 @@ def check_loaded(settings: RunConfig, scenario: Scenario) -> list[str]:
         warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
                          else scenario.region.township_grids(w.townships)
                          for w in settings.hazard.warnings]
-        errors.extend(size_errors(settings, loaded_size(settings, scenario.region.grids.kind,
+        errors.extend(size_errors(settings, loaded_size(settings, scenario.region.grids,
                                                         warning_grids)))
     return errors

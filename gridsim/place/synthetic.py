@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix, csgraph
 
 from gridsim.model.params import ScenarioConfig, scenario_presets
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
+from gridsim.model.rates import GENERATED_EXPOSURES
 from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
 from gridsim.model.streams import Streams
 from gridsim.model.supplies import SupplyPoints
@@ -370,6 +371,55 @@ def _monitoring_points(cfg: ScenarioConfig, kind: np.ndarray, rng: np.random.Gen
     return np.bincount(picks, minlength=n).astype(np.int64)
 
 
+#: Generated exposures that are counts (int32); the others are km² or a share (float32).
+_COUNT_EXPOSURES = ("buildings", "ebikes", "enterprises")
+
+
+def exposures(cfg: ScenarioConfig, kind: np.ndarray, area_km2: np.ndarray,
+              population: np.ndarray, households: np.ndarray, rng: np.random.Generator,
+              only: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The generated exposures of grids (:data:`gridsim.model.rates.GENERATED_EXPOSURES`) from
+    ``cfg.exposure_per_kind``: for grids of each kind, the kind's mean × the grid's residents,
+    households or area × a lognormal factor (mean 1, ``cv``), then scaled so that the kind's
+    total is exactly the mean × the kind's residents, households or area (counts rounded by
+    largest remainders to the rounded total). Land exposures are at most the grid's area, and
+    ``flood_prone_share`` (drawn as flood-prone residents) is at most 1. Kinds without
+    settings get 0. ``only``: these exposures (all by default); the draws of each exposure are
+    the same whichever others are drawn (each has its own block of normal draws)."""
+    n = len(kind)
+    bases = {"residents": population.astype(np.float64),
+             "households": households.astype(np.float64), "area_km2": area_km2.astype(float)}
+    z = rng.standard_normal((len(GENERATED_EXPOSURES), n))
+    out: dict[str, np.ndarray] = {}
+    for row, (name, (field_name, per, factor)) in enumerate(GENERATED_EXPOSURES.items()):
+        if only is not None and name not in only:
+            continue
+        base = bases[per]
+        value = np.zeros(n)
+        for kind_name, ec in cfg.exposure_per_kind.items():
+            ids = np.flatnonzero(kind == GRID_KINDS.index(kind_name))
+            mean = float(getattr(ec, field_name)) * factor
+            if len(ids) == 0 or mean <= 0 or base[ids].sum() <= 0:
+                continue
+            sigma = math.sqrt(math.log1p(float(ec.cv) ** 2))
+            v = base[ids] * np.exp(sigma * z[row, ids] - sigma**2 / 2)
+            v *= mean * base[ids].sum() / v.sum()
+            if per == "area_km2" or name == "flood_prone_share":
+                v = np.minimum(v, base[ids])  # a share of the land or of the residents
+            value[ids] = v
+        if name in _COUNT_EXPOSURES:
+            counts = np.zeros(n, dtype=np.int64)
+            if value.sum() > 0:
+                counts = round_to_total(value, round(float(value.sum())))
+            out[name] = counts.astype(np.int32)
+        elif name == "flood_prone_share":
+            pop = bases["residents"]
+            out[name] = np.divide(value, pop, out=np.zeros(n), where=pop > 0).astype(np.float32)
+        else:
+            out[name] = value.astype(np.float32)
+    return out
+
+
 def generate(cfg: ScenarioConfig, streams: Streams):
     """Generate a synthetic scenario's parts: ``(region, roads, roster, supplies, stations)``,
     where ``stations`` is ``(department, grid, units)`` arrays. Seeded by ``streams``."""
@@ -377,10 +427,11 @@ def generate(cfg: ScenarioConfig, streams: Streams):
     kind, area, x, y, pop, hh, vuln, compounds = _layout(cfg, rng)
     hier, township, village = _hierarchy(cfg, x, y, pop, streams.fresh("scenario/hierarchy"))
     points = _monitoring_points(cfg, kind, streams.fresh("scenario/monitoring"))
+    exposed = exposures(cfg, kind, area, pop, hh, streams.fresh("scenario/exposure"))
     grids = Grids(
         village=village, township=township, county=hier.township_county[township], kind=kind,
         area_km2=area, population=pop, households=hh, vulnerable_share=vuln, x_m=x, y_m=y,
-        compounds=compounds, monitoring_points=points,
+        compounds=compounds, monitoring_points=points, **exposed,
     )
     roads, adjacency = _roads(cfg, kind, area, x, y)
     region = Region(name=cfg.name, hierarchy=hier, grids=grids, neighbours=adjacency)
@@ -400,24 +451,24 @@ def scaled(cfg: ScenarioConfig, scale: int) -> ScenarioConfig:
     township is ``scale`` times larger). A copy; ``cfg`` is unchanged."""
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
-    c = dataclasses.replace(cfg)
-    c.urban_grids = cfg.urban_grids * scale
-    c.rural_grids = cfg.rural_grids * scale
-    c.rural_land_km2 = cfg.rural_land_km2 * scale
-    c.rural_population = cfg.rural_population * scale
-    c.monitoring_points = cfg.monitoring_points * scale
-    c.people = dataclasses.replace(cfg.people,
-                                   commanders_total=cfg.people.commanders_total * scale)
-    c.departments = {d: dataclasses.replace(dc, stations=dc.stations * scale)
-                     for d, dc in cfg.departments.items()}
-    c.compounds = dataclasses.replace(
-        cfg.compounds, count=cfg.compounds.count * scale,
-        people_total=cfg.compounds.people_total * scale,
-        design=dataclasses.replace(cfg.compounds.design,
-                                   grids=cfg.compounds.design.grids * scale))
-    if scale != 1:
-        c.name = f"{cfg.name}_x{scale}"
-    return c
+    # one replace (settings may be frozen, gridsim.model.frozen: no assignment after it)
+    return dataclasses.replace(
+        cfg,
+        name=f"{cfg.name}_x{scale}" if scale != 1 else cfg.name,
+        urban_grids=cfg.urban_grids * scale,
+        rural_grids=cfg.rural_grids * scale,
+        rural_land_km2=cfg.rural_land_km2 * scale,
+        rural_population=cfg.rural_population * scale,
+        monitoring_points=cfg.monitoring_points * scale,
+        people=dataclasses.replace(cfg.people,
+                                   commanders_total=cfg.people.commanders_total * scale),
+        departments={d: dataclasses.replace(dc, stations=dc.stations * scale)
+                     for d, dc in cfg.departments.items()},
+        compounds=dataclasses.replace(
+            cfg.compounds, count=cfg.compounds.count * scale,
+            people_total=cfg.compounds.people_total * scale,
+            design=dataclasses.replace(cfg.compounds.design,
+                                       grids=cfg.compounds.design.grids * scale)))
 
 
 def city(scale: int = 1, base: ScenarioConfig | None = None) -> ScenarioConfig:

@@ -104,6 +104,12 @@ def _grids(scenario: Scenario, crs: str, path: Path) -> Path:
             "vulnerable_share": float(g.vulnerable_share[i]),
             "compounds": int(g.compounds[i]),
             "monitoring_points": int(g.monitoring_points[i]),
+            "buildings": int(g.buildings[i]),
+            "ebikes": int(g.ebikes[i]),
+            "enterprises": int(g.enterprises[i]),
+            "forest_km2": float(g.forest_km2[i]),
+            "steep_slope_km2": float(g.steep_slope_km2[i]),
+            "flood_prone_share": float(g.flood_prone_share[i]),
             "area_km2": float(g.area_km2[i]),
             "centre_x_m": x,
             "centre_y_m": y,
@@ -211,6 +217,9 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             generate[key] = dataclasses.asdict(v)
     generate["departments"] = {d: dataclasses.asdict(dc) for d, dc in cfg.departments.items()}
+    if cfg.exposure_per_kind:  # the grids carry their exposures; these are for other grids
+        generate["exposure_per_kind"] = {k: dataclasses.asdict(ec)
+                                         for k, ec in cfg.exposure_per_kind.items()}
     spec: dict[str, Any] = {
         "name": region.name,
         "description": f"exported by gridsim from the scenario {cfg.name!r} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,12 +14,38 @@ from gridsim.place.folder.errors import Problems, feature
 from gridsim.place.folder.spec import SPEC_FILE, Spec
 from gridsim.place.folder.tables import Table, read_geojson, to_float, to_int
 
-__all__ = ["AREA_TOLERANCE", "GridData", "load_grids", "natural_key"]
+__all__ = ["AREA_TOLERANCE", "EXPOSURE_COLUMNS", "GridData", "exposure_columns", "load_grids",
+           "natural_key"]
 
 #: A given ``area_km2`` must agree with the polygon's area within this share ...
 AREA_TOLERANCE = 0.05
 #: ... or within this many km² (for grids of (almost) no area).
 AREA_ABS_TOLERANCE_KM2 = 1e-4
+
+
+#: Optional exposure columns of grids.geojson (properties) and exposures.csv: name -> what a
+#: cell must be ("count": an integer >= 0, "km2": a number >= 0, at most the grid's area,
+#: "share": a number in [0, 1]); docs/scenario_format.md, "Exposures".
+EXPOSURE_COLUMNS: dict[str, str] = {
+    "buildings": "count", "ebikes": "count", "enterprises": "count",
+    "forest_km2": "km2", "steep_slope_km2": "km2", "flood_prone_share": "share",
+}
+
+
+def exposure_columns(t: Table) -> dict[str, np.ndarray]:
+    """The exposure columns a table has, checked cell by cell (every row needs a value), as
+    int32 counts and float32 land and shares, in the table's row order."""
+    out: dict[str, np.ndarray] = {}
+    for col, what in EXPOSURE_COLUMNS.items():
+        if not t.has(col):
+            continue
+        if what == "count":
+            out[col] = t.ints(col, lo=0, what="a count").astype(np.int32)
+        elif what == "km2":
+            out[col] = t.floats(col, lo=0.0, what="an area in km²").astype(np.float32)
+        else:
+            out[col] = t.floats(col, lo=0.0, hi=1.0, what="a share").astype(np.float32)
+    return out
 
 
 def natural_key(s: str) -> tuple[Any, ...]:
@@ -35,6 +61,9 @@ class GridData:
     region: Region
     where: list[str]  # by grid id: "feature 3 (id 7)"
     road_node: list[str | None]  # by grid id: the road node named by the data, if any
+    #: exposure columns the file gives (:data:`EXPOSURE_COLUMNS`), by grid id; the region's
+    #: grids hold 0 for the others until the loader fills them in
+    exposures: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -182,6 +211,7 @@ def load_grids(spec: Spec, problems: Problems) -> GridData | None:
     vuln = t.floats("vulnerable_share", lo=0.0, hi=1.0, what="a share")
     compounds = t.ints("compounds", required=False, default=0, lo=0)
     points = t.ints("monitoring_points", required=False, default=0, lo=0)
+    exposed = exposure_columns(t)
     area_given = t.floats("area_km2", required=False, lo=0.0)
     road_node = t.strs("road_node", required=False, default="")
     cx = t.floats("centre_x_m", required=False)
@@ -295,6 +325,9 @@ def load_grids(spec: Spec, problems: Problems) -> GridData | None:
         y_m=gy[perm].astype(np.float64),
         compounds=compounds[perm],
         monitoring_points=points[perm],
+        **{name: (exposed[name][perm] if name in exposed else
+                  np.zeros(n, dtype=np.int32 if what == "count" else np.float32))
+           for name, what in EXPOSURE_COLUMNS.items()},
     )
     if any(has_nb):
         u = ids[np.array(nb_u, dtype=np.int64)] if nb_u else np.zeros(0, np.int64)
@@ -311,4 +344,5 @@ def load_grids(spec: Spec, problems: Problems) -> GridData | None:
     region = Region(name=spec.name, hierarchy=hier, grids=grids,
                     neighbours=Adjacency.from_edges(n, u, v))
     return GridData(region=region, where=[t.at(int(i)) for i in perm],
-                    road_node=[road_node[i] or None for i in perm])
+                    road_node=[road_node[i] or None for i in perm],
+                    exposures={name: a[perm] for name, a in exposed.items()})

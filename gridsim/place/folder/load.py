@@ -3,6 +3,7 @@ nothing returned unless everything is valid."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,14 @@ from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, ROLES, SUPPLY_ITEMS
 from gridsim.place import synthetic as syn
 from gridsim.place.folder.errors import Problems, ScenarioDataError
-from gridsim.place.folder.grids import GridData, load_grids
+from gridsim.place.folder.grids import (
+    AREA_ABS_TOLERANCE_KM2,
+    AREA_TOLERANCE,
+    EXPOSURE_COLUMNS,
+    GridData,
+    exposure_columns,
+    load_grids,
+)
 from gridsim.place.folder.roads import Network, assemble, read_roads
 from gridsim.place.folder.spec import (
     FILE_KEYS,
@@ -236,6 +244,66 @@ def _rosters(t: Table, grids: GridData | None) -> Roster | None:
                   by_grid_indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
 
 
+def _exposure_table(t: Table, grids: GridData | None) -> dict[str, np.ndarray]:
+    """``exposures.csv``: a ``grid`` column and exposure columns, one row for every grid; the
+    columns by grid id (empty when the grids have problems)."""
+    n = grids.n if grids is not None else None
+    grid = t.ints("grid", lo=0, hi=n - 1 if n else None, what="a grid id")
+    t.ident = [f"grid {v}" for v in grid.tolist()]
+    cols = exposure_columns(t)
+    if not cols:
+        t.problems.add(t.file, "", "columns", "expected at least one exposure column ("
+                       f"{', '.join(EXPOSURE_COLUMNS)}), got columns {', '.join(t.columns)}")
+    if n is None:
+        return {}
+    seen: dict[int, int] = {}
+    for i, gid in enumerate(grid.tolist()):
+        if gid in seen and 0 <= gid < n:
+            t.bad(i, "grid", f"one row per grid (grid {gid} is also {t.where[seen[gid]]})", gid)
+        seen.setdefault(gid, i)
+    missing = [g for g in range(n) if g not in seen]
+    if missing:
+        t.problems.add(t.file, "", "grid", "expected a row for every grid, got none for grid "
+                       f"{', '.join(map(str, missing[:20]))}"
+                       + (f" (and {len(missing) - 20} more)" if len(missing) > 20 else ""))
+        return {}
+    order = np.array([seen[g] for g in range(n)], dtype=np.int64)
+    return {name: a[order] for name, a in cols.items()}
+
+
+def _with_exposures(grids: GridData, table: Table | None, given_csv: dict[str, np.ndarray],
+                    spec: Spec, cfg: ScenarioConfig | None, problems: Problems) -> Region:
+    """The region with every exposure: grids.geojson's properties, exposures.csv's columns
+    (a column in both is a problem), and the others generated from
+    ``cfg.exposure_per_kind`` as the synthetic generator makes them (stream
+    ``scenario/exposure`` of ``cfg.seed``; none without ``cfg``). Land beyond a grid's area is
+    a problem."""
+    g = grids.region.grids
+    label = spec.label("grids")
+    for name in sorted(set(grids.exposures) & set(given_csv)):
+        assert table is not None
+        problems.add(table.file, "", name, f"expected each exposure in one file, got {name!r} "
+                     f"also as a property of {label}")
+    values = {**given_csv, **grids.exposures}
+    for name, a in values.items():
+        if EXPOSURE_COLUMNS[name] != "km2":
+            continue
+        file = label if name in grids.exposures else (table.file if table else label)
+        limit = g.area_km2 * (1 + AREA_TOLERANCE) + AREA_ABS_TOLERANCE_KM2
+        for j in np.flatnonzero(a > limit)[:50].tolist():
+            where = grids.where[j] if name in grids.exposures else f"grid {j}"
+            problems.add(file, where, name, f"expected at most the grid's area "
+                         f"({float(g.area_km2[j]):.6g} km²), got {float(a[j]):.6g}")
+    absent = tuple(n for n in EXPOSURE_COLUMNS if n not in values)
+    if cfg is not None and absent:
+        values.update(syn.exposures(cfg, np.asarray(g.kind), g.area_km2, g.population,
+                                    g.households, Streams(cfg.seed).fresh("scenario/exposure"),
+                                    only=absent))
+    if not values:
+        return grids.region
+    return dataclasses.replace(grids.region, grids=dataclasses.replace(g, **values))
+
+
 def _generated(problems: Problems, what: str, fn: Any) -> Any:
     """Make a part from the config; a config that cannot make it is a problem of the folder."""
     try:
@@ -269,6 +337,9 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
     shelters = (_shelters(tables["shelters"], spec, grids, net) if "shelters" in tables
                 else Shelters.empty())
     roster = _rosters(tables["rosters"], grids) if "rosters" in tables else None
+    given_csv = (_exposure_table(tables["exposures"], grids) if "exposures" in tables else {})
+    region = (_with_exposures(grids, tables.get("exposures"), given_csv, spec, cfg, problems)
+              if grids is not None else None)
     if cfg is None or problems or grids is None:
         problems.raise_if_any()
         return None, shelters
@@ -290,7 +361,8 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
     assert net is not None and roster is not None and stock is not None
     assert depots is not None and stations is not None
     supplies = SupplyPoints(grid_stock=stock, depot_stock=depots[0], depot_grid=depots[1])
-    return (grids.region, net.roads, roster, supplies, stations), shelters
+    assert region is not None
+    return (region, net.roads, roster, supplies, stations), shelters
 
 
 def load_folder(folder: Path, cfg: ScenarioConfig) -> Loaded:

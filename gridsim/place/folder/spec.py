@@ -35,12 +35,13 @@ FILE_KEYS: dict[str, tuple[str, ...]] = {
     "stations": (".csv", ".geojson", ".json"),
     "shelters": (".csv", ".geojson", ".json"),
     "rosters": (".csv",),
+    "exposures": (".csv",),
 }
 REQUIRED_FILES = ("grids", "roads")
 OPTIONAL_FILES = tuple(k for k in FILE_KEYS if k not in REQUIRED_FILES)
 #: Settings of :class:`gridsim.model.params.ScenarioConfig` that ``generate:`` may give (used to
 #: make the people, supplies and stations of files a scenario leaves out).
-GENERATE_KEYS = ("seed", "people", "supplies", "departments")
+GENERATE_KEYS = ("seed", "people", "supplies", "departments", "exposure_per_kind")
 OTHER_KEYS = ("name", "description", "crs", "input_crs", "max_snap_m", "neighbour_tolerance_m",
               "county", "counties", "townships", "road_speeds_kmh", "generate")
 DEFAULT_MAX_SNAP_M = 500.0
