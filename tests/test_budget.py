@@ -179,11 +179,11 @@ def _listed(step_s: float, warnings: list[tuple[float, float]], duration_s: floa
     while k * step_s < duration_s:
         items.append((k * step_s, 0, "peace_step", step_s))
         k += 1
-    for i, (start, end) in enumerate(warnings):
+    for i, (start, end) in enumerate(warnings):  # at equal times starts before ends (order 2, 3)
         if start < duration_s:
-            items.append((start, 1, "warning_start", i))
+            items.append((start, 2, "warning_start", i))
         if end < duration_s:
-            items.append((end, 1, "warning_end", i))
+            items.append((end, 3, "warning_end", i))
     return sorted(items, key=lambda it: (it[0], it[1], str(it[3])))
 
 
