@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from handmade import shipped
-from params import one_grid
+from params import changed, one_grid
 
 from gridsim.engine.dispatch import Request
 from gridsim.engine.incident import Incident, RunContext
@@ -105,10 +105,11 @@ def _observed(s: RunConfig) -> _Observed:
 
 @pytest.fixture(scope="module")
 def rainstorm() -> _Observed:
-    """The small scenario through a rainstorm, rates × 20: warnings, forward command,
-    escalations, some 230 incidents, a few dozen still open at the end."""
+    """The small scenario through a rainstorm, rates × 25: warnings, forward command,
+    escalations, some 240 incidents (most of them rain-driven floods now that rates follow
+    exposure), a few dozen still open at the end."""
     return _observed(shipped("scenario=small", "duration_h=48", "output.figures=false",
-                             "output.progress=false", "hazard.rate_scale=20"))
+                             "output.progress=false", "hazard.rate_scale=25"))
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +136,11 @@ def test_littles_law_holds_exactly_over_the_horizon(rainstorm: _Observed) -> Non
 
 def test_littles_law_long_run_untruncated() -> None:
     """Over a long calm run, L from the level record matches λW computed from the resolved
-    incidents alone within 3 % (edge effects of a 30-day horizon are well under that)."""
+    incidents alone within 3 % (edge effects of a 30-day horizon are well under that). Rates
+    × 150: the calm rates per unit of exposure give the small scenario about 0.1 incidents a
+    day, so this is about 450 incidents (as × 20 of the old per-grid rates gave)."""
     s = shipped("hazard=calm", "duration_h=720", "scenario=small", "output.figures=false",
-                     "output.progress=false", "output.events_log=false", "hazard.rate_scale=20")
+                "output.progress=false", "output.events_log=false", "hazard.rate_scale=150")
     r = simulate(s)
     T = r.duration_s
     done = [i for i in r.incidents if math.isfinite(i.resolved_s)]
@@ -155,13 +158,14 @@ def test_stock_is_conserved_and_never_negative(borrow: bool) -> None:
     needed (the catalogue's units for each)."""
     s = shipped("scenario=small", "duration_h=96", "output.figures=false",
                 "output.progress=false", "output.events_log=false", "hazard.rate_scale=6")
-    for items in s.scenario.supplies.grid_stock.values():
-        for k in items:
-            items[k] = 1 if k != "sandbag" else 20
-    s.scenario.supplies.depot_stock_per_grid = {"alarm": 0, "extinguisher": 1,
-                                                "first_aid_kit": 0, "sandbag": 10}
-    s.response.supply.county_lead_time = Dist.fixed(3600.0)
-    s.response.supply.borrow_from_neighbours = borrow
+    s = changed(s, {
+        "scenario.supplies.grid_stock": {
+            kind: {k: 1 if k != "sandbag" else 20 for k in items}
+            for kind, items in s.scenario.supplies.grid_stock.items()},
+        "scenario.supplies.depot_stock_per_grid": {"alarm": 0, "extinguisher": 1,
+                                                   "first_aid_kit": 0, "sandbag": 10},
+        "response.supply.county_lead_time": Dist.fixed(3600.0),
+        "response.supply.borrow_from_neighbours": borrow})
     r = simulate(s)
     led = r.ctx.supply.ledger
     assert led.shortages > 0

@@ -382,7 +382,7 @@ def exposures(cfg: ScenarioConfig, kind: np.ndarray, area_km2: np.ndarray,
     ``cfg.exposure_per_kind``: for grids of each kind, the kind's mean × the grid's residents,
     households or area × a lognormal factor (mean 1, ``cv``), then scaled so that the kind's
     total is exactly the mean × the kind's residents, households or area (counts rounded by
-    largest remainders to the rounded total). Land exposures are at most the grid's area, and
+    largest remainders to the kind's rounded total). Land exposures are at most the grid's area, and
     ``flood_prone_share`` (drawn as flood-prone residents) is at most 1. Kinds without
     settings get 0. ``only``: these exposures (all by default); the draws of each exposure are
     the same whichever others are drawn (each has its own block of normal draws)."""
@@ -406,12 +406,11 @@ def exposures(cfg: ScenarioConfig, kind: np.ndarray, area_km2: np.ndarray,
             v *= mean * base[ids].sum() / v.sum()
             if per == "area_km2" or name == "flood_prone_share":
                 v = np.minimum(v, base[ids])  # a share of the land or of the residents
+            if name in _COUNT_EXPOSURES:  # whole units, the kind's total rounded
+                v = round_to_total(v, round(float(v.sum()))).astype(float)
             value[ids] = v
         if name in _COUNT_EXPOSURES:
-            counts = np.zeros(n, dtype=np.int64)
-            if value.sum() > 0:
-                counts = round_to_total(value, round(float(value.sum())))
-            out[name] = counts.astype(np.int32)
+            out[name] = value.astype(np.int32)
         elif name == "flood_prone_share":
             pop = bases["residents"]
             out[name] = np.divide(value, pop, out=np.zeros(n), where=pop > 0).astype(np.float32)
