@@ -3,13 +3,16 @@ and a rainstorm run (gridsim.model.weather, gridsim.engine.weather)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from handmade import shipped
 
 from gridsim.engine.schedule import Schedule
+from gridsim.engine.simulation import RunResult, simulate
 from gridsim.model.weather import (
     HUFF_MEDIAN,
     LEVELS,
@@ -279,3 +282,45 @@ def test_schedule_merges_weather_steps_and_starts_before_ends() -> None:
     assert items[5] == (7200.0, "warning_end", 0)  # the next one holds before this releases
     assert s.is_boundary(5400.0) and s.next_boundary(3600.0) == 5400.0
     assert s.next_boundary(9000.0) == 6 * 3600.0
+
+
+# ----------------------------------------------------------------------------------------------
+# a rainstorm run
+# ----------------------------------------------------------------------------------------------
+FLOODS = ("waterlogging", "flash_flood", "landslide")
+
+
+def test_rainstorm_raises_flood_incidents_and_warned_grids_switch_before_the_peak() -> None:
+    """`hazard=rainstorm scenario=small`: the design storm runs from hour 28 for 24 h, peaking at
+    hour 40. Per seed, more flood-type incidents fall in the storm's day than in the day before
+    it, and more than in the same day of the same seed without weather; every grid of the
+    storm's townships has switched (a forecast warning) before the peak."""
+    base = ("scenario=small", "duration_h=52", "output.figures=false", "output.progress=false",
+            "output.events_log=false")
+    storm_s = shipped(*base)
+    dry_s = shipped(*base, "hazard.weather.kind=none")
+    wet_total = dry_total = before_total = 0
+    for seed in (1, 2, 3):
+        wet = simulate(dataclasses.replace(storm_s, seed=seed))
+        dry = simulate(dataclasses.replace(dry_s, seed=seed))
+
+        wet_total += floods(wet, 28, 52)
+        before_total += floods(wet, 4, 28)
+        dry_total += floods(dry, 28, 52)
+        # the same incidents before the rain: common random numbers
+        assert floods(wet, 0, 28) == floods(dry, 0, 28)
+        warnings = [w for w in wet.settings.hazard.warnings if w.name.startswith("rainstorm_")]
+        assert warnings and min(w.start_h for w in warnings) < 40
+        sw = wet.ctx.switch
+        warned = set(wet.scenario.region.township_grids([0, 1, 2, 3]).tolist())
+        switched = {g for g, t, why in zip(sw.ep_grid, sw.ep_trigger_s, sw.ep_reason,
+                                           strict=True)
+                    if t < 40 * 3600 and why.startswith("warning rainstorm_")}
+        assert warned <= switched, sorted(warned - switched)[:5]
+    assert wet_total > 3 * max(before_total, dry_total, 1), (wet_total, before_total, dry_total)
+
+
+def floods(r: RunResult, lo_h: float, hi_h: float) -> int:
+    """Flood-type incidents of run ``r`` in ``[lo_h, hi_h)``."""
+    return sum(1 for i in r.incidents if i.hazard in FLOODS
+               and lo_h * 3600 <= i.occurred_s < hi_h * 3600)

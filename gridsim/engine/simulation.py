@@ -32,6 +32,7 @@ from gridsim.engine.schedule import Schedule
 from gridsim.engine.supplies import SupplyChain, SupplyLedger
 from gridsim.engine.switch import ModeSwitch
 from gridsim.engine.travel import Travel, travel_for
+from gridsim.engine.weather import RunWeather, build_weather
 from gridsim.evacuation.model import drill_multiplier
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.evacuation.run import RunEvacuation
@@ -79,23 +80,29 @@ def elaborate_travel(settings: RunConfig, scenario: Scenario) -> Travel:
     return travel_for(scenario, settings.response)
 
 
-def _schedule(settings: RunConfig, duration_s: float) -> Schedule:
+def _schedule(settings: RunConfig, duration_s: float, weather: RunWeather | None = None
+              ) -> Schedule:
     """The known changes of conditions: ``(time, order, action, payload)`` in order, generated
     as they come (:class:`~gridsim.engine.schedule.Schedule`: constant memory whatever the
-    duration), and the boundaries the rate field asks for."""
+    duration), and the boundaries the rate field asks for. ``settings.hazard.warnings`` are
+    the scripted warnings followed by the weather's forecast warnings (see :func:`simulate`);
+    the weather's steps are the times its rain multipliers change."""
     warnings = []
     for w in settings.hazard.warnings:
         start = w.start_h * 3600.0
         warnings.append((start, start + w.duration_h * 3600.0))
-    return Schedule(settings.hazard.peace_work.step_h * 3600.0, warnings, duration_s)
+    return Schedule(settings.hazard.peace_work.step_h * 3600.0, warnings, duration_s,
+                    weather.times_s if weather is not None else ())
 
 
 def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceWork,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
                 switch: ModeSwitch, log: EventLog,
-                evacuation: RunEvacuation | None = None) -> ProcessGenerator:
-    """The one process that changes rates: warnings start and end, peacetime steps."""
+                evacuation: RunEvacuation | None = None,
+                weather: RunWeather | None = None) -> ProcessGenerator:
+    """The one process that changes rates: warnings start and end (scripted and forecast alike),
+    peacetime steps, weather steps (the rain multipliers, :mod:`gridsim.engine.weather`)."""
     active: set[int] = set()
 
     def apply_warnings() -> None:
@@ -111,6 +118,9 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
             peace.step(float(payload) / 86400.0, peace_rng)  # type: ignore[arg-type]
             field.stock = peace.multiplier()
             log.log(env.now, "peace_step", -1, -1, f"open hazards {int(peace.open.sum())}")
+        elif action == "weather_step":
+            assert weather is not None
+            weather.apply(int(payload), field)  # type: ignore[call-overload]
         else:
             i = int(payload)  # type: ignore[call-overload]
             w = warnings[i]
@@ -223,6 +233,11 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     streams = Streams(settings.seed, settings.replication)
     duration_s = settings.duration_h * 3600.0
     catalogue: Catalogue = catalogue_from_config(settings.catalogue)
+    weather = build_weather(settings, scenario, catalogue, streams)  # rain, forecast warnings
+    if weather is not None and weather.warnings:  # forecast warnings after the scripted ones
+        hz_all = settings.hazard
+        settings = dataclasses.replace(settings, hazard=dataclasses.replace(
+            hz_all, warnings=type(hz_all.warnings)([*hz_all.warnings, *weather.warnings])))
 
     # phase 2: elaborate
     env = simpy.Environment()
@@ -249,7 +264,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                      open_incidents=TimeWeighted(), travel=travel)
     peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
                             streams.get("peace/initial"))
-    schedule = _schedule(settings, duration_s)
+    schedule = _schedule(settings, duration_s, weather)
     field = RateField(catalogue, scenario.region.grids, settings.hazard, schedule)
     field.stock = peace.multiplier()
     field.touch(0.0)
@@ -261,7 +276,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                   if any(w.evacuate for w in settings.hazard.warnings) else None)
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
                             settings.hazard.warnings, warning_grids, hazard_index, switch, log,
-                            evacuation))
+                            evacuation, weather))
 
     def on_incident(hz: HazardType, g: int, x: float, y: float, grade: int, u: np.ndarray) -> None:
         inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[grade], grid=g,

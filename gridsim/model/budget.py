@@ -21,7 +21,12 @@ before the run, from the settings alone:
   weights, compound grids as urban communities, residents and land as the generator scales
   them, and ``scenario.exposure_per_kind`` per resident, household or km²; :func:`config_size`).
   A warning over townships covers its share of the townships' grids.
-* **scheduled steps**: one per ``step_h`` (plus a start and an end per warning).
+* **scheduled steps**: one per ``step_h`` (plus a start and an end per warning, plus the weather
+  steps at which a rain multiplier changes).
+* **weather** (``hazard.weather``): each rain-driven rate of the weather's townships gains
+  ``Σ_k (m_k - 1) step_h`` hours of its base rate (:func:`gridsim.model.weather.rain_excess`:
+  exact for a design storm, one draw for a seasonal series, ``max_multiplier`` over the run for
+  observed rainfall, which is read only when the run starts).
 
 Memory and CPU time follow from the constants below, measured by slopes between a short and a
 long run (``python benchmarks/bench_budget.py``, which prints the measured values beside them):
@@ -58,6 +63,7 @@ from gridsim.model.rates import (
 )
 from gridsim.model.region import Grids
 from gridsim.model.vocab import EXPOSURES, GRID_KINDS
+from gridsim.model.weather import rain_excess
 
 __all__ = [
     "BYTES_PER_INCIDENT",
@@ -253,12 +259,18 @@ def _overlap_h(start_h: float, length_h: float, duration_h: float) -> float:
 
 
 def run_size(s: RunConfig, grids: float, per_day: dict[str, float],
-             warning_per_day: Sequence[dict[str, float]]) -> RunSize:
+             warning_per_day: Sequence[dict[str, float]],
+             weather_per_day: dict[str, float] | None = None) -> RunSize:
     """The expected size of run ``s`` over ``grids`` grids whose hazard types have base rates
     ``per_day`` (expected incidents a day, by hazard type), with ``warning_per_day[i]`` the
-    base rates over the grids that warning ``i`` covers."""
+    base rates over the grids that warning ``i`` covers and ``weather_per_day`` those over the
+    weather's townships (the rain adds :func:`gridsim.model.weather.rain_excess` hours of each
+    rain-driven rate there; its steps are scheduled steps)."""
     duration_h = _finite(s.duration_h)
     incidents = sum(per_day.values()) * duration_h / 24.0
+    excess_h, weather_steps = rain_excess(s)
+    for name, hours in excess_h.items():
+        incidents += (weather_per_day or per_day).get(name, 0.0) * hours / 24.0
     for w, rates in zip(s.hazard.warnings, warning_per_day, strict=True):
         hours = _overlap_h(w.start_h, w.duration_h, duration_h)
         for name, mult in w.rate_multipliers.items():
@@ -268,7 +280,7 @@ def run_size(s: RunConfig, grids: float, per_day: dict[str, float],
     incidents += sum(1 for si in s.hazard.incidents if _finite(si.at_h) < duration_h)
     step_h = _finite(s.hazard.peace_work.step_h)
     steps_f = duration_h / step_h if step_h > 0 else 0.0
-    steps = int(min(steps_f, 1e18)) + 2 * len(s.hazard.warnings)
+    steps = int(min(steps_f, 1e18)) + 2 * len(s.hazard.warnings) + weather_steps
     log = bool(s.output.events_log)
     memory = incidents * (BYTES_PER_INCIDENT + (BYTES_PER_LOGGED_INCIDENT if log else 0)) \
         + steps * (BYTES_PER_LOGGED_STEP if log else 0)
@@ -296,7 +308,9 @@ def config_size(s: RunConfig) -> RunSize | None:
         else:
             share = 1.0
         warning_per_day.append({h: r * share for h, r in per_day.items()})
-    return run_size(s, n, per_day, warning_per_day)
+    towns = {t for t in s.hazard.weather.townships if 0 <= t < n_town}
+    share = len(towns) / n_town if towns and n_town > 0 else 1.0
+    return run_size(s, n, per_day, warning_per_day, {h: r * share for h, r in per_day.items()})
 
 
 def loaded_size(s: RunConfig, grids: Grids, warning_grids: Sequence[np.ndarray]) -> RunSize:
@@ -309,7 +323,11 @@ def loaded_size(s: RunConfig, grids: Grids, warning_grids: Sequence[np.ndarray])
     per_day = {name: float(r.sum()) for name, r in base.items()}
     warning_per_day = [{name: float(r[np.asarray(g, dtype=np.int64)].sum())
                         for name, r in base.items()} for g in warning_grids]
-    return run_size(s, float(grids.n), per_day, warning_per_day)
+    towns = s.hazard.weather.townships
+    rained = np.isin(grids.township, np.asarray(towns, dtype=np.int64)) if towns else None
+    weather_per_day = {name: float(r[rained].sum() if rained is not None else r.sum())
+                       for name, r in base.items()}
+    return run_size(s, float(grids.n), per_day, warning_per_day, weather_per_day)
 
 
 def _ceiling(s: RunConfig, key: str, default: float) -> float:

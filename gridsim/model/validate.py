@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields, is_dataclass
+from datetime import date
 from pathlib import Path
 
 from gridsim.model.budget import size_errors
 from gridsim.model.consequences import consequences_errors, grade_rule_errors
 from gridsim.model.dists import Dist, dist_errors
-from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.params import RainResponseConfig, RunConfig, ScenarioConfig
 from gridsim.model.rates import GENERATED_EXPOSURES, exposure_source
 from gridsim.model.vocab import (
     CATEGORIES,
@@ -298,6 +299,7 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
             c.num(f"{kk}.supplies.{it}", v, 0)
         c.dist(f"{kk}.handling", h.handling)
         c.dist(f"{kk}.department_handling", h.department_handling)
+        _rain(c, f"{kk}.rain", h.rain)
         c.keys(f"{kk}.grade_handling_factor", h.grade_handling_factor, GRADES, "grade")
         for g, v in h.grade_handling_factor.items():
             c.num(f"{kk}.grade_handling_factor.{g}", v, 0)
@@ -378,6 +380,113 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
     if pw.rectified_by_deadline_share >= 1:
         c.add(f"{kk}.rectified_by_deadline_share", "must be < 1")
     c.num(f"{kk}.sensitivity", pw.sensitivity, 0)
+    _weather(c, s, n_town if ranges else 0)
+
+
+def _rain(c: _Checker, k: str, rc: RainResponseConfig) -> None:
+    """A hazard type's response to rain (gridsim.model.weather.rain_multiplier)."""
+    c.num(f"{k}.max_multiplier", rc.max_multiplier, 1)
+    c.num(f"{k}.intensity_threshold_mm_h", rc.intensity_threshold_mm_h, 0)
+    c.num(f"{k}.accumulation_threshold_mm", rc.accumulation_threshold_mm, 0)
+    if rc.intensity_threshold_mm_h > 0:
+        c.num(f"{k}.intensity_exponent", rc.intensity_exponent, 0, 10, lo_open=True)
+    if rc.accumulation_threshold_mm > 0:
+        c.num(f"{k}.accumulation_exponent", rc.accumulation_exponent, 0, 10, lo_open=True)
+        c.num(f"{k}.accumulation_window_h", rc.accumulation_window_h, 0, lo_open=True)
+    if rc.max_multiplier > 1 and not (rc.intensity_threshold_mm_h > 0
+                                      or rc.accumulation_threshold_mm > 0):
+        c.add(f"{k}", "max_multiplier > 1 but both thresholds are 0: give a threshold")
+
+
+def _weather(c: _Checker, s: RunConfig, n_town: int) -> None:
+    """``hazard.weather``: the kind and its fields, the forecast warnings (n_town 0: township ids
+    are checked once the scenario is loaded)."""
+    wc = s.hazard.weather
+    k = "hazard.weather"
+    kinds = ("none", "design", "observed", "seasonal")
+    if wc.kind not in kinds:
+        c.add(f"{k}.kind", f"must be one of {', '.join(kinds)}, got {wc.kind!r}")
+        return
+    if wc.kind == "none":
+        return
+    c.num(f"{k}.step_h", wc.step_h, 1 / 60, 24)
+    for t in wc.townships:
+        if n_town and not 0 <= t < n_town:
+            c.add(f"{k}.townships", f"township id {t} out of range 0..{n_town - 1}")
+    step = wc.step_h if math.isfinite(wc.step_h) and wc.step_h > 0 else 1.0
+
+    def on_steps(key: str, hours: float) -> None:
+        if math.isfinite(hours) and abs(round(hours / step) * step - hours) > 1e-9:
+            c.add(key, f"must be a multiple of hazard.weather.step_h ({step:g} h), got {hours:g}")
+
+    if wc.kind == "design":
+        d, kd = wc.design, f"{k}.design"
+        if d.method not in ("chicago", "huff"):
+            c.add(f"{kd}.method", f"must be 'chicago' or 'huff', got {d.method!r}")
+        c.num(f"{kd}.return_period_years", d.return_period_years, 1)
+        c.num(f"{kd}.start_h", d.start_h, 0)
+        on_steps(f"{kd}.start_h", d.start_h)
+        c.num(f"{kd}.duration_h", d.duration_h, 0, 24 * 30, lo_open=True)
+        if not 0 < d.peak_ratio < 1:
+            c.add(f"{kd}.peak_ratio", f"must lie strictly between 0 and 1, got {d.peak_ratio}")
+        if d.huff_quartile not in (1, 2, 3, 4):
+            c.add(f"{kd}.huff_quartile", f"must be 1, 2, 3 or 4, got {d.huff_quartile}")
+        f = d.formula
+        c.num(f"{kd}.formula.a", f.a, 0, lo_open=True)
+        c.num(f"{kd}.formula.c", f.c, 0)
+        c.num(f"{kd}.formula.b", f.b, 0, lo_open=True)
+        c.num(f"{kd}.formula.n", f.n, 0, 1, lo_open=True)
+        if not f.source.strip():
+            c.add(f"{kd}.formula.source", "must name the storm-intensity formula's source")
+    elif wc.kind == "observed":
+        if not wc.observed.path.strip():
+            c.add(f"{k}.observed.path", "must name the rainfall CSV (hour,township,mm)")
+        elif not Path(wc.observed.path).is_file():
+            c.add(f"{k}.observed.path", f"no such file: {wc.observed.path!r}")
+    else:
+        se, ks = wc.seasonal, f"{k}.seasonal"
+        try:
+            date.fromisoformat(se.start_date)
+        except ValueError:
+            c.add(f"{ks}.start_date", f"must be a date (2025-01-01), got {se.start_date!r}")
+        for name, vals, hi in (("wet_day_probability", se.wet_day_probability, 1.0),
+                               ("wet_day_mean_mm", se.wet_day_mean_mm, None)):
+            if len(vals) != 12:
+                c.add(f"{ks}.{name}", f"must give 12 monthly values (January first), got "
+                      f"{len(vals)}")
+            for i, v in enumerate(vals):
+                c.num(f"{ks}.{name}[{i}]", v, 0, hi)
+        c.num(f"{ks}.daily_sigma", se.daily_sigma, 0, 3)
+        c.num(f"{ks}.max_daily_mm", se.max_daily_mm, 0, lo_open=True)
+        hrs = list(se.storm_hours)
+        if len(hrs) != 2 or not all(math.isfinite(h) for h in hrs) or not 1 <= hrs[0] <= hrs[1]:
+            c.add(f"{ks}.storm_hours", f"must be [low, high] hours with 1 <= low <= high, got {hrs}")
+        else:
+            on_steps(f"{ks}.storm_hours", hrs[0])
+        c.num(f"{ks}.night_share", se.night_share, 0, 1)
+        q = list(se.huff_quartile_probs)
+        if len(q) != 4 or any(not math.isfinite(v) or v < 0 for v in q) or abs(sum(q) - 1) > 1e-6:
+            c.add(f"{ks}.huff_quartile_probs", f"must be 4 probabilities summing to 1, got {q}")
+        c.num(f"{ks}.township_cv", se.township_cv, 0, 3)
+    fw, kw = wc.warnings, f"{k}.warnings"
+    if not fw.enabled:
+        return
+    c.require(f"{kw}.thresholds", fw.thresholds, _LEVELS, "warning levels")
+    c.keys(f"{kw}.thresholds", fw.thresholds, _LEVELS, "warning level")
+    for lv, th in fw.thresholds.items():
+        c.num(f"{kw}.thresholds.{lv}.mm", th.mm, 0, lo_open=True)
+        c.num(f"{kw}.thresholds.{lv}.hours", th.hours, 0, lo_open=True)
+        on_steps(f"{kw}.thresholds.{lv}.hours", th.hours)
+    if not fw.source.strip():
+        c.add(f"{kw}.source", "must name the source of the thresholds (e.g. GB/T 27962-2011)")
+    c.num(f"{kw}.lead_time_h", fw.lead_time_h, 0, 72)
+    c.num(f"{kw}.depth_error_sigma", fw.depth_error_sigma, 0, 3)
+    c.num(f"{kw}.timing_error_sd_h", fw.timing_error_sd_h, 0, 72)
+    if fw.switch_level and fw.switch_level not in _LEVELS:
+        c.add(f"{kw}.switch_level", f"must be one of {', '.join(_LEVELS)} or '' (no switch), "
+              f"got {fw.switch_level!r}")
+    if not fw.name.strip():
+        c.add(f"{kw}.name", "must be a non-empty name")
 
 
 def _response(c: _Checker, s: RunConfig) -> None:

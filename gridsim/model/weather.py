@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gridsim.model.params import RunConfig
+
 __all__ = [
     "HUFF_MEDIAN",
     "LEVELS",
@@ -51,6 +53,7 @@ __all__ = [
     "huff_series",
     "level_series",
     "rain_events",
+    "rain_excess",
     "rain_multiplier",
     "read_observed_csv",
     "seasonal_series",
@@ -422,3 +425,66 @@ def _town_segments(levels: np.ndarray, step_h: float, lead_h: float, until_h: fl
         else:
             out.append((lev, a, b))
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# run-size estimate (gridsim.model.budget)
+# ----------------------------------------------------------------------------------------------
+#: The seed of the one seasonal series the run-size estimate draws (its own generator: the run's
+#: streams are not touched; the estimate is an expectation, not the run's own weather).
+ESTIMATE_SEED = 20250718
+
+
+def rain_excess(s: RunConfig) -> tuple[dict[str, float], int]:
+    """For the run-size estimate: per rain-driven hazard type, the hours of extra base rate the
+    weather adds in a township it covers (``Σ_k (m_k - 1) step_h``), and the number of weather
+    steps. A design storm gives them exactly; a seasonal series from one draw of its statistics
+    (:data:`ESTIMATE_SEED`; townships at their mean factor 1); observed rainfall, not read before
+    the run, is bounded by ``max_multiplier`` over the run. Values that validation reports give
+    no estimate (zeros)."""
+    wc = s.hazard.weather
+    try:
+        step_h = float(wc.step_h)
+        duration_h = float(s.duration_h)
+        if wc.kind == "none" or not (step_h > 0 and 0 < duration_h < 1e9):
+            return {}, 0
+        n_steps = math.ceil(duration_h / step_h - 1e-9)
+        if wc.kind == "observed":
+            out = {name: (max(h.rain.max_multiplier, 1.0) - 1.0) * duration_h
+                   for name, h in s.catalogue.hazards.items()}
+            return out, n_steps
+        if wc.kind == "design":
+            d, f = wc.design, wc.design.formula
+            if d.method == "chicago":
+                storm = chicago_series(f.a, f.c, f.b, f.n, d.return_period_years, d.duration_h,
+                                       d.peak_ratio, step_h)
+            else:
+                storm = huff_series(float(design_depth_mm(f.a, f.c, f.b, f.n,
+                                                          d.return_period_years,
+                                                          d.duration_h * 60.0)),
+                                    d.huff_quartile, d.duration_h, step_h)
+            k0 = round(d.start_h / step_h)
+            rain = np.zeros((1, n_steps))
+            if k0 < n_steps:
+                rain[0, k0:k0 + len(storm)] = storm[: n_steps - k0]
+        else:
+            se = wc.seasonal
+            rain = seasonal_series(np.random.default_rng(ESTIMATE_SEED), se.start_date, n_steps,
+                                   step_h, 1, se.wet_day_probability, se.wet_day_mean_mm,
+                                   se.daily_sigma, se.storm_hours, se.night_share,
+                                   se.huff_quartile_probs, 0.0, se.max_daily_mm)
+        out, changed = {}, np.zeros(n_steps, dtype=bool)
+        for name, h in s.catalogue.hazards.items():
+            rc = h.rain
+            if rc.max_multiplier <= 1:
+                continue
+            m = rain_multiplier(rain / step_h,
+                                trailing_sum(rain, round(rc.accumulation_window_h / step_h)),
+                                rc.intensity_threshold_mm_h, rc.intensity_exponent,
+                                rc.accumulation_threshold_mm, rc.accumulation_exponent,
+                                rc.max_multiplier)[0]
+            out[name] = float((m - 1.0).sum() * step_h)
+            changed |= m != np.concatenate([[1.0], m[:-1]])
+        return out, int(changed.sum())
+    except (TypeError, ValueError, IndexError, OverflowError, KeyError, AttributeError):
+        return {}, 0
