@@ -5,7 +5,8 @@
 * ``experiment``: :func:`gridsim.app.hydra_app.experiment_command`, which hands the sweep to
   :func:`gridsim.experiments.sweep.run_sweep`;
 * ``report``: :func:`gridsim.experiments.report_cmd.make_report`;
-* ``drill``: :func:`gridsim.app.drill_cmd.drill_main`.
+* ``drill``: :func:`gridsim.app.drill_cmd.drill_main`;
+* ``calibrate``: :func:`gridsim.app.calibrate_cmd.calibrate_main`.
 
 Every problem a user can fix is printed as one line by :func:`gridsim.errors.report` (exit 2,
 or 1 for a run that failed); Ctrl-C and SIGTERM stop any command with one line and exit code
@@ -48,6 +49,9 @@ commands:
                     one table of an experiment's runs, statistics, figures, report.md/.html
   drill script [overrides] [--out DIR] | drill evaluate <drill> <log.csv>
                     drill scripts (演练脚本) and after-action reports: gridsim drill --help
+  calibrate [--spec FILE] [--out DIR] [--jobs N] [overrides]
+                    fit uncertain rates to the account's figures (default spec
+                    calibration/suining_2025.yml, report in reports/calibration/)
   --version         print the version
 
 Examples:
@@ -116,8 +120,14 @@ def _drill(args: list[str]) -> int:
     return drill_main(args)
 
 
+def _calibrate(args: list[str]) -> int:
+    from gridsim.app.calibrate_cmd import calibrate_main  # start-up time: on demand
+
+    return calibrate_main(args)
+
+
 COMMANDS = {"run": _run, "scenario": _scenario, "experiment": _experiment, "report": _report,
-            "drill": _drill}
+            "drill": _drill, "calibrate": _calibrate}
 
 
 def _dispatch(args: list[str]) -> int:
