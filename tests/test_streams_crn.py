@@ -10,8 +10,9 @@ from handmade import shipped
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.model.streams import Streams
 
-#: The rainstorm's warning runs from 30 h to 54 h: 42 h covers peacetime and forward command.
-BASE = ("duration_h=42", "output.figures=false", "output.progress=false",
+#: The rainstorm's forecast warnings start at about 34 h and its rain peaks at 40 h: 48 h covers
+#: peacetime, forward command and the storm's peak (enough incidents to compare).
+BASE = ("duration_h=48", "output.figures=false", "output.progress=false",
         "output.events_log=false")
 
 
