@@ -239,12 +239,13 @@ def test_pbf_extract_simulates(helsinki: Path) -> None:
 
 
 def test_ids_the_config_gives_are_checked_once_loaded(helsinki: Path) -> None:
-    """The rainstorm warns townships 0-3: the Helsinki folder has two."""
+    """The rainstorm rains on townships 0-3 (hazard.weather.townships): the Helsinki folder has
+    two."""
     s = settings_for("scenario=small", "duration_h=1", *FAST)
-    s.scenario = as_files(s.scenario, helsinki)
+    s = dataclasses.replace(s, scenario=as_files(s.scenario, helsinki))
     with pytest.raises(ConfigError) as e:
         simulate(s)
-    assert any(err.startswith("hazard.warnings[0].townships: township id 2 out of range 0..1")
+    assert any(err.startswith("hazard.weather.townships: township id 2 out of range 0..1")
                for err in e.value.errors), e.value.errors
 
 
