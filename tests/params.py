@@ -4,12 +4,18 @@ Every value a micro test depends on is written here or in the test itself, so a 
 shipped config (``conf/``, ``scenarios/``) cannot move an exact timeline, and a test pays no
 composition (about a second of CPU each with Hydra). Each builder returns a
 :class:`~gridsim.model.params.RunConfig` that :func:`gridsim.model.validate.validate` accepts
-(:func:`checked`): the micro tests run configurations a user could write.
+(:func:`checked`): the micro tests run configurations a user could write. Like the settings the
+Hydra boundary makes, they are frozen (:mod:`gridsim.model.frozen`): a test changes one with
+:func:`dataclasses.replace` or :func:`gridsim.model.frozen.changed`, and the helpers below
+return a changed copy.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gridsim.model.dists import Dist
+from gridsim.model.frozen import changed, freeze
 from gridsim.model.params import (
     CatalogueConfig,
     DepartmentConfig,
@@ -37,7 +43,7 @@ from gridsim.model.validate import validate
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, HOPS, ROLES
 from gridsim.place.roads import ROAD_CLASSES
 
-__all__ = ["ZERO", "add_incident", "add_warning", "checked", "one_grid"]
+__all__ = ["ZERO", "add_incident", "add_warning", "changed", "checked", "one_grid"]
 
 ZERO = Dist.fixed(0.0)
 #: A supply point's stock (the shipped urban-community figure; only the sandbags matter here).
@@ -45,10 +51,11 @@ ITEMS = {"alarm": 2, "extinguisher": 8, "first_aid_kit": 4, "sandbag": 60}
 
 
 def checked(s: RunConfig) -> RunConfig:
-    """``s`` if the range checks accept it (else the test's set-up is wrong: fail loudly)."""
+    """``s`` frozen, if the range checks accept it (else the test's set-up is wrong: fail
+    loudly), as the Hydra boundary hands settings on."""
     errors = validate(s)
     assert not errors, errors
-    return s
+    return freeze(s)
 
 
 def _one_grid_scenario(commanders: int) -> ScenarioConfig:
@@ -90,7 +97,7 @@ def one_grid(commanders: int, *, duration_h: float, rate_per_day: float = 0.0,
     never switching the grid, in calm weather (no warning). Peacetime hazard stock does not
     drive it. Reporting takes 100 s a hop (it occupies nobody)."""
     hazard_type = HazardTypeConfig(
-        rate_per_grid_day={"urban_community": rate_per_day}, grade_probs={"IV": 1.0},
+        rate_per_grid_day={"urban_community": rate_per_day},  # no consequences: grade IV
         needs={"rescue": 1}, supplies={}, handling=handling or Dist.fixed(600.0),
         grade_handling_factor={}, escalate_grade="I", escalate_after_s=1e15, department="fire",
         department_handling=Dist.fixed(60.0), driven_by_hazard_stock=False)
@@ -123,14 +130,17 @@ def one_grid(commanders: int, *, duration_h: float, rate_per_day: float = 0.0,
         evacuation=_evacuation()))
 
 
-def add_warning(s: RunConfig, start_h: float, duration_h: float) -> None:
-    """A red warning over every grid that switches them, changing no incident rate."""
-    s.hazard.warnings = [WarningConfig(name="test_warning", level="red", start_h=start_h,
-                                       duration_h=duration_h, townships=[],
-                                       rate_multipliers={}, triggers_switch=True)]
+def add_warning(s: RunConfig, start_h: float, duration_h: float) -> RunConfig:
+    """``s`` with a red warning over every grid that switches them, changing no incident
+    rate, instead of its warnings."""
+    warning = WarningConfig(name="test_warning", level="red", start_h=start_h,
+                            duration_h=duration_h, townships=[], rate_multipliers={},
+                            triggers_switch=True)
+    return replace(s, hazard=replace(s.hazard, warnings=[warning]))
 
 
-def add_incident(s: RunConfig, hazard: str, grid: int, at_h: float, grade: str = "IV") -> None:
-    """An incident placed by hand at the grid's centre."""
-    s.hazard.incidents.append(ScriptedIncidentConfig(hazard=hazard, grid=grid, at_h=at_h,
-                                                     grade=grade))
+def add_incident(s: RunConfig, hazard: str, grid: int, at_h: float, grade: str = "IV"
+                 ) -> RunConfig:
+    """``s`` with one more incident placed by hand at the grid's centre."""
+    incident = ScriptedIncidentConfig(hazard=hazard, grid=grid, at_h=at_h, grade=grade)
+    return replace(s, hazard=replace(s.hazard, incidents=[*s.hazard.incidents, incident]))

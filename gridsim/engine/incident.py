@@ -11,6 +11,16 @@ handed over and resolved by the department. Responders then return to base.
 
 The response time of the "5-minute" standard runs from *notified* to *first responder on scene*.
 
+Consequences (:mod:`gridsim.model.consequences`): the potential (people trapped, injured, loss
+at stake) is drawn at arrival. The rescue of the trapped starts when the first complete crew is
+on scene (the grid's, or a department's unit if it comes first: ``rescued_by``), one person
+every ``extraction_s``; a crew stays until everyone is out. The incident is under control
+(``controlled_s``) when the grid's crew starts handling it or a department unit arrives,
+whichever is first. Who survives and what was lost are settled from these times at the end of
+the run (:func:`settle_consequences`). With ``response.grid_response`` false (the counterfactual
+world) there are no grid forces: residents notice the incident through the channels of
+``response.no_grid_detection`` and call the department themselves (:func:`_without_grid`).
+
 Per-incident uniforms (drawn at arrival, see :mod:`gridsim.engine.hazards`) feed every delay
 that is a property of the incident, so variants see the same incident with the same handling
 time.
@@ -20,24 +30,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import simpy
 
+from gridsim.engine.compiled import ResponseParams
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import Catalogue, HazardType
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.reporting import initial_report
+from gridsim.engine.storm import StormWork
 from gridsim.engine.supplies import SupplyChain
 from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch
 from gridsim.engine.travel import Travel
 from gridsim.model.clock import ProcessGenerator
+from gridsim.model.consequences import Potential, loss_at, outcome
 from gridsim.model.params import RunConfig
 from gridsim.model.vocab import GRADES, MODES
 from gridsim.place.scenario import Scenario
 
-__all__ = ["INCIDENT_FIELDS", "Incident", "RunContext", "respond"]
+__all__ = ["INCIDENT_FIELDS", "Incident", "RunContext", "respond", "settle_consequences"]
 
 # slots of the per-incident uniforms
 _U_DETECT = 0  # 2 per channel: coverage, delay (up to 4 channels)
@@ -82,6 +96,17 @@ class Incident:
     report_limit_s: float = NAN
     report_on_time: bool = False
     switch_trigger: bool = False
+    # consequences (gridsim.model.consequences): the potential, drawn at arrival ...
+    potential: Potential = field(default_factory=Potential.none, repr=False)
+    people_trapped: int = 0  # trapped or endangered, in need of rescue
+    injuries: int = 0  # seriously injured
+    potential_loss_cny: float = 0.0  # the direct loss if nobody brought it under control
+    # ... and the outcome, settled at the end of the run (settle_consequences)
+    people_rescued: int = 0  # brought out alive
+    deaths: int = 0  # trapped people brought out dead
+    loss_cny: float = 0.0  # direct loss until under control (or until the end of the run)
+    controlled_s: float = NAN  # grid crew handling, or a department unit on scene
+    rescued_by: str = ""  # whose complete crew was on scene first: "grid" or "department"
 
     @property
     def response_s(self) -> float:
@@ -100,6 +125,8 @@ INCIDENT_FIELDS: tuple[str, ...] = (
     "handling_start_s", "resolved_s", "resolved_by", "responders", "from_post",
     "supply_shortage", "supply_delay_s", "escalated", "escalated_s", "department_arrived_s",
     "report_county_s", "report_limit_s", "report_on_time", "switch_trigger",
+    "people_trapped", "people_rescued", "deaths", "injuries", "loss_cny", "controlled_s",
+    "rescued_by", "potential_loss_cny",
 )
 
 
@@ -119,10 +146,20 @@ class RunContext:
     open_incidents: TimeWeighted
     incidents: list[Incident] = field(default_factory=list)
     travel: Travel | None = None  # the run's driving times (gridsim.engine.travel)
+    storm: StormWork | None = None  # the posts' tasks and patrols (gridsim.engine.storm)
+
+    @cached_property
+    def compiled(self) -> ResponseParams:
+        """The response settings as ints and arrays, typed once for the run at its first use
+        (:mod:`gridsim.engine.compiled`), not per incident."""
+        return ResponseParams.of(self.settings.response)
 
 
 def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     """The life of one incident (a SimPy process)."""
+    if not ctx.settings.response.grid_response:  # the counterfactual world
+        yield from _without_grid(ctx, inc, hz)
+        return
     env, cfg, sw, log = ctx.env, ctx.settings.response, ctx.switch, ctx.log
     g, u = inc.grid, inc.u
     grids = ctx.scenario.region.grids
@@ -131,18 +168,26 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     ctx.open_incidents.change(env.now, +1)
     log.log(env.now, "occurred", g, inc.id, f"{inc.hazard} grade {inc.grade}")
 
-    # detection: the fastest channel that covers this grid kind
+    # detection: the fastest channel that covers this grid kind; in a grid whose storm patrol
+    # runs, the patrol channel is the patrol's rounds (gridsim.engine.storm), not its delay
+    storm = ctx.storm
+    patrolled = storm is not None and storm.covers(u, _U_DETECT)
+    skip = storm.channel if storm is not None and storm.patrolling(g) else -1
     detect, by = math.inf, ""
     for ci, ch in enumerate(ctx.catalogue.detection):
-        if ch.at_monitoring_points_only and not monitored:
+        if (ch.at_monitoring_points_only and not monitored) or ci == skip:
             continue
         if u[_U_DETECT + 2 * ci] < ch.coverage[kind]:
             d = ch.delay.ppf(float(u[_U_DETECT + 2 * ci + 1]))
             if d < detect:
                 detect, by = d, ch.name
     if sw.mode[g] == FORWARD:
-        detect *= cfg.dispatch.forward_detection_factor
-    yield env.timeout(detect)
+        detect *= cfg.dispatch.forward_detection_factor  # 1 by default: patrols do it
+    if patrolled:
+        assert storm is not None
+        by = yield from storm.detect(g, float(u[_U_DETECT + 2 * storm.channel + 1]), detect, by)
+    else:
+        yield env.timeout(detect)
     inc.notified_s, inc.detected_by = env.now, by
     mode = int(sw.mode[g])
     inc.mode_at_notice = MODES[mode]
@@ -158,7 +203,7 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
 
     grade = GRADES.index(inc.grade)
     holds: np.ndarray | None = None
-    if grade <= GRADES.index(cfg.switch.trigger_grade):
+    if ctx.compiled.switches(grade):
         holds = np.array([g], dtype=np.int64)
         if cfg.switch.trigger_neighbours:
             holds = np.concatenate([holds, ctx.scenario.region.neighbours.of(g).astype(np.int64)])
@@ -205,6 +250,7 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     inc.handling_start_s = env.now
     log.log(env.now, "handling", g, inc.id, "")
     handle = hz.handling.ppf(float(u[_U_HANDLING])) * float(hz.grade_factor[grade])
+    handle = max(handle, _extraction_left(inc, env.now))  # the crew stays until all are out
     grid_done = env.now + handle
     at_once = grade <= hz.escalate_grade
     if not at_once and handle > hz.escalate_after_s:
@@ -217,7 +263,8 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
             by = "department"
             handover = env.now
             _release_crew(ctx, req.assigned, handover)
-            yield env.timeout(hz.department_handling.ppf(float(u[_U_DEPT_HANDLING])))
+            yield env.timeout(max(hz.department_handling.ppf(float(u[_U_DEPT_HANDLING])),
+                                  _extraction_left(inc, env.now)))
     else:
         yield env.timeout(handle)
     if by == "grid":
@@ -228,6 +275,77 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     log.log(env.now, "resolved", g, inc.id, f"by {by}")
     if holds is not None:
         sw.release(holds, f"incident {inc.id} resolved")
+
+
+def _rescue_start_s(inc: Incident) -> float:
+    """When the rescue starts: the first complete crew on scene (NaN-safe; inf if none)."""
+    times = [t for t in (inc.crew_on_scene_s, inc.department_arrived_s) if t == t]
+    return min(times, default=math.inf)
+
+
+def _extraction_left(inc: Incident, now: float) -> float:
+    """Seconds from ``now`` until the last trapped person is out (0 if none is trapped)."""
+    p = inc.potential
+    if not p.trapped:
+        return 0.0
+    return max(0.0, _rescue_start_s(inc) + p.trapped * p.extraction_s - now)
+
+
+def _without_grid(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
+    """The life of an incident with no grid response (the counterfactual of losses averted):
+    noticed through the channels of ``response.no_grid_detection`` only (the same uniforms as
+    with the grid, so a resident's call comes at the same time), the department called at
+    once by the resident, its unit rescuing and handling. No switch, no report, no supplies."""
+    env = ctx.env
+    g, u = inc.grid, inc.u
+    kind = int(ctx.scenario.region.grids.kind[g])
+    monitored = ctx.scenario.region.grids.monitoring_points[g] > 0
+    channels = ctx.settings.response.no_grid_detection
+    ctx.open_incidents.change(env.now, +1)
+    detect, by = math.inf, ""
+    for ci, ch in enumerate(ctx.catalogue.detection):
+        if ch.name not in channels or (ch.at_monitoring_points_only and not monitored):
+            continue
+        if u[_U_DETECT + 2 * ci] < ch.coverage[kind]:
+            d = ch.delay.ppf(float(u[_U_DETECT + 2 * ci + 1]))
+            if d < detect:
+                detect, by = d, ch.name
+    if not math.isfinite(detect):  # nobody notices (validation requires a sure channel)
+        return
+    yield env.timeout(detect)
+    inc.notified_s, inc.detected_by = env.now, by
+    arrived, resolved = env.event(), env.event()
+    env.process(_department(ctx, inc, hz, 0.0, arrived, resolved))
+    yield arrived
+    inc.handling_start_s = env.now
+    yield env.timeout(max(hz.department_handling.ppf(float(u[_U_DEPT_HANDLING])),
+                          _extraction_left(inc, env.now)))
+    inc.resolved_s, inc.resolved_by = env.now, "department"
+    resolved.succeed()
+    ctx.open_incidents.change(env.now, -1)
+
+
+def settle_consequences(ctx: RunContext, end_s: float) -> None:
+    """Settle every incident's consequences at the end of the run from the times its life
+    reached (those after ``end_s`` not reached): who started the rescue, who of the trapped
+    was brought out alive or dead (the rest are still trapped), when it came under control and
+    the loss until then (until ``end_s`` if it never did)."""
+    severity = {h.name: h.severity for h in ctx.catalogue.hazards}
+
+    def reached(t: float) -> float:
+        return t if t <= end_s else math.inf  # NaN and later times: not reached
+
+    for inc in ctx.incidents:
+        sev = severity[inc.hazard]
+        crew, dept = reached(inc.crew_on_scene_s), reached(inc.department_arrived_s)
+        start = min(crew, dept)
+        inc.rescued_by = "" if start == math.inf else ("grid" if crew <= dept else "department")
+        control = min(reached(inc.handling_start_s), dept)
+        inc.controlled_s = control if control < math.inf else NAN
+        inc.loss_cny = loss_at(inc.potential.loss_cny, min(control, end_s) - inc.occurred_s,
+                               sev.time_constant_s)
+        out = outcome(inc.potential, sev.survival, inc.occurred_s, start, end_s)
+        inc.people_rescued, inc.deaths = out.rescued, out.deaths
 
 
 def _release_crew(ctx: RunContext, assigned: list, now: float) -> None:

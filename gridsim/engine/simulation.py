@@ -25,10 +25,11 @@ from gridsim.engine.hazards import (
     arrivals,
     catalogue_from_config,
 )
-from gridsim.engine.incident import Incident, RunContext, respond
+from gridsim.engine.incident import Incident, RunContext, respond, settle_consequences
 from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.schedule import Schedule
+from gridsim.engine.storm import StormWork
 from gridsim.engine.supplies import SupplyChain, SupplyLedger
 from gridsim.engine.switch import ModeSwitch
 from gridsim.engine.travel import Travel, travel_for
@@ -37,13 +38,15 @@ from gridsim.evacuation.model import drill_multiplier
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.evacuation.run import RunEvacuation
 from gridsim.model.clock import ProcessGenerator, next_hour_s
+from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
+from gridsim.model.consequences import Potential
 from gridsim.model.params import RunConfig, WarningConfig
 from gridsim.model.streams import Streams
 from gridsim.model.validate import ConfigError
 from gridsim.model.vocab import GRADES
 from gridsim.place.scenario import Scenario, build_scenario, check_loaded
 
-__all__ = ["RunResult", "build", "elaborate_travel", "simulate"]
+__all__ = ["RunResult", "build", "elaborate_travel", "simulate", "without_grid"]
 
 
 @dataclass
@@ -58,6 +61,8 @@ class RunResult:
     events_processed: int
     # one per warning that evacuates (gridsim.evacuation)
     evacuations: list[EvacuationResult] = dataclasses.field(default_factory=list)
+    # the same incidents with no grid response (output.counterfactual), for losses averted
+    counterfactual: list[Incident] | None = None
 
     @property
     def incidents(self) -> list[Incident]:
@@ -143,9 +148,11 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
 
 def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
               scenario: Scenario, rng: np.random.Generator,
-              on_incident: Callable[[HazardType, int, float, float, int, np.ndarray], None]
-              ) -> ProcessGenerator:
-    """Incidents placed by hand in the hazard setting, at their grids' centres."""
+              on_incident: Callable[[HazardType, int, float, float, Potential, np.ndarray],
+                                    None],
+              consequence_rng: np.random.Generator) -> ProcessGenerator:
+    """Incidents placed by hand in the hazard setting, at their grids' centres: the grade as
+    written, the potential consequences drawn from the hazard's severity model."""
 
     grids = scenario.region.grids
     items = sorted(settings.hazard.incidents, key=lambda si: si.at_h)
@@ -156,8 +163,11 @@ def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
         if t > env.now:
             yield env.timeout(t - env.now)
         g = si.grid
-        on_incident(catalogue.by_name(si.hazard), g, float(grids.x_m[g]), float(grids.y_m[g]),
-                    GRADES.index(si.grade), rng.random(N_UNIFORMS))
+        hz = catalogue.by_name(si.hazard)
+        potential = hz.severity.draw(consequence_rng.random(N_CONSEQUENCE_UNIFORMS),
+                                     catalogue.grade_rule, grade=GRADES.index(si.grade))
+        on_incident(hz, g, float(grids.x_m[g]), float(grids.y_m[g]), potential,
+                    rng.random(N_UNIFORMS))
 
 
 def _availability(env: simpy.Environment, dispatcher: Dispatcher, work_end_h: int
@@ -262,6 +272,10 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     ctx = RunContext(env=env, settings=settings, scenario=scenario, catalogue=catalogue,
                      log=log, dispatcher=dispatcher, switch=switch, supply=supply, units=units,
                      open_incidents=TimeWeighted(), travel=travel)
+    storm_cfg = resp.storm_work  # the posts' tasks (none in the world without grid response)
+    ctx.storm = StormWork(env, scenario, dataclasses.replace(
+        storm_cfg, enabled=storm_cfg.enabled and resp.grid_response), resp.dispatch,
+        dispatcher, switch, supply, catalogue, log)
     peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
                             streams.get("peace/initial"))
     schedule = _schedule(settings, duration_s, weather)
@@ -272,24 +286,31 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                      else scenario.region.township_grids(w.townships)
                      for w in settings.hazard.warnings]
     hazard_index = {h.name: h.index for h in catalogue.hazards}
+    for w, wg in zip(settings.hazard.warnings, warning_grids, strict=True):  # storm_utilization
+        ctx.storm.watch_warning(wg, w.start_h * 3600.0, (w.start_h + w.duration_h) * 3600.0)
     evacuation = (RunEvacuation(settings, scenario, warning_grids)
-                  if any(w.evacuate for w in settings.hazard.warnings) else None)
+                  if resp.grid_response and any(w.evacuate for w in settings.hazard.warnings)
+                  else None)  # (no grid, no evacuation ordered by it)
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
                             settings.hazard.warnings, warning_grids, hazard_index, switch, log,
                             evacuation, weather))
 
-    def on_incident(hz: HazardType, g: int, x: float, y: float, grade: int, u: np.ndarray) -> None:
-        inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[grade], grid=g,
-                       x_m=x, y_m=y, occurred_s=env.now, u=u)
+    def on_incident(hz: HazardType, g: int, x: float, y: float, p: Potential,
+                    u: np.ndarray) -> None:
+        inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[p.grade], grid=g,
+                       x_m=x, y_m=y, occurred_s=env.now, u=u, potential=p,
+                       people_trapped=p.trapped, injuries=p.injured,
+                       potential_loss_cny=p.loss_cny)
         ctx.incidents.append(inc)
         env.process(respond(ctx, inc, hz))
 
     if settings.hazard.incidents:
         env.process(_scripted(env, settings, catalogue, scenario, streams.get("scripted"),
-                              on_incident))
+                              on_incident, streams.get("consequences/scripted")))
     for hz in catalogue.hazards:
         env.process(arrivals(env, hz, field, scenario.region.grids,
-                             streams.get(f"hazard/{hz.name}"), on_incident, duration_s))
+                             streams.get(f"hazard/{hz.name}"), on_incident, duration_s,
+                             streams.get(f"consequences/{hz.name}"), catalogue.grade_rule))
     env.process(_availability(env, dispatcher, int(resp.dispatch.work_hours[1])))
     if progress is not None:
         env.process(_progress(env, duration_s, ctx, progress))
@@ -301,11 +322,31 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     events = next(env._eid)  # type: ignore[attr-defined]  # events scheduled in the run
     ctx.open_incidents.change(duration_s, 0.0)
     ledger.check()
+    settle_consequences(ctx, duration_s)  # who was rescued, who died, what it cost
     # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
     evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
+    counterfactual = None
+    if settings.output.counterfactual and resp.grid_response:
+        counterfactual = simulate(without_grid(settings), scenario,
+                                  None if progress is None else _prefixed(progress)).incidents
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
                      duration_s=duration_s, events_processed=int(events),
-                     evacuations=evacuations)
+                     evacuations=evacuations, counterfactual=counterfactual)
+
+
+def without_grid(settings: RunConfig) -> RunConfig:
+    """The counterfactual of ``settings``: the same run with no grid response (residents call
+    the departments themselves), writing no event log and no counterfactual of its own. Every
+    stream the incidents draw from is the same, so it sees the same incidents (the difference
+    is paired)."""
+    return dataclasses.replace(
+        settings,
+        response=dataclasses.replace(settings.response, grid_response=False),
+        output=dataclasses.replace(settings.output, events_log=False, counterfactual=False))
+
+
+def _prefixed(progress: Callable[[str], None]) -> Callable[[str], None]:
+    return lambda line: progress("  counterfactual (no grid response):" + line)
 
 
 def stderr_progress(line: str) -> None:

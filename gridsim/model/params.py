@@ -37,15 +37,15 @@ __all__ = [
     "EvacuationChannelConfig",
     "EvacuationConfig",
     "ExperimentConfig",
-    "ForecastWarningConfig",
     "ExposureConfig",
+    "ForecastWarningConfig",
     "GradeRuleConfig",
     "GridDesignConfig",
     "HazardConfig",
     "HazardTypeConfig",
     "KindConfig",
-    "ObservedRainConfig",
     "LossConfig",
+    "ObservedRainConfig",
     "OutputConfig",
     "PeaceWorkConfig",
     "PeopleConfig",
@@ -64,8 +64,8 @@ __all__ = [
     "StormTaskConfig",
     "StormWorkConfig",
     "SupplyConfig",
-    "SurvivalConfig",
     "SupplyPolicyConfig",
+    "SurvivalConfig",
     "SwitchConfig",
     "WarningConfig",
     "WeatherConfig",
@@ -250,7 +250,7 @@ class ConsequencesConfig:
     injured: CountConfig = field(default_factory=CountConfig)  # seriously injured
     loss: LossConfig = field(default_factory=LossConfig)
     correlation: float = 0.0  # Gaussian copula of trapped, injured and loss (0 .. < 1)
-    extraction: Dist = field(default_factory=Dist)  # bringing out one trapped person
+    extraction: Dist = field(default_factory=lambda: Dist.fixed(0.0))  # one trapped person out
     survival: SurvivalConfig = field(default_factory=SurvivalConfig)
 
 

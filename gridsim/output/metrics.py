@@ -70,6 +70,11 @@ def _by_mode_at_notice(result: RunResult) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _losses(incidents: list[Incident] | None) -> float:
+    """The direct losses of ``incidents`` in CNY (NaN without them: no counterfactual run)."""
+    return math.nan if incidents is None else float(sum(i.loss_cny for i in incidents))
+
+
 def summarize(result: RunResult, version: str) -> dict[str, Any]:
     """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
     s = result.settings
@@ -87,6 +92,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
     busy = ctx.dispatcher.busy_person_s_until(end)
     episodes = len(ctx.switch.ep_grid)
     grades = {g: sum(1 for i in incs if i.grade == g) for g in ("I", "II", "III", "IV")}
+    cf = result.counterfactual  # the same incidents with no grid response, if run
     return {
         "incidents": len(incs),
         "resolved": len(resolved),
@@ -115,12 +121,28 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "supply_unmet_units": ctx.supply.unmet_units,
         "supply_consumed_units": ledger.consumed,
         "responder_utilization": _r(busy / (roster_n * end) if roster_n else math.nan, 9),
+        # storm work (gridsim.engine.storm): busy share of warned grids' people while warned
+        # (incidents and post tasks), and per post task its grids, person-hours, units done
+        "storm_utilization": _r(ctx.storm.utilization(end) if ctx.storm else math.nan, 6),
+        "storm_tasks": ctx.storm.task_summary() if ctx.storm else {},
         "arrival_rate_per_h": _r(len(incs) / (end / 3600.0), 6),
         "mean_open_incidents": _r(ctx.open_incidents.mean(end), 6),
         "mean_time_in_system_s": _r(_mean(sojourn)),
         "incidents_by_grade": grades,
         "incidents_by_hazard": {h.name: sum(1 for i in incs if i.hazard == h.name)
                                 for h in ctx.catalogue.hazards},
+        # consequences (gridsim.model.consequences; README "Metrics")
+        "people_trapped": sum(i.people_trapped for i in incs),
+        "people_rescued": sum(i.people_rescued for i in incs),
+        "people_still_trapped": sum(i.people_trapped - i.people_rescued - i.deaths
+                                    for i in incs),
+        "deaths": sum(i.deaths for i in incs),
+        "injuries": sum(i.injuries for i in incs),
+        "losses_cny": _r(sum(i.loss_cny for i in incs), 0),
+        "losses_without_grid_cny": _r(_losses(cf), 0),
+        "losses_averted_cny": _r(_losses(cf) - sum(i.loss_cny for i in incs), 0),
+        "deaths_without_grid": sum(i.deaths for i in cf) if cf is not None else None,
+        "rescues": sum(1 for i in incs if i.rescued_by == "grid"),
         "hazards_found": result.peace.found_total,
         "hazards_rectified": result.peace.rectified_total,
         "open_hazards_end": int(result.peace.open.sum()),
