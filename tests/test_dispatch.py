@@ -71,6 +71,7 @@ class _Definition:
         night = cfg.night_factor if in_hours(now, cfg.night_hours) else 1.0
         in_work = in_hours(now, cfg.work_hours)
         busy = busy.copy()
+        held = d.held_priority.copy()  # people held by post tasks (storm work) ...
         out = []
         for ask in asks:
             g = ask.grid
@@ -83,16 +84,29 @@ class _Definition:
             callable_ = self.peace_ok[people]
             if in_work:
                 callable_ = callable_ & ~roster.away_in_work_hours[people]
-            avail = ~busy[people] & (at_post | callable_)
-            ox = np.where(at_post, gx[pgrid], roster.x_m[people])
-            oy = np.where(at_post, gy[pgrid], roster.y_m[people])
+            # ... below the request's priority are free for it
+            free = ~busy[people] | ((held[people] >= 0) & (held[people] < d.request_priority))
+            # members on their way to their post: from where their trip has got to
+            arrive = sw.assembled_at[people]
+            leave = sw.leave_at[people]
+            en_route = (np.isfinite(arrive) & (arrive > now) if cfg.en_route_dispatch
+                        else np.zeros(len(people), dtype=bool))
+            share = np.zeros(len(people))
+            moving = en_route & (leave < now)
+            share[moving] = (now - leave[moving]) / (arrive[moving] - leave[moving])
+            wait = np.where(en_route, np.maximum(leave - now, 0.0), 0.0)
+            avail = free & (at_post | callable_ | en_route)
+            hx, hy = roster.x_m[people], roster.y_m[people]
+            ox = np.where(at_post, gx[pgrid], hx + share * (gx[pgrid] - hx))
+            oy = np.where(at_post, gy[pgrid], hy + share * (gy[pgrid] - hy))
             local = (np.abs(ox - ask.x_m) + np.abs(oy - ask.y_m)) * det / self.speed[g]
-            leg_home = ((np.abs(roster.x_m[people] - gx[pgrid])
-                         + np.abs(roster.y_m[people] - gy[pgrid])) * det / self.speed[pgrid])
+            leg_home = ((np.abs(hx - gx[pgrid]) + np.abs(hy - gy[pgrid]))
+                        * det / self.speed[pgrid])
             leg_in = (abs(gx[g] - ask.x_m) + abs(gy[g] - ask.y_m)) * det / self.speed[g]
             travel = np.where(pgrid == g, local,
-                              road_t + np.where(at_post, 0.0, leg_home) + leg_in)
-            expected = travel + np.where(at_post, 0.0, self.mob_median[people] * night)
+                              road_t + np.where(at_post, 0.0, leg_home * (1.0 - share)) + leg_in)
+            expected = travel + np.where(at_post, 0.0, np.where(
+                en_route, wait, self.mob_median[people] * night))
             chosen: list[int] = []
             for bit, n in ask.remaining:
                 if n <= 0:
@@ -102,6 +116,7 @@ class _Definition:
                 avail[pick] = False
                 chosen.extend(int(p) for p in people[pick])
             busy[chosen] = True
+            held[chosen] = -1
             out.append(chosen)
         return out
 

@@ -14,6 +14,17 @@ when a person is released, or a grid's post is ready, or people come back from w
 waiting requests are served first. With zero travel and delays this is the M/M/c queue of
 Erlang C (tested).
 
+Priorities and pre-emption (storm work, :mod:`gridsim.engine.storm`): a person may be *held* by
+a post task at a priority (:meth:`Dispatcher.occupy`). Such a person is busy, but a request of a
+higher priority (an incident's, ``request_priority``) counts them as available, at the post;
+when picked, the task's hook (``preempt_hook``) takes them off the task (its SimPy process is
+interrupted) before they go. Nobody is held with storm work off, and dispatch is then as before.
+
+Members on their way to the post (``en_route_dispatch``): a member of a grid in ALERT who has
+not yet reached the post is available too. Still alerting or getting going, they are at home and
+leave when they would have left for the post (no new call-up delay is drawn); on the way, they
+are where their trip has got to, interpolated between home and post, and travel from there.
+
 Travel: inside a grid, Manhattan distance × detour at the grid kind's local speed; between grids,
 the road driving time between centres (:class:`gridsim.place.roads.NearTimes`) plus the local legs.
 """
@@ -21,17 +32,18 @@ the road driving time between centres (:class:`gridsim.place.roads.NearTimes`) p
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
+from gridsim.engine.compiled import local_speeds
 from gridsim.engine.recorder import EventLog
 from gridsim.engine.switch import ModeSwitch, people_of
 from gridsim.model.clock import in_hours
 from gridsim.model.params import DispatchConfig
 from gridsim.model.people import role_bit
-from gridsim.model.vocab import GRID_KINDS
 from gridsim.place.roads import NearTimes
 from gridsim.place.scenario import Scenario
 
@@ -88,9 +100,23 @@ class Dispatcher:
         roster = scenario.roster
         self.busy = np.zeros(roster.n, dtype=bool)
         self.busy_since = np.zeros(roster.n)
-        self.busy_person_s = 0.0
+        self.busy_person_s = 0.0  # on incidents (time held by post tasks is not counted)
         self.pending: list[Request] = []
         self.switch: ModeSwitch | None = None
+        # post tasks (gridsim.engine.storm): the priority a person is held at (-1: not held),
+        # how many are held, the priority of incidents' requests, the hook that takes a held
+        # person off their task, and who is told when a person is free
+        self.held_priority = np.full(roster.n, -1, dtype=np.int64)
+        self.n_held = 0
+        self.request_priority = 0
+        self.preempt_hook: Callable[[int], None] | None = None
+        self.free_listeners: list[Callable[[int], None]] = []
+        # busy people of each home grid, integrated over time (incidents and tasks alike)
+        n_grids = scenario.region.grids.n
+        self._home = roster.grid.astype(np.int64)
+        self.grid_busy = np.zeros(n_grids, dtype=np.int64)
+        self._grid_area = np.zeros(n_grids)
+        self._grid_last = np.zeros(n_grids)
         mask = 0
         for r in cfg.peace_roles:
             mask |= role_bit(r)
@@ -103,8 +129,7 @@ class Dispatcher:
         self._mob = [cfg.mobilisation[r] for r in _LEAD_ORDER]
         self._mob_median = np.array([d.ppf(0.5) for d in self._mob])
         grids = scenario.region.grids
-        speed = np.array([cfg.local_speed_mps[k] for k in GRID_KINDS])
-        self._speed = speed[grids.kind.astype(np.int64)]
+        self._speed = local_speeds(cfg)[grids.kind.astype(np.int64)]
         self._gx, self._gy = grids.x_m, grids.y_m
         # what never changes about each person, as rows (one fancy index takes a candidate
         # list's): home and post (grid centre) positions, the leg between them, the median
@@ -208,16 +233,28 @@ class Dispatcher:
             if picks is not None:
                 break
             want *= 4
-        at_post, travel, chosen = picks
+        at_post, travel, chosen, wait = picks
         people, lead = c[0], c[4]
         log = self.log
         for need, pick in zip(needs, chosen, strict=True):
             for i in pick.tolist():
                 p = int(people[i])
-                mob = 0.0 if at_post[i] else self._mob[lead[i]].ppf(self.rng.random()) * night
+                if at_post[i]:
+                    mob = 0.0
+                elif wait is not None and math.isfinite(wait[i]):
+                    mob = float(wait[i])  # on the way to the post: no new call-up
+                else:
+                    mob = self._mob[lead[i]].ppf(self.rng.random()) * night
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
                                travel_s=float(travel[i]), from_post=bool(at_post[i]))
                 req.assigned.append(a)
+                if self.held_priority[p] >= 0:  # taken off a post task
+                    self.held_priority[p] = -1
+                    self.n_held -= 1
+                    assert self.preempt_hook is not None
+                    self.preempt_hook(p)
+                else:
+                    self._busy_change(p, now, +1)
                 self.busy[p] = True
                 self.busy_since[p] = now
                 if log.enabled:
@@ -230,23 +267,49 @@ class Dispatcher:
     def _choose(self, c: tuple[np.ndarray, ...], bound: float, now: float, sw: ModeSwitch,
                 req: Request, leg_in: float, in_work: bool, night: float, det: float,
                 speed_g: float, needs: list[list[int]]) -> tuple | None:
-        """``(at_post, travel, picks of every need)`` among the candidates ``c``, or None when
-        someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`)."""
+        """``(at_post, travel, picks of every need, wait)`` among the candidates ``c``, or None
+        when someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`);
+        ``wait`` is the time until each member on the way to the post leaves (inf for the
+        others), or None when nobody is on the way."""
         (people, road_t, _, cats, _, post_x, post_y, home_x, home_y, leg_home,
          mob_median, same, peace_ok, peace_ok_work, rank) = c
         whole = bound == math.inf
         # people at a post: only members of grids in ALERT or FORWARD_COMMAND have a finite
         # assembly time (ModeSwitch stands them down, back to infinity, on RECOVERY)
-        at_post = sw.assembled_at[people] <= now
-        avail = (at_post | (peace_ok_work if in_work else peace_ok)) & ~self.busy[people]
+        assembled = sw.assembled_at[people]
+        at_post = assembled <= now
+        free = ~self.busy[people]
+        if self.n_held:  # people held by post tasks below this request's priority
+            held = self.held_priority[people]
+            free |= (held >= 0) & (held < self.request_priority)
+        callable_now = at_post | (peace_ok_work if in_work else peace_ok)
+        wait = None
+        if self.cfg.en_route_dispatch:
+            en_route = np.isfinite(assembled) & ~at_post
+            if en_route.any():
+                callable_now = callable_now | en_route
+                leave = sw.leave_at[people]
+                wait = np.where(en_route, np.maximum(leave - now, 0.0), math.inf)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    done = np.where(en_route & (leave < now),
+                                    (now - leave) / (assembled - leave), 0.0)
+        avail = callable_now & free
         if not avail.any():
-            return (at_post, None, [_NONE] * len(needs)) if whole else None
+            return (at_post, None, [_NONE] * len(needs), None) if whole else None
         home = ~at_post
         ox = np.where(at_post, post_x, home_x)
         oy = np.where(at_post, post_y, home_y)
+        leg = leg_home * home
+        if wait is not None:
+            ox = np.where(en_route, home_x + done * (post_x - home_x), ox)
+            oy = np.where(en_route, home_y + done * (post_y - home_y), oy)
+            leg = np.where(en_route, leg_home * (1.0 - done), leg)
         local = (np.abs(ox - req.x_m) + np.abs(oy - req.y_m)) * det / speed_g
-        travel = np.where(same, local, road_t + leg_home * home + leg_in)
-        expected = travel + mob_median * (home * night)
+        travel = np.where(same, local, road_t + leg + leg_in)
+        if wait is None:
+            expected = travel + mob_median * (home * night)
+        else:
+            expected = travel + np.where(en_route, wait, mob_median * (home * night))
         out = []
         for bit, n in needs:
             m = np.flatnonzero(((cats & bit) != 0) & avail)
@@ -260,7 +323,7 @@ class Dispatcher:
                 return None
             avail[pick] = False
             out.append(pick)
-        return at_post, travel, out
+        return at_post, travel, out, wait
 
     # -- public --------------------------------------------------------------------------------
     def request(self, incident: int, grid: int, x_m: float, y_m: float,
@@ -300,9 +363,48 @@ class Dispatcher:
         now = self.env.now
         self.busy[person] = False
         self.busy_person_s += now - self.busy_since[person]
+        self._busy_change(person, now, -1)
+        self._freed(person)
+
+    def _freed(self, person: int) -> None:
+        """Waiting requests first, then whoever else wants a free person (post tasks)."""
         if self.pending:
             self.retry()
+        if self.free_listeners and not self.busy[person]:
+            for listener in self.free_listeners:
+                listener(person)
+
+    def occupy(self, person: int, priority: int) -> None:
+        """A free person is held by a post task at ``priority``."""
+        assert not self.busy[person]
+        self.busy[person] = True
+        self.held_priority[person] = priority
+        self.n_held += 1
+        self._busy_change(person, self.env.now, +1)
+
+    def vacate(self, person: int, offer: bool = True) -> None:
+        """A person held by a post task is free again (the task is done or stopped); if
+        ``offer``, waiting requests and other tasks may take them at once."""
+        assert self.held_priority[person] >= 0
+        self.busy[person] = False
+        self.held_priority[person] = -1
+        self.n_held -= 1
+        self._busy_change(person, self.env.now, -1)
+        if offer:
+            self._freed(person)
+
+    def _busy_change(self, person: int, now: float, delta: int) -> None:
+        g = self._home[person]
+        self._grid_area[g] += self.grid_busy[g] * (now - self._grid_last[g])
+        self._grid_last[g] = now
+        self.grid_busy[g] += delta
+
+    def grid_busy_s(self, grids: np.ndarray, now: float) -> float:
+        """Busy person-seconds of the people of ``grids`` (by home grid) from 0 to ``now``."""
+        return float(np.sum(self._grid_area[grids]
+                            + self.grid_busy[grids] * (now - self._grid_last[grids])))
 
     def busy_person_s_until(self, now: float) -> float:
-        """Busy person-seconds so far, counting people still busy up to ``now``."""
-        return self.busy_person_s + float(np.sum(now - self.busy_since[self.busy]))
+        """Person-seconds on incidents so far, counting people still on one up to ``now``."""
+        on_incident = self.busy & (self.held_priority < 0)
+        return self.busy_person_s + float(np.sum(now - self.busy_since[on_incident]))

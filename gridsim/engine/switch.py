@@ -15,7 +15,9 @@ Per grid: ``PEACE → ALERT → FORWARD_COMMAND → RECOVERY → PEACE``.
   delays are multiplied by its ``delay_factor`` (1 by default; drilling lowers it, see
   :func:`gridsim.evacuation.model.drill_multiplier`).
 * Members at the post are converted in place into responders (:mod:`gridsim.engine.dispatch` sends
-  them from the post, with no call-up delay).
+  them from the post, with no call-up delay). Members still on their way (``leave_at``: when
+  each leaves home for the post, ``assembled_at``: when they get there) can be sent from where
+  they are, and the post's tasks (:mod:`gridsim.engine.storm`) take them as they arrive.
 
 Grids are arrays, not processes: an ALERT batch (e.g. every grid under a warning) computes all
 its members' arrivals at once and one SimPy process walks the sorted ready times. Processes wait
@@ -30,12 +32,13 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from gridsim.engine.compiled import local_speeds
 from gridsim.engine.recorder import EventLog
 from gridsim.model.clock import ProcessGenerator, in_hours
 from gridsim.model.params import DispatchConfig, SwitchConfig
 from gridsim.model.people import Roster, role_bit
 from gridsim.model.region import Region
-from gridsim.model.vocab import GRID_KINDS, MODES
+from gridsim.model.vocab import MODES
 
 __all__ = ["ALERT", "FORWARD", "PEACE", "RECOVERY", "ModeSwitch", "people_of"]
 
@@ -71,6 +74,7 @@ class ModeSwitch:
         self.epoch = np.zeros(n, dtype=np.int64)
         self.episode = np.full(n, -1, dtype=np.int64)  # current episode of each grid
         self.assembled_at = np.full(roster.n, np.inf)
+        self.leave_at = np.full(roster.n, np.inf)  # leaves home (or work) for the post
         self.counts = np.bincount(self.mode, minlength=len(MODES)).astype(np.int64)
         self.mode_log: list[tuple[float, tuple[int, ...]]] = [(0.0, tuple(self.counts.tolist()))]
         # episodes: one per ALERT
@@ -78,13 +82,13 @@ class ModeSwitch:
         self.ep_trigger_s: list[float] = []
         self.ep_ready_s: list[float] = []
         self.ep_reason: list[str] = []
-        self.listeners: list[Callable[[int], None]] = []
+        self.listeners: list[Callable[[int], None]] = []  # told when a grid is ready
+        self.recovery_listeners: list[Callable[[np.ndarray], None]] = []  # ... stood down
         # per grid: the switch's own delays × this (drills, see gridsim.evacuation.model)
         self.delay_factor = np.ones(n)
         self._ready_events: dict[int, simpy.Event] = {}
         kinds = region.grids.kind.astype(np.int64)
-        speed_by_kind = np.array([dispatch.local_speed_mps[k] for k in GRID_KINDS])
-        self._speed = speed_by_kind[kinds]
+        self._speed = local_speeds(dispatch)[kinds]
         self._detour = dispatch.intra_grid_detour
         self._work_hours = dispatch.work_hours
         self._lead = (roster.roles & (role_bit("commander") | role_bit("grid_leader"))) != 0
@@ -178,12 +182,15 @@ class ModeSwitch:
                 + np.abs(self.roster.y_m[people] - gy[home_grid])) * self._detour
         away = self.roster.away_in_work_hours[people] & in_hours(now, self._work_hours)
         factor = self.delay_factor[home_grid]  # × 1.0 leaves every sum bit for bit as it was
-        arrive = (now + cfg.alert_delay.ppf_array(u[:, 0]) * factor
-                  + cfg.assembly_mobilisation.ppf_array(u[:, 1]) * factor
-                  + np.where(away, cfg.away_return.ppf_array(u[:, 2]), 0.0)
-                  + dist / self._speed[home_grid])
-        arrive[self.busy[people]] = np.inf
+        leave = (now + cfg.alert_delay.ppf_array(u[:, 0]) * factor
+                 + cfg.assembly_mobilisation.ppf_array(u[:, 1]) * factor
+                 + np.where(away, cfg.away_return.ppf_array(u[:, 2]), 0.0))
+        arrive = leave + dist / self._speed[home_grid]
+        busy = self.busy[people]
+        arrive[busy] = np.inf
+        leave[busy] = np.inf
         self.assembled_at[people] = arrive
+        self.leave_at[people] = leave
         n_g = len(grids)
         # commander (or grid leader) at the post
         lead = self._lead[people]
@@ -228,10 +235,13 @@ class ModeSwitch:
         self._set_mode(grids, RECOVERY, reason)
         people, _ = people_of(self.roster, grids)
         self.assembled_at[people] = np.inf  # stood down
+        self.leave_at[people] = np.inf
         for g in grids.tolist():
             ev = self._ready_events.pop(g, None)
             if ev is not None:
                 ev.succeed(False)
+        for listener in self.recovery_listeners:
+            listener(grids)
         t_peace = self.env.now + self.cfg.recovery_h * 3600.0
         self.env.process(self._peace_batch(grids, t_peace, self.epoch[grids].copy()))
 

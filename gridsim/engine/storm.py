@@ -1,0 +1,497 @@
+"""Storm work: what the people of a forward command post do besides answering incidents.
+
+When a grid becomes a forward command post (FORWARD_COMMAND, :mod:`gridsim.engine.switch`),
+and for as long as it stays one, its assembled members take the post's tasks
+(``response.storm_work``), each a SimPy process with a team drawn from the same roster as
+dispatch (:attr:`gridsim.engine.dispatch.Dispatcher.busy`):
+
+* ``staff_post`` (值守): a few people stay at the post while it lasts;
+* ``relocate`` (转移): move the vulnerable residents out of danger, so many person-minutes each
+  (the count of people moved is kept);
+* ``warn`` (入户预警): warn households door to door;
+* ``sandbag`` (沙袋): fill and place sandbags, taken from the grid's supply point (the stock an
+  incident would also use), then from the township depot (the team waits for the delivery);
+  with none left anywhere the task stops;
+* ``patrol`` (巡查): rounds of the grid's patrol points (key monitoring points, danger points on
+  steep slopes and flood-prone land, :func:`gridsim.model.storm.task_units`), one round
+  starting every ``round_period_min`` (or as soon as the last one ends).
+
+A task's work in a grid is its units (from the grid's exposures) × minutes per unit; a team
+of up to ``people`` does it together, so ``k`` members finish ``k`` times as fast. Tasks take
+free members in priority order (higher first), as they arrive at the post and as they come
+back from incidents or finish another task.
+
+**Pre-emption.** Each task holds its people at its ``priority``. An incident's request for
+people has ``incident_priority``: a held person of a lower priority is a candidate for it like
+a free one at the post (:mod:`gridsim.engine.dispatch`). When picked, the person leaves the
+task: its process is interrupted (a SimPy ``Interrupt``), the work done so far is kept, and the
+task goes on with the rest of its team, or waits for another free person.
+
+**Detection by patrols.** While a grid's patrol runs, an incident on its route (the catalogue
+channel ``patrol_channel``'s coverage uniform below ``patrol_coverage``) is found when the
+patrol passes it: at the incident's phase of the round (the channel's delay uniform,
+:func:`gridsim.model.storm.next_pass_s`), unless another channel is faster. The patrol channel's
+peacetime delay does not apply in a grid patrolled when the incident occurs. Forward mode's
+faster detection comes from this, not from a multiplier.
+
+**Utilisation.** The dispatcher integrates the busy people of every home grid over time
+(incidents and tasks); over each warning the share of the warned grids' people who are busy is
+:meth:`StormWork.utilization` (summary key ``storm_utilization``).
+
+Not here yet (seams): functional groups by category under a span of control (分类嵌入: a task's
+``roles`` only restrict who may take it), people sent between grids by the township or county
+(三级包保: tasks draw on their own grid's members only), and evacuation helpers drawn from the
+same people (the evacuation still runs after the storm, :mod:`gridsim.evacuation.run`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from gridsim.engine.dispatch import Dispatcher
+from gridsim.engine.hazards import Catalogue
+from gridsim.engine.recorder import EventLog
+from gridsim.engine.supplies import SupplyChain
+from gridsim.engine.switch import FORWARD, ModeSwitch
+from gridsim.model.clock import ProcessGenerator
+from gridsim.model.params import DispatchConfig, StormTaskConfig, StormWorkConfig
+from gridsim.model.people import role_bit
+from gridsim.model.storm import next_pass_s, round_time_s, task_units
+from gridsim.model.vocab import GRID_KINDS, SUPPLY_ITEMS
+from gridsim.place.scenario import Scenario
+
+__all__ = ["TASKS", "StormWork", "TaskStats"]
+
+#: The post's tasks, in the order of the config (``response.storm_work.<task>``).
+TASKS: tuple[str, ...] = ("staff_post", "relocate", "warn", "sandbag", "patrol")
+_HOLD, _PATROL, _WORK = "hold", "patrol", "work"
+_KIND = {"staff_post": _HOLD, "patrol": _PATROL}
+_EPS = 1e-6
+
+
+@dataclass
+class TaskStats:
+    """One task over the run, all grids."""
+
+    count: int = 0  # grids where the task started
+    person_s: float = 0.0  # person-seconds held by it
+    units_done: int = 0  # units of work done (relocate: people moved; warn: households)
+    preempted: int = 0  # people taken off it by an incident
+    rounds: float = 0.0  # patrol: rounds started
+    short_units: int = 0  # sandbag: units with no stock left anywhere
+
+
+class _Task:
+    """One task of one post."""
+
+    def __init__(self, work: StormWork, name: str, cfg: StormTaskConfig, grid: int,
+                 units: float) -> None:
+        self.work = work
+        self.name = name
+        self.kind = _KIND.get(name, _WORK)
+        self.cfg = cfg
+        self.grid = grid
+        self.priority = cfg.priority
+        self.per_unit_s = cfg.minutes_per_unit * 60.0
+        self.units = units
+        self.left_s = units * self.per_unit_s  # work still to do, person-seconds
+        self.stocked_s = math.inf if not cfg.consumes else 0.0  # work covered by stock taken
+        self.done_s = 0.0  # work done, person-seconds
+        self.team: list[int] = []
+        self.state = "idle"  # idle (no team), blocked (waiting for stock), working
+        self.blocked_until = 0.0
+        self.seg_start = work.env.now
+        self.run_start = math.nan  # patrol: when the current run of rounds began
+        self.done = False
+        self.started = False
+        self.process = work.env.process(self._run())
+
+    # -- accounting ----------------------------------------------------------------------------
+    def account(self) -> None:
+        """Credit the team's time (and work) since the last change."""
+        now = self.work.env.now
+        dt = now - self.seg_start
+        self.seg_start = now
+        k = len(self.team)
+        if dt <= 0 or k == 0:
+            return
+        stats = self.work.stats[self.name]
+        stats.person_s += k * dt
+        if self.kind == _WORK and self.state == "working":
+            self.left_s -= k * dt
+            self.stocked_s -= k * dt
+            self.done_s += k * dt
+
+    def wants(self) -> bool:
+        return not self.done and len(self.team) < self.cfg.people
+
+    def join(self, p: int) -> None:
+        self.account()
+        was_empty = not self.team
+        self.team.append(p)
+        self.work.person_task[p] = self
+        self.work.dispatcher.occupy(p, self.priority)
+        if self.kind == _PATROL and was_empty:
+            self.run_start = self.work.env.now
+            self.work.patrol_changed(self.grid, self.run_start)
+        self._poke("joined")
+
+    def leave(self, p: int) -> None:
+        """``p`` is taken off the task (pre-empted; the dispatcher keeps them busy)."""
+        self.account()
+        self.team.remove(p)
+        del self.work.person_task[p]
+        if self.kind == _PATROL and not self.team:
+            self._end_run()
+        self._poke("left")
+
+    def stop(self, offer: bool) -> list[int]:
+        """End the task (done, out of stock or the post stood down); returns its team, now
+        free (if ``offer``, waiting requests and other tasks may take them at once)."""
+        self.account()
+        self.done = True
+        self.work.stats[self.name].units_done += self.units_done_so_far()
+        team, self.team = self.team, []
+        for p in team:
+            del self.work.person_task[p]
+        if self.kind == _PATROL and not math.isnan(self.run_start):
+            self._end_run()
+        self._poke("stopped")
+        for p in team:
+            self.work.dispatcher.vacate(p, offer=offer)
+        return team
+
+    def _end_run(self) -> None:
+        now = self.work.env.now
+        cycle = self.work.patrol_cycle_s[self.grid]
+        self.work.stats[self.name].rounds += math.ceil((now - self.run_start) / cycle - _EPS)
+        self.run_start = math.nan
+        self.work.patrol_changed(self.grid, math.nan)
+
+    def _poke(self, cause: str) -> None:
+        """Interrupt the process so that it looks at its team again (not needed before it
+        has started: it will look then)."""
+        p = self.process
+        if self.started and p.is_alive and p is not self.work.env.active_process:
+            p.interrupt(cause)
+
+    # -- the process ---------------------------------------------------------------------------
+    def _run(self) -> ProcessGenerator:
+        env = self.work.env
+        self.started = True
+        while not self.done:
+            try:
+                if self.kind != _WORK or not self.team:
+                    self.state = "idle" if not self.team else "working"
+                    yield env.event()  # held until the team changes or the post stands down
+                    continue
+                if self.left_s <= _EPS:
+                    self.work.log.log(env.now, "storm_task_done", self.grid, -1, self.name)
+                    self.stop(offer=True)
+                    return
+                if self.stocked_s <= _EPS:
+                    self._take_stock()
+                    continue
+                if env.now < self.blocked_until:
+                    self.state = "blocked"
+                    yield env.timeout(self.blocked_until - env.now)
+                    self.account()
+                    continue
+                self.state = "working"
+                self.seg_start = env.now
+                yield env.timeout(min(self.left_s, self.stocked_s) / len(self.team))
+                self.account()
+            except simpy.Interrupt:
+                continue
+
+    def _take_stock(self) -> None:
+        """Take the next batch's stock (grid first, then the township depot)."""
+        work, g = self.work, self.grid
+        left_units = math.ceil(self.left_s / self.per_unit_s - _EPS)
+        batch = left_units if self.cfg.batch_units <= 0 else min(left_units,
+                                                                  int(self.cfg.batch_units))
+        got_units = batch
+        delay = 0.0
+        led = work.supply.ledger
+        for item, per in sorted(self.cfg.consumes.items()):
+            i = SUPPLY_ITEMS.index(item)
+            need = batch * per
+            got = led.take(g, i, need)
+            if got < need:
+                k = led.take_from_depot(int(work.township[g]), i, need - got)
+                if k:
+                    delay = max(delay, float(work.supply.depot_time_s[g]))
+                    work.log.log(work.env.now, "storm_supply_fetched", g, -1,
+                                 f"{self.name}: {k} {item} from the township depot")
+                got += k
+            led.consume(got)
+            got_units = min(got_units, got // per)
+        short = batch - got_units
+        if short:
+            self.work.stats[self.name].short_units += short
+            self.left_s -= short * self.per_unit_s
+            work.log.log(work.env.now, "storm_supply_short", g, -1,
+                         f"{self.name}: {short} units without stock")
+        self.stocked_s = got_units * self.per_unit_s
+        if self.left_s <= _EPS:
+            self.left_s = 0.0
+        self.blocked_until = work.env.now + delay
+
+    def units_done_so_far(self) -> int:
+        """Whole units of work done (0 for a task that holds its people: post, patrol)."""
+        if self.kind != _WORK:
+            return 0
+        return int(math.floor(self.done_s / self.per_unit_s + _EPS))
+
+
+class StormWork:
+    """The post tasks of every grid in forward command, and the warning windows."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, cfg: StormWorkConfig,
+                 dispatch: DispatchConfig, dispatcher: Dispatcher, switch: ModeSwitch,
+                 supply: SupplyChain, catalogue: Catalogue, log: EventLog) -> None:
+        self.env = env
+        self.cfg = cfg
+        self.dispatcher = dispatcher
+        self.switch = switch
+        self.supply = supply
+        self.log = log
+        self.enabled = cfg.enabled
+        grids = scenario.region.grids
+        self.township = grids.township
+        self.roster = scenario.roster
+        self.stats = {name: TaskStats() for name in TASKS}
+        self.person_task: dict[int, _Task] = {}
+        self.tasks: dict[int, list[_Task]] = {}
+        # warnings: [grids, people, start_s, end_s (nan while open), busy_s at start, at end]
+        self.windows: list[list[Any]] = []
+        self.channel = -1  # index of the patrol channel among the catalogue's
+        self.patrol_start = np.full(grids.n, math.nan)
+        self.patrol_round_s = np.zeros(grids.n)
+        self.patrol_cycle_s = np.ones(grids.n)
+        self._changed: dict[int, simpy.Event] = {}
+        if not self.enabled:
+            return
+        names = [ch.name for ch in catalogue.detection]
+        self.channel = names.index(cfg.patrol_channel)  # validated: it is one of them
+        self.specs = sorted(
+            ((name, getattr(cfg, name)) for name in TASKS if getattr(cfg, name).enabled
+             and getattr(cfg, name).people > 0),
+            key=lambda nc: -nc[1].priority)  # stable: the TASKS order among equal priorities
+        self.units = {name: task_units(grids, c) for name, c in self.specs}
+        self.role_ok: dict[str, np.ndarray | None] = {}
+        for name, c in self.specs:
+            if c.roles:
+                mask = 0
+                for r in c.roles:
+                    mask |= role_bit(r)
+                self.role_ok[name] = (self.roster.roles & mask) != 0
+            else:
+                self.role_ok[name] = None
+        if "patrol" in self.units:
+            speed = np.array([dispatch.local_speed_mps[k] for k in GRID_KINDS])
+            speed_g = speed[grids.kind.astype(np.int64)]
+            self.patrol_round_s = round_time_s(self.units["patrol"], grids.area_km2,
+                                               dispatch.intra_grid_detour, speed_g,
+                                               cfg.patrol.minutes_per_unit)
+            self.patrol_cycle_s = np.maximum(self.patrol_round_s,
+                                             cfg.patrol.round_period_min * 60.0)
+        dispatcher.request_priority = cfg.incident_priority
+        dispatcher.preempt_hook = self._preempt
+        dispatcher.free_listeners.append(self._on_free)
+        switch.listeners.append(self._on_ready)  # after the dispatcher's: incidents first
+        switch.recovery_listeners.append(self._on_recover)
+
+    # -- posts ---------------------------------------------------------------------------------
+    def _on_ready(self, g: int) -> None:
+        """Grid ``g`` is a forward command post: its tasks start."""
+        if g in self.tasks:
+            return
+        tasks = []
+        for name, c in self.specs:
+            units = float(self.units[name][g])
+            kind = _KIND.get(name, _WORK)
+            if kind != _HOLD and units <= 0:
+                continue
+            tasks.append(_Task(self, name, c, g, units))
+            self.stats[name].count += 1
+        self.tasks[g] = tasks
+        people = np.arange(self.roster.by_grid_indptr[g], self.roster.by_grid_indptr[g + 1])
+        later = self.switch.assembled_at[people]
+        coming = np.isfinite(later) & (later > self.env.now)
+        if coming.any():
+            self.env.process(self._arrivals(g, np.sort(later[coming]),
+                                            int(self.switch.epoch[g])))
+        self._offer(g)
+
+    def _arrivals(self, g: int, times: np.ndarray, epoch: int) -> ProcessGenerator:
+        """Members still on their way join the tasks as they reach the post."""
+        env = self.env
+        for t in times.tolist():
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if self.switch.epoch[g] != epoch or g not in self.tasks:
+                return
+            self._offer(g)
+
+    def _offer(self, g: int) -> None:
+        """Give the free members at ``g``'s post to its tasks, highest priority first."""
+        tasks = self.tasks.get(g)
+        if not tasks:
+            return
+        now = self.env.now
+        lo, hi = int(self.roster.by_grid_indptr[g]), int(self.roster.by_grid_indptr[g + 1])
+        free = np.flatnonzero(~self.dispatcher.busy[lo:hi]
+                              & (self.switch.assembled_at[lo:hi] <= now)) + lo
+        if len(free) == 0:
+            return
+        left = free.tolist()
+        for task in tasks:
+            if not left:
+                return
+            ok = self.role_ok[task.name]
+            while task.wants():
+                pick = next((p for p in left if ok is None or ok[p]), None)
+                if pick is None:
+                    break
+                left.remove(pick)
+                task.join(pick)
+
+    def _on_free(self, p: int) -> None:
+        g = int(self.roster.grid[p])
+        if g in self.tasks and self.switch.assembled_at[p] <= self.env.now:
+            self._offer(g)
+
+    def _preempt(self, p: int) -> None:
+        """The dispatcher takes ``p`` off their task for an incident."""
+        task = self.person_task[p]
+        task.leave(p)
+        self.stats[task.name].preempted += 1
+        self.log.log(self.env.now, "storm_preempted", task.grid, -1,
+                     f"person {p} off {task.name}")
+        # another free member may take the place, once this dispatch is over
+        ev = self.env.timeout(0)
+        ev.callbacks.append(lambda _e, g=task.grid: self._offer(g))
+
+    def _on_recover(self, grids: np.ndarray) -> None:
+        """The posts of ``grids`` stand down: their tasks stop and their people are free."""
+        freed = []
+        for g in grids.tolist():
+            for task in self.tasks.pop(g, []):
+                if not task.done:
+                    freed.extend(task.stop(offer=False))
+        if freed and self.dispatcher.pending:
+            self.dispatcher.retry()
+
+    # -- detection by patrols ------------------------------------------------------------------
+    def patrolling(self, g: int) -> bool:
+        return not math.isnan(self.patrol_start[g])
+
+    def patrol_changed(self, g: int, start_s: float) -> None:
+        self.patrol_start[g] = start_s
+        ev = self._changed.pop(g, None)
+        if ev is not None:
+            ev.succeed()
+
+    def covers(self, u: np.ndarray, slot: int) -> bool:
+        """Whether an incident (its uniforms ``u``, detection slots from ``slot``) lies on the
+        patrol route of its grid."""
+        return self.enabled and "patrol" in self.units and (
+            float(u[slot + 2 * self.channel]) < self.cfg.patrol_coverage)
+
+    def detect(self, g: int, phase: float, delay_s: float, by: str
+               ) -> Generator[simpy.Event, Any, str]:
+        """Wait until the incident is found: after ``delay_s`` by channel ``by``, or earlier
+        when a patrol of grid ``g`` passes its spot (``phase`` of the round). Returns the
+        channel."""
+        env = self.env
+        found_s = env.now + delay_s
+        name = self.cfg.patrol_channel
+        while True:
+            start = self.patrol_start[g]
+            t = math.inf if math.isnan(start) else next_pass_s(
+                float(start), float(self.patrol_round_s[g]), float(self.patrol_cycle_s[g]),
+                phase, env.now)
+            if t >= found_s:
+                changed = self._changed_event(g)
+                if found_s > env.now:
+                    to = env.timeout(found_s - env.now)
+                    res = yield to | changed
+                    if to not in res:
+                        continue  # a patrol started or stopped: look again
+                return by
+            to = env.timeout(t - env.now)
+            changed = self._changed_event(g)
+            res = yield to | changed
+            if to in res:
+                return name
+
+    def _changed_event(self, g: int) -> simpy.Event:
+        ev = self._changed.get(g)
+        if ev is None:
+            ev = self._changed[g] = self.env.event()
+        return ev
+
+    # -- warnings and results ------------------------------------------------------------------
+    def watch_warning(self, grids: np.ndarray, start_s: float, end_s: float) -> None:
+        """Measure the busy share of ``grids``' people from ``start_s`` to ``end_s``."""
+        self.env.process(self._window(np.asarray(grids, dtype=np.int64), start_s, end_s))
+
+    def _window(self, grids: np.ndarray, start_s: float, end_s: float) -> ProcessGenerator:
+        env = self.env
+        if start_s > env.now:
+            yield env.timeout(start_s - env.now)
+        people = int(np.sum(self.roster.count_by_grid()[grids]))
+        w = [grids, people, env.now, math.nan, self.dispatcher.grid_busy_s(grids, env.now),
+             math.nan]
+        self.windows.append(w)
+        yield env.timeout(max(end_s - env.now, 0.0))
+        w[3], w[5] = env.now, self.dispatcher.grid_busy_s(grids, env.now)
+
+    def utilization(self, end_s: float) -> float:
+        """Busy person-seconds of the warned grids' people over person-seconds of warning."""
+        busy = span = 0.0
+        for grids, people, s, e, b0, b1 in self.windows:
+            if math.isnan(e):
+                e, b1 = end_s, self.dispatcher.grid_busy_s(grids, end_s)
+            busy += b1 - b0
+            span += people * (e - s)
+        return busy / span if span > 0 else math.nan
+
+    def task_summary(self) -> dict[str, dict[str, float | int]]:
+        """Per task: grids where it ran, person-hours, units done, pre-emptions (and people
+        moved for ``relocate``, rounds for ``patrol``, units without stock for ``sandbag``),
+        counting the tasks still running up to now."""
+        if not self.enabled:
+            return {}
+        running: dict[str, list[_Task]] = {}
+        for tasks in self.tasks.values():
+            for task in tasks:
+                if not task.done:
+                    task.account()
+                    running.setdefault(task.name, []).append(task)
+        out: dict[str, dict[str, float | int]] = {}
+        for name, _ in sorted(self.specs, key=lambda nc: TASKS.index(nc[0])):
+            st = self.stats[name]
+            live = running.get(name, [])
+            units = st.units_done + sum(t.units_done_so_far() for t in live)
+            row: dict[str, float | int] = {"count": st.count,
+                                           "person_hours": round(st.person_s / 3600.0, 3),
+                                           "units_done": units, "preempted": st.preempted}
+            if name == "relocate":
+                row["people_moved"] = units
+            if name == "patrol":
+                now = self.env.now
+                row["rounds"] = int(st.rounds + sum(
+                    math.ceil((now - t.run_start) / self.patrol_cycle_s[t.grid] - _EPS)
+                    for t in live if not math.isnan(t.run_start)))
+            if name == "sandbag":
+                row["units_short"] = st.short_units
+            out[name] = row
+        return out
