@@ -116,8 +116,12 @@ def test_two_rates_are_recovered_from_two_targets() -> None:
                        "bounds": [0.1, 10.0], "start": 1.0} for h in ("a", "b")},
         targets, replications=reps, budget={"max_evaluations": 40, "design": 4}), "test.yaml")
     cal = calibrate(spec, _two_hazards(1.0, 1.0), stream=None)
+    # with 3 replications of about 30 and 10 incidents, rates up to about 20 % away give the
+    # same mean counts on the same random numbers (a count's mean is a step function of the
+    # rate): the fit matches the targets and lands within that
     for fitted, wanted in zip(cal.best.theta, star, strict=True):
-        assert abs(fitted / wanted - 1) < 0.15, (cal.best.theta, star)
+        assert abs(fitted / wanted - 1) < 0.20, (cal.best.theta, star)
+    assert cal.best.means == tuple(t["value"] for t in targets.values())
 
 
 def test_a_scale_on_a_group_of_paths_multiplies_each_base_value() -> None:
@@ -276,6 +280,7 @@ def test_the_shipped_spec_reads_and_is_found_by_name() -> None:
     assert resolve_spec("suining_2025") == path
     spec = load_spec(path)
     assert "scenario=suining_city" in spec.overrides and "hazard=suining_2025" in spec.overrides
+    assert f"duration_h={199 * 24}" in spec.overrides  # 1 January - 18 July 2025
     values = {t.name: (t.value, t.band) for t in spec.targets}
     # the account's figures (docs/domain.md) and the bands of issue 11
     assert values == {"rescues": (974, Band("relative", 0.15)),

@@ -30,8 +30,10 @@ number (a metric with no value in a run) counts as ``d = 1000``.
 It is minimised over ``u = (ln θ − ln low)/(ln high − ln low)`` in the unit box (``log:
 false``: linear in θ): the starting point and a Latin-hypercube design
 (:class:`scipy.stats.qmc.LatinHypercube`, seeded by the spec's seed) first, then Nelder–Mead
-with the box as bounds (:func:`scipy.optimize.minimize`) from the best point so far, until the
-budget of evaluations is spent or the simplex has shrunk. SMM with a deterministic objective
+with the box as bounds (:func:`scipy.optimize.minimize`) from the best point so far, restarted
+from the best with a smaller simplex while a start improves it (with CRN the objective is a step
+function of θ, on whose flat steps a simplex can stop early), until the budget of evaluations
+is spent or a start brings nothing. SMM with a deterministic objective
 (CRN) rather than approximate Bayesian computation: the account gives one figure per target, so
 there is no posterior worth its cost (ABC needs thousands of runs of a city run that costs
 seconds), and the fitted point with per-target intervals answers the question asked (does the
@@ -93,6 +95,9 @@ __all__ = [
 
 #: The kinds of band a target may have (exactly one of these keys in its ``band``).
 BANDS = ("relative", "factor", "absolute", "at_most", "at_least")
+#: The first simplex's step of each Nelder-Mead start, in the unit box: the first start, then
+#: restarts from the best point while a start improves it.
+RESTART_STEPS = (0.15, 0.05, 0.02)
 #: The distance given to a target whose mean is not a number.
 NAN_DISTANCE = 1000.0
 #: The top-level keys of a spec file.
@@ -901,15 +906,22 @@ def calibrate(spec: Spec, settings: RunConfig, *, stream: TextIO | None = sys.st
             design = qmc.LatinHypercube(d=len(pars), seed=spec.seed).random(spec.design)
             for u in design:
                 at_unit(u, "design")
-        first = min(evaluations, key=lambda e: (e.objective, e.index))
-        u0 = np.array([par.to_unit(t) for par, t in zip(pars, first.theta, strict=True)])
-        res = optimize.minimize(
-            lambda u: at_unit(u, "local").objective, u0, method="Nelder-Mead",
-            bounds=[(0.0, 1.0)] * len(pars),
-            options={"xatol": spec.xatol, "fatol": 1e-9,
-                     "maxfev": max(1, spec.max_evaluations - len(evaluations)),
-                     "initial_simplex": _simplex(u0)})
-        message = str(res.message)
+        # Nelder-Mead from the best point so far, restarted from the best with a smaller
+        # simplex while that improves it: with common random numbers the objective is a step
+        # function of θ (counts), on whose flat steps a simplex can stop early
+        for step in RESTART_STEPS:
+            before = min(e.objective for e in evaluations)
+            first = min(evaluations, key=lambda e: (e.objective, e.index))
+            u0 = np.array([par.to_unit(t) for par, t in zip(pars, first.theta, strict=True)])
+            res = optimize.minimize(
+                lambda u: at_unit(u, "local").objective, u0, method="Nelder-Mead",
+                bounds=[(0.0, 1.0)] * len(pars),
+                options={"xatol": spec.xatol, "fatol": 1e-9,
+                         "maxfev": max(1, spec.max_evaluations - len(evaluations)),
+                         "initial_simplex": _simplex(u0, step)})
+            message = str(res.message)
+            if min(e.objective for e in evaluations) >= before or before == 0.0:
+                break
     except _Budget:
         pass
     best = min(evaluations, key=lambda e: (e.objective, e.index))

@@ -42,7 +42,8 @@ METHOD = (
     "over the bound for at most / at least), so |d_k| ≤ 1 exactly when the mean is in a "
     "two-sided band, and d_k = 0 within a one-sided one. "
     "Search over log θ scaled to the unit box: the start, a Latin-hypercube design, then "
-    "Nelder–Mead with bounds (scipy.optimize). Final evaluation: F other replications "
+    "Nelder–Mead with bounds (scipy.optimize), restarted from the best with a smaller simplex "
+    "while that improves it. Final evaluation: F other replications "
     "(R..R+F-1) at the best θ; mean ± t(0.975, F−1)·s/√F, and the 2.5–97.5 % range of single "
     "replications. A target is met when its mean lies in its band.")
 
