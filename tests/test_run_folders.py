@@ -34,7 +34,13 @@ import gridsim.fsutil
 from gridsim.errors import UserError, report
 from gridsim.evacuation.output import EVACUATION_FIGURES, EVACUATION_FILES
 from gridsim.fsutil import write_atomic
-from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.params import (
+    HazardConfig,
+    ObservedRainConfig,
+    RunConfig,
+    ScenarioConfig,
+    WeatherConfig,
+)
 from gridsim.output.figures import FIGURES
 from gridsim.output.files import OUTPUT_FILES
 from gridsim.output.run_folder import (
@@ -274,7 +280,20 @@ def test_every_file_valued_setting_is_known_to_input_files() -> None:
     suffixes = ("path", "_file", "_files", "_dir", "_folder", "_log", "_logs", "_plan")
     named = {k for k in _string_fields(RunConfig)
              if k.rsplit(".", 1)[-1] == "path" or k.endswith(suffixes)}
-    assert named == {"scenario.path", "experiment.report_dir"}
+    assert named == {"scenario.path", "hazard.weather.observed.path", "experiment.report_dir"}
+
+
+def test_input_files_include_the_observed_rainfall(tmp_path: Path) -> None:
+
+    rain = tmp_path / "rain.csv"
+    rain.write_text("hour,township,mm\n0,0,1.5\n", encoding="utf-8")
+    weather = WeatherConfig(kind="observed", observed=ObservedRainConfig(path=str(rain)))
+    observed = RunConfig(scenario=ScenarioConfig(name="small", generator="synthetic"),
+                         hazard=HazardConfig(name="observed", weather=weather))
+    assert input_files(observed) == [rain.resolve()]
+    d0 = inputs_digest(input_files(observed))
+    rain.write_text("hour,township,mm\n0,0,2.5\n", encoding="utf-8")
+    assert inputs_digest(input_files(observed)) != d0  # new rain: resume runs it again
 
 
 def test_inputs_digest_follows_content_and_relative_names(tmp_path: Path) -> None:

@@ -290,8 +290,9 @@ def claim_run_folder(path: Path, *, unique: bool) -> Path:
 # ----------------------------------------------------------------------------------------------
 def input_files(settings: RunConfig) -> list[Path]:
     """Every input file the run of ``settings`` reads, sorted and absolute: a scenario folder's
-    ``scenario.yaml`` and every file it names (``scenario.generator: files``). A synthetic
-    scenario reads none."""
+    ``scenario.yaml`` and every file it names (``scenario.generator: files``), and the observed
+    rainfall CSV (``hazard.weather.kind: observed``). A synthetic scenario in designed or
+    seasonal weather reads none."""
     found: list[Path] = []
     sc = settings.scenario
     if sc.generator == "files" and str(sc.path).strip():
@@ -300,6 +301,9 @@ def input_files(settings: RunConfig) -> list[Path]:
         from gridsim.place.folder import folder_files
 
         found += folder_files(Path(os.path.abspath(sc.path)))
+    weather = getattr(settings.hazard, "weather", None)  # None: settings without a hazard part
+    if weather is not None and weather.kind == "observed" and str(weather.observed.path).strip():
+        found.append(Path(weather.observed.path))
     return sorted({Path(os.path.abspath(p)) for p in found})
 
 
