@@ -284,7 +284,6 @@ def test_every_file_valued_setting_is_known_to_input_files() -> None:
 
 
 def test_input_files_include_the_observed_rainfall(tmp_path: Path) -> None:
-
     rain = tmp_path / "rain.csv"
     rain.write_text("hour,township,mm\n0,0,1.5\n", encoding="utf-8")
     weather = WeatherConfig(kind="observed", observed=ObservedRainConfig(path=str(rain)))
