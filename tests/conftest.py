@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 
 import pytest
@@ -20,9 +19,10 @@ def _composed(overrides: tuple[str, ...]) -> RunConfig:
 
 
 def settings_for(*overrides: str) -> RunConfig:
-    """The run settings that ``gridsim run <overrides>`` would use (composed and validated):
-    a copy of its own, which a test may change."""
-    return copy.deepcopy(_composed(tuple(overrides)))
+    """The run settings that ``gridsim run <overrides>`` would use (composed, validated and
+    frozen): shared by every test that asks for them, which changes them with
+    :func:`dataclasses.replace` or :func:`gridsim.model.frozen.changed` (a changed copy)."""
+    return _composed(tuple(overrides))
 
 
 @pytest.fixture

@@ -397,6 +397,7 @@ def test_a_road_closure_between_grids_without_a_road_is_a_config_error(small) ->
     """A scripted closure must name two grids with a road between them; it fails before the
     run starts, naming the key."""
     from gridsim.engine.simulation import simulate
+    from gridsim.model.frozen import changed
     from gridsim.model.params import RoadClosureConfig
     from gridsim.model.validate import ConfigError
 
@@ -404,7 +405,7 @@ def test_a_road_closure_between_grids_without_a_road_is_a_config_error(small) ->
     s = settings_for("scenario=small", "hazard=flood_evacuation", "duration_h=1",
                      "output.progress=false", "output.events_log=false")
     far = int(np.argmax(np.hypot(sc.region.grids.x_m, sc.region.grids.y_m)))
-    s.hazard.road_closures = [RoadClosureConfig(grids=[0, far], at_h=0.5)]
+    s = changed(s, {"hazard.road_closures": [RoadClosureConfig(grids=[0, far], at_h=0.5)]})
     with pytest.raises(ConfigError, match=r"hazard\.road_closures\[0\]\.grids"):
         simulate(s, scenario=sc)
 

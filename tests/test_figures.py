@@ -31,14 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 _RUN_WITHOUT_FIGURES = """
 import json, sys
 from pathlib import Path
-from tests.params import add_warning, one_grid
+from dataclasses import replace
+from tests.params import add_warning, changed, one_grid
 from gridsim.engine.simulation import simulate
 from gridsim.output.files import write_outputs
 
-s = one_grid(2, duration_h=12.0, rate_per_day=20.0)
-s.output.figures = False
-add_warning(s, start_h=1.0, duration_h=4.0)
-s.hazard.warnings[0].evacuate = True
+s = changed(one_grid(2, duration_h=12.0, rate_per_day=20.0), {"output.figures": False})
+s = add_warning(s, start_h=1.0, duration_h=4.0)
+s = changed(s, {"hazard.warnings": [replace(s.hazard.warnings[0], evacuate=True)]})
 result = simulate(s)
 write_outputs(result, Path(sys.argv[1]), "test")
 print(json.dumps({"evacuations": len(result.evacuations),
@@ -158,15 +158,16 @@ def _scenario(urban: int, rural: int):
     """A synthetic scenario of ``urban`` urban and ``rural`` rural grids (built, not run)."""
     from gridsim.model.params import KindConfig
     from gridsim.place.scenario import build_scenario
-    from tests.params import one_grid
+    from tests.params import changed, one_grid
 
-    s = one_grid(2, duration_h=24.0, rate_per_day=1.0)
-    sc = s.scenario
-    sc.urban_grids, sc.rural_grids, sc.townships_per_county = urban, rural, 4
-    sc.kinds = {"urban_community": KindConfig(zone="urban", weight=1.0, area_km2=0.05,
-                                              population=3000.0),
-                "rural": KindConfig(zone="rural", weight=1.0, area_km2=2.0, population=400.0)}
-    return s, build_scenario(sc)
+    s = changed(one_grid(2, duration_h=24.0, rate_per_day=1.0), {
+        "scenario.urban_grids": urban, "scenario.rural_grids": rural,
+        "scenario.townships_per_county": 4,
+        "scenario.kinds": {
+            "urban_community": KindConfig(zone="urban", weight=1.0, area_km2=0.05,
+                                          population=3000.0),
+            "rural": KindConfig(zone="rural", weight=1.0, area_km2=2.0, population=400.0)}})
+    return s, build_scenario(s.scenario)
 
 
 def _result(s, scenario, log=None):

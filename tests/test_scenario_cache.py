@@ -20,6 +20,7 @@ import gridsim.place.folder.load as folder_load
 from gridsim import __version__
 from gridsim.engine.simulation import build, simulate
 from gridsim.engine.travel import travel_for
+from gridsim.model.frozen import freeze, thaw
 from gridsim.model.params import RunConfig, ScenarioConfig
 from gridsim.output.files import write_outputs
 from gridsim.place.folder import export_scenario
@@ -87,11 +88,12 @@ def test_equal_scenario_settings_give_the_same_built_scenario() -> None:
 
 def test_the_key_is_a_stable_hash_of_the_settings() -> None:
     a = settings_for("scenario=district").scenario
-    b = settings_for("scenario=district").scenario
+    b = freeze(thaw(settings_for("scenario=district").scenario))  # equal, another object
     assert a is not b and scenario_key(a) == scenario_key(b)
+    assert scenario_key(a) == scenario_key(thaw(a))  # frozen or not, the same settings
     assert len(scenario_key(a)) == 64 and int(scenario_key(a), 16) >= 0
-    b.people = dataclasses.replace(b.people, party_members_per_1000=b.people.party_members_per_1000
-                                   + 1e-9)
+    b = dataclasses.replace(b, people=dataclasses.replace(
+        b.people, party_members_per_1000=b.people.party_members_per_1000 + 1e-9))
     assert scenario_key(a) != scenario_key(b)  # floats exactly
 
 

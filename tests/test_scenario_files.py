@@ -228,9 +228,9 @@ def test_pbf_extract_loads_projected_and_snapped(helsinki: Path, small: RunConfi
 
 def test_pbf_extract_simulates(helsinki: Path) -> None:
     s = settings_for("scenario=small", "hazard=calm", "duration_h=6", *FAST)
-    s.scenario = as_files(s.scenario, helsinki)
-    s.hazard.incidents = [ScriptedIncidentConfig(hazard="building_fire", grid=4, at_h=1.0,
-                                                 grade="II")]
+    fire = ScriptedIncidentConfig(hazard="building_fire", grid=4, at_h=1.0, grade="II")
+    s = dataclasses.replace(s, scenario=as_files(s.scenario, helsinki),
+                            hazard=dataclasses.replace(s.hazard, incidents=[fire]))
     r = simulate(s)
     assert r.scenario.n_grids == 9
     fire = [i for i in r.incidents if i.hazard == "building_fire" and i.grid == 4]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from params import add_incident, add_warning, one_grid
+from params import add_incident, add_warning, changed, one_grid
 
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.engine.switch import PEACE, RECOVERY
@@ -15,18 +16,16 @@ from gridsim.model.params import RunConfig
 
 
 def _switch_case(away_share: dict[str, float], warning_start_h: float) -> RunConfig:
-    s = one_grid(4, duration_h=warning_start_h + 5)
-    s.output.events_log = True
-    sw = s.response.switch
-    sw.alert_delay = Dist.fixed(60.0)
-    sw.assembly_mobilisation = Dist.fixed(120.0)
-    sw.away_return = Dist.fixed(1000.0)
-    sw.supply_open_delay = Dist.fixed(100.0)
-    sw.quorum_share = 0.5
-    sw.recovery_h = 1.0
-    s.scenario.people.away_share = away_share
-    add_warning(s, start_h=warning_start_h, duration_h=2.0)
-    return s
+    s = changed(one_grid(4, duration_h=warning_start_h + 5), {
+        "output.events_log": True,
+        "response.switch.alert_delay": Dist.fixed(60.0),
+        "response.switch.assembly_mobilisation": Dist.fixed(120.0),
+        "response.switch.away_return": Dist.fixed(1000.0),
+        "response.switch.supply_open_delay": Dist.fixed(100.0),
+        "response.switch.quorum_share": 0.5,
+        "response.switch.recovery_h": 1.0,
+        "scenario.people.away_share": away_share})
+    return add_warning(s, start_h=warning_start_h, duration_h=2.0)
 
 
 def _events(r: RunResult, prefix: str = "") -> list[tuple[float, str]]:
@@ -63,31 +62,29 @@ def test_switch_timeline_commanders_away_at_work() -> None:
 
 def test_switch_timeline_supply_point_is_last() -> None:
     s = _switch_case({}, warning_start_h=1.0)
-    s.response.switch.supply_open_delay = Dist.fixed(500.0)
-    r = simulate(s)
+    r = simulate(changed(s, {"response.switch.supply_open_delay": Dist.fixed(500.0)}))
     assert _events(r, "mode_forward")[0] == (3600.0 + 500.0, "mode_forward_command")
 
 
 def _incident_case(handling_s: float, escalate_after_s: float = 1e15) -> RunConfig:
     s = one_grid(2, duration_h=3)
-    s.output.events_log = True
-    hz = s.catalogue.hazards["test"]
-    hz.supplies = {"sandbag": 5}
-    hz.handling = Dist.fixed(handling_s)
-    hz.escalate_after_s = escalate_after_s
-    hz.department_handling = Dist.fixed(500.0)
-    s.catalogue.detection["resident_report"].delay = Dist.fixed(120.0)
-    d = s.response.dispatch
-    d.decision_delay_peace = Dist.fixed(60.0)
-    d.decision_delay_forward = Dist.fixed(15.0)
-    d.mobilisation = {r: Dist.fixed(30.0) for r in d.mobilisation}
-    d.forward_detection_factor = 0.5
-    s.response.supply.access_delay_peace = Dist.fixed(90.0)
-    s.response.reporting.hop_delay_peace = {h: Dist.fixed(100.0) for h in
-                                            s.response.reporting.hop_delay_peace}
-    s.response.reporting.forward_factor = 0.5
-    add_incident(s, "test", grid=0, at_h=1.0)
-    return s
+    s = changed(s, {
+        "output.events_log": True,
+        "catalogue.hazards.test.supplies": {"sandbag": 5},
+        "catalogue.hazards.test.handling": Dist.fixed(handling_s),
+        "catalogue.hazards.test.escalate_after_s": escalate_after_s,
+        "catalogue.hazards.test.department_handling": Dist.fixed(500.0),
+        "catalogue.detection.resident_report.delay": Dist.fixed(120.0),
+        "response.dispatch.decision_delay_peace": Dist.fixed(60.0),
+        "response.dispatch.decision_delay_forward": Dist.fixed(15.0),
+        "response.dispatch.mobilisation": {r: Dist.fixed(30.0)
+                                           for r in s.response.dispatch.mobilisation},
+        "response.dispatch.forward_detection_factor": 0.5,
+        "response.supply.access_delay_peace": Dist.fixed(90.0),
+        "response.reporting.hop_delay_peace": {h: Dist.fixed(100.0) for h in
+                                               s.response.reporting.hop_delay_peace},
+        "response.reporting.forward_factor": 0.5})
+    return add_incident(s, "test", grid=0, at_h=1.0)
 
 
 def test_incident_lifecycle_in_peacetime() -> None:
@@ -128,12 +125,11 @@ def test_incident_in_forward_command_is_answered_from_the_post() -> None:
     """A warning at 0.5 h puts the grid in forward command at 1800 + 180 (fixed delays). The
     incident at 3600 is spotted twice as fast (60 s), decided in 15 s, answered from the post
     with no call-up, with the store already open, and reported at half the hop delay."""
-    s = _incident_case(600.0)
-    sw = s.response.switch
-    sw.alert_delay, sw.assembly_mobilisation = Dist.fixed(60.0), Dist.fixed(120.0)
-    sw.supply_open_delay = Dist.fixed(100.0)
-    add_warning(s, start_h=0.5, duration_h=2.0)
-    r = simulate(s)
+    s = changed(_incident_case(600.0), {
+        "response.switch.alert_delay": Dist.fixed(60.0),
+        "response.switch.assembly_mobilisation": Dist.fixed(120.0),
+        "response.switch.supply_open_delay": Dist.fixed(100.0)})
+    r = simulate(add_warning(s, start_h=0.5, duration_h=2.0))
     (inc,) = r.incidents
     assert inc.mode_at_notice == "FORWARD_COMMAND"
     assert (inc.notified_s, inc.dispatched_s, inc.first_on_scene_s) == (3660.0, 3675.0, 3675.0)
@@ -146,11 +142,12 @@ def test_incident_in_forward_command_is_answered_from_the_post() -> None:
 
 def test_major_incident_switches_its_grid_until_resolved() -> None:
     s = _incident_case(600.0)
-    s.response.switch.trigger_grade = "III"
-    s.hazard.incidents[0].grade = "III"
-    sw = s.response.switch
-    sw.alert_delay, sw.assembly_mobilisation = Dist.fixed(10.0), Dist.fixed(20.0)
-    sw.supply_open_delay = Dist.fixed(40.0)
+    s = changed(s, {
+        "response.switch.trigger_grade": "III",
+        "hazard.incidents": [replace(s.hazard.incidents[0], grade="III")],
+        "response.switch.alert_delay": Dist.fixed(10.0),
+        "response.switch.assembly_mobilisation": Dist.fixed(20.0),
+        "response.switch.supply_open_delay": Dist.fixed(40.0)})
     r = simulate(s)
     (inc,) = r.incidents
     modes = _events(r, "mode_")

@@ -4,8 +4,9 @@ Everything that turns a Hydra config into gridsim's typed settings happens here,
 (once per variant in an experiment): registering the schema and the scenario presets in Hydra's
 ConfigStore, composing ``conf/`` (or an experiment file), describing a composition error in one
 line naming the key and the file or override it comes from, converting the DictConfig into the
-:class:`gridsim.model.params.RunConfig` dataclasses and checking the value ranges. Below this
-module there is no DictConfig: the engine, the place and the outputs take settings.
+:class:`gridsim.model.params.RunConfig` dataclasses, checking the value ranges and freezing
+them (:mod:`gridsim.model.frozen`). Below this module there is no DictConfig: the engine, the
+place and the outputs take frozen settings.
 
 The commands that need Hydra start here too:
 
@@ -59,6 +60,7 @@ from gridsim.app import runs
 from gridsim.experiments import checks, sweep
 from gridsim.fsutil import write_atomic
 from gridsim.model import params
+from gridsim.model.frozen import freeze
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError, validate
 from gridsim.output.run_folder import claim_run_folder
@@ -420,8 +422,9 @@ def _choices(cfg: DictConfig) -> dict[str, str]:
 
 def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config.yaml"
           ) -> RunConfig:
-    """Settings from a composed config, or :class:`ConfigError` with one line per problem, each
-    naming the key and the file or override it comes from. One conversion, one range check."""
+    """Frozen settings (:func:`gridsim.model.frozen.freeze`) from a composed config, or
+    :class:`ConfigError` with one line per problem, each naming the key and the file or override
+    it comes from. One conversion, one range check."""
     choices = _choices(cfg) if "hydra" in cfg else {}
     searchpath = _searchpath(overrides)
     if "hydra" in cfg:
@@ -443,7 +446,7 @@ def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config
         raise ConfigError([f"config error at {e} "
                            f"({where(e.split(':')[0], choices, overrides, searchpath, primary)})"
                            for e in errors])
-    return settings
+    return freeze(settings)  # the one place settings are made: read-only from here on
 
 
 def compose_settings(overrides: Sequence[str], config_dir: Path | None = None,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from gridsim.fsutil import atomic_target
+from gridsim.model.frozen import thaw
 from gridsim.model.people import ALL_CATEGORIES, category_bit, role_bit
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, ROLES, SUPPLY_ITEMS
 from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
@@ -235,7 +236,8 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
 
     def write_spec(fh: io.TextIOBase) -> None:
         fh.write("# A gridsim scenario folder (format: docs/scenario_format.md).\n")
-        yaml.safe_dump(spec, fh, sort_keys=False, allow_unicode=True, width=100)
+        # thaw: safe_dump writes only exact dicts and lists, not frozen settings' own
+        yaml.safe_dump(thaw(spec), fh, sort_keys=False, allow_unicode=True, width=100)
 
     written.insert(0, _atomic(folder / SPEC_FILE, write_spec))
     return written
