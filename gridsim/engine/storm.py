@@ -110,6 +110,7 @@ class _Task:
         self.run_start = math.nan  # patrol: when the current run of rounds began
         self.done = False
         self.started = False
+        self.poked = False  # an interrupt is on its way
         self.process = work.env.process(self._run())
 
     # -- accounting ----------------------------------------------------------------------------
@@ -175,10 +176,13 @@ class _Task:
         self.work.patrol_changed(self.grid, math.nan)
 
     def _poke(self, cause: str) -> None:
-        """Interrupt the process so that it looks at its team again (not needed before it
-        has started: it will look then)."""
+        """Interrupt a work task's process so that it looks at its team again (not before it
+        has started, nor twice at once: it will look then)."""
+        if self.kind != _WORK or self.poked or self.done:
+            return  # a post or a patrol just holds its team; one look is enough
         p = self.process
         if self.started and p.is_alive and p is not self.work.env.active_process:
+            self.poked = True
             p.interrupt(cause)
 
     # -- the process ---------------------------------------------------------------------------
@@ -208,6 +212,7 @@ class _Task:
                 yield env.timeout(min(self.left_s, self.stocked_s) / len(self.team))
                 self.account()
             except simpy.Interrupt:
+                self.poked = False
                 continue
 
     def _take_stock(self) -> None:
@@ -278,6 +283,8 @@ class StormWork:
         self._changed: dict[int, simpy.Event] = {}
         if not self.enabled:
             return
+        indptr = self.roster.by_grid_indptr.tolist()
+        self._members = list(zip(indptr[:-1], indptr[1:], strict=True))
         names = [ch.name for ch in catalogue.detection]
         self.channel = names.index(cfg.patrol_channel)  # validated: it is one of them
         self.specs = sorted(
@@ -345,14 +352,15 @@ class StormWork:
         tasks = self.tasks.get(g)
         if not tasks:
             return
-        now = self.env.now
-        lo, hi = int(self.roster.by_grid_indptr[g]), int(self.roster.by_grid_indptr[g + 1])
-        free = np.flatnonzero(~self.dispatcher.busy[lo:hi]
-                              & (self.switch.assembled_at[lo:hi] <= now)) + lo
-        if len(free) == 0:
+        wanting = [t for t in tasks if t.wants()]
+        if not wanting:
             return
-        left = free.tolist()
-        for task in tasks:
+        now = self.env.now
+        lo, hi = self._members[g]
+        busy, assembled = self.dispatcher.busy, self.switch.assembled_at
+        # a few people a grid: plain indexing is cheaper than array work here
+        left = [p for p in range(lo, hi) if not busy[p] and assembled[p] <= now]
+        for task in wanting:
             if not left:
                 return
             ok = self.role_ok[task.name]
