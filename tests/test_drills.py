@@ -143,6 +143,29 @@ def test_every_extra_inject_and_a_drill_without_warning() -> None:
     assert str(doc.row(doc.final_seq).action) == "inc1.resolved"
 
 
+def test_a_weather_driven_storm_opens_the_drill_with_its_most_severe_forecast_warning() -> None:
+    """The default rainstorm is a design storm with forecast warnings and no scripted one: the
+    drill opens with the most severe level the forecast reaches, and stages it alone (the drill's
+    run has no weather of its own on top)."""
+    from gridsim.engine.hazards import catalogue_from_config
+    from gridsim.engine.weather import build_weather
+    from gridsim.model.streams import Streams
+    from gridsim.model.weather import LEVELS
+
+    s, _ = compose_settings(["scenario=small", "drill.grids=[0,1]", "seed=3"])
+    assert not s.hazard.warnings and s.hazard.weather.kind != "none"
+    sc = build(s)
+    forecast = build_weather(s, sc, catalogue_from_config(s.catalogue),
+                             Streams(s.seed, s.replication))
+    assert forecast is not None and forecast.warnings
+    top = max(LEVELS.index(w.level) for w in forecast.warnings)
+    v = choose_variant(s, sc)
+    assert v.warning is not None and v.warning.level == LEVELS[top]
+    assert v.hazard in {h for h, hc in s.catalogue.hazards.items() if hc.rain.max_multiplier > 1}
+    run, _ = drill_run(s, sc, v)
+    assert run.hazard.weather.kind == "none" and run.hazard.warnings[0] == v.warning
+
+
 def test_evacuation_actions_for_every_grid(scripts: dict[str, Path]) -> None:
     doc = _doc(scripts["a"])
     v = doc["variant"]

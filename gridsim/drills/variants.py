@@ -35,21 +35,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gridsim.engine.hazards import catalogue_from_config
+from gridsim.engine.weather import build_weather
 from gridsim.errors import UserError
 from gridsim.model.dists import Dist
 from gridsim.model.params import RunConfig, ScriptedIncidentConfig, WarningConfig
 from gridsim.model.people import Roster, role_bit
 from gridsim.model.rates import unit_rates_per_day
 from gridsim.model.streams import Streams
-from gridsim.model.vocab import GRADES, SUPPLY_ITEMS
+from gridsim.model.vocab import EXTRA_INJECTS, GRADES, SUPPLY_ITEMS
+from gridsim.model.weather import LEVELS
 from gridsim.place.scenario import Scenario
 
 __all__ = ["EXTRA_INJECTS", "DrillError", "Variant", "choose_variant", "drill_run"]
-
-#: The extra injects a seed may choose among (``drill.extra_injects``).
-EXTRA_INJECTS: tuple[str, ...] = (
-    "commander_absent", "road_blocked", "supply_short", "comms_congested", "second_incident",
-)
 
 #: Scene wordings per hazard type (see :mod:`gridsim.drills.texts`); the seed picks one.
 SCENE_VARIANTS = 2
@@ -105,7 +103,27 @@ def _candidate_hazards(settings: RunConfig) -> list[str]:
     if settings.drill.hazards:
         return [h for h in names if h in settings.drill.hazards]
     warned = {h for w in settings.hazard.warnings for h, m in w.rate_multipliers.items() if m > 1}
+    if settings.hazard.weather.kind != "none":  # the weather raises the rain-driven ones
+        warned |= {h for h in names if settings.catalogue.hazards[h].rain.max_multiplier > 1}
     return [h for h in names if h in warned] or names
+
+
+def _opening_warning(settings: RunConfig, scenario: Scenario) -> tuple[str, str] | None:
+    """``(name, level)`` of the warning a drill opens with: the hazard setting's first scripted
+    warning, else the most severe warning its weather's forecast gives (the first of that
+    level), else None."""
+    if settings.hazard.warnings:
+        w = settings.hazard.warnings[0]
+        return w.name, w.level
+    weather = settings.hazard.weather
+    if weather.kind == "none" or not weather.warnings.enabled:
+        return None
+    run_weather = build_weather(settings, scenario, catalogue_from_config(settings.catalogue),
+                                Streams(settings.seed, settings.replication))
+    if run_weather is None or not run_weather.warnings:
+        return None
+    top = max(run_weather.warnings, key=lambda w: LEVELS.index(w.level))
+    return top.name, top.level
 
 
 def _plausible(settings: RunConfig, hazard: str, kind: int) -> bool:
@@ -149,9 +167,10 @@ def choose_variant(settings: RunConfig, scenario: Scenario) -> Variant:
     scene = int(rng.integers(SCENE_VARIANTS))
 
     warning: WarningConfig | None = None
-    if d.warning and settings.hazard.warnings:
-        w = settings.hazard.warnings[0]
-        warning = WarningConfig(name=w.name, level=w.level, start_h=d.start_h,
+    opening = _opening_warning(settings, scenario) if d.warning else None
+    if opening is not None:
+        name, level = opening
+        warning = WarningConfig(name=name, level=level, start_h=d.start_h,
                                 duration_h=d.horizon_h + 1.0, townships=[],
                                 grids=list(drill_grids), rate_multipliers={},
                                 triggers_switch=True)
@@ -260,8 +279,10 @@ def drill_run(settings: RunConfig, scenario: Scenario, v: Variant) -> tuple[RunC
             start_h=t0_h + v.evacuation_at_s / 3600.0,
             duration_h=max(d.horizon_h - v.evacuation_at_s / 3600.0, 0.5), townships=[],
             grids=list(v.grids), rate_multipliers={}, triggers_switch=True, evacuate=True))
+    # the drill stages its own warning and incidents: no weather of the hazard setting (its
+    # forecast warnings and rain-driven rates would come on top of the staged ones)
     hazard = replace(settings.hazard, warnings=warnings, incidents=incidents,
-                     road_closures=[])
+                     road_closures=[], weather=replace(settings.hazard.weather, kind="none"))
     response = settings.response
     if v.extra == "comms_congested":
         f = d.comms_delay_factor

@@ -20,6 +20,7 @@ from gridsim.model.vocab import (
     CATEGORIES,
     DEPARTMENTS,
     EXPOSURES,
+    EXTRA_INJECTS,
     GRADES,
     GRID_KINDS,
     HOPS,
@@ -594,8 +595,6 @@ def _storm_work(c: _Checker, s: RunConfig) -> None:
 def _drill(c: _Checker, s: RunConfig) -> None:
     """The drill settings (``gridsim drill script``); grid ids are checked against the built
     scenario by the drill itself when the scenario is a folder."""
-    from gridsim.drills.variants import EXTRA_INJECTS  # the drills name their injects, on demand
-
     d = s.drill
     k = "drill"
     if not d.name.strip() or any(ch in d.name for ch in '/\\:*?"<>|'):

@@ -53,6 +53,11 @@ GRADES: tuple[str, ...] = ("I", "II", "III", "IV")
 MODES: tuple[str, ...] = ("PEACE", "ALERT", "FORWARD_COMMAND", "RECOVERY")
 
 #: Hops of the information-reporting chain (三级包保 + county).
+#: The extra injects a drill's seed may choose among (``drill.extra_injects``; gridsim.drills).
+EXTRA_INJECTS: tuple[str, ...] = (
+    "commander_absent", "road_blocked", "supply_short", "comms_congested", "second_incident",
+)
+
 HOPS: tuple[str, ...] = ("grid_to_village", "village_to_township", "township_to_county")
 
 ZH: dict[str, str] = {
