@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import pytest
 
 from gridsim.app.hydra_app import compose_settings
 from gridsim.model.params import RunConfig
+
+# the place cache on disk (gridsim.place.scenario.PlaceCache) off for the test session and
+# the commands it starts, so that tests build what they test (tests/test_place_disk_cache.py
+# turns it on in a folder of its own)
+os.environ["GRIDSIM_CACHE"] = "off"
 
 
 @cache

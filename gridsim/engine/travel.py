@@ -12,8 +12,9 @@ from its township depot. :func:`travel_for` adds what the response settings deci
   grid takes ``factor`` times as long, from neighbours, stations and the depot alike.
 
 The result, a frozen :class:`Travel`, is cached on the scenario per distinct (radius, factor),
-so the replications of a variant elaborate it once. Station times are float32 seconds, as the
-engine has always used them.
+so the replications of a variant elaborate it once; the near times are also kept in the disk
+cache beside the place (:func:`~gridsim.place.scenario.cached_table`), for the next process.
+Station times are float32 seconds, as the engine has always used them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from gridsim.model.params import ResponseConfig
 from gridsim.place.roads import NearTimes, StationTimes, near_travel_times
-from gridsim.place.scenario import Scenario
+from gridsim.place.scenario import Scenario, cached_table
 
 __all__ = ["TRAVEL_CACHE", "Travel", "travel_for"]
 
@@ -79,7 +80,10 @@ def _near(scenario: Scenario, radius_s: float) -> NearTimes:
     got = scenario.memo.get(key)
     if got is not None and got[0] is scenario.roads:
         return got[1]
-    near = near_travel_times(scenario.roads, radius_s)
+    # kept on disk beside the place (gridsim.place.scenario.cached_table): the city's cost
+    # about 0.4 s of CPU to make, and a few ms to read
+    near = cached_table(scenario, f"near {radius_s!r}",
+                        lambda: near_travel_times(scenario.roads, radius_s))
     for a in (near.indptr, near.indices, near.time_s):
         a.setflags(write=False)
     _bounded_put(scenario.memo, "near", key, (scenario.roads, near))

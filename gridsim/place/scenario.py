@@ -14,22 +14,41 @@ in-process cache of the last :data:`CACHE_SIZE` scenarios, :class:`ScenarioCache
 reuse cannot carry state from one run into the next, a scenario is immutable: a frozen
 dataclass of frozen parts whose arrays are read-only (writing into one raises). Code that needs
 a changed place (a drill's inject) makes a changed copy (:func:`dataclasses.replace`).
+
+A built scenario is also kept on disk (:class:`PlaceCache`), so that the next process that asks
+for the same place reads it instead of building it again (the city's generation and travel
+times cost about a second of CPU; reading them back about 0.03 s). An entry is used only while
+all of these are the same: the scenario settings (:func:`scenario_key`), the content of every
+file the place is read from (:func:`gridsim.fsutil.file_sha256`), and gridsim itself (its
+version, the versions of Python, numpy and scipy, and the source of every module that builds a
+place: :func:`source_digest`). Entries are written atomically (:mod:`gridsim.fsutil`) with a
+digest of their content, checked when read; an entry that does not check is built again. The
+folder is ``$GRIDSIM_CACHE`` (default ``$XDG_CACHE_HOME/gridsim/place``, else
+``~/.cache/gridsim/place``); ``GRIDSIM_CACHE=off`` turns the disk cache off. It keeps the
+:data:`DISK_ENTRIES` most recently used entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
+import os
+import pickle
+import platform
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy
 
-from gridsim.fsutil import file_sha256
+from gridsim.fsutil import file_sha256, write_atomic
 from gridsim.model.budget import loaded_size, size_errors
 from gridsim.model.people import Roster
 from gridsim.model.region import Region
@@ -46,18 +65,28 @@ if TYPE_CHECKING:
     from gridsim.model.params import RunConfig, ScenarioConfig
 
 __all__ = [
+    "CACHE_ENV",
     "CACHE_SIZE",
+    "DISK_ENTRIES",
+    "PlaceCache",
     "Scenario",
     "ScenarioCache",
     "build_scenario",
+    "cached_table",
     "check_loaded",
     "generate_parts",
+    "place_cache",
     "prepare_scenario",
     "scenario_key",
+    "source_digest",
 ]
 
 #: Built scenarios kept for reuse in one process (the most recently used).
 CACHE_SIZE = 2
+#: The environment variable naming the folder of the place cache on disk (``off``: none).
+CACHE_ENV = "GRIDSIM_CACHE"
+#: Entries (built places and their tables) kept on disk, the most recently used.
+DISK_ENTRIES = 12
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,9 +236,148 @@ class _Entry:
     files: list[tuple[Path, str]]  # (path, content digest) of every file it was built from
 
 
+#: The modules whose source builds a place (relative to the package): a change to any of them
+#: makes every entry of the disk cache stale.
+_PLACE_SOURCES: tuple[str, ...] = ("model/**/*.py", "place/**/*.py", "fsutil.py", "csvtext.py",
+                                   "errors.py")
+
+
+@functools.cache
+def source_digest() -> str:
+    """SHA-256 of what a built place depends on besides its settings and files: gridsim's
+    version, the versions of Python, numpy and scipy, and the source of every module of
+    :data:`_PLACE_SOURCES` (names and content)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        version = metadata.version("gridsim")
+    except metadata.PackageNotFoundError:  # a source tree that is not installed
+        version = "unknown"
+    h = hashlib.sha256()
+    h.update(f"{version}|{platform.python_version()}|{np.__version__}|"
+             f"{scipy.__version__}".encode())
+    for path in sorted({p for pattern in _PLACE_SOURCES for p in root.glob(pattern)}):
+        h.update(b"\0" + path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+_MAGIC = b"gridsim place cache 1\n"
+
+
+class PlaceCache:
+    """Built places (and tables made from them) on disk, one file each, ``<key>.pkl``: a header
+    line, the SHA-256 of the payload, the payload (a pickle). Written atomically; read only if
+    the digest checks (two processes writing the same entry at once, a disk that filled up).
+    Any problem reading or writing is a miss, never an error: the place is built instead."""
+
+    def __init__(self, folder: Path, entries: int = DISK_ENTRIES) -> None:
+        self.folder = Path(folder)
+        self.entries = entries
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.pkl"
+
+    def load(self, key: str) -> Any | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        head = len(_MAGIC) + 65
+        digest = data[len(_MAGIC):head - 1].decode("ascii", "replace")
+        payload = memoryview(data)[head:]
+        if not data.startswith(_MAGIC) or hashlib.sha256(payload).hexdigest() != digest:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        try:
+            obj = pickle.loads(payload)
+        except Exception:  # a pickle of classes that changed shape: a miss, built again
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used
+        return obj
+
+    def store(self, key: str, obj: Any) -> None:
+        payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._path(key), _MAGIC + hashlib.sha256(payload).hexdigest().encode()
+                         + b"\n" + payload)
+            self._evict()
+        except OSError:  # a full disk, a read-only home: the cache is only an optimisation
+            pass
+
+    def _evict(self) -> None:
+        def mtime(p: Path) -> float:
+            try:
+                return p.stat().st_mtime
+            except OSError:
+                return 0.0
+
+        entries = sorted(self.folder.glob("*.pkl"), key=mtime, reverse=True)
+        for old in entries[self.entries:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def place_cache() -> PlaceCache | None:
+    """The disk cache named by ``$GRIDSIM_CACHE`` (see the module docstring), or None when it
+    is ``off`` (also ``0``, ``no``, ``false`` or empty)."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        if value.strip().lower() in ("", "off", "0", "no", "false"):
+            return None
+        return PlaceCache(Path(value).expanduser())
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return PlaceCache(Path(base) / "gridsim" / "place")
+
+
+#: ``Scenario.memo`` key of the disk key of the place: ``(roads, key)``.
+_DISK_KEY = "disk_key"
+
+
+def _disk_key(cfg: ScenarioConfig, files: list[tuple[Path, str]]) -> str:
+    text = json.dumps({"scenario": scenario_key(cfg), "source": source_digest(),
+                       "files": [[str(p), d] for p, d in files]}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _from_disk(disk: PlaceCache | None, key: str) -> Scenario | None:
+    got = disk.load(key) if disk is not None else None
+    if not isinstance(got, Scenario):
+        return None
+    _freeze(got)
+    return got
+
+
+def _to_disk(disk: PlaceCache | None, key: str, scenario: Scenario) -> None:
+    if disk is not None:
+        disk.store(key, dataclasses.replace(scenario, memo={}))
+
+
+def cached_table(scenario: Scenario, name: str, make: Callable[[], Any]) -> Any:
+    """``make()``, a table made from the place alone (e.g. the mutual-aid near times of a
+    radius), kept in the disk cache beside the place under ``name`` while the scenario is the
+    one the cache built or read (the same roads); else ``make()`` as it is."""
+    got = scenario.memo.get(_DISK_KEY)
+    if got is None or got[0] is not scenario.roads:
+        return make()
+    disk = place_cache()
+    if disk is None:
+        return make()
+    key = hashlib.sha256(f"{got[1]}|{name}".encode()).hexdigest()
+    table = disk.load(key)
+    if table is None:
+        table = make()
+        disk.store(key, table)
+    return table
+
+
 class ScenarioCache:
     """Built scenarios by scenario settings (:func:`scenario_key`) and, for a scenario folder,
-    the content of every file it reads; the ``size`` most recently used are kept."""
+    the content of every file it reads; the ``size`` most recently used are kept in the
+    process, and every one built is kept on disk too (:func:`place_cache`)."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         if size < 1:
@@ -218,6 +386,7 @@ class ScenarioCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self.hits = 0
         self.builds = 0
+        self.disk_hits = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -239,8 +408,17 @@ class ScenarioCache:
                 return entry.scenario
             del self._entries[key]
         files = [(p, _digest(p)) for p in _input_files(cfg)]  # before reading: a change
-        scenario = _build(cfg)  # while loading shows at the next look
-        self.builds += 1
+        disk = place_cache()  # while loading shows at the next look
+        disk_key = _disk_key(cfg, files)
+        scenario = _from_disk(disk, disk_key)
+        if scenario is not None:
+            self.disk_hits += 1
+        else:
+            scenario = _build(cfg)
+            self.builds += 1
+            _to_disk(disk, disk_key, scenario)
+        if disk is not None:
+            scenario.memo[_DISK_KEY] = (scenario.roads, disk_key)
         self._entries[key] = _Entry(scenario=scenario, files=files)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
