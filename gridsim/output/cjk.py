@@ -30,7 +30,8 @@ from gridsim.model.vocab import ZH
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FONT_FILE", "SOURCES", "apply_fonts", "bi", "cjk_chars", "own_text", "zh"]
+__all__ = ["FONT_FILE", "SOURCES", "apply_fonts", "bi", "cjk_chars", "font_families", "own_text",
+           "zh"]
 
 #: The bundled subset font.
 FONT_FILE = Path(__file__).with_name("cjk_font") / "wqy-microhei-gridsim.ttf"
@@ -82,6 +83,14 @@ def _families() -> tuple[str, ...]:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     system = [f for f in _SYSTEM_CJK if f in installed][:1]
     return ("DejaVu Sans", bundled, *system)
+
+
+def font_families() -> list[str]:
+    """The family list, for matplotlib's ``font.family`` setting
+    (``rc_context({"font.family": font_families()})``): every text made in that context takes
+    it, without walking a finished figure (:func:`apply_fonts`, which makes every tick of every
+    axis to reach their labels)."""
+    return list(_families())
 
 
 def apply_fonts(fig: Figure) -> None:

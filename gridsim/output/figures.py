@@ -17,8 +17,10 @@ of them), with the peak's share of all grids in the title.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec
 
 import numpy as np
 
@@ -44,6 +46,27 @@ _MODE_COLOURS = {"PEACE": "#9ecae1", "ALERT": "#fdae6b", "FORWARD_COMMAND": "#e6
 #: Grids with no incident answered in the run, on the map.
 _NO_INCIDENT = "#d0d0d0"
 
+_P = ParamSpec("_P")
+
+
+def _in_fonts(draw: Callable[_P, None]) -> Callable[_P, None]:
+    """``draw`` (a figure made and saved) with the family list of :mod:`gridsim.output.cjk` as
+    matplotlib's font setting: every text it makes, tick labels included, takes the families
+    when it is made (cheaper than :func:`~gridsim.output.cjk.apply_fonts` on the finished
+    figure, which makes every tick of every axis to reach their labels)."""
+
+    @functools.wraps(draw)
+    def drawn(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
+        from matplotlib import rc_context
+
+        from gridsim.output.cjk import font_families
+
+        with rc_context({"font.family": font_families()}):
+            draw(*args, **kwargs)
+
+    return drawn
+
 
 def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """A figure on its own Agg canvas: no pyplot, no global figure registry or backend."""
@@ -57,13 +80,13 @@ def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    from gridsim.output.cjk import apply_fonts  # imports matplotlib (start-up time)
-
-    apply_fonts(fig)  # Chinese glyphs beside the Latin ones (gridsim.output.cjk)
+    """Write ``fig`` (made by a function under :func:`_in_fonts`, so its texts carry Chinese
+    glyphs beside the Latin ones)."""
     with atomic_target(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
 
 
+@_in_fonts
 def response_times(result: RunResult, path: Path) -> None:
     from gridsim.output.cjk import bi  # imports matplotlib (start-up time)
 
@@ -90,6 +113,7 @@ def response_times(result: RunResult, path: Path) -> None:
     _save(fig, path)
 
 
+@_in_fonts
 def modes_over_time(result: RunResult, path: Path) -> None:
     """The grids out of peacetime (alert, forward command, recovery) stacked over time, the
     peak and its share of all grids in the title; warnings shaded."""
@@ -211,6 +235,7 @@ def _raster_map(result: RunResult, fig: Figure, ax: Axes, share: np.ndarray):
     return ScalarMappable(norm=Normalize(0.0, 1.0), cmap="RdYlGn")
 
 
+@_in_fonts
 def map_within_5min(result: RunResult, path: Path, share: np.ndarray) -> None:
     """The share of each grid's incidents answered within 5 minutes: grid squares for a
     district, a raster above :data:`RASTER_GRIDS` grids."""
