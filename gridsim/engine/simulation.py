@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from gridsim.engine.command import Command
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import (
@@ -276,6 +277,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     ctx.storm = StormWork(env, scenario, dataclasses.replace(
         storm_cfg, enabled=storm_cfg.enabled and resp.grid_response), resp.dispatch,
         dispatcher, switch, supply, catalogue, log)
+    ctx.command = Command(env, scenario, resp.command, dispatcher, switch, ctx.storm,
+                          travel.near, travel.depot_time_s, log)  # 分类嵌入, 三级包保
     peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
                             streams.get("peace/initial"))
     schedule = _schedule(settings, duration_s, weather)
@@ -291,6 +294,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     evacuation = (RunEvacuation(settings, scenario, warning_grids)
                   if resp.grid_response and any(w.evacuate for w in settings.hazard.warnings)
                   else None)  # (no grid, no evacuation ordered by it)
+    if evacuation is not None and resp.command.concurrent_evacuation:
+        evacuation.command, evacuation.streams = ctx.command, streams  # helpers held in dispatch
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
                             settings.hazard.warnings, warning_grids, hazard_index, switch, log,
                             evacuation, weather))

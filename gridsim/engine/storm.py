@@ -281,6 +281,10 @@ class StormWork:
         self.patrol_round_s = np.zeros(grids.n)
         self.patrol_cycle_s = np.ones(grids.n)
         self._changed: dict[int, simpy.Event] = {}
+        # the command structure at the post (gridsim.engine.command): functional groups under
+        # a span of control, members lent by the township; None: tasks take any member
+        self.command: Any = None
+        self.lent_in: dict[int, list[int]] = {}  # grid -> members of other grids lent to it
         if not self.enabled:
             return
         indptr = self.roster.by_grid_indptr.tolist()
@@ -360,19 +364,35 @@ class StormWork:
         busy, assembled = self.dispatcher.busy, self.switch.assembled_at
         # a few people a grid: plain indexing is cheaper than array work here
         left = [p for p in range(lo, hi) if not busy[p] and assembled[p] <= now]
+        lent = self.lent_in.get(g)
+        if lent:
+            left.extend(p for p in lent if not busy[p])
+        command = self.command
+        span = -1  # task groups the post may still start (-1: no limit)
+        if command is not None and command.groups:
+            span = command.span(g) - sum(1 for t in tasks if t.kind != _HOLD and t.team)
         for task in wanting:
             if not left:
                 return
+            if span >= 0 and task.kind != _HOLD and not task.team:
+                if span == 0:
+                    continue  # beyond the span of control: waits for a group to end
+                span -= 1
             ok = self.role_ok[task.name]
+            order = left if command is None else command.order(task.name, left)
             while task.wants():
-                pick = next((p for p in left if ok is None or ok[p]), None)
+                pick = next((p for p in order if ok is None or ok[p]), None)
                 if pick is None:
                     break
                 left.remove(pick)
+                if order is not left:
+                    order.remove(pick)
                 task.join(pick)
 
     def _on_free(self, p: int) -> None:
         g = int(self.roster.grid[p])
+        if self.command is not None and self.command.released(p):
+            return  # lent to another grid: offered there, or sent home
         if g in self.tasks and self.switch.assembled_at[p] <= self.env.now:
             self._offer(g)
 

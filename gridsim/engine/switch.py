@@ -86,6 +86,8 @@ class ModeSwitch:
         self.recovery_listeners: list[Callable[[np.ndarray], None]] = []  # ... stood down
         # per grid: the switch's own delays × this (drills, see gridsim.evacuation.model)
         self.delay_factor = np.ones(n)
+        # per grid: when its post will be ready, as worked out at its last ALERT (nan: never)
+        self.planned_ready_s = np.full(n, math.nan)
         self._ready_events: dict[int, simpy.Event] = {}
         kinds = region.grids.kind.astype(np.int64)
         self._speed = local_speeds(dispatch)[kinds]
@@ -210,6 +212,7 @@ class ModeSwitch:
                              * self.delay_factor[grids])
         ready = np.maximum(np.maximum(cmd, quorum), supply_open)
         fin = np.isfinite(ready)
+        self.planned_ready_s[grids] = np.where(fin, ready, math.nan)
         sched = np.argsort(ready[fin], kind="stable")
         g_sched, t_sched = grids[fin][sched], ready[fin][sched]
         self.env.process(self._ready_batch(g_sched, t_sched, self.epoch[g_sched].copy()))

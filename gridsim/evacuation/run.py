@@ -21,6 +21,13 @@ pass gives exactly the times that processes would, with the same named random st
 ``duration_h``, and moves tens of thousands of households in one event loop instead of a
 process each. (Members helping vulnerable residents are therefore not withdrawn from
 dispatch.)
+
+With ``response.command.concurrent_evacuation`` the same evacuation is worked out at the order
+instead (the switch already knows when each post will be ready: ``planned_ready_s``), so its
+helpers are held in the dispatcher while they help (:meth:`gridsim.engine.command.Command.
+hold_helpers`): the same people as dispatch. Members busy at the order do not help. Its
+households' times are those of the pass after the run whenever nobody was busy at the order
+and every post became ready as planned (tested).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gridsim.engine.command import Command
 from gridsim.engine.switch import ALERT, FORWARD, ModeSwitch, people_of
 from gridsim.evacuation.model import (
     Shelters,
@@ -63,6 +71,7 @@ class _Order:
     grids: np.ndarray
     episode: np.ndarray  # per grid: the switch episode under way (-1: none)
     member_ready_s: np.ndarray  # per roster person
+    result: EvacuationResult | None = None  # worked out at the order (concurrent evacuation)
 
 
 class RunEvacuation:
@@ -101,10 +110,15 @@ class RunEvacuation:
             raise ConfigError(errors)
         self.closures = items
         self.orders: list[_Order] = []
+        # concurrent evacuation (response.command.concurrent_evacuation): set by the run
+        self.command: Command | None = None
+        self.streams: Streams | None = None
 
-    def order(self, warning: int, grids: np.ndarray, now: float, switch: ModeSwitch) -> None:
+    def order(self, warning: int, grids: np.ndarray, now: float, switch: ModeSwitch,
+              command: Command | None = None, streams: Streams | None = None) -> None:
         """The warning ``warning`` starts at ``now`` over ``grids`` (after the switch's hold):
-        record the switch episode of each grid and when its members will be at the post."""
+        record the switch episode of each grid and when its members will be at the post. With
+        ``command`` (concurrent evacuation), evacuate now and hold the helpers."""
         if warning not in self.warnings:
             return
         grids = np.unique(np.asarray(grids, dtype=np.int64))
@@ -113,22 +127,36 @@ class RunEvacuation:
         members = np.full(self.scenario.roster.n, np.inf)
         people, _ = people_of(self.scenario.roster, grids[on])
         members[people] = switch.assembled_at[people]
-        self.orders.append(_Order(warning=warning, name=self.settings.hazard.warnings[warning].name,
-                                  start_s=float(now), grids=grids, episode=episode,
-                                  member_ready_s=members))
+        o = _Order(warning=warning, name=self.settings.hazard.warnings[warning].name,
+                   start_s=float(now), grids=grids, episode=episode, member_ready_s=members)
+        self.orders.append(o)
+        command = command if command is not None else self.command
+        streams = streams if streams is not None else self.streams
+        if command is not None:
+            assert streams is not None
+            members[people[command.dispatcher.busy[people]]] = np.inf  # busy: cannot help
+            ready = np.where(episode >= 0, switch.planned_ready_s[grids], np.nan)
+            o.result = self._evacuate(o, ready, streams)
+            h = o.result.helpers
+            command.hold_helpers(h.person, h.start_s, h.end_s)
+
+    def _evacuate(self, o: _Order, ready: np.ndarray, streams: Streams) -> EvacuationResult:
+        assert self.shelters is not None
+        return evacuate(
+            self.scenario, o.grids, self.settings.evacuation, streams, start_s=o.start_s,
+            switch=SwitchTimes(grid_ready_s=ready, member_ready_s=o.member_ready_s),
+            shelters=self.shelters, network=self.network, closures=self.closures,
+            scenario_seed=self.scenario.seed, stream_prefix=f"evacuation/{o.name}")
 
     def evacuate(self, switch: ModeSwitch, streams: Streams) -> list[EvacuationResult]:
         """Move everybody the recorded orders evacuate (after the run)."""
         out = []
         ready_all = np.array(switch.ep_ready_s, dtype=float)
         for o in self.orders:
+            if o.result is not None:  # worked out at the order
+                out.append(o.result)
+                continue
             ready = np.where(o.episode >= 0, ready_all[np.maximum(o.episode, 0)], np.nan) \
                 if len(ready_all) else np.full(len(o.grids), np.nan)
-            assert self.shelters is not None
-            out.append(evacuate(
-                self.scenario, o.grids, self.settings.evacuation, streams, start_s=o.start_s,
-                switch=SwitchTimes(grid_ready_s=ready, member_ready_s=o.member_ready_s),
-                shelters=self.shelters, network=self.network, closures=self.closures,
-                scenario_seed=self.scenario.seed,
-                stream_prefix=f"evacuation/{o.name}"))
+            out.append(self._evacuate(o, ready, streams))
         return out

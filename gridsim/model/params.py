@@ -25,6 +25,7 @@ MISSING: Any = "???"
 
 __all__ = [
     "CatalogueConfig",
+    "CommandConfig",
     "CompoundsConfig",
     "ConsequencesConfig",
     "CountConfig",
@@ -551,6 +552,28 @@ class StormWorkConfig:
 
 
 @dataclass
+class CommandConfig:
+    """The command structure at the post (gridsim.engine.command, docs/command.md); every
+    mechanism off by default (then the run is as without it)."""
+
+    # 分类嵌入: post tasks take their functional group's members first, and a post runs at
+    # most as many task groups at once as its commander's span of control allows
+    groups: bool = False
+    span_of_control: int = 5  # groups a commander (or, without one, the grid leader) directs
+    leaderless_span: int = 1  # groups a post with neither at hand runs at once
+    task_groups: dict[str, str] = field(default_factory=dict)  # storm task -> category
+    # 三级包保: the township (and the county) send spare members to grids whose tasks lag
+    township_transfer: bool = False
+    county_transfer: bool = False
+    township_review_min: float = 30.0  # a review of the grids' reports this often
+    backlog_min: float = 60.0  # unstaffed person-minutes of work that ask for help
+    max_transfer: int = 2  # people sent to one grid at one review
+    # the evacuation's helpers held by it in the dispatcher while they help
+    concurrent_evacuation: bool = False
+    evacuation_priority: int = 120  # helping holds people at this priority (>= incidents')
+
+
+@dataclass
 class ResponseConfig:
     """The response setting."""
 
@@ -564,7 +587,12 @@ class ResponseConfig:
     # no grid forces, residents call the departments themselves, through these channels only
     grid_response: bool = True
     no_grid_detection: list[str] = field(default_factory=lambda: ["resident_report"])
+    # with the grid, residents still call the department themselves through those channels
+    # (at the same moment as without it): the grid's whistle can only bring the unit earlier.
+    # False in the dataclass so that hand-built micro tests see the grid alone; conf sets true
+    residents_call_department: bool = False
     storm_work: StormWorkConfig = field(default_factory=StormWorkConfig)
+    command: CommandConfig = field(default_factory=CommandConfig)
 
 
 @dataclass

@@ -535,6 +535,7 @@ def _response(c: _Checker, s: RunConfig) -> None:
     c.num(f"{k}.department_speed_factor", r.department_speed_factor, 0, lo_open=True)
     _no_grid(c, s)
     _storm_work(c, s)
+    _command(c, s)
 
 
 def _no_grid(c: _Checker, s: RunConfig) -> None:
@@ -590,6 +591,29 @@ def _storm_work(c: _Checker, s: RunConfig) -> None:
         c.keys(f"{kk}.roles", {x: 1 for x in t.roles}, ROLES, "role")
         if name == "patrol":
             c.num(f"{kk}.round_period_min", t.round_period_min, 0, lo_open=True)
+
+
+def _command(c: _Checker, s: RunConfig) -> None:
+    """``response.command`` (gridsim.engine.command, docs/command.md)."""
+    cm = s.response.command
+    k = "response.command"
+    for key in ("span_of_control", "leaderless_span", "max_transfer"):
+        v = getattr(cm, key)
+        c.num(f"{k}.{key}", v, 1 if key == "span_of_control" else 0)
+        if v != int(v):
+            c.add(f"{k}.{key}", f"must be a whole number, got {v}")
+    c.keys(f"{k}.task_groups", cm.task_groups, _STORM_TASKS, "storm task")
+    for task, cat in cm.task_groups.items():
+        if cat not in CATEGORIES:
+            c.add(f"{k}.task_groups.{task}", f"must be a category ({', '.join(CATEGORIES)}), "
+                  f"got {cat!r}")
+    c.num(f"{k}.township_review_min", cm.township_review_min, 0, lo_open=True)
+    c.num(f"{k}.backlog_min", cm.backlog_min, 0)
+    if cm.concurrent_evacuation and cm.evacuation_priority < s.response.storm_work.incident_priority:
+        c.add(f"{k}.evacuation_priority", "must be at least response.storm_work."
+              f"incident_priority ({s.response.storm_work.incident_priority}): the households' "
+              "times are worked out at the order, so a helper cannot be taken off by an "
+              f"incident; got {cm.evacuation_priority}")
 
 
 def _drill(c: _Checker, s: RunConfig) -> None:

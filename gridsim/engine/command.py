@@ -1,0 +1,265 @@
+"""The command structure at the post: functional groups under a span of control (分类嵌入),
+the township and the county sending people between grids (三级包保), and the evacuation's
+helpers held by it while they help (docs/command.md). Config ``response.command``.
+
+* **Functional groups.** Each post task is the work of a functional group whose category is
+  ``task_groups[task]`` (a category of :data:`gridsim.model.vocab.CATEGORIES`). A task takes
+  the free members of its category first (the roster's category bits), then the others its
+  roles allow. A post's commander directs at most ``span_of_control`` groups at once (ICS/NIMS:
+  a span of 3 to 7, 5 optimal; FEMA, *National Incident Management System*, 3rd ed., 2017):
+  a work group (every task but ``staff_post``, which is the commander's own post) beyond the
+  span does not start until another group has ended or lost its whole team. A post whose
+  on-site commanders are all away on incidents (or never came) is directed by the grid leader
+  (the same span); with neither at hand, by whoever is there, ``leaderless_span`` groups at
+  once (``[assumed]``).
+* **三级包保.** Every ``township_review_min`` the township reads its grids' reports (the posts'
+  tasks and their people) and sends spare members (free at a post whose own tasks do not lag)
+  to the grids whose tasks lag (``backlog_min`` person-minutes or more of work with places
+  unfilled), most behind first, from its least-loaded grids (the lowest busy share), at most
+  ``max_transfer`` people a grid at a review. The county then does the same across its
+  townships for the grids still lagging. The trip is the road time between the grids' centres
+  (the mutual-aid near times, else through the township seat: the depot's times). A lent
+  member works the tasks of the grid they were sent to and goes home (the same trip) when no
+  task there wants them. Lent members are not taken by incidents (they are away from their
+  grid; dispatch knows people at their own grid's post). Linear in the city: one pass over
+  the posts standing, and the near-time row of each lagging grid.
+* **Concurrent evacuation.** With ``concurrent_evacuation``, an evacuation order is worked out
+  at the order itself (:meth:`gridsim.evacuation.run.RunEvacuation.order`: the switch already
+  knows when each post will be ready) and each helper is held in the dispatcher, at
+  ``evacuation_priority`` (above incidents: never pre-empted), from the order until their last
+  household is at the grid's exit; helpers are members free at the order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import simpy
+
+from gridsim.engine.dispatch import Dispatcher
+from gridsim.engine.recorder import EventLog
+from gridsim.engine.switch import ModeSwitch
+from gridsim.model.clock import ProcessGenerator
+from gridsim.model.params import CommandConfig
+from gridsim.model.people import category_bit, role_bit
+from gridsim.place.roads import NearTimes
+from gridsim.place.scenario import Scenario
+
+__all__ = ["Command"]
+
+_WORK = "work"
+
+
+class Command:
+    """The command structure of every post (see the module docstring)."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, cfg: CommandConfig,
+                 dispatcher: Dispatcher, switch: ModeSwitch, storm: Any, near: NearTimes,
+                 depot_time_s: np.ndarray, log: EventLog) -> None:
+        self.env = env
+        self.cfg = cfg
+        self.dispatcher = dispatcher
+        self.switch = switch
+        self.storm = storm
+        self.near = near
+        self.depot_time_s = np.asarray(depot_time_s, dtype=float)
+        self.log = log
+        roster = scenario.roster
+        self.roster = roster
+        grids = scenario.region.grids
+        self.township = grids.township.astype(np.int64)
+        self.county = grids.county.astype(np.int64)
+        self.groups = cfg.groups and storm.enabled
+        self._cmd = (roster.roles & role_bit("commander")) != 0
+        self._leader = (roster.roles & role_bit("grid_leader")) != 0
+        self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
+        self._lent = np.full(roster.n, -1, dtype=np.int64)  # grid a member is lent to
+        self._sent_now: dict[int, int] = {}  # people sent to each grid at this review
+        self.transfers = 0  # members sent between grids (township and county)
+        self.transfer_person_s = 0.0  # time on the road for it
+        self.helpers_held = 0  # evacuation helpers held in the dispatcher
+        self.helper_person_s = 0.0
+        if storm.enabled and (cfg.township_transfer or cfg.county_transfer):
+            storm.command = self
+            env.process(self._reviews())
+            switch.recovery_listeners.append(self._on_recover)
+        if self.groups:
+            storm.command = self
+
+    # -- functional groups ---------------------------------------------------------------------
+    def span(self, g: int) -> int:
+        """Task groups grid ``g``'s post may run at once: its commander's span, else (no
+        on-site commander at the post, or all on incidents) the grid leader's, else
+        ``leaderless_span``."""
+        lo, hi = self.roster.by_grid_indptr[g], self.roster.by_grid_indptr[g + 1]
+        now = self.env.now
+        d = self.dispatcher
+        at = self.switch.assembled_at
+        here = [p for p in range(lo, hi)
+                if at[p] <= now and not (d.busy[p] and d.held_priority[p] < 0)]
+        if any(self._cmd[p] for p in here) or any(self._leader[p] for p in here):
+            return int(self.cfg.span_of_control)
+        return int(self.cfg.leaderless_span)
+
+    def order(self, task: str, left: list[int]) -> list[int]:
+        """``left`` with the members of ``task``'s functional group first (stable)."""
+        bit = self._bits.get(task, 0) if self.groups else 0
+        if not bit:
+            return left
+        cats = self.roster.categories
+        return [p for p in left if cats[p] & bit] + [p for p in left if not cats[p] & bit]
+
+    # -- 三级包保 --------------------------------------------------------------------------------
+    def lent_to(self, p: int) -> int:
+        return int(self._lent[p])
+
+    def _reviews(self) -> ProcessGenerator:
+        period = self.cfg.township_review_min * 60.0
+        while True:
+            yield self.env.timeout(period)
+            self.review()
+
+    def review(self) -> None:
+        """One review by every township (then county) of its posts: spare members to the
+        grids whose tasks lag (see the module docstring)."""
+        storm, d, now = self.storm, self.dispatcher, self.env.now
+        at = self.switch.assembled_at
+        indptr = self.roster.by_grid_indptr
+        lagging: list[tuple[float, int, int]] = []
+        spare: dict[int, list[int]] = {}
+        load: dict[int, float] = {}
+        for g in sorted(storm.tasks):
+            work = [t for t in storm.tasks[g] if t.kind == _WORK and t.wants()]
+            places = sum(int(t.cfg.people) - len(t.team) for t in work)
+            backlog = sum(t.left_s for t in work)
+            if places > 0 and backlog >= self.cfg.backlog_min * 60.0:
+                lagging.append((-backlog, g, places))
+                continue
+            lo, hi = int(indptr[g]), int(indptr[g + 1])
+            free = [p for p in range(lo, hi)
+                    if not d.busy[p] and at[p] <= now and self._lent[p] < 0]
+            if free:
+                spare[g] = free
+                load[g] = float(d.grid_busy[g]) / max(hi - lo, 1)
+        if not lagging or not spare:
+            return
+        lagging.sort()
+        levels = [("township", self.township)] if self.cfg.township_transfer else []
+        if self.cfg.county_transfer:
+            levels.append(("county", self.county))
+        for level, unit in levels:
+            by_unit: dict[int, list[int]] = {}
+            for g in spare:
+                by_unit.setdefault(int(unit[g]), []).append(g)
+            for _, g, places in lagging:
+                want = min(places, int(self.cfg.max_transfer)) - self._sent_now.get(g, 0)
+                donors = by_unit.get(int(unit[g]), [])
+                if level == "county":  # other townships only: the township has had its turn
+                    donors = [x for x in donors if self.township[x] != self.township[g]]
+                donors = sorted((x for x in donors if spare.get(x)),
+                                key=lambda x: (load[x], self._trip_s(x, g), x))
+                for x in donors:
+                    while want > 0 and spare[x]:
+                        self._send(spare[x].pop(0), x, g, level)
+                        want -= 1
+                    if want <= 0:
+                        break
+        self._sent_now.clear()
+
+    def _trip_s(self, a: int, b: int) -> float:
+        """Road time from grid ``a``'s centre to ``b``'s: the near times, else through the
+        township seat (the depot's times)."""
+        idx, t = self.near.row(a)
+        hit = np.flatnonzero(idx == b)
+        if len(hit):
+            return float(t[hit[0]])
+        return float(self.depot_time_s[a] + self.depot_time_s[b])
+
+    def _send(self, p: int, src: int, dst: int, level: str) -> None:
+        self._sent_now[dst] = self._sent_now.get(dst, 0) + 1
+        trip = self._trip_s(src, dst)
+        self.transfers += 1
+        self.log.log(self.env.now, "command_transfer", dst, -1,
+                     f"person {p} from grid {src} by the {level}, {trip:.1f} s")
+        self.env.process(self._trip(p, dst, trip, arrive=True))
+
+    def _trip(self, p: int, dst: int, trip_s: float, arrive: bool) -> ProcessGenerator:
+        """Hold ``p`` on the road for ``trip_s``; then lend them to ``dst`` (``arrive``) or
+        set them free at home."""
+        d = self.dispatcher
+        d.occupy(p, max(d.request_priority, 1))
+        if trip_s > 0:
+            yield self.env.timeout(trip_s)
+        self.transfer_person_s += trip_s
+        if arrive and dst in self.storm.tasks:
+            self._lent[p] = dst
+            self.storm.lent_in.setdefault(dst, []).append(p)
+            d.vacate(p, offer=False)
+            self.storm._offer(dst)
+            if not d.busy[p]:  # nothing there wants them any more: home again
+                self._go_home(p, dst)
+            elif d.held_priority[p] >= 0:
+                d.held_priority[p] = max(int(d.held_priority[p]), d.request_priority)
+            return
+        if arrive:  # the post stood down on the way: straight back
+            self._lent[p] = dst
+            self.storm.lent_in.setdefault(dst, []).append(p)
+            self._go_home(p, dst, occupied=True)
+            return
+        d.vacate(p, offer=True)
+
+    def _go_home(self, p: int, at: int, occupied: bool = False) -> None:
+        self._lent[p] = -1
+        self.storm.lent_in[at].remove(p)
+        src = int(self.roster.grid[p])
+        if occupied:
+            self.dispatcher.vacate(p, offer=False)
+        self.env.process(self._trip(p, src, self._trip_s(at, src), arrive=False))
+
+    def released(self, p: int) -> bool:
+        """A lent member is free again (their task there ended): another task of the grid they
+        were lent to takes them, else they go home. True if handled here."""
+        at = int(self._lent[p])
+        if at < 0:
+            return False
+        self.storm._offer(at)
+        d = self.dispatcher
+        if not d.busy[p]:
+            self._go_home(p, at)
+        elif d.held_priority[p] >= 0:
+            d.held_priority[p] = max(int(d.held_priority[p]), d.request_priority)
+        return True
+
+    def _on_recover(self, grids: np.ndarray) -> None:
+        for g in grids.tolist():
+            for p in list(self.storm.lent_in.get(g, [])):
+                if not self.dispatcher.busy[p]:
+                    self._go_home(p, g)
+
+    # -- concurrent evacuation -----------------------------------------------------------------
+    def hold_helpers(self, person: np.ndarray, start_s: np.ndarray, end_s: np.ndarray) -> None:
+        """Hold each evacuation helper (roster ids; -1, a responder from outside, is skipped)
+        from now until ``end_s``."""
+        d = self.dispatcher
+        now = self.env.now
+        for p, e in zip(person.tolist(), end_s.tolist(), strict=True):
+            if p < 0 or d.busy[p]:
+                continue
+            d.occupy(p, int(self.cfg.evacuation_priority))
+            self.helpers_held += 1
+            self.env.process(self._helping(p, max(float(e) - now, 0.0)))
+        del start_s  # the hold starts at the order: they set out for the post to help
+
+    def _helping(self, p: int, hold_s: float) -> ProcessGenerator:
+        if hold_s > 0:
+            yield self.env.timeout(hold_s)
+        self.helper_person_s += hold_s
+        self.dispatcher.vacate(p, offer=True)
+
+    def summary(self) -> dict[str, float | int]:
+        return {"transfers": self.transfers,
+                "transfer_person_hours": round(self.transfer_person_s / 3600.0, 3),
+                "evacuation_helpers_held": self.helpers_held,
+                "evacuation_helper_person_hours": round(self.helper_person_s / 3600.0, 3)}
+
