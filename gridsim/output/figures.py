@@ -53,7 +53,8 @@ def _in_fonts(draw: Callable[_P, None]) -> Callable[_P, None]:
     """``draw`` (a figure made and saved) with the family list of :mod:`gridsim.output.cjk` as
     matplotlib's font setting: every text it makes, tick labels included, takes the families
     when it is made (cheaper than :func:`~gridsim.output.cjk.apply_fonts` on the finished
-    figure, which makes every tick of every axis to reach their labels)."""
+    figure, which makes every tick of every axis to reach their labels); titles placed at the
+    top of their axes."""
 
     @functools.wraps(draw)
     def drawn(*args: _P.args, **kwargs: _P.kwargs) -> None:
@@ -62,7 +63,10 @@ def _in_fonts(draw: Callable[_P, None]) -> Callable[_P, None]:
 
         from gridsim.output.cjk import font_families
 
-        with rc_context({"font.family": font_families()}):
+        # titles at the top of their axes (axes.titley), where matplotlib's automatic place
+        # puts them in these figures (no axis has ticks on top): the automatic place measures
+        # every tick label of every axes of the figure for each title, twice per save
+        with rc_context({"font.family": font_families(), "axes.titley": 1.0}):
             draw(*args, **kwargs)
 
     return drawn
