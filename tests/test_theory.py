@@ -126,7 +126,8 @@ def test_littles_law_holds_exactly_over_the_horizon(rainstorm: _Observed) -> Non
     r = rainstorm.result
     T = r.duration_s
     assert len(r.incidents) > 200
-    assert sum(not math.isfinite(i.resolved_s) for i in r.incidents) > 10  # some truncated
+    # some truncated (about 10: residents' own calls bring departments that take over)
+    assert sum(not math.isfinite(i.resolved_s) for i in r.incidents) >= 5
     soj = [min(i.resolved_s if math.isfinite(i.resolved_s) else T, T) - i.occurred_s
            for i in r.incidents]
     lam = len(r.incidents) / T

@@ -107,6 +107,7 @@ class Incident:
     loss_cny: float = 0.0  # direct loss until under control (or until the end of the run)
     controlled_s: float = NAN  # grid crew handling, or a department unit on scene
     rescued_by: str = ""  # whose complete crew was on scene first: "grid" or "department"
+    department_called: bool = False  # a unit is on its way (residents' call or the whistle)
 
     @property
     def response_s(self) -> float:
@@ -183,6 +184,14 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
                 detect, by = d, ch.name
     if sw.mode[g] == FORWARD:
         detect *= cfg.dispatch.forward_detection_factor  # 1 by default: patrols do it
+    # residents call the department themselves (119/110) as they do without the grid: the same
+    # channels and uniforms as the counterfactual, so the grid's own whistle can only be earlier
+    dept_arrived = env.event()
+    resolved = env.event()
+    resident_s = _resident_call(ctx, inc)[0] if cfg.residents_call_department else math.inf
+    resident_calls = math.isfinite(resident_s)
+    if resident_calls:
+        env.process(_department(ctx, inc, hz, resident_s, dept_arrived, resolved, whistle=False))
     if patrolled:
         assert storm is not None
         by = yield from storm.detect(g, float(u[_U_DETECT + 2 * storm.channel + 1]), detect, by)
@@ -209,8 +218,6 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
             holds = np.concatenate([holds, ctx.scenario.region.neighbours.of(g).astype(np.int64)])
         inc.switch_trigger = True
         sw.hold(holds, f"incident {inc.id} ({inc.hazard}, grade {inc.grade})")
-    dept_arrived = env.event()
-    resolved = env.event()
     if grade <= hz.escalate_grade:
         env.process(_department(ctx, inc, hz, 0.0, dept_arrived, resolved))
 
@@ -256,7 +263,7 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     if not at_once and handle > hz.escalate_after_s:
         env.process(_department(ctx, inc, hz, hz.escalate_after_s, dept_arrived, resolved))
     by = "grid"
-    if at_once or handle > hz.escalate_after_s:
+    if at_once or handle > hz.escalate_after_s or resident_calls:
         if not dept_arrived.triggered:
             yield env.timeout(grid_done - env.now) | dept_arrived
         if dept_arrived.triggered and inc.department_arrived_s < grid_done:
@@ -291,17 +298,14 @@ def _extraction_left(inc: Incident, now: float) -> float:
     return max(0.0, _rescue_start_s(inc) + p.trapped * p.extraction_s - now)
 
 
-def _without_grid(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
-    """The life of an incident with no grid response (the counterfactual of losses averted):
-    noticed through the channels of ``response.no_grid_detection`` only (the same uniforms as
-    with the grid, so a resident's call comes at the same time), the department called at
-    once by the resident, its unit rescuing and handling. No switch, no report, no supplies."""
-    env = ctx.env
+def _resident_call(ctx: RunContext, inc: Incident) -> tuple[float, str]:
+    """Seconds from occurrence until residents themselves notice the incident and call the
+    department, by the channels of ``response.no_grid_detection`` and the incident's own
+    uniforms (the same in both worlds), and the channel; inf if none covers it."""
     g, u = inc.grid, inc.u
     kind = int(ctx.scenario.region.grids.kind[g])
     monitored = ctx.scenario.region.grids.monitoring_points[g] > 0
     channels = ctx.settings.response.no_grid_detection
-    ctx.open_incidents.change(env.now, +1)
     detect, by = math.inf, ""
     for ci, ch in enumerate(ctx.catalogue.detection):
         if ch.name not in channels or (ch.at_monitoring_points_only and not monitored):
@@ -310,6 +314,18 @@ def _without_grid(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGene
             d = ch.delay.ppf(float(u[_U_DETECT + 2 * ci + 1]))
             if d < detect:
                 detect, by = d, ch.name
+    return detect, by
+
+
+def _without_grid(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
+    """The life of an incident with no grid response (the counterfactual of losses averted):
+    noticed through the channels of ``response.no_grid_detection`` only (the same uniforms as
+    with the grid, so a resident's call comes at the same time), the department called at
+    once by the resident, its unit rescuing and handling. No switch, no report, no supplies."""
+    env = ctx.env
+    u = inc.u
+    ctx.open_incidents.change(env.now, +1)
+    detect, by = _resident_call(ctx, inc)
     if not math.isfinite(detect):  # nobody notices (validation requires a sure channel)
         return
     yield env.timeout(detect)
@@ -363,13 +379,28 @@ def _returns(ctx: RunContext, back: list[tuple[float, int]]) -> ProcessGenerator
 
 
 def _department(ctx: RunContext, inc: Incident, hz: HazardType, after_s: float,
-                arrived: simpy.Event, resolved: simpy.Event) -> ProcessGenerator:
-    """The grid blows the whistle (after ``after_s``); a department unit comes."""
+                arrived: simpy.Event, resolved: simpy.Event,
+                whistle: bool = True) -> ProcessGenerator:
+    """The grid blows the whistle (after ``after_s``), or residents call (``whistle`` false);
+    a department unit comes. The first call brings the unit: a later one (the grid's whistle
+    after the residents' call, or the residents' call after the whistle or once the incident is
+    resolved) sends no second unit. Without the grid (the counterfactual) residents call."""
     env = ctx.env
     if after_s > 0:
         yield env.timeout(after_s)
-    inc.escalated, inc.escalated_s = True, env.now
-    ctx.log.log(env.now, "escalated", inc.grid, inc.id, f"whistle to {hz.department}")
+    if resolved.triggered or inc.department_arrived_s == inc.department_arrived_s:
+        return  # over, or a unit already on scene: no whistle, no call
+    if whistle and ctx.settings.response.grid_response:
+        inc.escalated, inc.escalated_s = True, env.now
+        ctx.log.log(env.now, "escalated", inc.grid, inc.id, f"whistle to {hz.department}")
+    elif not ctx.settings.response.grid_response:  # the counterfactual: the resident's call
+        inc.escalated, inc.escalated_s = True, env.now
+    if inc.department_called:
+        return  # the unit is already on its way
+    inc.department_called = True
+    if not whistle:
+        ctx.log.log(env.now, "department_called", inc.grid, inc.id,
+                    f"residents call {hz.department}")
     s, travel = ctx.units.choose(hz.department, inc.grid)
     res = ctx.units.resources[s]
     req = res.request()
