@@ -195,6 +195,27 @@ def test_exact_rescue_timeline_of_one_trapped_person() -> None:
         assert inc.potential_loss_cny == 1e5
 
 
+def test_the_first_responder_on_scene_brings_the_incident_under_control() -> None:
+    """One grid, zero travel: notified 120 s after the incident, decided in 60 s, the store
+    opens 90 s after the crew is on scene. The loss stops growing when the first responder
+    starts the initial handling (初期处置) at t0 + 180 s, not when handling with supplies
+    starts at t0 + 270 s: L = 1e5 (1 - exp(-180 / 600))."""
+    cons = ConsequencesConfig(
+        loss=LossConfig(median_cny=1e5, sigma=0.0, time_constant_s=600.0),
+        survival=SurvivalConfig(kind="weibull", scale_s=1e9, shape=1.0, source="test"))
+    s = one_grid(1, duration_h=2.0, handling=Dist.fixed(60.0))
+    s = changed(_with_consequences(s, cons), {
+        "catalogue.hazards.test.supplies": {"sandbag": 1},
+        "catalogue.detection.resident_report.delay": Dist.fixed(120.0),
+        "response.dispatch.decision_delay_peace": Dist.fixed(60.0),
+        "response.supply.access_delay_peace": Dist.fixed(90.0)})
+    (inc,) = simulate(add_incident(s, "test", 0, 0.5)).incidents
+    t0 = 1800.0
+    assert (inc.first_on_scene_s, inc.handling_start_s) == (t0 + 180.0, t0 + 270.0)
+    assert inc.controlled_s == t0 + 180.0
+    assert inc.loss_cny == pytest.approx(1e5 * (1 - math.exp(-180.0 / 600.0)), rel=1e-12)
+
+
 def _trapping_run(seed: int = 1) -> RunResult:
     cons = ConsequencesConfig(
         trapped=CountConfig(any_share=0.7, mean_if_any=3.0, dispersion=1.0),

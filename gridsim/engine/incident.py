@@ -15,9 +15,9 @@ Consequences (:mod:`gridsim.model.consequences`): the potential (people trapped,
 at stake) is drawn at arrival. The rescue of the trapped starts when the first complete crew is
 on scene (the grid's, or a department's unit if it comes first: ``rescued_by``), one person
 every ``extraction_s``; a crew stays until everyone is out. The incident is under control
-(``controlled_s``) when the grid's crew starts handling it or a department unit arrives,
-whichever is first. Who survives and what was lost are settled from these times at the end of
-the run (:func:`settle_consequences`). With ``response.grid_response`` false (the counterfactual
+(``controlled_s``) when the grid's first responder is on scene (the initial handling,
+初期处置) or a department unit arrives, whichever is first. Who survives and what was lost are
+settled from these times at the end of the run (:func:`settle_consequences`). With ``response.grid_response`` false (the counterfactual
 world) there are no grid forces: residents notice the incident through the channels of
 ``response.no_grid_detection`` and call the department themselves (:func:`_without_grid`).
 
@@ -105,7 +105,7 @@ class Incident:
     people_rescued: int = 0  # brought out alive
     deaths: int = 0  # trapped people brought out dead
     loss_cny: float = 0.0  # direct loss until under control (or until the end of the run)
-    controlled_s: float = NAN  # grid crew handling, or a department unit on scene
+    controlled_s: float = NAN  # grid first responder, or a department unit, on scene
     rescued_by: str = ""  # whose complete crew was on scene first: "grid" or "department"
     department_called: bool = False  # a unit is on its way (residents' call or the whistle)
 
@@ -356,7 +356,9 @@ def settle_consequences(ctx: RunContext, end_s: float) -> None:
         crew, dept = reached(inc.crew_on_scene_s), reached(inc.department_arrived_s)
         start = min(crew, dept)
         inc.rescued_by = "" if start == math.inf else ("grid" if crew <= dept else "department")
-        control = min(reached(inc.handling_start_s), dept)
+        # the grid's first responder on scene starts the initial handling (初期处置, the
+        # golden minutes): from then the incident no longer grows unchecked
+        control = min(reached(inc.first_on_scene_s), dept)
         inc.controlled_s = control if control < math.inf else NAN
         inc.loss_cny = loss_at(inc.potential.loss_cny, min(control, end_s) - inc.occurred_s,
                                sev.time_constant_s)
