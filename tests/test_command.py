@@ -8,7 +8,8 @@ delays; the grid (leader = person 0, commanders = persons 1 and 2) is a forward 
 
 from __future__ import annotations
 
-from params import add_warning, checked, one_grid
+import pytest
+from params import add_incident, add_warning, checked, one_grid
 
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.model.dists import Dist
@@ -16,6 +17,7 @@ from gridsim.model.frozen import changed
 from gridsim.model.params import (
     CommandConfig,
     DetectionChannelConfig,
+    KindConfig,
     RunConfig,
     StormTaskConfig,
     StormWorkConfig,
@@ -85,3 +87,137 @@ def test_everything_off_is_the_run_without_the_command_structure() -> None:
     a = summarize(simulate(_case(off)), "test")
     b = summarize(simulate(_case(CommandConfig())), "test")
     assert a == b
+
+
+# -- 三级包保: township and county transfers -----------------------------------------------------
+#: Two grids of 1 km² (so a road between their centres), every member of any role and
+#: category: grid 0, urban, 2,000 residents; grid 1, rural, 100. Relocation is 1 unit per 500
+#: residents (rounded: 4 units in grid 0, none in grid 1) of 60 person-min, for up to 4 people.
+#: Grid 0's three members (leader 0, commanders 1, 2) take it at 1980 s; grid 1's (3, 4, 5)
+#: have nothing to do. Walking inside a grid is made instant (1e9 m/s), so the posts are ready
+#: at 1980 s as in the one-grid case, and only the road between the grids takes time.
+LAG = StormTaskConfig(priority=80, people=4, minutes_per_unit=60.0,
+                      exposure={"residents": 0.002})
+WORK_S = 4 * 3600.0
+
+
+def _two_grids(command: CommandConfig, townships: int = 1) -> RunConfig:
+    kinds = {"urban_community": KindConfig(zone="urban", weight=1.0, area_km2=1.0, area_cv=0.0,
+                                           population=2000.0, population_cv=0.0),
+             "rural": KindConfig(zone="rural", weight=1.0, area_km2=1.0, area_cv=0.0,
+                                 population=100.0, population_cv=0.0)}
+    s = _case(command)
+    s = changed(s, {"scenario.kinds": kinds, "scenario.rural_grids": 1,
+                    "scenario.townships_per_county": townships,
+                    "response.storm_work.relocate": LAG,
+                    "response.storm_work.warn": OFF,
+                    # walking inside a grid takes no time to speak of (< 1e-5 s)
+                    "response.dispatch.local_speed_mps": dict.fromkeys(GRID_KINDS, 1e9)})
+    return checked(s)
+
+
+def _road_s(r: RunResult) -> float:
+    """The driving time between the two grids' centres: the one road's length over its speed
+    (the scenario's network, independent of the command code)."""
+    roads = r.ctx.scenario.roads
+    assert len(roads.edge_u) == 1
+    return float(roads.length_m[0] / roads.speed_mps[0])
+
+
+def _rows(r: RunResult, event: str) -> list[tuple[float, int, str]]:
+    return [(t, g, d) for t, e, g, _, d in r.ctx.log.sorted_rows() if e == event]
+
+
+class _OnePlace:
+    """A listener over the dispatcher: a person is never taken (by a task, an incident, a trip
+    or an evacuation) while someone already has them, and every release is of a taken person."""
+
+    def __init__(self, r_ctx_dispatcher) -> None:  # noqa: ANN001 - the run's Dispatcher
+        d = self.d = r_ctx_dispatcher
+        self.taken = 0
+        occupy, vacate, release = d.occupy, d.vacate, d.release
+
+        def _occupy(p: int, priority: int) -> None:
+            assert not d.busy[p], f"person {p} taken twice"
+            self.taken += 1
+            occupy(p, priority)
+
+        def _vacate(p: int, offer: bool = True) -> None:
+            assert d.busy[p] and d.held_priority[p] >= 0, f"person {p} vacated while free"
+            vacate(p, offer)
+
+        def _release(p: int) -> None:
+            assert d.busy[p] and d.held_priority[p] < 0, f"person {p} released while not out"
+            release(p)
+
+        d.occupy, d.vacate, d.release = _occupy, _vacate, _release
+
+
+def _transfer_run(command: CommandConfig, townships: int = 1) -> tuple[RunResult, list]:
+    """The two-grid run with every take and free of a person checked (:class:`_OnePlace`);
+    returns the run and the times person 3 is let go (by the road, a task)."""
+    seen: list = []
+
+    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+        one = _OnePlace(ctx.dispatcher)
+        vacate = ctx.dispatcher.vacate
+
+        def _vacate(p: int, offer: bool = True) -> None:
+            if p == 3:
+                seen.append(ctx.env.now)
+            vacate(p, offer)
+
+        ctx.dispatcher.vacate = _vacate
+        seen.append(one)
+
+    r = simulate(_two_grids(command, townships), observe=observe)
+    assert seen[0].taken >= 3  # the check saw the takes (the relocation's team at least)
+    return r, seen[1:]
+
+
+def test_the_township_lends_a_spare_member_at_its_review() -> None:
+    """At 3600 s (the second review; at 1800 s no post stands) grid 0's relocation has one
+    place unfilled and 4 h - 3 × 1620 s = 9540 person-s (159 min >= 60) left: it lags. Grid 1
+    has no task, so its first member (3) is sent at 3600 s, on the road for T (the road's
+    length over its speed), joins at 3600 + T and the four finish 9540 - 3T person-s later:
+    at 3600 + T + (9540 - 3T) / 4. Person 3 then drives home: free at that time + T."""
+    r, home = _transfer_run(CommandConfig(township_transfer=True))
+    trip = _road_s(r)
+    assert _rows(r, "command_transfer") == [
+        (3600.0, 0, f"person 3 from grid 1 by the township, {trip:.1f} s")]
+    left = WORK_S - 3 * (3600.0 - READY_S)
+    done = 3600.0 + trip + (left - 3 * trip) / 4
+    assert [t for t, _, _ in _rows(r, "storm_task_done")] == pytest.approx([done], abs=1e-4)
+    # off the road at grid 0, off the task when it ends, home after the trip back
+    assert home == pytest.approx([3600.0 + trip, done, done + trip], abs=1e-4)
+    cmd = summarize(r, "test")["command_transfers"]
+    assert cmd == {"township": 1, "county": 0, "road_person_hours": round(2 * trip / 3600.0, 3),
+                   "lent_person_hours": round((done - 3600.0 - trip) / 3600.0, 3)}
+    assert not r.ctx.dispatcher.busy.any() and r.ctx.dispatcher.n_held == 0
+
+
+def test_without_transfers_the_lagging_grid_works_alone() -> None:
+    """The same run with transfers off: grid 0's three finish the 4 h at 1980 + 14400 / 3."""
+    r, home = _transfer_run(CommandConfig())
+    assert _rows(r, "command_transfer") == []
+    assert [t for t, _, _ in _rows(r, "storm_task_done")] == pytest.approx(
+        [READY_S + WORK_S / 3], abs=1e-4)
+    assert home == []
+
+
+def test_the_county_lends_between_townships_and_the_township_cannot() -> None:
+    """Each grid its own township: the township has nobody spare (township transfers alone
+    send nobody); the county sends person 3 at the same review, with the same timeline."""
+    r, _ = _transfer_run(CommandConfig(township_transfer=True), townships=2)
+    assert len(set(r.ctx.scenario.region.grids.township.tolist())) == 2
+    assert _rows(r, "command_transfer") == []
+    r, home = _transfer_run(CommandConfig(township_transfer=True, county_transfer=True),
+                            townships=2)
+    trip = _road_s(r)
+    assert _rows(r, "command_transfer") == [
+        (3600.0, 0, f"person 3 from grid 1 by the county, {trip:.1f} s")]
+    done = 3600.0 + trip + (WORK_S - 3 * (3600.0 - READY_S) - 3 * trip) / 4
+    assert [t for t, _, _ in _rows(r, "storm_task_done")] == pytest.approx([done], abs=1e-4)
+    assert home == pytest.approx([3600.0 + trip, done, done + trip], abs=1e-4)
+    cmd = summarize(r, "test")["command_transfers"]
+    assert (cmd["township"], cmd["county"]) == (0, 1)

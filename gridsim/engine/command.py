@@ -46,7 +46,7 @@ from gridsim.model.people import category_bit, role_bit
 from gridsim.place.roads import NearTimes
 from gridsim.place.scenario import Scenario
 
-__all__ = ["Command"]
+__all__ = ["Command", "summary_of"]
 
 _WORK = "work"
 
@@ -76,10 +76,13 @@ class Command:
         self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
         self._lent = np.full(roster.n, -1, dtype=np.int64)  # grid a member is lent to
         self._sent_now: dict[int, int] = {}  # people sent to each grid at this review
-        self.transfers = 0  # members sent between grids (township and county)
-        self.transfer_person_s = 0.0  # time on the road for it
+        self.transfers = {"township": 0, "county": 0}  # members sent between grids
+        self.transfer_person_s = 0.0  # time on the road for it (there and back)
+        self._lent_since = np.zeros(roster.n)
+        self.lent_person_s = 0.0  # time lent members spent at the grid they were sent to
         self.helpers_held = 0  # evacuation helpers held in the dispatcher
         self.helper_person_s = 0.0
+        self._helping_since: dict[int, float] = {}  # helpers held now -> since when
         if storm.enabled and (cfg.township_transfer or cfg.county_transfer):
             storm.command = self
             env.process(self._reviews())
@@ -179,7 +182,7 @@ class Command:
     def _send(self, p: int, src: int, dst: int, level: str) -> None:
         self._sent_now[dst] = self._sent_now.get(dst, 0) + 1
         trip = self._trip_s(src, dst)
-        self.transfers += 1
+        self.transfers[level] += 1
         self.log.log(self.env.now, "command_transfer", dst, -1,
                      f"person {p} from grid {src} by the {level}, {trip:.1f} s")
         self.env.process(self._trip(p, dst, trip, arrive=True))
@@ -194,6 +197,7 @@ class Command:
         self.transfer_person_s += trip_s
         if arrive and dst in self.storm.tasks:
             self._lent[p] = dst
+            self._lent_since[p] = self.env.now
             self.storm.lent_in.setdefault(dst, []).append(p)
             d.vacate(p, offer=False)
             self.storm._offer(dst)
@@ -204,6 +208,7 @@ class Command:
             return
         if arrive:  # the post stood down on the way: straight back
             self._lent[p] = dst
+            self._lent_since[p] = self.env.now
             self.storm.lent_in.setdefault(dst, []).append(p)
             self._go_home(p, dst, occupied=True)
             return
@@ -211,6 +216,7 @@ class Command:
 
     def _go_home(self, p: int, at: int, occupied: bool = False) -> None:
         self._lent[p] = -1
+        self.lent_person_s += self.env.now - self._lent_since[p]
         self.storm.lent_in[at].remove(p)
         src = int(self.roster.grid[p])
         if occupied:
@@ -252,14 +258,40 @@ class Command:
         del start_s  # the hold starts at the order: they set out for the post to help
 
     def _helping(self, p: int, hold_s: float) -> ProcessGenerator:
+        self._helping_since[p] = self.env.now
         if hold_s > 0:
             yield self.env.timeout(hold_s)
+        del self._helping_since[p]
         self.helper_person_s += hold_s
         self.dispatcher.vacate(p, offer=True)
 
-    def summary(self) -> dict[str, float | int]:
-        return {"transfers": self.transfers,
-                "transfer_person_hours": round(self.transfer_person_s / 3600.0, 3),
-                "evacuation_helpers_held": self.helpers_held,
-                "evacuation_helper_person_hours": round(self.helper_person_s / 3600.0, 3)}
+    def summary(self) -> dict[str, dict[str, float | int]]:
+        """Summary keys ``command_transfers`` (members sent by the township and by the county,
+        person-hours on the road there and back, person-hours at the grids they were sent to,
+        counting those still there up to now) and ``evacuation_helpers`` (helpers held, and
+        their person-hours held, counting those still helping up to now)."""
+        return summary_of(self)
 
+    def _summary(self) -> dict[str, dict[str, float | int]]:
+        now = self.env.now
+        lent = self.lent_person_s + float(np.sum(now - self._lent_since[self._lent >= 0]))
+        helping = self.helper_person_s + sum(now - t for t in self._helping_since.values())
+        return {"command_transfers": {
+                    "township": self.transfers["township"],
+                    "county": self.transfers["county"],
+                    "road_person_hours": round(self.transfer_person_s / 3600.0, 3),
+                    "lent_person_hours": round(lent / 3600.0, 3)},
+                "evacuation_helpers": {
+                    "held": self.helpers_held,
+                    "person_hours": round(helping / 3600.0, 3)}}
+
+
+
+def summary_of(command: Command | None) -> dict[str, dict[str, float | int]]:
+    """:meth:`Command.summary` of a run's command structure, zeros without one (the same
+    keys either way)."""
+    if command is not None:
+        return command._summary()
+    return {"command_transfers": {"township": 0, "county": 0, "road_person_hours": 0.0,
+                                  "lent_person_hours": 0.0},
+            "evacuation_helpers": {"held": 0, "person_hours": 0.0}}

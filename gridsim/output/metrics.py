@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gridsim.engine.command import summary_of as command_summary
 from gridsim.engine.incident import Incident
 from gridsim.engine.simulation import RunResult
 from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
@@ -125,6 +126,9 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         # (incidents and post tasks), and per post task its grids, person-hours, units done
         "storm_utilization": _r(ctx.storm.utilization(end) if ctx.storm else math.nan, 6),
         "storm_tasks": ctx.storm.task_summary() if ctx.storm else {},
+        # the command structure (gridsim.engine.command, docs/command.md): members sent by the
+        # township and the county (三级包保), evacuation helpers held while they help
+        **command_summary(ctx.command),
         "arrival_rate_per_h": _r(len(incs) / (end / 3600.0), 6),
         "mean_open_incidents": _r(ctx.open_incidents.mean(end), 6),
         "mean_time_in_system_s": _r(_mean(sojourn)),
