@@ -1,13 +1,18 @@
 """The command structure at the post (gridsim.engine.command): functional groups under a span
-of control, and everything off leaving the run as it was.
+of control and by category, township and county transfers, evacuation helpers held while they
+help, and everything off leaving the run as it was.
 
 Micro-timelines on the hand-built one-grid case (tests/params.py): zero area (no travel), fixed
 delays; the grid (leader = person 0, commanders = persons 1 and 2) is a forward command post at
-1980 s (warning at 1800 s, alert 60 s + assembly 120 s; supply point 100 s).
+1980 s (warning at 1800 s, alert 60 s + assembly 120 s; supply point 100 s). The transfer
+cases add a second grid (a road between them); the evacuation cases are described where built.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
+import numpy as np
 import pytest
 from params import add_incident, add_warning, checked, one_grid
 
@@ -22,7 +27,7 @@ from gridsim.model.params import (
     StormTaskConfig,
     StormWorkConfig,
 )
-from gridsim.model.vocab import GRID_KINDS
+from gridsim.model.vocab import CATEGORIES, GRID_KINDS
 from gridsim.output.metrics import summarize
 
 OFF = StormTaskConfig(enabled=False)
@@ -221,3 +226,89 @@ def test_the_county_lends_between_townships_and_the_township_cannot() -> None:
     assert home == pytest.approx([3600.0 + trip, done, done + trip], abs=1e-4)
     cmd = summarize(r, "test")["command_transfers"]
     assert (cmd["township"], cmd["county"]) == (0, 1)
+
+
+def _takes(s: RunConfig) -> list[tuple[float, int, int]]:
+    """Every take of a person by a task or a helper's hold: (time, person, priority)."""
+    seen: list[tuple[float, int, int]] = []
+
+    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+        occupy = ctx.dispatcher.occupy
+
+        def _occupy(p: int, priority: int) -> None:
+            seen.append((ctx.env.now, p, priority))
+            occupy(p, priority)
+
+        ctx.dispatcher.occupy = _occupy
+
+    simulate(s, observe=observe)
+    return seen
+
+
+def test_a_task_takes_the_members_of_its_category_first() -> None:
+    """Mixed categories: the grid leader (person 0) serves order and information only, the
+    commanders (1, 2) every category. Relocate (priority 80) and warn (60), one person each,
+    any role. Without groups the first free members go in roster order: relocate takes 0,
+    warn 1. With relocate's group rescue and warn's information, relocate takes commander 1
+    (0 has no rescue) and warn the leader 0; commander 2 stays free."""
+    relocate = replace(RELOCATE, roles=[])
+    warn = replace(WARN, roles=[])
+    base = changed(_case(CommandConfig()), {"response.storm_work.relocate": relocate,
+                                            "response.storm_work.warn": warn})
+    cats = simulate(checked(base)).ctx.scenario.roster.categories
+    rescue, info = 1 << CATEGORIES.index("rescue"), 1 << CATEGORIES.index("information")
+    assert not cats[0] & rescue and cats[0] & info and all(cats[1:3] & rescue)
+    assert _takes(checked(base)) == [(READY_S, 0, 80), (READY_S, 1, 60)]
+    groups = CommandConfig(groups=True, task_groups={"relocate": "rescue", "warn": "information"})
+    grouped = checked(changed(base, {"response.command": groups}))
+    assert _takes(grouped) == [(READY_S, 1, 80), (READY_S, 0, 60)]
+
+
+# -- concurrent evacuation --------------------------------------------------------------------
+def _evacuating(concurrent: bool, incident: bool = True) -> RunConfig:
+    """One grid of zero area, 40 residents (6 households with a vulnerable member, helped:
+    ``helped_households: any``), one commander who helps (``helper_roles``), 600 s a
+    household; the red warning at 1800 s orders the evacuation, the post is ready at 2400 s
+    (one_grid's switch delays: the supply point opens 600 s after the warning), and one incident
+    at 3600 s needs a rescuer: only the commander serves rescue (the leader does not)."""
+    s = one_grid(1, duration_h=4)
+    s = changed(s, {"scenario.kinds": {"urban_community": KindConfig(
+        zone="urban", weight=1.0, area_km2=0.0, population=40.0, population_cv=0.0)}})
+    s = add_warning(s, start_h=0.5, duration_h=2.0)
+    s = changed(s, {"hazard.warnings": [replace(s.hazard.warnings[0], evacuate=True)],
+                    "output.events_log": True,
+                    "evacuation.helper_roles": ["commander"],
+                    "evacuation.helped_households": "any",
+                    "evacuation.help_time": Dist.fixed(600.0),
+                    "response.command": CommandConfig(concurrent_evacuation=concurrent)})
+    if incident:
+        s = add_incident(s, "test", 0, 1.0)
+    return checked(s)
+
+
+def test_a_helper_is_not_sent_to_an_incident_while_helping() -> None:
+    """Concurrent: commander 1 helps the 6 households from 2400 s (post ready), 600 s each,
+    until 2400 + 6 × 600 = 6000 s, held from the order (1800 s): the incident at 3600 s waits
+    for them and is dispatched at 6000 s. Held 4,200 s = 1.167 h. Off: dispatched at once."""
+    r = simulate(_evacuating(True))
+    assert [t for t, e, *_ in r.ctx.log.sorted_rows() if e == "mode_forward_command"] == [2400.0]
+    h = r.evacuations[0].helpers
+    assert h.person.tolist() == [1] and h.households.tolist() == [6]
+    assert h.start_s.tolist() == [2400.0] and h.end_s.tolist() == [2400.0 + 6 * 600.0]
+    assert [t for t, e, *_ in r.ctx.log.sorted_rows() if e == "dispatched"] == [6000.0]
+    assert summarize(r, "test")["evacuation_helpers"] == {
+        "held": 1, "person_hours": round((6000.0 - 1800.0) / 3600.0, 3)}
+    off = simulate(_evacuating(False))
+    assert [t for t, e, *_ in off.ctx.log.sorted_rows() if e == "dispatched"] == [3600.0]
+    assert summarize(off, "test")["evacuation_helpers"] == {"held": 0, "person_hours": 0.0}
+
+
+def test_the_evacuation_is_the_same_worked_out_at_the_order_or_after_the_run() -> None:
+    """Nobody busy at the order and the post ready as planned: the households' and helpers'
+    times are those of the pass after the run (concurrent evacuation off)."""
+    a = simulate(_evacuating(True, incident=False)).evacuations[0]
+    b = simulate(_evacuating(False, incident=False)).evacuations[0]
+    for x, y in ((a.households, b.households), (a.helpers, b.helpers)):
+        for f in fields(x):
+            assert np.array_equal(getattr(x, f.name), getattr(y, f.name)), f.name
+    assert (a.helpers.end_s > 2400.0).all()  # the case has help to compare
