@@ -24,6 +24,7 @@ from params import one_grid
 from gridsim import __version__
 from gridsim.app.calibrate_cmd import DEFAULT_SPEC, resolve_spec
 from gridsim.app.cli import main
+from gridsim.app.hydra_app import compose_settings
 from gridsim.engine.simulation import simulate
 from gridsim.experiments.calibrate import (
     Band,
@@ -280,7 +281,12 @@ def test_the_shipped_spec_reads_and_is_found_by_name() -> None:
     assert resolve_spec("suining_2025") == path
     spec = load_spec(path)
     assert "scenario=suining_city" in spec.overrides and "hazard=suining_2025" in spec.overrides
-    assert f"duration_h={199 * 24}" in spec.overrides  # 1 January - 18 July 2025
+    # hazard=suining_2025 sets the 199 days (1 January - 18 July 2025) itself
+    assert not any(o.startswith("duration_h=") for o in spec.overrides)
+    settings, _ = compose_settings(list(spec.overrides))
+    assert settings.duration_h == 199 * 24
+    # 营救疏散被困人员: trapped people brought out, not storm work's preventive relocations
+    assert {t.name: t.expr for t in spec.targets}["people_rescued"] == "people_rescued"
     values = {t.name: (t.value, t.band) for t in spec.targets}
     # the account's figures (docs/domain.md) and the bands of issue 11
     assert values == {"rescues": (974, Band("relative", 0.15)),

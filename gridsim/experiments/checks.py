@@ -149,6 +149,30 @@ class _Keys:
                 found = n.value
         return found
 
+    def spread(self, node: ast.expr) -> Tree | None:
+        """The keys of ``**f(...)`` with ``f`` a function imported from another gridsim module
+        (read from that module's source, not imported): of the first of its returns that this
+        check can read (e.g. the literal dict it returns when there is nothing to count)."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in self.src.imported):
+            return None
+        module, attr = self.src.imported[node.func.id]
+        if not module.startswith("gridsim."):
+            return None
+        path = Path(gridsim.__file__).parent.joinpath(*module.split(".")[1:]).with_suffix(".py")
+        if not path.is_file():
+            return None
+        src = _Source(path)
+        fn = src.functions.get(attr)
+        if fn is None:
+            return None
+        keys = _Keys(src, self.hazards, self.evacuation)
+        for ret in (n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None):
+            tree = keys.tree(ret.value, fn)
+            if isinstance(tree, dict):
+                return tree
+        return None
+
     def iterable(self, node: ast.expr) -> list[str] | None:
         """The values a ``for`` iterates over: a literal, a module-level name, or the hazard
         types of the catalogue (``ctx.catalogue.hazards``)."""
@@ -169,7 +193,11 @@ class _Keys:
                         if self.evacuation:
                             out.update(self.evacuation)
                         continue
-                    raise ValueError(f"cannot read the keys spread by {ast.unparse(v)!r}")
+                    spread = self.spread(v)
+                    if spread is None:
+                        raise ValueError(f"cannot read the keys spread by {ast.unparse(v)!r}")
+                    out.update(spread)
+                    continue
                 if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
                     raise ValueError(f"cannot read the key {ast.unparse(k)!r}")
                 out[k.value] = self.tree(v, fn)
