@@ -84,8 +84,16 @@ def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    """Write ``fig`` (made by a function under :func:`_in_fonts`, so its texts carry Chinese
-    glyphs beside the Latin ones)."""
+    """Write ``fig`` with Chinese glyphs beside the Latin ones: a figure made under
+    :func:`_in_fonts` has them already; any other (maps, evacuation figures) gets them from
+    :func:`~gridsim.output.cjk.apply_fonts` here."""
+    # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
+    from matplotlib import rcParams
+
+    from gridsim.output.cjk import apply_fonts, font_families
+
+    if list(rcParams["font.family"]) != font_families():
+        apply_fonts(fig)
     with atomic_target(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
 
