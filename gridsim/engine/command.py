@@ -132,12 +132,25 @@ class Command:
         lagging: list[tuple[float, int, int]] = []
         spare: dict[int, list[int]] = {}
         load: dict[int, float] = {}
+        others: list[int] = []
         for g in sorted(storm.tasks):
             work = [t for t in storm.tasks[g] if t.kind == _WORK and t.wants()]
+            for t in work:
+                t.account()  # the work left up to now, not at the team's last change
             places = sum(int(t.cfg.people) - len(t.team) for t in work)
             backlog = sum(t.left_s for t in work)
             if places > 0 and backlog >= self.cfg.backlog_min * 60.0:
                 lagging.append((-backlog, g, places))
+            else:
+                others.append(g)
+        if not lagging:
+            return
+        # donors can only be in a lagging grid's township (or county): look at those alone
+        near = {int(self.township[g]) for _, g, _ in lagging}
+        near_c = {int(self.county[g]) for _, g, _ in lagging} if self.cfg.county_transfer \
+            else set()
+        for g in others:
+            if int(self.township[g]) not in near and int(self.county[g]) not in near_c:
                 continue
             lo, hi = int(indptr[g]), int(indptr[g + 1])
             free = [p for p in range(lo, hi)
