@@ -153,8 +153,12 @@ class _Keys:
         """The keys of ``**f(...)`` with ``f`` a function imported from another gridsim module
         (read from that module's source, not imported): of the first of its returns that this
         check can read (e.g. the literal dict it returns when there is nothing to count)."""
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in self.src.imported):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            return None
+        if node.func.id in self.src.functions:  # a function of the same module
+            local = self.built(self.src.functions[node.func.id])
+            return local if isinstance(local, dict) else None
+        if node.func.id not in self.src.imported:
             return None
         module, attr = self.src.imported[node.func.id]
         if not module.startswith("gridsim."):

@@ -76,6 +76,28 @@ def _losses(incidents: list[Incident] | None) -> float:
     return math.nan if incidents is None else float(sum(i.loss_cny for i in incidents))
 
 
+def _task(rows: dict[str, dict[str, float | int]], name: str) -> dict[str, float | int]:
+    """A post task's common figures (zeros for a task that did not run or is switched off)."""
+    row = rows.get(name, {})
+    return {"count": row.get("count", 0), "person_hours": row.get("person_hours", 0.0),
+            "units_done": row.get("units_done", 0), "preempted": row.get("preempted", 0)}
+
+
+def _storm_tasks(rows: dict[str, dict[str, float | int]]) -> dict[str, dict[str, float | int]]:
+    """``storm_tasks``: every post task of :data:`gridsim.engine.storm.TASKS`, always with the
+    same keys (a run without storm work has zeros), so that results tables keep their columns
+    and experiment files can name e.g. ``storm_tasks.relocate.people_moved``."""
+    return {
+        "staff_post": _task(rows, "staff_post"),
+        "relocate": {**_task(rows, "relocate"),
+                     "people_moved": rows.get("relocate", {}).get("people_moved", 0)},
+        "warn": _task(rows, "warn"),
+        "sandbag": {**_task(rows, "sandbag"),
+                    "units_short": rows.get("sandbag", {}).get("units_short", 0)},
+        "patrol": {**_task(rows, "patrol"), "rounds": rows.get("patrol", {}).get("rounds", 0)},
+    }
+
+
 def summarize(result: RunResult, version: str) -> dict[str, Any]:
     """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
     s = result.settings
@@ -125,7 +147,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         # storm work (gridsim.engine.storm): busy share of warned grids' people while warned
         # (incidents and post tasks), and per post task its grids, person-hours, units done
         "storm_utilization": _r(ctx.storm.utilization(end) if ctx.storm else math.nan, 6),
-        "storm_tasks": ctx.storm.task_summary() if ctx.storm else {},
+        "storm_tasks": _storm_tasks(ctx.storm.task_summary() if ctx.storm else {}),
         # the command structure (gridsim.engine.command, docs/command.md): members sent by the
         # township and the county (三级包保), evacuation helpers held while they help
         **command_summary(ctx.command),
