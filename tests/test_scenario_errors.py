@@ -300,7 +300,8 @@ def test_missing_and_unknown_files_and_keys(broken: Path, small: RunConfig) -> N
                                                             "stations: nothing.csv\nstation: x"))
     assert problems(broken, small) == [
         "scenario.yaml: station: unknown key; expected one of grids, roads, supply_points, "
-        "depots, stations, shelters, rosters, name, description, crs, input_crs, max_snap_m, "
+        "depots, stations, shelters, rosters, exposures, name, description, crs, input_crs, "
+        "max_snap_m, "
         "neighbour_tolerance_m, county, counties, townships, road_speeds_kmh, generate",
         f"scenario.yaml: stations: expected an existing file in {broken}, got 'nothing.csv'"]
 
