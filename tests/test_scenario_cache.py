@@ -37,6 +37,11 @@ from gridsim.place.synthetic import city
 FAST = ("output.figures=false", "output.progress=false")
 
 
+#: Tables made on demand and kept for later questions (the station searches' ``reached``, the
+#: landmarks' ``memo``): they only grow, and never change an answer, so they are not the place.
+_CACHES = ("memo", "reached")
+
+
 def _arrays(obj: object, seen: set[int] | None = None) -> list[np.ndarray]:
     """Every array inside a scenario (dataclasses, tuples, lists, dicts)."""
     seen = set() if seen is None else seen
@@ -46,7 +51,7 @@ def _arrays(obj: object, seen: set[int] | None = None) -> list[np.ndarray]:
     if isinstance(obj, np.ndarray):
         return [obj]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return [a for f in dataclasses.fields(obj) if f.name != "memo"
+        return [a for f in dataclasses.fields(obj) if f.name not in _CACHES
                 for a in _arrays(getattr(obj, f.name), seen)]
     if isinstance(obj, tuple | list):
         return [a for v in obj for a in _arrays(v, seen)]
