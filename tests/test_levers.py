@@ -1,0 +1,82 @@
+"""The reference lever experiments change what they say (docs/levers.md).
+
+* A slower switch (alert and assembly medians × 3) scales every member's own delays to the post
+  by exactly 3, on the same uniforms (common random numbers: a lognormal's quantile is its
+  median times ``exp(sigma z)``), and leaves the incidents as they were.
+* experiments/switch_speed.yaml sweeps the shipped medians of conf/response/standard.yaml and 3
+  times them; experiments/team_size.yaml sweeps 0 to 4 grid workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from gridsim.engine.simulation import simulate
+from gridsim.model.dists import Dist
+from params import add_warning, checked, one_grid
+
+ROOT = Path(__file__).resolve().parent.parent
+ALERT, ASSEMBLY = "response.switch.alert_delay.median_s", \
+    "response.switch.assembly_mobilisation.median_s"
+
+
+def _switch_run(factor: float) -> tuple[np.ndarray, list[tuple[str, int, float]], float]:
+    """One grid of four commanders, incidents at 30 a day, a switching warning at hour 2
+    (nobody is away at work in this grid), alert and assembly lognormal with medians 120 s and 300 s
+    times ``factor``: ``(each member's leave time after the warning, the incidents, the post's
+    ready time)``."""
+    s = one_grid(4, duration_h=4.0, rate_per_day=30.0, seed=11)
+    sw = replace(s.response.switch,
+                 alert_delay=Dist.lognormal(120.0 * factor, 0.7),
+                 assembly_mobilisation=Dist.lognormal(300.0 * factor, 0.6),
+                 supply_open_delay=Dist.fixed(0.0))
+    s = checked(add_warning(replace(s, response=replace(s.response, switch=sw)), 2.0, 1.5))
+    seen: dict[str, object] = {}
+
+    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+        def ready(g: int) -> None:
+            seen["leave"] = ctx.switch.leave_at.copy()
+            seen["ready"] = ctx.env.now
+        ctx.switch.listeners.append(ready)
+
+    r = simulate(s, observe=observe)
+    incidents = [(i.hazard, i.grid, i.occurred_s) for i in r.incidents]
+    return np.asarray(seen["leave"]) - 2 * 3600.0, incidents, float(seen["ready"])
+
+
+def test_slower_switch_scales_each_members_delay_by_three_on_the_same_draws() -> None:
+    leave1, inc1, ready1 = _switch_run(1.0)
+    leave3, inc3, ready3 = _switch_run(3.0)
+    # members busy on an incident at the warning do not set out (inf) in either variant; the
+    # others leave after their alert and assembly delays only, 3 times later
+    free = np.isfinite(leave1)
+    assert free.sum() >= 3 and (np.isfinite(leave3) == free).all()
+    np.testing.assert_allclose(leave3[free], 3.0 * leave1[free], rtol=1e-12)
+    # zero area: a member arrives when leaving, so the post (no supply delay) is ready at the
+    # quorum's or the commander's arrival, the later of the two: also exactly 3 times later
+    assert ready3 - 7200.0 == pytest.approx(3.0 * (ready1 - 7200.0), rel=1e-12)
+    assert inc1 == inc3 and len(inc1) > 0  # the same incidents in both variants
+
+
+def _sweep(name: str) -> dict[str, list[str]]:
+    doc = yaml.safe_load((ROOT / "experiments" / name).read_text(encoding="utf-8"))
+    return {k: str(v).split(",") for k, v in doc["hydra"]["sweeper"]["params"].items()}
+
+
+def test_switch_speed_experiment_sweeps_the_shipped_medians_and_three_times_them() -> None:
+    std = yaml.safe_load((ROOT / "conf" / "response" / "standard.yaml").read_text(
+        encoding="utf-8"))["switch"]
+    sweep = _sweep("switch_speed.yaml")
+    for key, shipped in ((ALERT, std["alert_delay"]["median_s"]),
+                         (ASSEMBLY, std["assembly_mobilisation"]["median_s"])):
+        assert [float(v) for v in sweep[key]] == [shipped, 3 * shipped], key
+
+
+def test_team_size_experiment_sweeps_zero_to_four_grid_workers() -> None:
+    sweep = _sweep("team_size.yaml")
+    assert [int(v) for v in sweep["scenario.people.grid_workers_per_grid"]] == [0, 1, 2, 3, 4]
