@@ -51,7 +51,7 @@ hydra:
 seed: 11
 duration_h: 8
 hazard:
-  rate_scale: 4
+  rate_scale: 60            # the exposure-based rates of 70 grids give a few incidents in 8 h
   warnings:
     - name: rainstorm_red
       level: red
@@ -440,10 +440,10 @@ def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
 
     real = gridsim.engine.simulation.simulate
 
-    def simulate(settings, **kw):
+    def simulate(settings, *args, **kw):
         if settings.response.name == "prepared" and settings.replication == 1:
             raise ValueError("scenario data corrupt: grid 7 has a negative population")
-        return real(settings, **kw)
+        return real(settings, *args, **kw)
 
     write_experiment(tmp_path, replications=2, report_dir="report")
     monkeypatch.setattr(gridsim.engine.simulation, "simulate", simulate)
@@ -466,7 +466,6 @@ def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
     with open(tmp_path / "report" / "results.csv", encoding="utf-8", newline="") as f:
         rows = {r["run"]: r for r in csv.DictReader(f)}
     assert rows[bad]["status"] == "failed" and "negative population" in rows[bad]["error"]
-
 
 
 @pytest.mark.slow
