@@ -137,7 +137,7 @@ class _OnePlace:
     """A listener over the dispatcher: a person is never taken (by a task, an incident, a trip
     or an evacuation) while someone already has them, and every release is of a taken person."""
 
-    def __init__(self, r_ctx_dispatcher) -> None:  # noqa: ANN001 - the run's Dispatcher
+    def __init__(self, r_ctx_dispatcher) -> None:
         d = self.d = r_ctx_dispatcher
         self.taken = 0
         occupy, vacate, release = d.occupy, d.vacate, d.release
@@ -163,7 +163,7 @@ def _transfer_run(command: CommandConfig, townships: int = 1) -> tuple[RunResult
     returns the run and the times person 3 is let go (by the road, a task)."""
     seen: list = []
 
-    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+    def observe(ctx) -> None:
         one = _OnePlace(ctx.dispatcher)
         vacate = ctx.dispatcher.vacate
 
@@ -232,7 +232,7 @@ def _takes(s: RunConfig) -> list[tuple[float, int, int]]:
     """Every take of a person by a task or a helper's hold: (time, person, priority)."""
     seen: list[tuple[float, int, int]] = []
 
-    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+    def observe(ctx) -> None:
         occupy = ctx.dispatcher.occupy
 
         def _occupy(p: int, priority: int) -> None:

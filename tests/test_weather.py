@@ -4,6 +4,7 @@ and a rainstorm run (gridsim.model.weather, gridsim.engine.weather)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def test_each_level_is_issued_exactly_lead_before_the_forecast_crosses_it(lead_h
     assert max(e.end_h for e in eps) == pytest.approx(met[-1] + 2.0)
     # pieces of one township never overlap and tile the warning
     eps = sorted(eps, key=lambda e: e.start_h)
-    assert all(a.end_h == b.start_h for a, b in zip(eps, eps[1:], strict=False))
+    assert all(a.end_h == b.start_h for a, b in itertools.pairwise(eps))
 
 
 def test_levels_go_up_and_down_with_the_forecast() -> None:
@@ -227,7 +228,7 @@ def test_observed_csv_errors_name_file_line_and_column(tmp_path: Path, text: str
 def test_observed_csv_time_column_needs_a_start(tmp_path: Path) -> None:
     p = tmp_path / "rain.csv"
     p.write_text("time,township,mm\n2025-07-01T01:00,0,2\n")
-    with pytest.raises(RainCsvError, match="needs hazard.weather.observed.start"):
+    with pytest.raises(RainCsvError, match=r"needs hazard\.weather\.observed\.start"):
         read_observed_csv(p, {}, 1, 5, 1.0)
     with pytest.raises(RainCsvError, match="ISO 8601"):
         read_observed_csv(p, {}, 1, 5, 1.0, start="July")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -50,7 +51,7 @@ class Schedule:
         items.sort(key=_key)
         self._warning_items = items
         self._weather = [float(t) for t in weather_s if 0 <= t < duration_s]
-        if any(b <= a for a, b in zip(self._weather, self._weather[1:])):
+        if any(b <= a for a, b in itertools.pairwise(self._weather)):
             raise ValueError("weather_s must be strictly increasing")
         self._warning_times = sorted({t for t, *_ in items} | set(self._weather))
         self._warning_set = set(self._warning_times)

@@ -285,9 +285,19 @@ def run_size(s: RunConfig, grids: float, per_day: dict[str, float],
     memory = incidents * (BYTES_PER_INCIDENT + (BYTES_PER_LOGGED_INCIDENT if log else 0)) \
         + steps * (BYTES_PER_LOGGED_STEP if log else 0)
     cpu = incidents * CPU_S_PER_INCIDENT + steps * grids * CPU_S_PER_GRID_STEP
-    events = incidents * EVENTS_PER_INCIDENT + steps * EVENTS_PER_STEP
+    events = incidents * EVENTS_PER_INCIDENT + steps * EVENTS_PER_STEP + _reviews(s, duration_h)
     return RunSize(incidents=incidents, steps=steps, grids=grids, events=events,
                    memory_bytes=memory, cpu_s=cpu)
+
+
+def _reviews(s: RunConfig, duration_h: float) -> float:
+    """The township reviews of the run (三级包保, :mod:`gridsim.engine.command`): one SimPy
+    event every ``response.command.township_review_min`` while transfers are on."""
+    cmd, storm = s.response.command, s.response.storm_work
+    period_min = _finite(cmd.township_review_min)
+    if not (storm.enabled and (cmd.township_transfer or cmd.county_transfer)) or period_min <= 0:
+        return 0.0
+    return duration_h * 60.0 / period_min
 
 
 def config_size(s: RunConfig) -> RunSize | None:

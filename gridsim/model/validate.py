@@ -461,7 +461,8 @@ def _weather(c: _Checker, s: RunConfig, n_town: int) -> None:
         c.num(f"{ks}.max_daily_mm", se.max_daily_mm, 0, lo_open=True)
         hrs = list(se.storm_hours)
         if len(hrs) != 2 or not all(math.isfinite(h) for h in hrs) or not 1 <= hrs[0] <= hrs[1]:
-            c.add(f"{ks}.storm_hours", f"must be [low, high] hours with 1 <= low <= high, got {hrs}")
+            c.add(f"{ks}.storm_hours",
+                  f"must be [low, high] hours with 1 <= low <= high, got {hrs}")
         else:
             on_steps(f"{ks}.storm_hours", hrs[0])
         c.num(f"{ks}.night_share", se.night_share, 0, 1)
@@ -609,7 +610,8 @@ def _command(c: _Checker, s: RunConfig) -> None:
                   f"got {cat!r}")
     c.num(f"{k}.township_review_min", cm.township_review_min, 0, lo_open=True)
     c.num(f"{k}.backlog_min", cm.backlog_min, 0)
-    if cm.concurrent_evacuation and cm.evacuation_priority < s.response.storm_work.incident_priority:
+    incident_priority = s.response.storm_work.incident_priority
+    if cm.concurrent_evacuation and cm.evacuation_priority < incident_priority:
         c.add(f"{k}.evacuation_priority", "must be at least response.storm_work."
               f"incident_priority ({s.response.storm_work.incident_priority}): the households' "
               "times are worked out at the order, so a helper cannot be taken off by an "

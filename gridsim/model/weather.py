@@ -31,6 +31,7 @@ intensity in mm/h is ``rain / step_h``). Sources of every formula: ``docs/weathe
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -264,7 +265,7 @@ def seasonal_series(rng: np.random.Generator, start_date: str, n_steps: int, ste
     s2 = daily_sigma ** 2
     total = np.minimum(mean * np.exp(daily_sigma * rng.standard_normal(m) - s2 / 2.0),
                        max_daily_mm)
-    lo, hi = int(round(storm_hours[0])), int(round(storm_hours[1]))
+    lo, hi = round(storm_hours[0]), round(storm_hours[1])
     dur = rng.integers(lo, hi + 1, size=m)
     night = rng.random(m) < night_share
     u = rng.random(m)
@@ -413,7 +414,7 @@ def _town_segments(levels: np.ndarray, step_h: float, lead_h: float, until_h: fl
         spans.append(merged)
     cuts = sorted({float(max(min(t, until_h), 0.0)) for sp in spans for ab in sp for t in ab})
     out: list[tuple[int, float, float]] = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in itertools.pairwise(cuts):
         if b <= a:
             continue
         mid = 0.5 * (a + b)
