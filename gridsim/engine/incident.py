@@ -35,6 +35,7 @@ from functools import cached_property
 import numpy as np
 import simpy
 
+from gridsim.engine.command import Command
 from gridsim.engine.compiled import ResponseParams
 from gridsim.engine.departments import DepartmentUnits
 from gridsim.engine.dispatch import Dispatcher
@@ -148,6 +149,7 @@ class RunContext:
     incidents: list[Incident] = field(default_factory=list)
     travel: Travel | None = None  # the run's driving times (gridsim.engine.travel)
     storm: StormWork | None = None  # the posts' tasks and patrols (gridsim.engine.storm)
+    command: Command | None = None  # groups, transfers, evacuation helpers (engine.command)
 
     @cached_property
     def compiled(self) -> ResponseParams:

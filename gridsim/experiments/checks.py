@@ -171,7 +171,9 @@ class _Keys:
         if fn is None:
             return None
         keys = _Keys(src, self.hazards, self.evacuation)
-        for ret in (n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None):
+        for ret in ast.walk(fn):
+            if not (isinstance(ret, ast.Return) and ret.value is not None):
+                continue
             tree = keys.tree(ret.value, fn)
             if isinstance(tree, dict):
                 return tree
