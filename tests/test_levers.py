@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from params import add_warning, checked, one_grid
 
+from gridsim.engine.incident import RunContext
 from gridsim.engine.simulation import simulate
 from gridsim.model.dists import Dist
-from params import add_warning, checked, one_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERT, ASSEMBLY = "response.switch.alert_delay.median_s", \
@@ -36,17 +37,19 @@ def _switch_run(factor: float) -> tuple[np.ndarray, list[tuple[str, int, float]]
                  assembly_mobilisation=Dist.lognormal(300.0 * factor, 0.6),
                  supply_open_delay=Dist.fixed(0.0))
     s = checked(add_warning(replace(s, response=replace(s.response, switch=sw)), 2.0, 1.5))
-    seen: dict[str, object] = {}
+    leave: list[np.ndarray] = []
+    ready_s: list[float] = []
 
-    def observe(ctx) -> None:  # noqa: ANN001 - the RunContext
+    def observe(ctx: RunContext) -> None:
         def ready(g: int) -> None:
-            seen["leave"] = ctx.switch.leave_at.copy()
-            seen["ready"] = ctx.env.now
+            leave.append(ctx.switch.leave_at.copy())
+            ready_s.append(float(ctx.env.now))
         ctx.switch.listeners.append(ready)
 
     r = simulate(s, observe=observe)
     incidents = [(i.hazard, i.grid, i.occurred_s) for i in r.incidents]
-    return np.asarray(seen["leave"]) - 2 * 3600.0, incidents, float(seen["ready"])
+    assert len(ready_s) == 1  # one post, ready once
+    return leave[0] - 2 * 3600.0, incidents, ready_s[0]
 
 
 def test_slower_switch_scales_each_members_delay_by_three_on_the_same_draws() -> None:
