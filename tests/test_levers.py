@@ -83,3 +83,10 @@ def test_switch_speed_experiment_sweeps_the_shipped_medians_and_three_times_them
 def test_team_size_experiment_sweeps_zero_to_four_grid_workers() -> None:
     sweep = _sweep("team_size.yaml")
     assert [int(v) for v in sweep["scenario.people.grid_workers_per_grid"]] == [0, 1, 2, 3, 4]
+
+
+def test_warning_rule_experiment_sweeps_every_level_from_the_shipped_one() -> None:
+    shipped = yaml.safe_load((ROOT / "conf" / "hazard" / "rainstorm.yaml").read_text(
+        encoding="utf-8"))["weather"]["warnings"]["switch_level"]
+    levels = _sweep("warning_rule.yaml")["hazard.weather.warnings.switch_level"]
+    assert levels == ["blue", "yellow", "orange", "red"] and levels[0] == shipped
