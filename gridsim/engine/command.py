@@ -39,7 +39,7 @@ import simpy
 
 from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.recorder import EventLog
-from gridsim.engine.switch import ModeSwitch
+from gridsim.engine.switch import ModeSwitch, people_of
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import CommandConfig
 from gridsim.model.people import category_bit, role_bit
@@ -132,8 +132,9 @@ class Command:
         lagging: list[tuple[float, int, int]] = []
         spare: dict[int, list[int]] = {}
         load: dict[int, float] = {}
-        others: list[int] = []
-        for g in sorted(storm.tasks):
+        # only a post with a work task that wants people can lag (storm.wanting: those posts,
+        # kept up to date by the tasks); every other post standing may give
+        for g in sorted(storm.wanting):
             work = [t for t in storm.tasks[g] if t.kind == _WORK and t.wants()]
             for t in work:
                 t.account()  # the work left up to now, not at the team's last change
@@ -141,23 +142,26 @@ class Command:
             backlog = sum(t.left_s for t in work)
             if places > 0 and backlog >= self.cfg.backlog_min * 60.0:
                 lagging.append((-backlog, g, places))
-            else:
-                others.append(g)
         if not lagging:
             return
+        lag = {g for _, g, _ in lagging}
+        others = np.array(sorted(g for g in storm.tasks if g not in lag), dtype=np.int64)
         # donors can only be in a lagging grid's township (or county): look at those alone
-        near = {int(self.township[g]) for _, g, _ in lagging}
-        near_c = {int(self.county[g]) for _, g, _ in lagging} if self.cfg.county_transfer \
-            else set()
-        for g in others:
-            if int(self.township[g]) not in near and int(self.county[g]) not in near_c:
-                continue
-            lo, hi = int(indptr[g]), int(indptr[g + 1])
-            free = [p for p in range(lo, hi)
-                    if not d.busy[p] and at[p] <= now and self._lent[p] < 0]
-            if free:
-                spare[g] = free
-                load[g] = float(d.grid_busy[g]) / max(hi - lo, 1)
+        near = np.array(sorted({int(self.township[g]) for g in lag}), dtype=np.int64)
+        keep = np.isin(self.township[others], near)
+        if self.cfg.county_transfer:
+            near_c = np.array(sorted({int(self.county[g]) for g in lag}), dtype=np.int64)
+            keep |= np.isin(self.county[others], near_c)
+        cand = others[keep]
+        if len(cand):
+            people, pos = people_of(self.roster, cand)
+            free = ~d.busy[people] & (at[people] <= now) & (self._lent[people] < 0)
+            cuts = np.searchsorted(pos[free], np.arange(1, len(cand)))
+            for g, ids in zip(cand.tolist(), np.split(people[free], cuts), strict=True):
+                if len(ids):
+                    lo, hi = int(indptr[g]), int(indptr[g + 1])
+                    spare[g] = ids.tolist()
+                    load[g] = float(d.grid_busy[g]) / max(hi - lo, 1)
         if not lagging or not spare:
             return
         lagging.sort()

@@ -98,6 +98,7 @@ class _Task:
         self.cfg = cfg
         self.grid = grid
         self.priority = cfg.priority
+        self.people = cfg.people
         self.per_unit_s = cfg.minutes_per_unit * 60.0
         self.units = units
         self.left_s = units * self.per_unit_s  # work still to do, person-seconds
@@ -111,7 +112,11 @@ class _Task:
         self.done = False
         self.started = False
         self.poked = False  # an interrupt is on its way
-        self.process = work.env.process(self._run())
+        self.counted = False  # counted in work.wanting (a work task with places to fill)
+        # a post or a patrol just holds its team: only a work task has a process (it would
+        # wait for an event that never comes)
+        self.process = work.env.process(self._run()) if self.kind == _WORK else None
+        self._recount()
 
     # -- accounting ----------------------------------------------------------------------------
     def account(self) -> None:
@@ -130,7 +135,21 @@ class _Task:
             self.done_s += k * dt
 
     def wants(self) -> bool:
-        return not self.done and len(self.team) < self.cfg.people
+        return not self.done and len(self.team) < self.people
+
+    def _recount(self) -> None:
+        """Keep :attr:`StormWork.wanting` (grid -> its work tasks that want people) up to
+        date after the team or ``done`` changed."""
+        w = self.kind == _WORK and not self.done and len(self.team) < self.people
+        if w == self.counted:
+            return
+        self.counted = w
+        wanting = self.work.wanting
+        n = wanting.get(self.grid, 0) + (1 if w else -1)
+        if n:
+            wanting[self.grid] = n
+        else:
+            del wanting[self.grid]
 
     def join(self, p: int) -> None:
         self.account()
@@ -141,6 +160,7 @@ class _Task:
         if self.kind == _PATROL and was_empty:
             self.run_start = self.work.env.now
             self.work.patrol_changed(self.grid, self.run_start)
+        self._recount()
         self._poke("joined")
 
     def leave(self, p: int) -> None:
@@ -150,6 +170,7 @@ class _Task:
         del self.work.person_task[p]
         if self.kind == _PATROL and not self.team:
             self._end_run()
+        self._recount()
         self._poke("left")
 
     def stop(self, offer: bool) -> list[int]:
@@ -163,7 +184,8 @@ class _Task:
             del self.work.person_task[p]
         if self.kind == _PATROL and not math.isnan(self.run_start):
             self._end_run()
-        self._poke("stopped")
+        self._recount()
+        self._detach()
         for p in team:
             self.work.dispatcher.vacate(p, offer=offer)
         return team
@@ -174,6 +196,17 @@ class _Task:
         self.work.stats[self.name].rounds += math.ceil((now - self.run_start) / cycle - _EPS)
         self.run_start = math.nan
         self.work.patrol_changed(self.grid, math.nan)
+
+    def _detach(self) -> None:
+        """The task is done: its process, if it waits, waits no more (what an interrupt would
+        end with, without the interrupt's two events: the process has nothing left to do)."""
+        p = self.process
+        if p is None or self.poked or not self.started or not p.is_alive \
+                or p is self.work.env.active_process:
+            return  # none; its interrupt is on its way; not started (it sees ``done``); itself
+        target = p.target
+        if target is not None and p._resume in target.callbacks:
+            target.callbacks.remove(p._resume)
 
     def _poke(self, cause: str) -> None:
         """Interrupt a work task's process so that it looks at its team again (not before it
@@ -274,6 +307,7 @@ class StormWork:
         self.stats = {name: TaskStats() for name in TASKS}
         self.person_task: dict[int, _Task] = {}
         self.tasks: dict[int, list[_Task]] = {}
+        self.wanting: dict[int, int] = {}  # grid -> its work tasks with places to fill
         # warnings: [grids, people, start_s, end_s (nan while open), busy_s at start, at end]
         self.windows: list[list[Any]] = []
         self.channel = -1  # index of the patrol channel among the catalogue's
@@ -367,9 +401,14 @@ class StormWork:
         lent = self.lent_in.get(g)
         if lent:
             left.extend(p for p in lent if not busy[p])
+        if not left:
+            return
         command = self.command
         span = -1  # task groups the post may still start (-1: no limit)
-        if command is not None and command.groups:
+        # the span is only read for a group with no team yet (and teams change below only by
+        # the tasks' own joins): without such a group, it need not be worked out
+        if command is not None and command.groups and any(
+                t.kind != _HOLD and not t.team for t in wanting):
             span = command.span(g) - sum(1 for t in tasks if t.kind != _HOLD and t.team)
         for task in wanting:
             if not left:
