@@ -73,6 +73,7 @@ class Command:
         self.groups = cfg.groups and storm.enabled
         self._cmd = (roster.roles & role_bit("commander")) != 0
         self._leader = (roster.roles & role_bit("grid_leader")) != 0
+        self._lead = (self._cmd | self._leader).tolist()  # either leads the post (span)
         self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
         self._lent = np.full(roster.n, -1, dtype=np.int64)  # grid a member is lent to
         self._sent_now: dict[int, int] = {}  # people sent to each grid at this review
@@ -99,10 +100,10 @@ class Command:
         now = self.env.now
         d = self.dispatcher
         at = self.switch.assembled_at
-        here = [p for p in range(lo, hi)
-                if at[p] <= now and not (d.busy[p] and d.held_priority[p] < 0)]
-        if any(self._cmd[p] for p in here) or any(self._leader[p] for p in here):
-            return int(self.cfg.span_of_control)
+        busy, held, lead = d.busy, d.held_priority, self._lead
+        for p in range(lo, hi):  # a commander, else a grid leader, at the post, not on incidents
+            if lead[p] and at[p] <= now and not (busy[p] and held[p] < 0):
+                return int(self.cfg.span_of_control)
         return int(self.cfg.leaderless_span)
 
     def order(self, task: str, left: list[int]) -> list[int]:

@@ -390,7 +390,7 @@ class StormWork:
         tasks = self.tasks.get(g)
         if not tasks:
             return
-        wanting = [t for t in tasks if t.wants()]
+        wanting = [t for t in tasks if not t.done and len(t.team) < t.people]  # t.wants()
         if not wanting:
             return
         now = self.env.now
@@ -419,8 +419,11 @@ class StormWork:
                 span -= 1
             ok = self.role_ok[task.name]
             order = left if command is None else command.order(task.name, left)
-            while task.wants():
-                pick = next((p for p in order if ok is None or ok[p]), None)
+            while len(task.team) < task.people:  # task.wants(): it is not done here
+                if ok is None:
+                    pick = order[0] if order else None
+                else:
+                    pick = next((p for p in order if ok[p]), None)
                 if pick is None:
                     break
                 left.remove(pick)
