@@ -280,8 +280,9 @@ def test_losses_averted_are_positive_in_expectation_on_a_storm() -> None:
         assert summary["losses_averted_cny"] == pytest.approx(
             summary["losses_without_grid_cny"] - summary["losses_cny"], abs=1.0)
         averted.append(summary["losses_averted_cny"])
-    a = np.array(averted)
-    assert a.mean() - 2 * a.std(ddof=1) / math.sqrt(len(a)) > 0, averted
+    # every run averts losses (no incident loses more with the grid, tested below); the
+    # calibrated losses are heavy-tailed, so a mean-minus-2-SE bound over 6 runs is not a test
+    assert all(x > 0 for x in averted), averted
 
 
 def _inf(t: float) -> float:
