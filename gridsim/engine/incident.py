@@ -17,9 +17,10 @@ on scene (the grid's, or a department's unit if it comes first: ``rescued_by``),
 every ``extraction_s``; a crew stays until everyone is out. The incident is under control
 (``controlled_s``) when the grid's first responder is on scene (the initial handling,
 初期处置) or a department unit arrives, whichever is first. Who survives and what was lost are
-settled from these times at the end of the run (:func:`settle_consequences`). With ``response.grid_response`` false (the counterfactual
-world) there are no grid forces: residents notice the incident through the channels of
-``response.no_grid_detection`` and call the department themselves (:func:`_without_grid`).
+settled from these times at the end of the run (:func:`settle_consequences`). With
+``response.grid_response`` false (the counterfactual world) there are no grid forces:
+residents notice the incident through the channels of ``response.no_grid_detection`` and call
+the department themselves (:func:`_without_grid`).
 
 Per-incident uniforms (drawn at arrival, see :mod:`gridsim.engine.hazards`) feed every delay
 that is a property of the incident, so variants see the same incident with the same handling

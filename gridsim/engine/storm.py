@@ -46,6 +46,7 @@ same people (the evacuation still runs after the storm, :mod:`gridsim.evacuation
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import Catalogue
 from gridsim.engine.recorder import EventLog
 from gridsim.engine.supplies import SupplyChain
-from gridsim.engine.switch import FORWARD, ModeSwitch
+from gridsim.engine.switch import ModeSwitch
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import DispatchConfig, StormTaskConfig, StormWorkConfig
 from gridsim.model.people import role_bit
@@ -214,7 +215,8 @@ class _Task:
         if self.kind != _WORK or self.poked or self.done:
             return  # a post or a patrol just holds its team; one look is enough
         p = self.process
-        if self.started and p.is_alive and p is not self.work.env.active_process:
+        if (self.started and p is not None and p.is_alive
+                and p is not self.work.env.active_process):
             self.poked = True
             p.interrupt(cause)
 
@@ -285,7 +287,7 @@ class _Task:
         """Whole units of work done (0 for a task that holds its people: post, patrol)."""
         if self.kind != _WORK:
             return 0
-        return int(math.floor(self.done_s / self.per_unit_s + _EPS))
+        return math.floor(self.done_s / self.per_unit_s + _EPS)
 
 
 class StormWork:
@@ -322,7 +324,7 @@ class StormWork:
         if not self.enabled:
             return
         indptr = self.roster.by_grid_indptr.tolist()
-        self._members = list(zip(indptr[:-1], indptr[1:], strict=True))
+        self._members = list(itertools.pairwise(indptr))
         names = [ch.name for ch in catalogue.detection]
         self.channel = names.index(cfg.patrol_channel)  # validated: it is one of them
         self.specs = sorted(
@@ -447,7 +449,8 @@ class StormWork:
                      f"person {p} off {task.name}")
         # another free member may take the place, once this dispatch is over
         ev = self.env.timeout(0)
-        ev.callbacks.append(lambda _e, g=task.grid: self._offer(g))
+        grid = task.grid
+        ev.callbacks.append(lambda _e: self._offer(grid))
 
     def _on_recover(self, grids: np.ndarray) -> None:
         """The posts of ``grids`` stand down: their tasks stop and their people are free."""
