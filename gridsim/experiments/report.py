@@ -98,6 +98,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "deaths": ("deaths", "遇难人数"),
     "injuries": ("seriously injured", "重伤人数"),
     "losses_cny": ("direct losses (CNY)", "直接经济损失 (元)"),
+    "losses_averted_cny": ("losses averted (CNY)", "挽回经济损失 (元)"),
     "evacuation_p50_s": ("half sheltered (s)", "半数安置用时"),
     "evacuation_p90_s": ("90 % sheltered (s)", "九成安置用时"),
     "clearance_time_s": ("clearance time (s)", "清空时间"),

@@ -47,7 +47,8 @@ _SYSTEM_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQua
 
 
 #: Where gridsim's own text lives, in a checkout: what the bundled font must cover.
-SOURCES: tuple[str, ...] = ("gridsim/**/*.py", "conf/**/*.yaml", "scenarios/**/*.yaml")
+SOURCES: tuple[str, ...] = ("gridsim/**/*.py", "conf/**/*.yaml", "conf/**/*.yml",
+                            "scenarios/**/*.yaml", "experiments/**/*.yaml")
 
 
 def own_text(root: Path) -> list[str]:
