@@ -156,6 +156,7 @@ def test_the_metric_keys_read_from_the_source_are_those_a_run_writes(overrides) 
 # ----------------------------------------------------------------------------------------------
 # replications in batches, on one built scenario, with the files of separate runs
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_console_script_sweeps_an_experiment_with_gridsims_sweeper(tmp_path: Path) -> None:
     """As a user runs it (a process of its own: Hydra's plugin scan runs there first)."""
     from console import explain, gridsim
@@ -192,6 +193,7 @@ def _files(folder: Path) -> dict[str, bytes]:
             and p.name not in (MANIFEST, "hydra.yaml", "multirun.yaml")}
 
 
+@pytest.mark.slow
 def test_a_batched_sweep_writes_exactly_the_files_of_separate_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -163,6 +163,7 @@ def test_runs_leave_the_scenario_unchanged(overrides: tuple[str, ...]) -> None:
     assert _digest(sc) == before
 
 
+@pytest.mark.slow
 def test_replications_on_one_scenario_write_the_same_bytes_as_separate_builds(
         tmp_path: Path) -> None:
     """The replications of a variant on one built scenario, as a batch runs them, against each

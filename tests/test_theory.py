@@ -67,6 +67,7 @@ def test_one_grid_matches_erlang_c() -> None:
     assert abs(p - p_theory) <= 0.02
 
 
+@pytest.mark.slow
 def test_one_grid_matches_mm1() -> None:
     """M/M/1 with λ = 0.5/min, μ = 1/min: Wq = 1 min, P(wait) = ρ = 0.5. 4 × ~7,000
     customers (a replication's mean wait has a 5 % standard deviation at this length, measured
