@@ -38,10 +38,9 @@ faster detection comes from this, not from a multiplier.
 (incidents and tasks); over each warning the share of the warned grids' people who are busy is
 :meth:`StormWork.utilization` (summary key ``storm_utilization``).
 
-Not here yet (seams): functional groups by category under a span of control (分类嵌入: a task's
-``roles`` only restrict who may take it), people sent between grids by the township or county
-(三级包保: tasks draw on their own grid's members only), and evacuation helpers drawn from the
-same people (the evacuation still runs after the storm, :mod:`gridsim.evacuation.run`).
+Built on top (:mod:`gridsim.engine.command`): functional groups by category under a span of
+control (分类嵌入), people sent between grids by the township or county (三级包保), and
+evacuation helpers held in dispatch while they help.
 """
 
 from __future__ import annotations
