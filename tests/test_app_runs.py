@@ -93,6 +93,7 @@ def test_a_run_composes_the_config_once_and_converts_it_once(
 # ----------------------------------------------------------------------------------------------
 # two runs at the same moment
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_two_runs_with_the_default_run_folder_started_together_keep_both_results(
         tmp_path: Path) -> None:
     procs = [_start(tmp_path, *FAST, f"seed={s}") for s in (1, 2)]

@@ -223,6 +223,7 @@ def _median_log(doc: dict, late_seq: int, late_s: float) -> list[list[object]]:
     return rows
 
 
+@pytest.mark.slow
 def test_evaluate_flags_exactly_the_late_action(scripts: dict[str, Path], tmp_path: Path) -> None:
     folder = scripts["a"]
     doc = _doc(folder)

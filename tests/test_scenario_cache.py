@@ -151,7 +151,8 @@ def test_a_built_scenario_is_read_only() -> None:
 
 @pytest.mark.parametrize("overrides", [
     ("scenario=district", "duration_h=48"),
-    ("scenario=district", "hazard=flood_evacuation", "duration_h=36"),
+    pytest.param(("scenario=district", "hazard=flood_evacuation", "duration_h=36"),
+                 marks=pytest.mark.slow),
     ("scenario=small", "duration_h=48", "response.department_speed_factor=0.5"),
 ])
 def test_runs_leave_the_scenario_unchanged(overrides: tuple[str, ...]) -> None:
