@@ -58,7 +58,8 @@ def test_stdout_has_summary_table_and_run_folder(seeded_run) -> None:
     assert proc.returncode == 0, explain(proc)
     for label in ("incidents", "response p50", "response p90", "within 5 min",
                   "switch latency p50", "escalations", "supply shortages",
-                  "responder utilization"):
+                  "responder utilization", "storm utilization", "rescues by grid forces",
+                  "people rescued", "deaths", "losses averted"):
         assert label in proc.stdout, f"{label!r} not in the summary table:\n{proc.stdout}"
     assert "seed 3" in proc.stdout
     assert str(out) in proc.stdout
