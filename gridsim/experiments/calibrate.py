@@ -1,7 +1,7 @@
 """Calibration to the account's figures: the simulated method of moments (SMM) with common
 random numbers (``gridsim calibrate``; docs/calibration.md).
 
-A calibration spec (YAML, e.g. ``conf/calibration/suining_2025.yaml``) names
+A calibration spec (YAML, e.g. ``conf/calibration/suining_2025.yml``) names
 
 * the runs: Hydra overrides (``scenario=suining_city hazard=suining_2025``), the root seed, the
   replications per evaluation and those of the final evaluation;
@@ -68,7 +68,7 @@ from scipy.stats import qmc
 from gridsim import __version__
 from gridsim.engine import simulation
 from gridsim.errors import UserError
-from gridsim.experiments.checks import summary_metric_keys
+from gridsim.experiments.checks import read_yaml, summary_metric_keys
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError, validate
 from gridsim.output.metrics import summarize
@@ -496,19 +496,10 @@ def parse_spec(data: Any, source: str) -> Spec:
 def load_spec(path: Path) -> Spec:
     """Read and parse a spec file; :class:`UserError` when it cannot be read as YAML,
     :class:`ConfigError` for its problems."""
-    import yaml  # PyYAML comes with Hydra; only the spec is read with it (start-up time)
-
-    hint = "a calibration spec is a YAML file, e.g. conf/calibration/suining_2025.yaml"
+    hint = "a calibration spec is a YAML file, e.g. conf/calibration/suining_2025.yml"
     if not path.is_file():
         raise UserError("calibration spec not found", path, hint)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the calibration spec: {exc}", path, hint) from None
-    except yaml.YAMLError as exc:
-        first = (str(exc).strip().splitlines() or ["not YAML"])[0]
-        raise UserError(f"the calibration spec is not YAML: {first}", path, hint) from None
-    return parse_spec(data, str(path))
+    return parse_spec(read_yaml(path, "calibration spec", hint), str(path))
 
 
 # ----------------------------------------------------------------------------------------------

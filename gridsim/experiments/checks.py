@@ -43,21 +43,27 @@ _EVACUATION = (_PACKAGE / "evacuation" / "results.py", "summary", "EvacuationRes
 # ----------------------------------------------------------------------------------------------
 # the file
 # ----------------------------------------------------------------------------------------------
+def read_yaml(path: Path, what: str, hint: str) -> Any:
+    """The YAML content of ``path`` (the ``what`` file, e.g. "experiment file"), or one
+    :class:`UserError` naming it when it cannot be read or is not YAML."""
+    import yaml  # PyYAML comes with Hydra; only gridsim's own files are read with it
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the {what}: {exc}", path, hint) from None
+    except yaml.YAMLError as exc:
+        first = (str(exc).strip().splitlines() or ["not YAML"])[0]
+        raise UserError(f"the {what} is not YAML: {first}", path, hint) from None
+
+
 def check_file(path: Path) -> dict[str, Any]:
     """The experiment file's YAML mapping; :class:`UserError` when ``path`` is not an experiment
     file gridsim can read: not found, not ``.yaml``, not YAML, empty, or not a mapping."""
-    import yaml  # PyYAML comes with Hydra; only this check reads the file itself
-
     hint = "an experiment file is a Hydra config in experiments/, e.g. experiments/team_size.yaml"
     if path.suffix != ".yaml" or not path.is_file():
         raise UserError("experiment file not found (expected a .yaml file)", path, hint)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the experiment file: {exc}", path, hint) from None
-    except yaml.YAMLError as exc:
-        first = (str(exc).strip().splitlines() or ["not YAML"])[0]
-        raise UserError(f"the experiment file is not YAML: {first}", path, hint) from None
+    data = read_yaml(path, "experiment file", hint)
     if data is None:
         raise UserError("the experiment file is empty", path, hint)
     if not isinstance(data, dict):
