@@ -65,6 +65,10 @@ def one_line(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
     ("response.switch.recovery_h=-1", "response.switch.recovery_h", False),
     ("response.dispatch.decision_delay_peace.median_s=-3",
      "response.dispatch.decision_delay_peace.median_s", False),
+    ("+hazard.weather.warnings.lead_time_by_level_h.purple=1",
+     "hazard.weather.warnings.lead_time_by_level_h.purple", False),  # not a signal level
+    ("+hazard.weather.warnings.lead_time_by_level_h.red=-1",
+     "hazard.weather.warnings.lead_time_by_level_h.red", False),
 ])
 def test_bad_override_is_refused_with_one_line_naming_the_key(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

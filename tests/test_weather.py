@@ -143,6 +143,43 @@ def test_each_level_is_issued_exactly_lead_before_the_forecast_crosses_it(lead_h
     assert all(a.end_h == b.start_h for a, b in itertools.pairwise(eps))
 
 
+def test_each_level_has_its_own_lead() -> None:
+    """With one lead per level (blue and yellow forecast hours ahead, orange and red nowcast),
+    each level starts its own lead before its own crossing."""
+    rain = np.zeros(40)
+    rain[10:22] = [2, 3, 5, 6, 8, 10, 12, 20, 40, 45, 5, 1]
+    leads = [3.0, 2.0, 1.0, 0.5]
+    eps = forecast_warnings(rain[None, :], SIGNALS, 1.0, leads, 40.0)
+    for lev, (mm, hours) in enumerate(SIGNALS, start=1):
+        cross = _crossing_h(rain, mm, hours, 1.0)
+        first = min(e.start_h for e in eps if e.level >= lev)
+        assert first == pytest.approx(cross - leads[lev - 1]), LEVELS[lev - 1]
+    with pytest.raises(ValueError, match="3 lead times for 4 levels"):
+        forecast_warnings(rain[None, :], SIGNALS, 1.0, leads[:3], 40.0)
+
+
+def test_a_post_opened_at_orange_stands_until_every_signal_is_lifted() -> None:
+    """By level, a post opened at orange stands down when orange falls to yellow; with
+    ``hold_until_lifted`` every later piece of the same unbroken run holds it, and a second run
+    of signals after a gap starts below orange again (no hold)."""
+    rain = np.zeros(60)
+    rain[5:12] = [10, 20, 45, 45, 20, 5, 1]
+    rain[40:44] = [15, 15, 15, 10]  # a second, weaker spell: 55 mm in 4 h (yellow, not orange)
+    orange = 3
+    by_level = forecast_warnings(rain[None, :], SIGNALS, 1.0, 0.0, 60.0, orange)
+    held = forecast_warnings(rain[None, :], SIGNALS, 1.0, 0.0, 60.0, orange, True)
+    assert [(e.level, e.start_h, e.end_h) for e in by_level] == \
+        [(e.level, e.start_h, e.end_h) for e in held]  # the same signals
+    assert all(e.switches == (e.level >= orange) for e in by_level)
+    first = min(e.start_h for e in held if e.level >= orange)
+    gap = next(b.start_h for a, b in itertools.pairwise(sorted(held, key=lambda e: e.start_h))
+               if b.start_h > a.end_h)
+    for e in held:
+        assert e.switches == (first <= e.start_h < gap), (e.level, e.start_h)
+    assert any(e.switches and e.level < orange for e in held)  # the downgrade holds
+    assert any(not e.switches for e in held if e.start_h >= gap)  # the later spell does not
+
+
 def test_levels_go_up_and_down_with_the_forecast() -> None:
     rain = np.zeros(30)
     rain[5:12] = [10, 20, 45, 45, 20, 5, 1]

@@ -159,12 +159,13 @@ def build_weather(settings: RunConfig, scenario: Scenario, catalogue: Catalogue,
                                    fw.timing_error_sd_h, step_h)
         rules = [(fw.thresholds[lv].mm, fw.thresholds[lv].hours) for lv in LEVELS]
         switch_from = LEVELS.index(fw.switch_level) + 1 if fw.switch_level else 99
-        for ep in forecast_warnings(forecast, rules, step_h, fw.lead_time_h,
-                                    settings.duration_h):
+        leads = [float(fw.lead_time_by_level_h.get(lv, fw.lead_time_h)) for lv in LEVELS]
+        for ep in forecast_warnings(forecast, rules, step_h, leads, settings.duration_h,
+                                    switch_from, fw.hold_until_lifted):
             warnings.append(WarningConfig(
                 name=f"{fw.name}_{ep.name}", level=ep.name, start_h=ep.start_h,
                 duration_h=ep.end_h - ep.start_h, townships=list(ep.townships), grids=[],
-                rate_multipliers={}, triggers_switch=ep.level >= switch_from, evacuate=False))
+                rate_multipliers={}, triggers_switch=ep.switches, evacuate=False))
     return RunWeather(step_s=step_h * 3600.0, rain=rain, multipliers=mults,
                       change_steps=np.flatnonzero(changed),
                       warnings=warnings,

@@ -430,9 +430,11 @@ class ForecastWarningConfig:
     thresholds: dict[str, RainThresholdConfig] = field(default_factory=dict)  # level -> rule
     source: str = ""  # where the thresholds come from
     lead_time_h: float = 0.0  # a level is issued this long before the forecast crosses it
+    lead_time_by_level_h: dict[str, float] = field(default_factory=dict)  # level -> its own lead
     depth_error_sigma: float = 0.0  # log-sd of the forecast's depth factor (per event, township)
     timing_error_sd_h: float = 0.0  # sd of the forecast's timing error (per event, township)
     switch_level: str = "blue"  # warnings of this level or above switch their grids
+    hold_until_lifted: bool = False  # true: an open post stands until every signal is lifted
     name: str = "rainstorm"  # warnings are named <name>_<level>
 
 

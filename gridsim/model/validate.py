@@ -482,6 +482,9 @@ def _weather(c: _Checker, s: RunConfig, n_town: int) -> None:
     if not fw.source.strip():
         c.add(f"{kw}.source", "must name the source of the thresholds (e.g. GB/T 27962-2011)")
     c.num(f"{kw}.lead_time_h", fw.lead_time_h, 0, 72)
+    c.keys(f"{kw}.lead_time_by_level_h", fw.lead_time_by_level_h, _LEVELS, "warning level")
+    for lv, lead in fw.lead_time_by_level_h.items():
+        c.num(f"{kw}.lead_time_by_level_h.{lv}", lead, 0, 72)
     c.num(f"{kw}.depth_error_sigma", fw.depth_error_sigma, 0, 3)
     c.num(f"{kw}.timing_error_sd_h", fw.timing_error_sd_h, 0, 72)
     if fw.switch_level and fw.switch_level not in _LEVELS:

@@ -367,6 +367,7 @@ class Episode:
     townships: tuple[int, ...]
     start_h: float
     end_h: float
+    switches: bool = False  # whether it holds its grids in forward command (see forecast_warnings)
 
     @property
     def name(self) -> str:
@@ -374,27 +375,45 @@ class Episode:
 
 
 def forecast_warnings(forecast: np.ndarray, thresholds: Sequence[tuple[float, float]],
-                      step_h: float, lead_h: float, until_h: float) -> list[Episode]:
+                      step_h: float, lead_h: float | Sequence[float], until_h: float,
+                      switch_level: int = 99, hold_until_lifted: bool = False
+                      ) -> list[Episode]:
     """Warning episodes from a forecast ``forecast[township, step]``.
 
     The forecast level of step ``k`` (:func:`level_series`) holds from the end of the step,
-    ``e_k = (k + 1) step_h``, for one step. The warning in force at ``t`` is the highest forecast
-    level within ``[t, t + lead_h]``: so a level is issued exactly ``lead_h`` before the forecast
-    first crosses its threshold, upgraded and downgraded as the levels ahead change, and lifted
-    once no level is ahead. Times are clipped to ``[0, until_h)``. Townships with the same
-    warning in the same interval share an episode; episodes are ordered by start, level,
-    townships."""
+    ``e_k = (k + 1) step_h``, for one step. The warning in force at ``t`` is the highest level
+    ``L`` whose forecast crossing lies within ``[t, t + lead_L]``: so a level is issued exactly
+    its lead before the forecast first crosses its threshold, upgraded and downgraded as the
+    levels ahead change, and lifted once no level is ahead. ``lead_h`` is one lead for every
+    level or one per level (blue, yellow, orange, red). Times are clipped to ``[0, until_h)``.
+
+    ``switches``: a piece of level ``switch_level`` (1-4) or above holds its grids in forward
+    command; with ``hold_until_lifted``, so does every later piece of the same township's
+    unbroken run of signals (the post, once open, stands until every signal is lifted, not only
+    until the level falls below ``switch_level``). Townships with the same warning in the same
+    interval share an episode; episodes are ordered by start, level, townships."""
     levels = level_series(forecast, thresholds, step_h)
-    found: dict[tuple[int, float, float], list[int]] = {}
+    n_lev = len(thresholds)
+    leads = [float(lead_h)] * n_lev if isinstance(lead_h, (int, float)) else \
+        [float(x) for x in lead_h]
+    if len(leads) != n_lev:
+        raise ValueError(f"{len(leads)} lead times for {n_lev} levels")
+    found: dict[tuple[int, float, float, bool], list[int]] = {}
     for town in range(levels.shape[0]):
-        for lev, a, b in _town_segments(levels[town], step_h, lead_h, until_h):
-            found.setdefault((lev, a, b), []).append(town)
-    eps = [Episode(level=lev, townships=tuple(towns), start_h=a, end_h=b)
-           for (lev, a, b), towns in found.items()]
-    return sorted(eps, key=lambda e: (e.start_h, e.level, e.townships))
+        held = False
+        prev_end = -math.inf
+        for lev, a, b in _town_segments(levels[town], step_h, leads, until_h):
+            if a > prev_end:  # a new run of signals
+                held = False
+            held = lev >= switch_level or (held and hold_until_lifted)
+            prev_end = b
+            found.setdefault((lev, a, b, held), []).append(town)
+    eps = [Episode(level=lev, townships=tuple(towns), start_h=a, end_h=b, switches=sw)
+           for (lev, a, b, sw), towns in found.items()]
+    return sorted(eps, key=lambda e: (e.start_h, e.level, e.townships, e.switches))
 
 
-def _town_segments(levels: np.ndarray, step_h: float, lead_h: float, until_h: float
+def _town_segments(levels: np.ndarray, step_h: float, leads: Sequence[float], until_h: float
                    ) -> list[tuple[int, float, float]]:
     """Pieces ``(level, start_h, end_h)`` of constant warning level > 0 for one township."""
     if not levels.any():
@@ -406,7 +425,7 @@ def _town_segments(levels: np.ndarray, step_h: float, lead_h: float, until_h: fl
         edges = np.flatnonzero(np.diff(on))
         merged: list[tuple[float, float]] = []
         for a, b in zip(edges[::2], edges[1::2], strict=True):
-            lo, hi = (a + 1) * step_h - lead_h, b * step_h + step_h
+            lo, hi = (a + 1) * step_h - leads[lev - 1], b * step_h + step_h
             if merged and lo <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
             else:
@@ -418,7 +437,8 @@ def _town_segments(levels: np.ndarray, step_h: float, lead_h: float, until_h: fl
         if b <= a:
             continue
         mid = 0.5 * (a + b)
-        lev = sum(1 for sp in spans if any(lo <= mid < hi for lo, hi in sp))
+        lev = max((k + 1 for k, sp in enumerate(spans) if any(lo <= mid < hi for lo, hi in sp)),
+                  default=0)
         if lev == 0:
             continue
         if out and out[-1][0] == lev and out[-1][2] == a:
