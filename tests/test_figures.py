@@ -203,7 +203,9 @@ def test_a_city_scale_map_is_a_raster_with_the_core_enlarged(tmp_path: Path, cap
     # the core panel: the pixel at the red grid's centre is red (RdYlGn at 0)
     core = images[1]
     x0, x1, y0, y1 = core.get_extent()
-    rgba = np.asarray(core.get_array())
+    rgba = np.asarray(core.get_array(), dtype=float)
+    if np.asarray(core.get_array()).dtype == np.uint8:  # 8-bit RGBA
+        rgba = rgba / 255.0
     j = int((g.x_m[urban[50]] / 1000.0 - x0) / (x1 - x0) * rgba.shape[1])
     i = int((g.y_m[urban[50]] / 1000.0 - y0) / (y1 - y0) * rgba.shape[0])
     r, gr, b, a = rgba[i, j]
@@ -269,3 +271,38 @@ def test_every_label_of_the_run_figures_has_chinese_beside_english(tmp_path: Pat
             for t in legend.get_texts() if legend else []:
                 assert cjk_chars([t.get_text()]), t.get_text()
 
+
+
+def test_warnings_are_one_shaded_period_and_a_ribbon_row_per_level(tmp_path: Path,
+                                                                   captured) -> None:
+    """Five overlapping warnings of two levels (as a forecast storm issues them, tens at a
+    time): the shading is the union of their hours, each level's row of the ribbon the union of
+    its own warnings' hours, one legend entry per level with its count (the higher level
+    first), and no text per warning."""
+    from gridsim.model.params import WarningConfig
+    from tests.params import changed
+
+    s, scenario = _scenario(urban=40, rural=20)
+    hours = [(1.0, 2.0, "blue"), (2.0, 2.0, "blue"), (2.5, 1.0, "red"), (8.0, 1.0, "blue"),
+             (3.0, 0.5, "red")]
+    s = changed(s, {"hazard.warnings": [
+        WarningConfig(name=f"w{i}", level=lv, start_h=a, duration_h=d, townships=[],
+                      rate_multipliers={}, triggers_switch=True)
+        for i, (a, d, lv) in enumerate(hours)]})
+    n = scenario.region.grids.n
+    result = _result(s, scenario, [(0.0, (n, 0, 0, 0)), (3600.0, (n - 2, 0, 2, 0))])
+    figures.modes_over_time(result, tmp_path / "modes.png")
+    (fig,) = captured
+    ax = fig.axes[0]
+    bars = [c for c in ax.collections if c.get_label() == "_nolegend_"]
+    spans = [sorted((round(float(p.vertices[:, 0].min()), 6),
+                     round(float(p.vertices[:, 0].max()), 6)) for p in c.get_paths())
+             for c in bars]
+    # the shading and the blue row: [1, 4] (blue [1, 3], [2, 4] and red overlapping), [8, 9]
+    assert spans.count([(1.0, 4.0), (8.0, 9.0)]) == 2
+    assert [(2.5, 3.5)] in spans  # red: [2.5, 3.5] holds [3, 3.5]
+    assert len(bars) == 3
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "red warning 红色预警 (2)" in labels and "blue warning 蓝色预警 (3)" in labels
+    assert labels.index("red warning 红色预警 (2)") < labels.index("blue warning 蓝色预警 (3)")
+    assert [t for t in ax.texts if t.get_text().strip()] == []

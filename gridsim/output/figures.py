@@ -47,6 +47,8 @@ _MODE_COLOURS = {"PEACE": "#9ecae1", "ALERT": "#fdae6b", "FORWARD_COMMAND": "#e6
 _NO_INCIDENT = "#d0d0d0"
 
 _P = ParamSpec("_P")
+#: Resolution of every PNG (dots per inch).
+_DPI = 110
 
 
 def _in_fonts(draw: Callable[_P, None]) -> Callable[_P, None]:
@@ -89,13 +91,20 @@ def _save(fig: Figure, path: Path) -> None:
     :func:`~gridsim.output.cjk.apply_fonts` here."""
     # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
     from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from gridsim.output.cjk import apply_fonts, font_families
 
     if list(rcParams["font.family"]) != font_families():
         apply_fonts(fig)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    # the tight box of everything drawn, measured without drawing: ``bbox_inches="tight"``
+    # draws the whole figure once to measure it (every glyph rendered, every image resampled)
+    # and then again to save it; the extents of the texts are all the box needs
+    fig.set_dpi(_DPI)
+    box = fig.get_tightbbox(canvas.get_renderer()).padded(rcParams["savefig.pad_inches"])
     with atomic_target(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=_DPI, bbox_inches=box, format="png")
 
 
 @_in_fonts
@@ -107,10 +116,12 @@ def response_times(result: RunResult, path: Path) -> None:
     if len(resp):
         hi = max(float(np.quantile(occ, 0.99)), FIVE_MINUTES_S * 1.5) / 60.0
         bins = np.linspace(0, hi, 40).tolist()
+        # one filled outline per histogram (not a patch per bin)
         ax.hist(np.minimum(occ / 60.0, hi), bins=bins, alpha=0.45, color="#969696",
-                label=bi("from occurrence", "自发生起"))
+                histtype="stepfilled", label=bi("from occurrence", "自发生起"))
         ax.hist(np.minimum(resp / 60.0, hi), bins=bins, alpha=0.8, color="#3182bd",
-                label=bi("from notice (5-minute standard)", "自接报起 五分钟标准"))
+                histtype="stepfilled", label=bi("from notice (5-minute standard)",
+                                                "自接报起 五分钟标准"))
         share = float(np.mean(resp <= FIVE_MINUTES_S))
         ax.axvline(FIVE_MINUTES_S / 60.0, color="#de2d26", lw=2,
                    label=bi(f"5 min: {share:.0%} within", "五分钟到场率"))
@@ -141,20 +152,70 @@ def modes_over_time(result: RunResult, path: Path) -> None:
     fig, ax = _figure((8, 4))
     ax.stackplot(t, out.T, step="post", labels=[bi(m, zh(m)) for m in modes],
                  colors=[_MODE_COLOURS[m] for m in modes])
-    top = max(peak * 1.2, 1.0)  # room for the warnings' names
+    top = max(peak * 1.2, 1.0)  # room for the warnings' ribbon
     ax.set_ylim(0, top)
     ax.set_xlim(0, result.duration_s / 3600.0)
-    for w in result.settings.hazard.warnings:
-        ax.axvspan(w.start_h, w.start_h + w.duration_h, color="k", alpha=0.06)
-        ax.text(w.start_h, 0.98, f" {w.name} ({w.level})", fontsize=8, va="top",
-                transform=ax.get_xaxis_transform())
+    handles = ax.get_legend_handles_labels()[0]
+    handles += _warning_ribbon(ax, result.settings.hazard.warnings, bi)
     ax.set_xlabel(bi("hour", "小时"))
     ax.set_ylabel(bi("grids out of peacetime", "平时以外的网格"))
     ax.set_title(f"{bi('Grids by mode over time', '各模式网格数')} ({n:,} grids; at most "
                  f"{peak:,}, {100 * peak / n:.2g} % {bi('of all grids', '占全部网格比例')}, out of "
                  "peacetime at once)")
-    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
+              bbox_to_anchor=(1.0, 1.0))
     _save(fig, path)
+
+
+#: Colours of the warning levels (预警信号: 蓝色, 黄色, 橙色, 红色).
+_LEVEL_COLOURS = {"blue": "#3182bd", "yellow": "#f2c200", "orange": "#f28c28", "red": "#d62728"}
+_LEVEL_ZH = {"blue": "蓝色预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
+#: Height of one level's row of the warning ribbon, in axes fraction.
+_RIBBON_ROW = 0.035
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The union of ``(start, end)`` intervals as disjoint ``(start, width)`` pairs, in order."""
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b - a) for a, b in out]
+
+
+def _warning_ribbon(ax: Axes, warnings: list, bi: Callable[[str, str], str]) -> list:
+    """The warnings of the run (scripted and forecast), however many: the hours when any was in
+    force shaded over the whole height (one span per disjoint period), and a ribbon along the
+    top, one row per level (the highest on top), marking when a warning of that level was in
+    force somewhere; one legend entry per level with its number of warnings. A forecast storm
+    issues tens of overlapping local warnings: one span and one name each would be a dark,
+    unreadable smear (and cost a text each)."""
+    # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
+    from matplotlib.patches import Patch
+
+    from gridsim.model.weather import LEVELS
+
+    if not warnings:
+        return []
+    trans = ax.get_xaxis_transform()  # x in hours, y in axes fraction
+    spans = [(w.start_h, w.start_h + w.duration_h) for w in warnings]
+    ax.broken_barh(_merged(spans), (0.0, 1.0), transform=trans, facecolors="k", alpha=0.06,
+                   linewidth=0, zorder=0, label="_nolegend_")
+    levels = [lv for lv in reversed(LEVELS) if any(w.level == lv for w in warnings)]
+    levels += sorted({w.level for w in warnings} - set(levels))  # (validation allows no other)
+    handles = []
+    for row, level in enumerate(levels):
+        of = [s for w, s in zip(warnings, spans, strict=True) if w.level == level]
+        colour = _LEVEL_COLOURS.get(level, "#636363")
+        ax.broken_barh(_merged(of), (1.0 - (row + 1) * _RIBBON_ROW, _RIBBON_ROW),
+                       transform=trans, facecolors=colour, linewidth=0, zorder=4,
+                       label="_nolegend_")
+        zh_level = _LEVEL_ZH.get(level, "预警")
+        handles.append(Patch(facecolor=colour,
+                             label=f"{bi(level + ' warning', zh_level)} ({len(of)})"))
+    return handles
 
 
 def _vector_map(result: RunResult, ax: Axes, share: np.ndarray):
@@ -195,9 +256,10 @@ def _raster_panel(ax: Axes, result: RunResult, share: np.ndarray,
     g = sc.region.grids
     image, covered = grid_raster(g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 1000.0, share,
                                  box, pixels)
-    rgba = colormaps["RdYlGn"](np.nan_to_num(np.clip(image, 0.0, 1.0)))
-    rgba[covered & np.isnan(image)] = to_rgba(_NO_INCIDENT)
-    rgba[~covered] = (0.0, 0.0, 0.0, 0.0)
+    # 8-bit RGBA: what the PNG holds anyway, and matplotlib resamples it faster than floats
+    rgba = colormaps["RdYlGn"](np.nan_to_num(np.clip(image, 0.0, 1.0)), bytes=True)
+    rgba[covered & np.isnan(image)] = np.round(np.array(to_rgba(_NO_INCIDENT)) * 255)
+    rgba[~covered] = 0
     x0, x1, y0, y1 = box
     ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest",
               zorder=1)
