@@ -15,8 +15,6 @@ Every file but ``calibration.md`` is byte-identical for the same spec, overrides
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from pathlib import Path
@@ -26,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gridsim import __version__
+from gridsim.csvtext import csv_text
 from gridsim.experiments.calibrate import Calibration, TargetResult
 from gridsim.fsutil import atomic_target, write_atomic
 from gridsim.output.cjk import apply_fonts, bi
@@ -121,21 +120,6 @@ TARGET_COLUMNS = ("target", "label", "label_zh", "expr", "value", "band", "band_
                   "distance", "met")
 
 
-def _cell(v: Any) -> Any:
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else repr(v)
-    return v
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([_cell(v) for v in row])
-    return buf.getvalue()
-
-
 def _targets_csv(cal: Calibration) -> str:
     rows = []
     for r in cal.final:
@@ -144,7 +128,7 @@ def _targets_csv(cal: Calibration) -> str:
                      r.target.value, r.target.band.describe(), low, high, r.mean, r.ci95_low,
                      r.ci95_high, r.range95_low, r.range95_high, r.distance,
                      "yes" if r.met else "no"])
-    return _csv(list(TARGET_COLUMNS), rows)
+    return csv_text(list(TARGET_COLUMNS), rows)
 
 
 def _trace_csv(cal: Calibration) -> str:
@@ -152,7 +136,7 @@ def _trace_csv(cal: Calibration) -> str:
     targets = [t.name for t in cal.spec.targets]
     header = ["evaluation", "phase", *names, *(f"mean.{t}" for t in targets), "objective"]
     rows = [[e.index, e.phase, *e.theta, *e.means, e.objective] for e in cal.evaluations]
-    return _csv(header, rows)
+    return csv_text(header, rows)
 
 
 def _markdown(cal: Calibration, command: str) -> str:
