@@ -23,6 +23,7 @@ from gridsim.model.consequences import (
     Survival,
     loss_at,
     outcome,
+    still_in_danger,
 )
 from gridsim.model.dists import Dist
 from gridsim.model.params import (
@@ -153,6 +154,24 @@ def test_a_later_rescue_never_saves_more_people() -> None:
         p = Potential(6, 0, 0.0, G_IV, float(frailty), 240.0)
         alive = [outcome(p, s, 0.0, start, 1e9).rescued for start in range(0, 7200, 600)]
         assert alive == sorted(alive, reverse=True)
+
+
+def test_relocation_spares_each_person_with_the_moved_share_and_never_more_with_less() -> None:
+    """still_in_danger: person i is spared when frac(u + i phi) < share, so over the incident's
+    uniform u the expected number left is trapped x (1 - share), exactly (each frac is uniform:
+    the mean over an even grid of u converges at rate 1/m); for each u, fewer are left as the
+    share grows; no share leaves everybody, a whole share nobody."""
+    us = (np.arange(4000) + 0.5) / 4000
+    for n in (1, 3, 7):
+        for share in (0.1, 0.35, 0.8):
+            left = np.array([still_in_danger(n, share, float(u)) for u in us])
+            assert left.mean() == pytest.approx(n * (1 - share), abs=n / 4000 + 1e-9)
+            assert left.min() >= 0 and left.max() <= n
+    for u in np.linspace(0.0, 0.99, 23):
+        left = [still_in_danger(6, sh, float(u)) for sh in np.linspace(0, 1, 21)]
+        assert left == sorted(left, reverse=True), u
+        assert left[0] == 6 and left[-1] == 0
+    assert still_in_danger(0, 0.5, 0.3) == 0
 
 
 def test_people_not_brought_out_by_the_end_are_still_trapped() -> None:

@@ -229,10 +229,12 @@ def arrivals(
             continue
         yield env.timeout(dt)
         g = min(int(cum.searchsorted(rng.random() * total, side="right")), len(cum) - 1)
-        # the third uniform drew the grade before it followed the consequences: still drawn,
-        # unused, so that this stream's later draws stay as they were
-        ux, uy, _ = rng.random(3).tolist()
+        # the third uniform drew the grade before it followed the consequences; it now says who
+        # of the trapped a post's relocation had moved out (Potential.relocation_u), so this
+        # stream's later draws stay as they were
+        ux, uy, uw = rng.random(3).tolist()
         x = float(gx[g] + (ux - 0.5) * side[g])
         y = float(gy[g] + (uy - 0.5) * side[g])
-        potential = severity.draw(consequence_rng.random(N_CONSEQUENCE_UNIFORMS), grade_rule)
+        potential = severity.draw(consequence_rng.random(N_CONSEQUENCE_UNIFORMS), grade_rule,
+                                  relocation_u=uw)
         on_incident(hazard, g, x, y, potential, rng.random(N_UNIFORMS))

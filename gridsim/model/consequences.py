@@ -70,6 +70,7 @@ __all__ = [
     "Survival",
     "loss_at",
     "outcome",
+    "still_in_danger",
 ]
 
 #: Uniforms an incident draws for its potential consequences: the common severity, trapped,
@@ -236,6 +237,7 @@ class Potential:
     grade: int  # index into GRADES
     frailty: float  # the first trapped person's frailty (the Weyl sequence's start)
     extraction_s: float  # time to bring out one trapped person
+    relocation_u: float = 0.5  # who of the trapped had been moved out before (still_in_danger)
 
     @staticmethod
     def none(grade: int = len(GRADES) - 1) -> Potential:
@@ -277,16 +279,20 @@ class Severity:
         return tuple(_STD.cdf(rho * zc + w * _STD.inv_cdf(_clip(float(x))))  # type: ignore[return-value]
                      for x in u[1:4])
 
-    def draw(self, u: np.ndarray, rule: GradeRule, grade: int | None = None) -> Potential:
+    def draw(self, u: np.ndarray, rule: GradeRule, grade: int | None = None,
+             relocation_u: float = 0.5) -> Potential:
         """The potential consequences of an incident from its uniforms; its grade by ``rule``
-        unless ``grade`` is given (a scripted incident's grade is as written)."""
+        unless ``grade`` is given (a scripted incident's grade is as written). The grade is the
+        potential's, before any relocation (it classifies the event, the same in every
+        variant and in the world without grid response)."""
         ut, ui, ul = self.margins(u)
         trapped = self.trapped.ppf(ut)
         injured = self.injured.ppf(ui)
         loss = self.loss.ppf(ul)
         g = rule.grade(trapped, injured, loss) if grade is None else grade
         return Potential(trapped, injured, loss, g, float(u[4]),
-                         self.extraction.ppf(float(u[5])) if trapped else 0.0)
+                         self.extraction.ppf(float(u[5])) if trapped else 0.0,
+                         float(relocation_u))
 
 
 @dataclass(frozen=True)
@@ -315,6 +321,24 @@ def outcome(p: Potential, survival: Survival, occurred_s: float, rescue_start_s:
     rescued = int(np.count_nonzero(done & alive))
     dead = int(np.count_nonzero(done & ~alive))
     return Outcome(rescued, dead, n - rescued - dead)
+
+
+def still_in_danger(trapped: int, moved_share: float, u: float) -> int:
+    """Of the ``trapped`` people an incident would trap, those the post has not yet moved out.
+
+    Person ``i`` (0, 1, …) was already moved when ``frac(u + i × φ) < moved_share``: each person
+    independently of the others' index with probability exactly ``moved_share``, so the expected
+    number left is ``trapped × (1 - moved_share)``; for a given ``u`` a larger share never
+    leaves more people (a monotone coupling across variants, like the frailties). ``u`` is the
+    incident's own uniform (drawn at arrival, the same in every variant); ``moved_share`` the
+    share of these people whom relocation had reached when the incident happened
+    (``relocatable_share`` × the share of the grid's relocation work done)."""
+    if trapped <= 0 or moved_share <= 0.0:
+        return max(trapped, 0)
+    if moved_share >= 1.0:
+        return 0
+    v = np.mod(u + np.arange(trapped) * PHI, 1.0)
+    return int(np.count_nonzero(v >= moved_share))
 
 
 def loss_at(potential_cny: float, control_after_s: float, time_constant_s: float) -> float:
@@ -362,6 +386,7 @@ def consequences_errors(cfg: ConsequencesConfig, key: str) -> list[str]:
     _range(e, f"{key}.loss.tail_alpha", lc.tail_alpha, 1.0, lo_open=True)
     _range(e, f"{key}.loss.time_constant_s", lc.time_constant_s, 0.0, lo_open=True)
     _range(e, f"{key}.correlation", cfg.correlation, 0.0, 1.0, hi_open=True)
+    _range(e, f"{key}.relocatable_share", cfg.relocatable_share, 0.0, 1.0)
     e.extend(dist_errors(cfg.extraction, f"{key}.extraction"))
     sc, sk = cfg.survival, f"{key}.survival"
     if sc.kind == "weibull":

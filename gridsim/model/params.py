@@ -253,6 +253,9 @@ class ConsequencesConfig:
     correlation: float = 0.0  # Gaussian copula of trapped, injured and loss (0 .. < 1)
     extraction: Dist = field(default_factory=lambda: Dist.fixed(0.0))  # one trapped person out
     survival: SurvivalConfig = field(default_factory=SurvivalConfig)
+    # share of the people it traps who are the residents a post's relocation task (storm work's
+    # `relocate`) moves out first; the share already moved is spared (0: relocation spares nobody)
+    relocatable_share: float = 0.0
 
 
 @dataclass
