@@ -107,8 +107,11 @@ class _Definition:
             leg_in = (abs(gx[g] - ask.x_m) + abs(gy[g] - ask.y_m)) * det / self.speed[g]
             travel = np.where(pgrid == g, local,
                               road_t + np.where(at_post, 0.0, leg_home * (1.0 - share)) + leg_in)
+            # ... who leave when they would have left for the post, or, if they could be
+            # called up in peacetime now, at the sooner of that and a call-up
+            call = self.mob_median[people] * night
             expected = travel + np.where(at_post, 0.0, np.where(
-                en_route, wait, self.mob_median[people] * night))
+                en_route, np.where(callable_, np.minimum(wait, call), wait), call))
             chosen: list[int] = []
             for bit, n in ask.remaining:
                 if n <= 0:

@@ -22,8 +22,18 @@ interrupted) before they go. Nobody is held with storm work off, and dispatch is
 
 Members on their way to the post (``en_route_dispatch``): a member of a grid in ALERT who has
 not yet reached the post is available too. Still alerting or getting going, they are at home and
-leave when they would have left for the post (no new call-up delay is drawn); on the way, they
-are where their trip has got to, interpolated between home and post, and travel from there.
+leave when they would have left for the post; on the way, they are where their trip has got to,
+interpolated between home and post, and travel from there. One still at home who could be
+called up in peacetime now (a peace role, not away at work in working hours) can be phoned:
+their mobilisation is ``min(wait, call-up delay)``, the sooner of leaving for the post and a
+fresh call-up (ranked by ``min(wait, median call-up delay)``). Members coming back from work,
+or of roles not called in peacetime, leave when they would have left for the post.
+
+Call-up delays are keyed draws (common random numbers, docs/crn.md): the uniform of a call-up
+is a function of the ``dispatch`` stream's key, the incident id, the person's stable key
+(:func:`gridsim.engine.switch.person_keys`) and how many times this incident has called this
+person before (normally 0), never of how many call-ups came before. A variant that sends other
+people to one incident leaves every other call-up's delay as it was.
 
 Travel: inside a grid, Manhattan distance × detour at the grid kind's local speed; between grids,
 the road driving time between centres (:class:`gridsim.place.roads.NearTimes`) plus the local legs.
@@ -40,16 +50,17 @@ import simpy
 
 from gridsim.engine.compiled import local_speeds
 from gridsim.engine.recorder import EventLog
-from gridsim.engine.switch import ModeSwitch, people_of
+from gridsim.engine.switch import LEAD_ORDER, ModeSwitch, lead_roles, people_of, person_keys
 from gridsim.model.clock import in_hours
 from gridsim.model.params import DispatchConfig
 from gridsim.model.people import role_bit
+from gridsim.model.streams import keyed_uniform, stream_key
 from gridsim.place.roads import NearTimes
 from gridsim.place.scenario import Scenario
 
 __all__ = ["Assignment", "Dispatcher", "Request"]
 
-_LEAD_ORDER = ("commander", "grid_leader", "grid_worker", "party_member")
+_LEAD_ORDER = LEAD_ORDER
 _NONE = np.zeros(0, dtype=np.int64)
 
 
@@ -96,8 +107,11 @@ class Dispatcher:
         self.near = near  # the run's mutual-aid near times (gridsim.engine.travel)
         self.cfg = cfg
         self.rng = rng
+        self._key = stream_key(rng)  # call-ups are keyed draws (docs/crn.md): its one draw
         self.log = log
         roster = scenario.roster
+        self._person_key = person_keys(roster).tolist()  # Python ints: one call-up at a time
+        self._calls: dict[tuple[int, int], int] = {}  # (incident, person) -> call-ups so far
         self.busy = np.zeros(roster.n, dtype=bool)
         self.busy_since = np.zeros(roster.n)
         self.busy_person_s = 0.0  # on incidents (time held by post tasks is not counted)
@@ -122,9 +136,7 @@ class Dispatcher:
             mask |= role_bit(r)
         self._peace_ok = (roster.roles & mask) != 0
         # leading role of each person -> mobilisation distribution
-        lead = np.full(roster.n, -1, dtype=np.int64)
-        for i, role in enumerate(reversed(_LEAD_ORDER)):
-            lead[(roster.roles & role_bit(role)) != 0] = len(_LEAD_ORDER) - 1 - i
+        lead = lead_roles(roster)
         self._lead = lead
         self._mob = [cfg.mobilisation[r] for r in _LEAD_ORDER]
         self._mob_median = np.array([d.ppf(0.5) for d in self._mob])
@@ -233,7 +245,7 @@ class Dispatcher:
             if picks is not None:
                 break
             want *= 4
-        at_post, travel, chosen, wait = picks
+        at_post, travel, chosen, wait, phone = picks
         people, lead = c[0], c[4]
         log = self.log
         for need, pick in zip(needs, chosen, strict=True):
@@ -242,9 +254,11 @@ class Dispatcher:
                 if at_post[i]:
                     mob = 0.0
                 elif wait is not None and math.isfinite(wait[i]):
-                    mob = float(wait[i])  # on the way to the post: no new call-up
+                    mob = float(wait[i])  # on the way to the post ...
+                    if mob > 0.0 and phone[i]:  # ... or phoned at home, whichever is sooner
+                        mob = min(mob, self._call_up(req.incident, p, int(lead[i]), night))
                 else:
-                    mob = self._mob[lead[i]].ppf(self.rng.random()) * night
+                    mob = self._call_up(req.incident, p, int(lead[i]), night)
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
                                travel_s=float(travel[i]), from_post=bool(at_post[i]))
                 req.assigned.append(a)
@@ -264,13 +278,22 @@ class Dispatcher:
                             f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
             need[1] -= len(pick)
 
+    def _call_up(self, incident: int, p: int, lead: int, night: float) -> float:
+        """The call-up delay of person ``p`` for ``incident``: a keyed draw (module docstring)."""
+        k = (incident, p)
+        n = self._calls.get(k, 0)
+        self._calls[k] = n + 1
+        u = keyed_uniform(self._key, incident, self._person_key[p], n)
+        return float(self._mob[lead].ppf(u)) * night
+
     def _choose(self, c: tuple[np.ndarray, ...], bound: float, now: float, sw: ModeSwitch,
                 req: Request, leg_in: float, in_work: bool, night: float, det: float,
                 speed_g: float, needs: list[list[int]]) -> tuple | None:
-        """``(at_post, travel, picks of every need, wait)`` among the candidates ``c``, or None
-        when someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`);
-        ``wait`` is the time until each member on the way to the post leaves (inf for the
-        others), or None when nobody is on the way."""
+        """``(at_post, travel, picks of every need, wait, phone)`` among the candidates ``c``,
+        or None when someone beyond them might be nearer than a pick (``bound``: see
+        :meth:`_fill`); ``wait`` is the time until each member on the way to the post leaves
+        (inf for the others), or None when nobody is on the way; ``phone`` (when ``wait`` is
+        not None) marks the members on the way who could be called up instead."""
         (people, road_t, _, cats, _, post_x, post_y, home_x, home_y, leg_home,
          mob_median, same, peace_ok, peace_ok_work, rank) = c
         whole = bound == math.inf
@@ -282,12 +305,14 @@ class Dispatcher:
         if self.n_held:  # people held by post tasks below this request's priority
             held = self.held_priority[people]
             free |= (held >= 0) & (held < self.request_priority)
-        callable_now = at_post | (peace_ok_work if in_work else peace_ok)
-        wait = None
+        peace_now = peace_ok_work if in_work else peace_ok
+        callable_now = at_post | peace_now
+        wait = phone = None
         if self.cfg.en_route_dispatch:
             en_route = np.isfinite(assembled) & ~at_post
             if en_route.any():
                 callable_now = callable_now | en_route
+                phone = en_route & peace_now
                 leave = sw.leave_at[people]
                 wait = np.where(en_route, np.maximum(leave - now, 0.0), math.inf)
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -295,7 +320,7 @@ class Dispatcher:
                                     (now - leave) / (assembled - leave), 0.0)
         avail = callable_now & free
         if not avail.any():
-            return (at_post, None, [_NONE] * len(needs), None) if whole else None
+            return (at_post, None, [_NONE] * len(needs), None, None) if whole else None
         home = ~at_post
         ox = np.where(at_post, post_x, home_x)
         oy = np.where(at_post, post_y, home_y)
@@ -309,7 +334,9 @@ class Dispatcher:
         if wait is None:
             expected = travel + mob_median * (home * night)
         else:
-            expected = travel + np.where(en_route, wait, mob_median * (home * night))
+            call = mob_median * (home * night)
+            expected = travel + np.where(en_route, np.where(phone, np.minimum(wait, call), wait),
+                                         call)
         out = []
         for bit, n in needs:
             m = np.flatnonzero(((cats & bit) != 0) & avail)
@@ -323,7 +350,7 @@ class Dispatcher:
                 return None
             avail[pick] = False
             out.append(pick)
-        return at_post, travel, out, wait
+        return at_post, travel, out, wait, phone
 
     # -- public --------------------------------------------------------------------------------
     def request(self, incident: int, grid: int, x_m: float, y_m: float,

@@ -19,6 +19,12 @@ Per grid: ``PEACE → ALERT → FORWARD_COMMAND → RECOVERY → PEACE``.
   each leaves home for the post, ``assembled_at``: when they get there) can be sent from where
   they are, and the post's tasks (:mod:`gridsim.engine.storm`) take them as they arrive.
 
+Common random numbers (docs/crn.md): a member's three uniforms of an alert (alert delay,
+mobilisation, return from work) are keyed on the member's stable key (:func:`person_keys`:
+home grid, leading role, rank in that role in the grid) and the grid's alert number (its
+ALERTs so far); the supply point's on (grid, alert number). Variants with another team size,
+or that switch another set of grids at one instant, keep every other member's and grid's draws.
+
 Grids are arrays, not processes: an ALERT batch (e.g. every grid under a warning) computes all
 its members' arrivals at once and one SimPy process walks the sorted ready times. Processes wait
 on :meth:`ModeSwitch.ready_event` rather than polling the mode.
@@ -38,11 +44,43 @@ from gridsim.model.clock import ProcessGenerator, in_hours
 from gridsim.model.params import DispatchConfig, SwitchConfig
 from gridsim.model.people import Roster, role_bit
 from gridsim.model.region import Region
+from gridsim.model.streams import keyed_hash, keyed_uniforms, stream_key
 from gridsim.model.vocab import MODES
 
-__all__ = ["ALERT", "FORWARD", "PEACE", "RECOVERY", "ModeSwitch", "people_of"]
+__all__ = ["ALERT", "FORWARD", "LEAD_ORDER", "PEACE", "RECOVERY", "ModeSwitch", "lead_roles",
+           "people_of", "person_keys"]
 
 PEACE, ALERT, FORWARD, RECOVERY = range(4)
+
+#: A person's leading role is the first of these they hold (README "Dispatch").
+LEAD_ORDER = ("commander", "grid_leader", "grid_worker", "party_member")
+_MEMBER_DRAW, _SUPPLY_DRAW = 0, 1  # what a keyed draw of the switch is for
+
+
+def lead_roles(roster: Roster) -> np.ndarray:
+    """Each person's leading role, as an index into :data:`LEAD_ORDER` (-1: none of them)."""
+    lead = np.full(roster.n, -1, dtype=np.int64)
+    for i in reversed(range(len(LEAD_ORDER))):
+        lead[(roster.roles & role_bit(LEAD_ORDER[i])) != 0] = i
+    return lead
+
+
+def person_keys(roster: Roster) -> np.ndarray:
+    """A stable key of each person for keyed draws (:func:`gridsim.model.streams.keyed_uniforms`):
+    a hash of (home grid, leading role, rank among the grid's people of that leading role, by
+    id). A variant with more or fewer people of one role (team size) leaves everybody else's
+    key as it was: a grid's 2nd commander is its 2nd commander with 0 or 4 grid workers."""
+    lead = lead_roles(roster)
+    grid = roster.grid.astype(np.int64)
+    n = roster.n
+    order = np.lexsort((np.arange(n), lead, grid))
+    g_s, l_s = grid[order], lead[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (g_s[1:] != g_s[:-1]) | (l_s[1:] != l_s[:-1])
+    at = np.arange(n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = at - np.maximum.accumulate(np.where(first, at, 0))
+    return keyed_hash(0, grid, lead, rank)
 
 
 def people_of(roster: Roster, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,9 +104,12 @@ class ModeSwitch:
         self.roster = roster
         self.cfg = cfg
         self.rng = rng
+        self._key = stream_key(rng)  # keyed draws (docs/crn.md): the stream's one draw
+        self._person_key = person_keys(roster)
         self.log = log
         self.busy = busy
         n = region.grids.n
+        self.alerts = np.zeros(n, dtype=np.int64)  # ALERTs of each grid so far
         self.mode = np.zeros(n, dtype=np.int8)
         self.holds = np.zeros(n, dtype=np.int64)
         self.epoch = np.zeros(n, dtype=np.int64)
@@ -169,6 +210,8 @@ class ModeSwitch:
         now = self.env.now
         cfg = self.cfg
         self.epoch[grids] += 1
+        alert_no = self.alerts[grids]  # this alert's number in each grid's history (0: first)
+        self.alerts[grids] += 1
         self._set_mode(grids, ALERT, reason)
         for g in grids.tolist():
             self.episode[g] = len(self.ep_grid)
@@ -177,7 +220,8 @@ class ModeSwitch:
             self.ep_ready_s.append(math.nan)
             self.ep_reason.append(reason)
         people, pos = people_of(self.roster, grids)
-        u = self.rng.random((len(people), 3))
+        u = keyed_uniforms(self._key, _MEMBER_DRAW, self._person_key[people][:, None],
+                           alert_no[pos][:, None], np.arange(3))
         gx, gy = self.region.grids.x_m, self.region.grids.y_m
         home_grid = grids[pos]
         dist = (np.abs(self.roster.x_m[people] - gx[home_grid])
@@ -208,7 +252,8 @@ class ModeSwitch:
         ok = k > 0
         quorum[ok] = arrive[order[seg_start[ok] + k[ok] - 1]]
         cmd = np.where(np.isfinite(cmd), cmd, quorum)
-        supply_open = now + (cfg.supply_open_delay.ppf_array(self.rng.random(n_g))
+        supply_open = now + (cfg.supply_open_delay.ppf_array(
+            keyed_uniforms(self._key, _SUPPLY_DRAW, grids, alert_no))
                              * self.delay_factor[grids])
         ready = np.maximum(np.maximum(cmd, quorum), supply_open)
         fin = np.isfinite(ready)
