@@ -104,11 +104,12 @@ def _schedule(settings: RunConfig, duration_s: float, weather: RunWeather | None
 def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceWork,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
-                switch: ModeSwitch, log: EventLog,
+                switch: ModeSwitch | None, log: EventLog,
                 evacuation: RunEvacuation | None = None,
                 weather: RunWeather | None = None) -> ProcessGenerator:
     """The one process that changes rates: warnings start and end (scripted and forecast alike),
-    peacetime steps, weather steps (the rain multipliers, :mod:`gridsim.engine.weather`)."""
+    peacetime steps, weather steps (the rain multipliers, :mod:`gridsim.engine.weather`).
+    ``switch`` None: warnings hold no grid (the counterfactual pass, see :func:`simulate`)."""
     active: set[int] = set()
 
     def apply_warnings() -> None:
@@ -134,14 +135,15 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
                 active.add(i)
                 log.log(env.now, "warning_start", -1, -1,
                         f"{w.name} ({w.level}) over {len(warning_grids[i])} grids")
-                if w.triggers_switch:
+                if w.triggers_switch and switch is not None:
                     switch.hold(warning_grids[i], f"warning {w.name}")
                 if w.evacuate and evacuation is not None:
+                    assert switch is not None  # (the counterfactual pass evacuates nobody)
                     evacuation.order(i, warning_grids[i], env.now, switch)
             else:
                 active.discard(i)
                 log.log(env.now, "warning_end", -1, -1, w.name)
-                if w.triggers_switch:
+                if w.triggers_switch and switch is not None:
                     switch.release(warning_grids[i], f"warning {w.name} lifted")
             apply_warnings()
         field.touch(env.now)
@@ -231,11 +233,21 @@ def _wall(s: float) -> str:
 
 def simulate(settings: RunConfig, scenario: Scenario | None = None,
              progress: Callable[[str], None] | None = None,
-             observe: Callable[[RunContext], None] | None = None) -> RunResult:
+             observe: Callable[[RunContext], None] | None = None,
+             *, counterfactual_pass: bool = False) -> RunResult:
     """Run one simulation of ``settings`` (on ``scenario`` if given, else building it).
 
     ``observe(ctx)`` is called once everything is elaborated, before time 0 (e.g. to attach a
-    listener to the switch); it must not draw random numbers."""
+    listener to the switch); it must not draw random numbers.
+
+    ``counterfactual_pass``: this is the second pass of a run (``output.counterfactual``), of
+    which only the incidents are kept. ``settings`` is then :func:`without_grid`'s, and nothing
+    an incident's life reads there depends on the switch (:func:`gridsim.engine.incident.
+    respond`: no grid forces, residents call the department; rates follow warnings, peacetime
+    and weather, not modes), so warnings hold no grid: the grid forces' assembly and the modes
+    over time, about half the pass's cost in a city storm, are not simulated. Its incidents
+    are those of the pass with the switch (tested). A run of ``grid_response=false`` of its own
+    keeps its switch, whose episodes its summary reports."""
     if scenario is None:
         scenario = build(settings)
     errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
@@ -297,8 +309,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     if evacuation is not None and resp.command.concurrent_evacuation:
         evacuation.command, evacuation.streams = ctx.command, streams  # helpers held in dispatch
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
-                            settings.hazard.warnings, warning_grids, hazard_index, switch, log,
-                            evacuation, weather))
+                            settings.hazard.warnings, warning_grids, hazard_index,
+                            None if counterfactual_pass else switch, log, evacuation, weather))
 
     def on_incident(hz: HazardType, g: int, x: float, y: float, p: Potential,
                     u: np.ndarray) -> None:
@@ -333,7 +345,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     counterfactual = None
     if settings.output.counterfactual and resp.grid_response:
         counterfactual = simulate(without_grid(settings), scenario,
-                                  None if progress is None else _prefixed(progress)).incidents
+                                  None if progress is None else _prefixed(progress),
+                                  counterfactual_pass=True).incidents
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
                      duration_s=duration_s, events_processed=int(events),
                      evacuations=evacuations, counterfactual=counterfactual)
