@@ -74,6 +74,13 @@ class Command:
         self._cmd = (roster.roles & role_bit("commander")) != 0
         self._leader = (roster.roles & role_bit("grid_leader")) != 0
         self._lead = (self._cmd | self._leader).tolist()  # either leads the post (span)
+        # the people who may lead each grid's post, in roster order (span reads these alone)
+        lead_ids = np.flatnonzero(self._cmd | self._leader)
+        cut = np.searchsorted(lead_ids, roster.by_grid_indptr).tolist()
+        ids = lead_ids.tolist()
+        self._leaders = [ids[a:b] for a, b in zip(cut[:-1], cut[1:], strict=True)]
+        self._cats = roster.categories.tolist()  # plain ints: read one person at a time
+        self.n_lent = 0  # members lent to another grid now
         self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
         self._lent = np.full(roster.n, -1, dtype=np.int64)  # grid a member is lent to
         self._sent_now: dict[int, int] = {}  # people sent to each grid at this review
@@ -96,13 +103,12 @@ class Command:
         """Task groups grid ``g``'s post may run at once: its commander's span, else (no
         on-site commander at the post, or all on incidents) the grid leader's, else
         ``leaderless_span``."""
-        lo, hi = self.roster.by_grid_indptr[g], self.roster.by_grid_indptr[g + 1]
         now = self.env.now
         d = self.dispatcher
         at = self.switch.assembled_at
-        busy, held, lead = d.busy, d.held_priority, self._lead
-        for p in range(lo, hi):  # a commander, else a grid leader, at the post, not on incidents
-            if lead[p] and at[p] <= now and not (busy[p] and held[p] < 0):
+        busy, held = d.busy, d.held_priority
+        for p in self._leaders[g]:  # a commander, else a grid leader, at the post, not on incidents
+            if at[p] <= now and not (busy[p] and held[p] < 0):
                 return int(self.cfg.span_of_control)
         return int(self.cfg.leaderless_span)
 
@@ -111,8 +117,11 @@ class Command:
         bit = self._bits.get(task, 0) if self.groups else 0
         if not bit:
             return left
-        cats = self.roster.categories
-        return [p for p in left if cats[p] & bit] + [p for p in left if not cats[p] & bit]
+        cats = self._cats
+        first = [p for p in left if cats[p] & bit]
+        if not first or len(first) == len(left):
+            return left  # already in order
+        return first + [p for p in left if not cats[p] & bit]
 
     # -- 三级包保 --------------------------------------------------------------------------------
     def lent_to(self, p: int) -> int:
@@ -178,8 +187,7 @@ class Command:
                 donors = by_unit.get(int(unit[g]), [])
                 if level == "county":  # other townships only: the township has had its turn
                     donors = [x for x in donors if self.township[x] != self.township[g]]
-                donors = sorted((x for x in donors if spare.get(x)),
-                                key=lambda x: (load[x], self._trip_s(x, g), x))
+                donors = self._by_load_trip([x for x in donors if spare.get(x)], load, g)
                 for x in donors:
                     while want > 0 and spare[x]:
                         self._send(spare[x].pop(0), x, g, level)
@@ -187,6 +195,23 @@ class Command:
                     if want <= 0:
                         break
         self._sent_now.clear()
+
+    def _by_load_trip(self, donors: list[int], load: dict[int, float], g: int) -> list[int]:
+        """``donors`` sorted by ``(load, trip to g, grid)``: by load and grid first, then each
+        run of equal loads by trip and grid (the road time is looked up for those alone)."""
+        donors.sort(key=lambda x: (load[x], x))
+        out: list[int] = []
+        i, n = 0, len(donors)
+        while i < n:
+            j = i + 1
+            while j < n and load[donors[j]] == load[donors[i]]:
+                j += 1
+            if j - i == 1:
+                out.append(donors[i])
+            else:
+                out.extend(sorted(donors[i:j], key=lambda x: (self._trip_s(x, g), x)))
+            i = j
+        return out
 
     def _trip_s(self, a: int, b: int) -> float:
         """Road time from grid ``a``'s centre to ``b``'s: the near times, else through the
@@ -215,6 +240,7 @@ class Command:
         self.transfer_person_s += trip_s
         if arrive and dst in self.storm.tasks:
             self._lent[p] = dst
+            self.n_lent += 1
             self._lent_since[p] = self.env.now
             self.storm.lent_in.setdefault(dst, []).append(p)
             d.vacate(p, offer=False)
@@ -226,6 +252,7 @@ class Command:
             return
         if arrive:  # the post stood down on the way: straight back
             self._lent[p] = dst
+            self.n_lent += 1
             self._lent_since[p] = self.env.now
             self.storm.lent_in.setdefault(dst, []).append(p)
             self._go_home(p, dst, occupied=True)
@@ -234,6 +261,7 @@ class Command:
 
     def _go_home(self, p: int, at: int, occupied: bool = False) -> None:
         self._lent[p] = -1
+        self.n_lent -= 1
         self.lent_person_s += self.env.now - self._lent_since[p]
         self.storm.lent_in[at].remove(p)
         src = int(self.roster.grid[p])
@@ -244,6 +272,8 @@ class Command:
     def released(self, p: int) -> bool:
         """A lent member is free again (their task there ended): another task of the grid they
         were lent to takes them, else they go home. True if handled here."""
+        if not self.n_lent:
+            return False  # nobody is lent
         at = int(self._lent[p])
         if at < 0:
             return False

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import Catalogue
@@ -87,14 +88,43 @@ class TaskStats:
     short_units: int = 0  # sandbag: units with no stock left anywhere
 
 
+class _Wake:
+    """A bare SimPy event: what :meth:`simpy.core.Environment.step` needs of one (its callbacks
+    and that it succeeded), and nothing else. A task's wake-ups are these, scheduled directly,
+    instead of a SimPy process's (see :class:`_Task`)."""
+
+    __slots__ = ("callbacks", "_ok")
+
+    def __init__(self, callback: Any) -> None:
+        self.callbacks = [callback]
+        self._ok = True
+
+
 class _Task:
-    """One task of one post."""
+    """One task of one post.
+
+    A work task is a small state machine, not a SimPy process: the loop of its steps
+    (:meth:`_loop`) runs at the same points of the event schedule as a process's would, so
+    that every run is the same as with one. It starts at an urgent wake scheduled when it is
+    made (a process's start); a change of its team after that wakes it with an urgent wake
+    scheduled at the change (an interrupt), once for all the changes of an instant; and it waits
+    for its work (or its stock) with one timeout, which a wake-up after a change makes stale.
+    That saves the process, its generator, the interrupt's exception and the process's own end
+    event: the post tasks of a city storm are most of its events.
+    """
+
+    __slots__ = ("work", "env", "name", "kind", "cfg", "grid", "priority", "people",
+                 "per_unit_s", "units", "left_s", "stocked_s", "done_s", "team", "state",
+                 "blocked_until", "seg_start", "run_start", "done", "started", "poked",
+                 "counted", "wanted", "stats", "_due")
 
     def __init__(self, work: StormWork, name: str, cfg: StormTaskConfig, grid: int,
-                 units: float) -> None:
+                 units: float, kind: str) -> None:
+        env = work.env
         self.work = work
+        self.env = env
         self.name = name
-        self.kind = _KIND.get(name, _WORK)
+        self.kind = kind
         self.cfg = cfg
         self.grid = grid
         self.priority = cfg.priority
@@ -107,28 +137,30 @@ class _Task:
         self.team: list[int] = []
         self.state = "idle"  # idle (no team), blocked (waiting for stock), working
         self.blocked_until = 0.0
-        self.seg_start = work.env.now
+        self.seg_start = env.now
         self.run_start = math.nan  # patrol: when the current run of rounds began
         self.done = False
         self.started = False
-        self.poked = False  # an interrupt is on its way
+        self.poked = False  # a wake-up after a team change is on its way
         self.counted = False  # counted in work.wanting (a work task with places to fill)
-        # a post or a patrol just holds its team: only a work task has a process (it would
-        # wait for an event that never comes)
-        self.process = work.env.process(self._run()) if self.kind == _WORK else None
+        self.wanted = False  # counted in work.want_n (any task with places to fill)
+        self.stats = work.stats[name]
+        self._due: _Wake | None = None  # the timeout the task waits for
+        # a post or a patrol just holds its team: only a work task has steps to take
+        if kind == _WORK:
+            env.schedule(_Wake(self._start), URGENT)
         self._recount()
 
     # -- accounting ----------------------------------------------------------------------------
     def account(self) -> None:
         """Credit the team's time (and work) since the last change."""
-        now = self.work.env.now
+        now = self.env._now
         dt = now - self.seg_start
         self.seg_start = now
         k = len(self.team)
         if dt <= 0 or k == 0:
             return
-        stats = self.work.stats[self.name]
-        stats.person_s += k * dt
+        self.stats.person_s += k * dt
         if self.kind == _WORK and self.state == "working":
             self.left_s -= k * dt
             self.stocked_s -= k * dt
@@ -138,10 +170,14 @@ class _Task:
         return not self.done and len(self.team) < self.people
 
     def _recount(self) -> None:
-        """Keep :attr:`StormWork.wanting` (grid -> its work tasks that want people) up to
-        date after the team or ``done`` changed."""
-        w = self.kind == _WORK and not self.done and len(self.team) < self.people
-        if w == self.counted:
+        """Keep :attr:`StormWork.want_n` (grid -> its tasks that want people) and
+        :attr:`StormWork.wanting` (grid -> its work tasks that want people) up to date after
+        the team or ``done`` changed."""
+        w = not self.done and len(self.team) < self.people
+        if w != self.wanted:
+            self.wanted = w
+            self.work.want_n[self.grid] += 1 if w else -1
+        if self.kind != _WORK or w == self.counted:
             return
         self.counted = w
         wanting = self.work.wanting
@@ -155,13 +191,14 @@ class _Task:
         self.account()
         was_empty = not self.team
         self.team.append(p)
-        self.work.person_task[p] = self
-        self.work.dispatcher.occupy(p, self.priority)
+        work = self.work
+        work.person_task[p] = self
+        work.dispatcher.occupy(p, self.priority)
         if self.kind == _PATROL and was_empty:
-            self.run_start = self.work.env.now
-            self.work.patrol_changed(self.grid, self.run_start)
+            self.run_start = self.env._now
+            work.patrol_changed(self.grid, self.run_start)
         self._recount()
-        self._poke("joined")
+        self._poke()
 
     def leave(self, p: int) -> None:
         """``p`` is taken off the task (pre-empted; the dispatcher keeps them busy)."""
@@ -171,83 +208,91 @@ class _Task:
         if self.kind == _PATROL and not self.team:
             self._end_run()
         self._recount()
-        self._poke("left")
+        self._poke()
 
     def stop(self, offer: bool) -> list[int]:
         """End the task (done, out of stock or the post stood down); returns its team, now
         free (if ``offer``, waiting requests and other tasks may take them at once)."""
         self.account()
         self.done = True
-        self.work.stats[self.name].units_done += self.units_done_so_far()
+        work = self.work
+        self.stats.units_done += self.units_done_so_far()
         team, self.team = self.team, []
+        person_task = work.person_task
         for p in team:
-            del self.work.person_task[p]
+            del person_task[p]
         if self.kind == _PATROL and not math.isnan(self.run_start):
             self._end_run()
         self._recount()
-        self._detach()
+        due, self._due = self._due, None
+        if due is not None:
+            due.callbacks.clear()  # the task waits no more: its timeout wakes nothing
+        vacate = work.dispatcher.vacate
         for p in team:
-            self.work.dispatcher.vacate(p, offer=offer)
+            vacate(p, offer=offer)
         return team
 
     def _end_run(self) -> None:
-        now = self.work.env.now
+        now = self.env._now
         cycle = self.work.patrol_cycle_s[self.grid]
-        self.work.stats[self.name].rounds += math.ceil((now - self.run_start) / cycle - _EPS)
+        self.stats.rounds += math.ceil((now - self.run_start) / cycle - _EPS)
         self.run_start = math.nan
         self.work.patrol_changed(self.grid, math.nan)
 
-    def _detach(self) -> None:
-        """The task is done: its process, if it waits, waits no more (what an interrupt would
-        end with, without the interrupt's two events: the process has nothing left to do)."""
-        p = self.process
-        if p is None or self.poked or not self.started or not p.is_alive \
-                or p is self.work.env.active_process:
-            return  # none; its interrupt is on its way; not started (it sees ``done``); itself
-        target = p.target
-        if target is not None and p._resume in target.callbacks:
-            target.callbacks.remove(p._resume)
-
-    def _poke(self, cause: str) -> None:
-        """Interrupt a work task's process so that it looks at its team again (not before it
-        has started, nor twice at once: it will look then)."""
-        if self.kind != _WORK or self.poked or self.done:
+    def _poke(self) -> None:
+        """Wake a work task so that it looks at its team again (not before it has started,
+        nor twice at once: it will look then). Urgent, at the current instant, where a SimPy
+        interrupt would be."""
+        if self.kind != _WORK or self.poked or self.done or not self.started:
             return  # a post or a patrol just holds its team; one look is enough
-        p = self.process
-        if (self.started and p is not None and p.is_alive
-                and p is not self.work.env.active_process):
-            self.poked = True
-            p.interrupt(cause)
+        self.poked = True
+        self.env.schedule(_Wake(self._woken), URGENT)
 
-    # -- the process ---------------------------------------------------------------------------
-    def _run(self) -> ProcessGenerator:
-        env = self.work.env
+    # -- the steps -----------------------------------------------------------------------------
+    def _start(self, _ev: Any) -> None:
         self.started = True
+        self._loop()
+
+    def _woken(self, _ev: Any) -> None:
+        """After a team change: the timeout waited for (if any) is stale; look again."""
+        self.poked = False
+        due, self._due = self._due, None
+        if due is not None:
+            due.callbacks.clear()
+        self._loop()
+
+    def _timeout(self, _ev: Any) -> None:
+        self._due = None
+        self.account()
+        self._loop()
+
+    def _wait(self, delay: float) -> None:
+        due = self._due = _Wake(self._timeout)
+        self.env.schedule(due, NORMAL, delay)
+
+    def _loop(self) -> None:
+        """The task's next steps, up to the next wait: done, take stock, wait for the stock to
+        come, or work until the work (or the stock) is used up."""
+        env = self.env
         while not self.done:
-            try:
-                if self.kind != _WORK or not self.team:
-                    self.state = "idle" if not self.team else "working"
-                    yield env.event()  # held until the team changes or the post stands down
-                    continue
-                if self.left_s <= _EPS:
-                    self.work.log.log(env.now, "storm_task_done", self.grid, -1, self.name)
-                    self.stop(offer=True)
-                    return
-                if self.stocked_s <= _EPS:
-                    self._take_stock()
-                    continue
-                if env.now < self.blocked_until:
-                    self.state = "blocked"
-                    yield env.timeout(self.blocked_until - env.now)
-                    self.account()
-                    continue
-                self.state = "working"
-                self.seg_start = env.now
-                yield env.timeout(min(self.left_s, self.stocked_s) / len(self.team))
-                self.account()
-            except simpy.Interrupt:
-                self.poked = False
+            if not self.team:
+                self.state = "idle"  # until the team changes or the post stands down
+                return
+            if self.left_s <= _EPS:
+                self.work.log.log(env._now, "storm_task_done", self.grid, -1, self.name)
+                self.stop(offer=True)
+                return
+            if self.stocked_s <= _EPS:
+                self._take_stock()
                 continue
+            if env._now < self.blocked_until:
+                self.state = "blocked"
+                self._wait(self.blocked_until - env._now)
+                return
+            self.state = "working"
+            self.seg_start = env._now
+            self._wait(min(self.left_s, self.stocked_s) / len(self.team))
+            return
 
     def _take_stock(self) -> None:
         """Take the next batch's stock (grid first, then the township depot)."""
@@ -273,7 +318,7 @@ class _Task:
             got_units = min(got_units, got // per)
         short = batch - got_units
         if short:
-            self.work.stats[self.name].short_units += short
+            self.stats.short_units += short
             self.left_s -= short * self.per_unit_s
             work.log.log(work.env.now, "storm_supply_short", g, -1,
                          f"{self.name}: {short} units without stock")
@@ -287,6 +332,42 @@ class _Task:
         if self.kind != _WORK:
             return 0
         return math.floor(self.done_s / self.per_unit_s + _EPS)
+
+
+class _Arrivals:
+    """Members still on their way join grid ``g``'s tasks as they reach the post: the steps a
+    SimPy process would take, on bare wakes (see :class:`_Task`): it starts at an urgent wake
+    scheduled when it is made, then waits for each arrival with one timeout."""
+
+    __slots__ = ("work", "env", "g", "times", "i", "epoch")
+
+    def __init__(self, work: StormWork, g: int, times: list[float], epoch: int) -> None:
+        self.work, self.env, self.g, self.times, self.i, self.epoch = (
+            work, work.env, g, times, 0, epoch)
+        work.env.schedule(_Wake(self._next), URGENT)
+
+    def _next(self, _ev: Any) -> None:
+        env, times = self.env, self.times
+        while self.i < len(times):
+            t = times[self.i]
+            if t > env._now:
+                env.schedule(_Wake(self._arrived), NORMAL, t - env._now)
+                return
+            self.i += 1
+            if not self._offer():
+                return
+
+    def _arrived(self, _ev: Any) -> None:
+        self.i += 1
+        if self._offer():
+            self._next(_ev)
+
+    def _offer(self) -> bool:
+        work, g = self.work, self.g
+        if work.switch.epoch[g] != self.epoch or g not in work.tasks:
+            return False
+        work._offer(g)
+        return True
 
 
 class StormWork:
@@ -309,6 +390,7 @@ class StormWork:
         self.person_task: dict[int, _Task] = {}
         self.tasks: dict[int, list[_Task]] = {}
         self.wanting: dict[int, int] = {}  # grid -> its work tasks with places to fill
+        self.want_n = [0] * grids.n  # grid -> its tasks (any) with places to fill
         # warnings: [grids, people, start_s, end_s (nan while open), busy_s at start, at end]
         self.windows: list[list[Any]] = []
         self.channel = -1  # index of the patrol channel among the catalogue's
@@ -323,6 +405,7 @@ class StormWork:
         if not self.enabled:
             return
         indptr = self.roster.by_grid_indptr.tolist()
+        self._home = self.roster.grid.tolist()  # each person's grid, read one at a time
         self._members = list(itertools.pairwise(indptr))
         names = [ch.name for ch in catalogue.detection]
         self.channel = names.index(cfg.patrol_channel)  # validated: it is one of them
@@ -331,6 +414,11 @@ class StormWork:
              and getattr(cfg, name).people > 0),
             key=lambda nc: -nc[1].priority)  # stable: the TASKS order among equal priorities
         self.units = {name: task_units(grids, c) for name, c in self.specs}
+        # what _on_ready reads for each task, in the priority order: name, config, kind, units
+        # a grid (a list: one grid's units are read at a time)
+        self._per_task = [(name, c, _KIND.get(name, _WORK),
+                           np.asarray(self.units[name], dtype=float).tolist())
+                          for name, c in self.specs]
         self.role_ok: dict[str, np.ndarray | None] = {}
         for name, c in self.specs:
             if c.roles:
@@ -360,40 +448,27 @@ class StormWork:
         if g in self.tasks:
             return
         tasks = []
-        for name, c in self.specs:
-            units = float(self.units[name][g])
-            kind = _KIND.get(name, _WORK)
-            if kind != _HOLD and units <= 0:
+        for name, c, kind, units in self._per_task:
+            u = units[g]
+            if kind != _HOLD and u <= 0:
                 continue
-            tasks.append(_Task(self, name, c, g, units))
+            tasks.append(_Task(self, name, c, g, u, kind))
             self.stats[name].count += 1
         self.tasks[g] = tasks
-        people = np.arange(self.roster.by_grid_indptr[g], self.roster.by_grid_indptr[g + 1])
-        later = self.switch.assembled_at[people]
-        coming = np.isfinite(later) & (later > self.env.now)
-        if coming.any():
-            self.env.process(self._arrivals(g, np.sort(later[coming]),
-                                            int(self.switch.epoch[g])))
+        lo, hi = self._members[g]
+        now = self.env.now
+        later = [t for t in self.switch.assembled_at[lo:hi].tolist() if now < t < math.inf]
+        if later:
+            later.sort()
+            _Arrivals(self, g, later, int(self.switch.epoch[g]))
         self._offer(g)
-
-    def _arrivals(self, g: int, times: np.ndarray, epoch: int) -> ProcessGenerator:
-        """Members still on their way join the tasks as they reach the post."""
-        env = self.env
-        for t in times.tolist():
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            if self.switch.epoch[g] != epoch or g not in self.tasks:
-                return
-            self._offer(g)
 
     def _offer(self, g: int) -> None:
         """Give the free members at ``g``'s post to its tasks, highest priority first."""
-        tasks = self.tasks.get(g)
-        if not tasks:
-            return
+        if not self.want_n[g]:
+            return  # no task of the post wants people (or no post)
+        tasks = self.tasks[g]
         wanting = [t for t in tasks if not t.done and len(t.team) < t.people]  # t.wants()
-        if not wanting:
-            return
         now = self.env.now
         lo, hi = self._members[g]
         busy, assembled = self.dispatcher.busy, self.switch.assembled_at
@@ -411,6 +486,7 @@ class StormWork:
         if command is not None and command.groups and any(
                 t.kind != _HOLD and not t.team for t in wanting):
             span = command.span(g) - sum(1 for t in tasks if t.kind != _HOLD and t.team)
+        role_ok = self.role_ok
         for task in wanting:
             if not left:
                 return
@@ -418,7 +494,7 @@ class StormWork:
                 if span == 0:
                     continue  # beyond the span of control: waits for a group to end
                 span -= 1
-            ok = self.role_ok[task.name]
+            ok = role_ok[task.name]
             order = left if command is None else command.order(task.name, left)
             while len(task.team) < task.people:  # task.wants(): it is not done here
                 if ok is None:
@@ -433,11 +509,11 @@ class StormWork:
                 task.join(pick)
 
     def _on_free(self, p: int) -> None:
-        g = int(self.roster.grid[p])
         if self.command is not None and self.command.released(p):
             return  # lent to another grid: offered there, or sent home
-        if g in self.tasks and self.switch.assembled_at[p] <= self.env.now:
-            self._offer(g)
+        g = self._home[p]
+        if self.want_n[g] and self.switch.assembled_at[p] <= self.env.now:
+            self._offer(g)  # (a post none of whose tasks wants people would take nobody)
 
     def _preempt(self, p: int) -> None:
         """The dispatcher takes ``p`` off their task for an incident."""
