@@ -201,6 +201,28 @@ def test_the_township_lends_a_spare_member_at_its_review() -> None:
     assert not r.ctx.dispatcher.busy.any() and r.ctx.dispatcher.n_held == 0
 
 
+def test_donors_go_by_load_then_road_time_then_grid() -> None:
+    """The township's donors to a lagging grid: the least loaded first; among equal loads the
+    nearest by road (a grid is 0 s from itself, the other grid the road's time T away), then
+    the lower grid. Road times are looked up only to break ties of load: the order must be
+    the plain sort by (load, road time, grid)."""
+    got = {}
+
+    def observe(ctx) -> None:
+        got["command"] = ctx.command
+
+    r = simulate(_two_grids(CommandConfig(township_transfer=True)), observe=observe)
+    cmd, trip = got["command"], _road_s(r)
+    assert cmd._trip_s(0, 0) == 0.0
+    assert cmd._trip_s(1, 0) == pytest.approx(trip, abs=0.05)
+    assert cmd._trip_s(0, 1) == pytest.approx(trip, abs=0.05)
+    tie = {0: 0.5, 1: 0.5}
+    assert cmd._by_load_trip([1, 0], tie, 0) == [0, 1]  # grid 0 is nearer to itself
+    assert cmd._by_load_trip([0, 1], tie, 1) == [1, 0]
+    assert cmd._by_load_trip([0, 1], {0: 0.6, 1: 0.5}, 0) == [1, 0]  # load first
+    assert cmd._by_load_trip([1, 0], {0: 0.25, 1: 0.5}, 1) == [0, 1]
+
+
 def test_without_transfers_the_lagging_grid_works_alone() -> None:
     """The same run with transfers off: grid 0's three finish the 4 h at 1980 + 14400 / 3."""
     r, home = _transfer_run(CommandConfig())

@@ -81,6 +81,7 @@ class Command:
         self._leaders = [ids[a:b] for a, b in zip(cut[:-1], cut[1:], strict=True)]
         self._cats = roster.categories.tolist()  # plain ints: read one person at a time
         self.n_lent = 0  # members lent to another grid now
+        self._rows: dict[int, dict[int, float]] = {}  # near-time rows read by _trip_s
         self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
         self._lent = np.full(roster.n, -1, dtype=np.int64)  # grid a member is lent to
         self._sent_now: dict[int, int] = {}  # people sent to each grid at this review
@@ -216,10 +217,13 @@ class Command:
     def _trip_s(self, a: int, b: int) -> float:
         """Road time from grid ``a``'s centre to ``b``'s: the near times, else through the
         township seat (the depot's times)."""
-        idx, t = self.near.row(a)
-        hit = np.flatnonzero(idx == b)
-        if len(hit):
-            return float(t[hit[0]])
+        row = self._rows.get(a)
+        if row is None:  # the near-time row of a, as a dict (first entry of a grid kept)
+            idx, t = self.near.row(a)
+            row = self._rows[a] = dict(zip(reversed(idx.tolist()), reversed(t.tolist())))
+        hit = row.get(b)
+        if hit is not None:
+            return float(hit)
         return float(self.depot_time_s[a] + self.depot_time_s[b])
 
     def _send(self, p: int, src: int, dst: int, level: str) -> None:
