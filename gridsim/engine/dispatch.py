@@ -334,6 +334,7 @@ class Dispatcher:
         if wait is None:
             expected = travel + mob_median * (home * night)
         else:
+            assert phone is not None  # set with wait
             call = mob_median * (home * night)
             expected = travel + np.where(en_route, np.where(phone, np.minimum(wait, call), wait),
                                          call)
