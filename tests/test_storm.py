@@ -7,6 +7,7 @@ delays, so every time below is worked out by hand in the docstring and asserted 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -216,3 +217,74 @@ def test_erlang_c_holds_with_storm_work_off_and_under_preemptive_priority(storm:
     se = means.std(ddof=1) / math.sqrt(len(means))
     assert abs(means.mean() - wq_theory) <= max(3 * se, 0.01)
     assert abs(means.mean() - wq_theory) <= 0.10 * wq_theory
+
+
+def _trapping(s: RunConfig, relocatable: float) -> RunConfig:
+    """``s`` whose test hazard traps exactly one person every time (of whom ``relocatable``
+    are residents the post's relocation moves out first)."""
+    return changed(s, {
+        "catalogue.hazards.test.consequences.trapped.any_share": 1.0,
+        "catalogue.hazards.test.consequences.trapped.mean_if_any": 1.0,
+        "catalogue.hazards.test.consequences.survival.source": "[assumed] test",
+        "catalogue.hazards.test.consequences.relocatable_share": relocatable})
+
+
+RELOCATE = StormTaskConfig(priority=80, people=2, minutes_per_unit=10.0,
+                           exposure={"grid": 6.0}, roles=["commander"])
+
+
+def test_relocation_spares_the_people_it_has_moved_out() -> None:
+    """Six residents to move, 10 person-minutes each (3,600 person-s), by the two commanders
+    from 1980 s: half moved at 2880 s, all at 3780 s (moved_share, sampled). An incident at
+    900 s, before the warning, traps its one person; one at 3960 s finds them moved out
+    (relocatable share 1): spared, not trapped. With storm work off both trap their person,
+    and so do they in the world without the grid (the counterfactual sees every potential)."""
+    s = _trapping(_case(relocate=RELOCATE), 1.0)
+    s = add_incident(add_incident(s, "test", 0, 0.25), "test", 0, 1.1)
+    seen: dict[float, float] = {}
+
+    def sample(ctx) -> None:
+        def at(t: float):
+            yield ctx.env.timeout(t)
+            seen[t] = ctx.storm.moved_share(0)
+        for t in (1000.0, 1980.0, 2880.0, 3780.0, 5000.0):
+            ctx.env.process(at(t))
+
+    r = simulate(checked(s), observe=sample)
+    assert seen == {1000.0: 0.0, 1980.0: 0.0, 2880.0: 0.5, 3780.0: 1.0, 5000.0: 1.0}
+    early, late = sorted(r.incidents, key=lambda i: i.occurred_s)
+    assert (early.people_trapped, early.people_spared) == (1, 0)
+    assert (late.people_trapped, late.people_spared) == (0, 1)
+    summary = summarize(r, "test")
+    assert summary["people_trapped"] == 1 and summary["people_spared_by_relocation"] == 1
+    assert summary["storm_tasks"]["relocate"]["people_moved"] == 6
+    off = simulate(checked(changed(s, {"response.storm_work.enabled": False})))
+    assert [i.people_trapped for i in off.incidents] == [1, 1]
+    assert [i.people_spared for i in off.incidents] == [0, 0]
+    # a share of 0 (the catalogue's default): relocation spares nobody
+    none = simulate(checked(changed(s, {
+        "catalogue.hazards.test.consequences.relocatable_share": 0.0})))
+    assert [i.people_trapped for i in none.incidents] == [1, 1]
+
+
+def test_relocated_residents_stay_away_until_the_grid_is_back_in_peacetime() -> None:
+    """The post stands down at 9000 s with everybody moved: the share stays 1 through the
+    stand-down (RECOVERY, recovery_h = 6) and a new warning at 3 h re-opens the post with
+    nobody left to move (no relocate task); back in peacetime the residents are home again."""
+    s = changed(_case(relocate=RELOCATE), {"duration_h": 20.0})
+    first = s.hazard.warnings[0]
+    again = dataclasses.replace(first, name="again", start_h=3.0, duration_h=1.0)
+    s = dataclasses.replace(s, hazard=dataclasses.replace(s.hazard, warnings=[first, again]))
+    seen: dict[float, float] = {}
+
+    def sample(ctx) -> None:
+        def at(t: float):
+            yield ctx.env.timeout(t)
+            seen[t] = ctx.storm.moved_share(0)
+        for t in (9500.0, 12000.0, 15000.0, 15000.0 + 6 * 3600.0 + 1.0):
+            ctx.env.process(at(t))
+
+    r = simulate(checked(s), observe=sample)
+    assert seen[9500.0] == 1.0 and seen[12000.0] == 1.0 and seen[15000.0] == 1.0
+    assert seen[15000.0 + 6 * 3600.0 + 1.0] == 0.0
+    assert summarize(r, "test")["storm_tasks"]["relocate"]["count"] == 1

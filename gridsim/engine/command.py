@@ -32,6 +32,7 @@ helpers held by it while they help (docs/command.md). Config ``response.command`
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,7 @@ class Command:
         lead_ids = np.flatnonzero(self._cmd | self._leader)
         cut = np.searchsorted(lead_ids, roster.by_grid_indptr).tolist()
         ids = lead_ids.tolist()
-        self._leaders = [ids[a:b] for a, b in zip(cut[:-1], cut[1:], strict=True)]
+        self._leaders = [ids[a:b] for a, b in itertools.pairwise(cut)]
         self._cats = roster.categories.tolist()  # plain ints: read one person at a time
         self.n_lent = 0  # members lent to another grid now
         self._rows: dict[int, dict[int, float]] = {}  # near-time rows read by _trip_s
@@ -220,7 +221,8 @@ class Command:
         row = self._rows.get(a)
         if row is None:  # the near-time row of a, as a dict (first entry of a grid kept)
             idx, t = self.near.row(a)
-            row = self._rows[a] = dict(zip(reversed(idx.tolist()), reversed(t.tolist())))
+            row = self._rows[a] = dict(zip(reversed(idx.tolist()), reversed(t.tolist()),
+                                           strict=True))
         hit = row.get(b)
         if hit is not None:
             return float(hit)

@@ -30,7 +30,7 @@ time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -101,6 +101,7 @@ class Incident:
     # consequences (gridsim.model.consequences): the potential, drawn at arrival ...
     potential: Potential = field(default_factory=Potential.none, repr=False)
     people_trapped: int = 0  # trapped or endangered, in need of rescue
+    people_spared: int = 0  # ... who would have been, had the post not moved them out first
     injuries: int = 0  # seriously injured
     potential_loss_cny: float = 0.0  # the direct loss if nobody brought it under control
     # ... and the outcome, settled at the end of the run (settle_consequences)
@@ -129,7 +130,7 @@ INCIDENT_FIELDS: tuple[str, ...] = (
     "supply_shortage", "supply_delay_s", "escalated", "escalated_s", "department_arrived_s",
     "report_county_s", "report_limit_s", "report_on_time", "switch_trigger",
     "people_trapped", "people_rescued", "deaths", "injuries", "loss_cny", "controlled_s",
-    "rescued_by", "potential_loss_cny",
+    "rescued_by", "potential_loss_cny", "people_spared",
 )
 
 
@@ -295,10 +296,9 @@ def _rescue_start_s(inc: Incident) -> float:
 
 def _extraction_left(inc: Incident, now: float) -> float:
     """Seconds from ``now`` until the last trapped person is out (0 if none is trapped)."""
-    p = inc.potential
-    if not p.trapped:
+    if not inc.people_trapped:
         return 0.0
-    return max(0.0, _rescue_start_s(inc) + p.trapped * p.extraction_s - now)
+    return max(0.0, _rescue_start_s(inc) + inc.people_trapped * inc.potential.extraction_s - now)
 
 
 def _resident_call(ctx: RunContext, inc: Incident) -> tuple[float, str]:
@@ -365,7 +365,9 @@ def settle_consequences(ctx: RunContext, end_s: float) -> None:
         inc.controlled_s = control if control < math.inf else NAN
         inc.loss_cny = loss_at(inc.potential.loss_cny, min(control, end_s) - inc.occurred_s,
                                sev.time_constant_s)
-        out = outcome(inc.potential, sev.survival, inc.occurred_s, start, end_s)
+        p = inc.potential  # those the post had moved out are not there (people_spared)
+        there = p if p.trapped == inc.people_trapped else replace(p, trapped=inc.people_trapped)
+        out = outcome(there, sev.survival, inc.occurred_s, start, end_s)
         inc.people_rescued, inc.deaths = out.rescued, out.deaths
 
 

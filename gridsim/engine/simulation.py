@@ -40,7 +40,7 @@ from gridsim.evacuation.results import EvacuationResult
 from gridsim.evacuation.run import RunEvacuation
 from gridsim.model.clock import ProcessGenerator, next_hour_s
 from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
-from gridsim.model.consequences import Potential
+from gridsim.model.consequences import Potential, still_in_danger
 from gridsim.model.params import RunConfig, WarningConfig
 from gridsim.model.streams import Streams
 from gridsim.model.validate import ConfigError
@@ -312,12 +312,21 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                             settings.hazard.warnings, warning_grids, hazard_index,
                             None if counterfactual_pass else switch, log, evacuation, weather))
 
+    relocatable = {h.name: settings.catalogue.hazards[h.name].consequences.relocatable_share
+                   for h in catalogue.hazards}
+    storm = ctx.storm
+
     def on_incident(hz: HazardType, g: int, x: float, y: float, p: Potential,
                     u: np.ndarray) -> None:
+        trapped = p.trapped  # the potential stays as drawn, the same in every variant ...
+        share = relocatable.get(hz.name, 0.0)
+        if trapped and share > 0.0 and storm is not None:
+            # ... but residents the post had moved out are not there to be trapped
+            trapped = still_in_danger(trapped, share * storm.moved_share(g), p.relocation_u)
         inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[p.grade], grid=g,
                        x_m=x, y_m=y, occurred_s=env.now, u=u, potential=p,
-                       people_trapped=p.trapped, injuries=p.injured,
-                       potential_loss_cny=p.loss_cny)
+                       people_trapped=trapped, injuries=p.injured,
+                       potential_loss_cny=p.loss_cny, people_spared=p.trapped - trapped)
         ctx.incidents.append(inc)
         env.process(respond(ctx, inc, hz))
 

@@ -59,7 +59,7 @@ from gridsim.engine.dispatch import Dispatcher
 from gridsim.engine.hazards import Catalogue
 from gridsim.engine.recorder import EventLog
 from gridsim.engine.supplies import SupplyChain
-from gridsim.engine.switch import ModeSwitch
+from gridsim.engine.switch import PEACE, RECOVERY, ModeSwitch
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.params import DispatchConfig, StormTaskConfig, StormWorkConfig
 from gridsim.model.people import role_bit
@@ -93,11 +93,17 @@ class _Wake:
     and that it succeeded), and nothing else. A task's wake-ups are these, scheduled directly,
     instead of a SimPy process's (see :class:`_Task`)."""
 
-    __slots__ = ("callbacks", "_ok")
+    __slots__ = ("_ok", "callbacks")
 
     def __init__(self, callback: Any) -> None:
         self.callbacks = [callback]
         self._ok = True
+
+
+def _schedule(env: simpy.Environment, wake: _Wake, priority: int, delay: float = 0.0) -> None:
+    """Put ``wake`` on the event queue. ``Environment.schedule`` is typed for a full
+    ``simpy.Event``; a :class:`_Wake` has all of it that ``Environment.step`` reads."""
+    env.schedule(wake, priority, delay)  # type: ignore[arg-type]
 
 
 class _Task:
@@ -113,13 +119,37 @@ class _Task:
     event: the post tasks of a city storm are most of its events.
     """
 
-    __slots__ = ("work", "env", "name", "kind", "cfg", "grid", "priority", "people",
-                 "per_unit_s", "units", "left_s", "stocked_s", "done_s", "team", "state",
-                 "blocked_until", "seg_start", "run_start", "done", "started", "poked",
-                 "counted", "wanted", "stats", "_due")
+    __slots__ = (
+        "_due",
+        "base",
+        "blocked_until",
+        "cfg",
+        "counted",
+        "done",
+        "done_s",
+        "env",
+        "grid",
+        "kind",
+        "left_s",
+        "name",
+        "people",
+        "per_unit_s",
+        "poked",
+        "priority",
+        "run_start",
+        "seg_start",
+        "started",
+        "state",
+        "stats",
+        "stocked_s",
+        "team",
+        "units",
+        "wanted",
+        "work",
+    )
 
     def __init__(self, work: StormWork, name: str, cfg: StormTaskConfig, grid: int,
-                 units: float, kind: str) -> None:
+                 units: float, kind: str, base: float = 0.0) -> None:
         env = work.env
         self.work = work
         self.env = env
@@ -131,7 +161,10 @@ class _Task:
         self.people = cfg.people
         self.per_unit_s = cfg.minutes_per_unit * 60.0
         self.units = units
-        self.left_s = units * self.per_unit_s  # work still to do, person-seconds
+        # work still to do, person-seconds: the share ``base`` was done before this post
+        # (relocate: residents a post of the same storm had moved out, still away)
+        self.base = base
+        self.left_s = units * self.per_unit_s * (1.0 - base)
         self.stocked_s = math.inf if not cfg.consumes else 0.0  # work covered by stock taken
         self.done_s = 0.0  # work done, person-seconds
         self.team: list[int] = []
@@ -148,7 +181,7 @@ class _Task:
         self._due: _Wake | None = None  # the timeout the task waits for
         # a post or a patrol just holds its team: only a work task has steps to take
         if kind == _WORK:
-            env.schedule(_Wake(self._start), URGENT)
+            _schedule(env, _Wake(self._start), URGENT)
         self._recount()
 
     # -- accounting ----------------------------------------------------------------------------
@@ -246,7 +279,7 @@ class _Task:
         if self.kind != _WORK or self.poked or self.done or not self.started:
             return  # a post or a patrol just holds its team; one look is enough
         self.poked = True
-        self.env.schedule(_Wake(self._woken), URGENT)
+        _schedule(self.env, _Wake(self._woken), URGENT)
 
     # -- the steps -----------------------------------------------------------------------------
     def _start(self, _ev: Any) -> None:
@@ -268,7 +301,7 @@ class _Task:
 
     def _wait(self, delay: float) -> None:
         due = self._due = _Wake(self._timeout)
-        self.env.schedule(due, NORMAL, delay)
+        _schedule(self.env, due, NORMAL, delay)
 
     def _loop(self) -> None:
         """The task's next steps, up to the next wait: done, take stock, wait for the stock to
@@ -327,6 +360,16 @@ class _Task:
             self.left_s = 0.0
         self.blocked_until = work.env.now + delay
 
+    def share_done(self) -> float:
+        """The share of the task's work done by now, the current stretch of work included."""
+        total = self.units * self.per_unit_s
+        if total <= 0.0:
+            return 1.0
+        done = self.done_s
+        if self.state == "working" and not self.done:
+            done += len(self.team) * max(self.env._now - self.seg_start, 0.0)
+        return min(self.base + done / total, 1.0)
+
     def units_done_so_far(self) -> int:
         """Whole units of work done (0 for a task that holds its people: post, patrol)."""
         if self.kind != _WORK:
@@ -339,19 +382,19 @@ class _Arrivals:
     SimPy process would take, on bare wakes (see :class:`_Task`): it starts at an urgent wake
     scheduled when it is made, then waits for each arrival with one timeout."""
 
-    __slots__ = ("work", "env", "g", "times", "i", "epoch")
+    __slots__ = ("env", "epoch", "g", "i", "times", "work")
 
     def __init__(self, work: StormWork, g: int, times: list[float], epoch: int) -> None:
         self.work, self.env, self.g, self.times, self.i, self.epoch = (
             work, work.env, g, times, 0, epoch)
-        work.env.schedule(_Wake(self._next), URGENT)
+        _schedule(work.env, _Wake(self._next), URGENT)
 
     def _next(self, _ev: Any) -> None:
         env, times = self.env, self.times
         while self.i < len(times):
             t = times[self.i]
             if t > env._now:
-                env.schedule(_Wake(self._arrived), NORMAL, t - env._now)
+                _schedule(env, _Wake(self._arrived), NORMAL, t - env._now)
                 return
             self.i += 1
             if not self._offer():
@@ -402,6 +445,8 @@ class StormWork:
         # a span of control, members lent by the township; None: tasks take any member
         self.command: Any = None
         self.lent_in: dict[int, list[int]] = {}  # grid -> members of other grids lent to it
+        # relocation's progress after its post stood down: grid -> (share moved, when)
+        self._moved: dict[int, tuple[float, float]] = {}
         if not self.enabled:
             return
         indptr = self.roster.by_grid_indptr.tolist()
@@ -452,7 +497,10 @@ class StormWork:
             u = units[g]
             if kind != _HOLD and u <= 0:
                 continue
-            tasks.append(_Task(self, name, c, g, u, kind))
+            base = self._moved_before(g) if name == "relocate" else 0.0
+            if base >= 1.0:
+                continue  # everybody is still away since an earlier post of this storm
+            tasks.append(_Task(self, name, c, g, u, kind, base))
             self.stats[name].count += 1
         self.tasks[g] = tasks
         lo, hi = self._members[g]
@@ -530,12 +578,45 @@ class StormWork:
     def _on_recover(self, grids: np.ndarray) -> None:
         """The posts of ``grids`` stand down: their tasks stop and their people are free."""
         freed = []
+        now = self.env.now
         for g in grids.tolist():
             for task in self.tasks.pop(g, []):
+                if task.name == "relocate":
+                    self._moved[g] = (task.share_done(), now)
                 if not task.done:
                     freed.extend(task.stop(offer=False))
         if freed and self.dispatcher.pending:
             self.dispatcher.retry()
+
+    # -- relocation (转移) and the people an incident traps --------------------------------------
+    def moved_share(self, g: int) -> float:
+        """The share of grid ``g``'s vulnerable residents of flood-prone homes (the ``relocate``
+        task's units) moved out by now: the work done by its post's relocation, or by an
+        earlier post of the same storm. Relocated residents stay away until the grid is back in
+        peacetime (``response.switch.recovery_h`` after its post stood down, unless it was
+        alerted again before). 0 with storm work off."""
+        if not self.enabled:
+            return 0.0
+        for task in self.tasks.get(g, ()):
+            if task.name == "relocate":
+                return task.share_done()
+        return self._moved_before(g)
+
+    def _moved_before(self, g: int) -> float:
+        kept = self._moved.get(g)
+        if kept is None:
+            return 0.0
+        share, stood_down_s = kept
+        mode = int(self.switch.mode[g])
+        if mode == PEACE:
+            return 0.0
+        if mode == RECOVERY:
+            return share
+        # in ALERT or FORWARD_COMMAND again: the same storm if alerted before it was back in
+        # peacetime
+        alerted_s = self.switch.ep_trigger_s[int(self.switch.episode[g])]
+        back_s = stood_down_s + self.switch.cfg.recovery_h * 3600.0
+        return share if alerted_s < back_s else 0.0
 
     # -- detection by patrols ------------------------------------------------------------------
     def patrolling(self, g: int) -> bool:

@@ -159,6 +159,8 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
                                 for h in ctx.catalogue.hazards},
         # consequences (gridsim.model.consequences; README "Metrics")
         "people_trapped": sum(i.people_trapped for i in incs),
+        # ... and who would have been, but the post's relocation had moved them out (转移避险)
+        "people_spared_by_relocation": sum(i.people_spared for i in incs),
         "people_rescued": sum(i.people_rescued for i in incs),
         "people_still_trapped": sum(i.people_trapped - i.people_rescued - i.deaths
                                     for i in incs),
