@@ -347,8 +347,11 @@ def _stations(cfg: ScenarioConfig, grids: Grids, rng: np.random.Generator):
     dept, grid, units = [], [], []
     for d, dc in cfg.departments.items():
         labels = kmeans_sites(grids.x_m, grids.y_m, grids.population, dc.stations, rng, iters=8)
+        # each label's grids in grid order (a stable sort), not a pass over all grids per label
+        by_label = np.argsort(labels, kind="stable")
+        cuts = np.searchsorted(labels[by_label], np.arange(int(labels.max()) + 2))
         for lab in range(int(labels.max()) + 1):
-            ids = np.flatnonzero(labels == lab)
+            ids = by_label[cuts[lab]:cuts[lab + 1]]
             w = grids.population[ids].astype(float)
             cx = np.average(grids.x_m[ids], weights=w)
             cy = np.average(grids.y_m[ids], weights=w)
