@@ -19,6 +19,7 @@ from handmade import shipped
 from params import ZERO, add_incident, add_warning, one_grid
 from scipy import stats
 
+from gridsim.app.hydra_app import compose_settings
 from gridsim.engine.dispatch import Request
 from gridsim.engine.incident import RunContext
 from gridsim.engine.recorder import EventLog
@@ -233,3 +234,22 @@ def test_zero_call_up_is_the_no_warning_answer() -> None:
     delay the answer is immediate, as without the warning."""
     assert _en_route_run(0.0) == pytest.approx(0.0, abs=1e-6)
     assert ZERO.ppf(0.5) == 0.0
+
+
+def test_more_grid_workers_leave_everybody_elses_home_and_job_as_they_were() -> None:
+    """The synthetic roster draws each person's home and away-at-work flag keyed on who they are
+    (grid, kind of member, rank), so a team-size variant moves nobody else (before, one draw
+    over the whole roster shifted every later person's home with each added worker)."""
+    rosters = {}
+    for w in (0, 3):
+        s, _ = compose_settings(["scenario=small", f"scenario.people.grid_workers_per_grid={w}"])
+        rosters[w] = build_scenario(s.scenario, reuse=False).roster
+    a, b = rosters[0], rosters[3]
+    assert b.n == a.n + 3 * len(a.by_grid_indptr[:-1])
+    keep = (b.roles & role_bit("grid_worker")) == 0
+    assert np.array_equal(a.x_m, b.x_m[keep]) and np.array_equal(a.y_m, b.y_m[keep])
+    assert np.array_equal(a.away_in_work_hours, b.away_in_work_hours[keep])
+    assert np.array_equal(a.roles, b.roles[keep]) and np.array_equal(a.grid, b.grid[keep])
+    # the workers themselves get homes of their own: not all at one spot, inside their grids
+    workers = ~keep
+    assert len(np.unique(b.x_m[workers])) == int(workers.sum())

@@ -23,7 +23,7 @@ from gridsim.model.params import ScenarioConfig, scenario_presets
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.rates import GENERATED_EXPOSURES
 from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
-from gridsim.model.streams import Streams
+from gridsim.model.streams import Streams, keyed_uniforms, stream_key
 from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, SUPPLY_ITEMS
 from gridsim.place.gridding import Compounds, GridDesign, UrbanGrids, design_grids
@@ -307,16 +307,25 @@ def _roster(cfg: ScenarioConfig, grids: Grids, rng: np.random.Generator) -> Rost
     shares = np.array([pc.category_shares.get(c, 0.0) for c in CATEGORIES], dtype=float)
     pick = rng.choice(len(CATEGORIES), size=int(is_party.sum()), p=shares / shares.sum())
     cats[is_party] = (1 << pick).astype(np.uint8)
+    # where each person lives and whether they work away: drawn per person, keyed on who they
+    # are (grid, kind of member, rank among them), not on how many came before, so that a
+    # variant with more or fewer grid workers leaves everybody else's home and job as they were
+    # (common random numbers across team sizes)
+    key = stream_key(rng)
+    kind = np.select([is_leader, is_cmd, is_work], [0, 1, 2], 3)
+    rank = slot - np.select([is_leader, is_cmd, is_work],
+                            [0, 1, 1 + n_cmd_r], 1 + n_cmd_r + n_work_r)
+    u = keyed_uniforms(key, grid[:, None], kind[:, None], rank[:, None], np.arange(3)[None, :])
     side = grids.side_m()[grid]
-    px = grids.x_m[grid] + (rng.random(total) - 0.5) * side
-    py = grids.y_m[grid] + (rng.random(total) - 0.5) * side
+    px = grids.x_m[grid] + (u[:, 0] - 0.5) * side
+    py = grids.y_m[grid] + (u[:, 1] - 0.5) * side
     away_p = np.zeros(total)
     for role, share in pc.away_share.items():
         away_p[(roles & role_bit(role)) != 0] = share
     # the leading role decides: commanders' share applies to commanders even if party members
     away_p[is_cmd] = pc.away_share.get("commander", 0.0)
     away_p[is_leader] = pc.away_share.get("grid_leader", 0.0)
-    away = rng.random(total) < away_p
+    away = u[:, 2] < away_p
     indptr = np.concatenate([[0], np.cumsum(per_grid)])
     return Roster(grid=grid.astype(np.int32), roles=roles, categories=cats, x_m=px, y_m=py,
                   away_in_work_hours=away, by_grid_indptr=indptr)
