@@ -27,9 +27,22 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 __all__ = ["DIST_FIELDS", "Dist", "dist_errors"]
+
+_SPECIAL: Any = None
+
+
+def _special() -> Any:
+    """:mod:`scipy.special`, imported at the first lognormal or gamma draw of arrays: about
+    0.2 s of start-up (its array-API machinery) that a skipped run, ``--help`` and config
+    checks do not need."""
+    global _SPECIAL
+    if _SPECIAL is None:
+        from scipy import special  # on first use: start-up time, see above
+
+        _SPECIAL = special
+    return _SPECIAL
 
 DIST_FIELDS: dict[str, tuple[str, ...]] = {
     "fixed": ("value_s",),
@@ -99,7 +112,7 @@ class Dist:
             return b - math.sqrt((1.0 - u) * (b - a) * (b - c))
         if k == "gamma":
             shape = float(self.shape)  # type: ignore[arg-type]
-            return float(special.gammaincinv(shape, u)) * float(self.mean_s) / shape  # type: ignore[arg-type]
+            return float(_special().gammaincinv(shape, u)) * float(self.mean_s) / shape  # type: ignore[arg-type]
         raise ValueError(f"unknown distribution kind {k!r}")
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
@@ -112,10 +125,10 @@ class Dist:
             return -float(self.mean_s) * np.log1p(-u)  # type: ignore[arg-type]
         if k == "lognormal":
             uc = np.clip(u, 1e-12, 1.0 - 1e-12)
-            return float(self.median_s) * np.exp(float(self.sigma) * special.ndtri(uc))  # type: ignore[arg-type]
+            return float(self.median_s) * np.exp(float(self.sigma) * _special().ndtri(uc))  # type: ignore[arg-type]
         if k == "gamma":
             shape = float(self.shape)  # type: ignore[arg-type]
-            return special.gammaincinv(shape, u) * float(self.mean_s) / shape  # type: ignore[arg-type]
+            return _special().gammaincinv(shape, u) * float(self.mean_s) / shape  # type: ignore[arg-type]
         return np.array([self.ppf(float(x)) for x in u.ravel()]).reshape(u.shape)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse, spatial
+from scipy import sparse
 from scipy.sparse import csgraph
 
 __all__ = [
@@ -163,6 +163,9 @@ def near_travel_times(
     rows, cols, vals = [], [], []
     if n_grids and np.isfinite(reach_m) and roads.n_nodes > 1:
         nx, ny = roads.x_m, roads.y_m
+        from scipy import spatial  # here: it imports scipy.special (~0.2 s), which a run's
+        # config check (ROAD_CLASSES from this module) and a skipped run do not need
+
         tree = spatial.cKDTree(np.column_stack([nx, ny]))
         scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
         side = float(cell_m) if cell_m else max(reach_m, 1.0)
@@ -259,6 +262,8 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
     starts = np.searchsorted(township[order], np.arange(len(depot_grid) + 1))
     scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
     spm = _seconds_per_metre(roads, speed_factor)
+    from scipy import spatial  # here: start-up, as in near_travel_times
+
     tree = spatial.cKDTree(np.column_stack([roads.x_m, roads.y_m])) if spm > 0 else None
     for t, dg in enumerate(np.asarray(depot_grid, dtype=np.int64).tolist()):
         ids = order[starts[t]:starts[t + 1]]
