@@ -94,6 +94,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "storm_utilization": ("busy share of warned grids' people", "预警期间人员占用率"),
     "rescues": ("rescues by grid forces", "网格救援次数"),
     "people_trapped": ("people trapped", "被困人数"),
+    "people_spared_by_relocation": ("people spared by relocation", "转移避险避免被困人数"),
     "people_rescued": ("people rescued", "救出人数"),
     "deaths": ("deaths", "遇难人数"),
     "injuries": ("seriously injured", "重伤人数"),
