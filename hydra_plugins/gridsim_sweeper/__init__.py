@@ -12,8 +12,11 @@ changes for experiments, whose jobs are variants × replications.
   the batch is done. ``replications_per_job: null`` (the default) picks batches of at most 10
   such that the sweep has at least 4 jobs when it has that many runs (2 parallel workers then
   get 2 jobs each), and with Hydra's basic launcher (one process runs every job, one after the
-  other) one batch per variant; ``1`` launches every run as its own job, as Hydra's basic
-  sweeper does.
+  other) one batch per variant; with joblib's launcher, whose ``n_jobs`` says how many
+  workers there are, the fewest batches that load the workers as evenly as any size does
+  (:func:`balanced_per_job`: 40 replications of one variant on 2 workers, 2 batches of 20;
+  each batch costs its worker a composition and a scenario build); ``1`` launches every run
+  as its own job, as Hydra's basic sweeper does.
 * **No composition to check.** Hydra's basic sweeper composes the config of *every* job in the
   launching process before launching any (a serial part no parallel launcher wins back). This
   one composes the first job of each variant (``validate: true``) or none (``validate: false``,
@@ -68,24 +71,80 @@ def _replication(overrides: Sequence[str]) -> str | None:
                  if o.lstrip("+~").split("=", 1)[0].strip() == REPLICATION_KEY), None)
 
 
-def plan_batches(jobs: Sequence[Sequence[str]], per_job: int | None
-                 ) -> list[list[tuple]]:
+def plan_batches(jobs: Sequence[Sequence[str]], per_job: int | None,
+                 workers: int | None = None) -> list[list[tuple]]:
     """The batches of ``jobs``: lists of ``(job number, overrides)``, each of replications of one
-    variant, in the order of the jobs. ``per_job``: the most per batch (``None``: at most
-    :data:`MAX_PER_JOB`, and small enough for :data:`MIN_JOBS` batches)."""
+    variant, in the order of the jobs. ``per_job``: the most per batch (``None``: with
+    ``workers``, the launcher's number of parallel workers, see :func:`balanced_per_job`; else
+    at most :data:`MAX_PER_JOB`, and small enough for :data:`MIN_JOBS` batches)."""
+    by_variant: dict[tuple, list[tuple]] = {}
+    for num, overrides in enumerate(jobs):
+        by_variant.setdefault(variant_key(overrides), []).append((num, list(overrides)))
+    if per_job is None and workers is not None and workers > 1:
+        per_job = balanced_per_job([[n for n, _ in m] for m in by_variant.values()], workers)
     if per_job is None:
         per_job = max(1, min(MAX_PER_JOB, math.ceil(len(jobs) / MIN_JOBS)))
     if per_job < 1:
         raise ValueError(f"hydra.sweeper.replications_per_job must be at least 1, got {per_job}")
-    by_variant: dict[tuple, list[tuple]] = {}
-    for num, overrides in enumerate(jobs):
-        by_variant.setdefault(variant_key(overrides), []).append((num, list(overrides)))
     batches: list[list[tuple]] = []
     for members in by_variant.values():
         for i in range(0, len(members), per_job):
             batches.append(members[i:i + per_job])
     batches.sort(key=lambda b: b[0][0])
     return batches
+
+
+def _makespan(sizes: Sequence[int], workers: int) -> int:
+    """The most runs a worker gets when batches of ``sizes``, in this order, each go to the
+    worker with the fewest runs so far (a pool of ``workers`` taking the next job when one is
+    free, jobs costing the same per run)."""
+    load = [0] * workers
+    for n in sizes:
+        i = load.index(min(load))
+        load[i] += n
+    return max(load)
+
+
+def _cut(variants: Sequence[Sequence[int]], p: int) -> list[list[int]]:
+    """The job numbers of each variant cut into batches of at most ``p``, in the order of
+    their first job (the order they are launched in)."""
+    batches = [list(v[i:i + p]) for v in variants for i in range(0, len(v), p)]
+    batches.sort(key=lambda b: b[0])
+    return batches
+
+
+def balanced_per_job(variants: Sequence[Sequence[int]], workers: int) -> int:
+    """The batch size for ``workers`` parallel workers, given each variant's job numbers: the
+    fewest batches (each costs its worker a composition of the config and the scenario's
+    build, about a second, whatever its size) among the sizes that spread the runs as evenly
+    over the workers as any size does (the fewest runs on the busiest worker); ties to the
+    larger size. One variant of 40 replications on 2 workers: 2 batches of 20 (without
+    workers known: 4 of 10); 5 variants of 20: 10 batches of 10."""
+    total = sum(len(v) for v in variants)
+    if total == 0:
+        return 1
+    best: tuple[int, int, int] | None = None
+    for p in range(1, math.ceil(total / workers) + 1):
+        sizes = [len(b) for b in _cut(variants, p)]
+        key = (_makespan(sizes, workers), len(sizes), -p)
+        if best is None or key < best:
+            best = key
+    assert best is not None
+    return -best[2]
+
+
+def _workers(launcher: Any) -> int | None:
+    """How many jobs the launcher runs at once, when its config says: joblib's ``n_jobs``
+    (negative: the CPUs but ``-n_jobs - 1``, joblib's rule); None for the others (Hydra's basic
+    launcher runs one at a time, Ray and SLURM decide elsewhere)."""
+    if type(launcher).__name__ != "JoblibLauncher":
+        return None
+    n = (getattr(launcher, "joblib", None) or {}).get("n_jobs")
+    if not isinstance(n, int) or n == 0:
+        return None
+    if n < 0:
+        n = max(1, (os.cpu_count() or 1) + 1 + n)
+    return n
 
 
 def _lost_worker(exc: BaseException) -> bool:
@@ -156,7 +215,8 @@ class GridsimSweeper(BasicSweeper):
         per_job = self.replications_per_job
         if per_job is None and type(self.launcher).__name__ == "BasicLauncher":
             per_job = max(1, len(jobs))  # one process runs them all: one batch per variant
-        batches = plan_batches(jobs, per_job)
+        workers = _workers(self.launcher)
+        batches = plan_batches(jobs, per_job, workers)
         if self.max_batch_size:  # Hydra's max_batch_size: launches of at most that many jobs
             waves = [batches[i:i + self.max_batch_size]
                      for i in range(0, len(batches), self.max_batch_size)]
@@ -193,7 +253,7 @@ class GridsimSweeper(BasicSweeper):
                                     "same command runs the rest", code=1) from exc
                 if retry:
                     log.warning(f"launching again the {len(retry)} runs that never started")
-                    waves.insert(0, plan_batches_of(retry, per_job))
+                    waves.insert(0, plan_batches_of(retry, per_job, workers))
                 initial_job_idx += len(launch)
                 continue
             for r in results:
@@ -219,9 +279,10 @@ def _remove_scratch(sweep_dir: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def plan_batches_of(members: list[tuple], per_job: int | None) -> list[list[tuple]]:
+def plan_batches_of(members: list[tuple], per_job: int | None, workers: int | None = None
+                    ) -> list[list[tuple]]:
     """:func:`plan_batches` over jobs that keep their job numbers."""
-    renumbered = plan_batches([ov for _, ov in members], per_job)
+    renumbered = plan_batches([ov for _, ov in members], per_job, workers)
     return [[(members[i][0], ov) for i, ov in batch] for batch in renumbered]
 
 
