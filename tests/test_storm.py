@@ -288,3 +288,26 @@ def test_relocated_residents_stay_away_until_the_grid_is_back_in_peacetime() -> 
     assert seen[9500.0] == 1.0 and seen[12000.0] == 1.0 and seen[15000.0] == 1.0
     assert seen[15000.0 + 6 * 3600.0 + 1.0] == 0.0
     assert summarize(r, "test")["storm_tasks"]["relocate"]["count"] == 1
+
+
+def test_a_slower_switch_leaves_less_relocated_when_the_incident_comes() -> None:
+    """The lever's channel in a forecast storm: with the alert 3 times longer (180 s instead of
+    60 s) the post is ready at 2100 s instead of 1980 s, so at 2880 s its relocation has moved
+    (2880 - 2100) x 2 / 3600 = 0.4333 of the residents instead of 0.5; by the formula of
+    still_in_danger an incident then leaves, in expectation, 1 - 0.4333 of its would-be trapped
+    in danger instead of 1 - 0.5."""
+    shares = {}
+    for alert in (60.0, 180.0):
+        s = changed(_case(relocate=RELOCATE), {"response.switch.alert_delay": Dist.fixed(alert)})
+        seen: list[float] = []
+
+        def sample(ctx) -> None:  # noqa: ANN001
+            def at():  # noqa: ANN202
+                yield ctx.env.timeout(2880.0)
+                seen.append(ctx.storm.moved_share(0))
+            ctx.env.process(at())
+
+        simulate(checked(s), observe=sample)
+        shares[alert] = seen[0]
+    assert shares[60.0] == pytest.approx(0.5, abs=1e-12)
+    assert shares[180.0] == pytest.approx((2880.0 - 2100.0) * 2 / 3600.0, abs=1e-12)
