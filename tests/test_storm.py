@@ -301,8 +301,8 @@ def test_a_slower_switch_leaves_less_relocated_when_the_incident_comes() -> None
         s = changed(_case(relocate=RELOCATE), {"response.switch.alert_delay": Dist.fixed(alert)})
         seen: list[float] = []
 
-        def sample(ctx) -> None:  # noqa: ANN001
-            def at():  # noqa: ANN202
+        def sample(ctx) -> None:
+            def at():
                 yield ctx.env.timeout(2880.0)
                 seen.append(ctx.storm.moved_share(0))
             ctx.env.process(at())
