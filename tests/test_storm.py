@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Generator
 
 import numpy as np
 import pytest
+import simpy
 from params import add_incident, add_warning, checked, one_grid
 
+from gridsim.engine.incident import RunContext
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.model.dists import Dist
 from gridsim.model.frozen import changed
@@ -290,24 +293,27 @@ def test_relocated_residents_stay_away_until_the_grid_is_back_in_peacetime() -> 
     assert summarize(r, "test")["storm_tasks"]["relocate"]["count"] == 1
 
 
+def _moved_at(s: RunConfig, t: float) -> float:
+    """Grid 0's relocated share at time ``t`` of the run of ``s``."""
+    seen: list[float] = []
+
+    def sample(ctx: RunContext) -> None:
+        def at() -> Generator[simpy.Event, None, None]:
+            yield ctx.env.timeout(t)
+            seen.append(ctx.storm.moved_share(0))
+        ctx.env.process(at())
+
+    simulate(checked(s), observe=sample)
+    return seen[0]
+
+
 def test_a_slower_switch_leaves_less_relocated_when_the_incident_comes() -> None:
     """The lever's channel in a forecast storm: with the alert 3 times longer (180 s instead of
     60 s) the post is ready at 2100 s instead of 1980 s, so at 2880 s its relocation has moved
     (2880 - 2100) x 2 / 3600 = 0.4333 of the residents instead of 0.5; by the formula of
     still_in_danger an incident then leaves, in expectation, 1 - 0.4333 of its would-be trapped
     in danger instead of 1 - 0.5."""
-    shares = {}
-    for alert in (60.0, 180.0):
-        s = changed(_case(relocate=RELOCATE), {"response.switch.alert_delay": Dist.fixed(alert)})
-        seen: list[float] = []
-
-        def sample(ctx) -> None:
-            def at():
-                yield ctx.env.timeout(2880.0)
-                seen.append(ctx.storm.moved_share(0))
-            ctx.env.process(at())
-
-        simulate(checked(s), observe=sample)
-        shares[alert] = seen[0]
+    shares = {alert: _moved_at(changed(_case(relocate=RELOCATE), {
+        "response.switch.alert_delay": Dist.fixed(alert)}), 2880.0) for alert in (60.0, 180.0)}
     assert shares[60.0] == pytest.approx(0.5, abs=1e-12)
     assert shares[180.0] == pytest.approx((2880.0 - 2100.0) * 2 / 3600.0, abs=1e-12)
