@@ -221,6 +221,11 @@ def test_donors_go_by_load_then_road_time_then_grid() -> None:
     assert cmd._by_load_trip([0, 1], tie, 1) == [1, 0]
     assert cmd._by_load_trip([0, 1], {0: 0.6, 1: 0.5}, 0) == [1, 0]  # load first
     assert cmd._by_load_trip([1, 0], {0: 0.25, 1: 0.5}, 1) == [0, 1]
+    # the first k of the order (a review asks at most as many donors as it wants people)
+    for donors, loads, g in (([1, 0], tie, 0), ([0, 1], tie, 1), ([0, 1], {0: 0.6, 1: 0.5}, 0)):
+        whole = cmd._by_load_trip(list(donors), loads, g)
+        for k in (1, 2, 3):
+            assert cmd._by_load_trip(list(donors), loads, g, k) == whole[:k]
 
 
 def test_without_transfers_the_lagging_grid_works_alone() -> None:

@@ -32,6 +32,8 @@ helpers held by it while they help (docs/command.md). Config ``response.command`
 
 from __future__ import annotations
 
+import heapq
+
 import itertools
 from typing import Any
 
@@ -186,10 +188,14 @@ class Command:
                 by_unit.setdefault(int(unit[g]), []).append(g)
             for _, g, places in lagging:
                 want = min(places, int(self.cfg.max_transfer)) - self._sent_now.get(g, 0)
+                if want <= 0:  # served at the township level already: no donor is asked
+                    continue
                 donors = by_unit.get(int(unit[g]), [])
                 if level == "county":  # other townships only: the township has had its turn
                     donors = [x for x in donors if self.township[x] != self.township[g]]
-                donors = self._by_load_trip([x for x in donors if spare.get(x)], load, g)
+                # each donor asked gives at least one person: the first ``want`` are all that
+                # can be asked
+                donors = self._by_load_trip([x for x in donors if spare.get(x)], load, g, want)
                 for x in donors:
                     while want > 0 and spare[x]:
                         self._send(spare[x].pop(0), x, g, level)
@@ -198,22 +204,27 @@ class Command:
                         break
         self._sent_now.clear()
 
-    def _by_load_trip(self, donors: list[int], load: dict[int, float], g: int) -> list[int]:
+    def _by_load_trip(self, donors: list[int], load: dict[int, float], g: int,
+                      first: int | None = None) -> list[int]:
         """``donors`` sorted by ``(load, trip to g, grid)``: by load and grid first, then each
-        run of equal loads by trip and grid (the road time is looked up for those alone)."""
+        run of equal loads by trip and grid (the road time is looked up for those alone);
+        with ``first``, only the first ``first`` of that order (runs past them unread)."""
         donors.sort(key=lambda x: (load[x], x))
         out: list[int] = []
         i, n = 0, len(donors)
-        while i < n:
+        while i < n and (first is None or len(out) < first):
             j = i + 1
             while j < n and load[donors[j]] == load[donors[i]]:
                 j += 1
             if j - i == 1:
                 out.append(donors[i])
+            elif first is not None:  # the (trip, grid) keys are distinct: the least few
+                out.extend(heapq.nsmallest(first - len(out), donors[i:j],
+                                           key=lambda x: (self._trip_s(x, g), x)))
             else:
                 out.extend(sorted(donors[i:j], key=lambda x: (self._trip_s(x, g), x)))
             i = j
-        return out
+        return out if first is None else out[:first]
 
     def _trip_s(self, a: int, b: int) -> float:
         """Road time from grid ``a``'s centre to ``b``'s: the near times, else through the

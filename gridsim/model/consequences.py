@@ -46,7 +46,6 @@ from itertools import pairwise
 from statistics import NormalDist
 
 import numpy as np
-from scipy import special
 
 from gridsim.model.dists import Dist, dist_errors
 from gridsim.model.params import (
@@ -139,6 +138,10 @@ class HurdleCount:
         m = self.mean_if_any - 1.0
         if m <= 0.0:
             return 1
+        # start-up: scipy.special costs ~0.2 s to import; a run that skips or fails its checks
+        # never needs it (imported once, then a dictionary lookup)
+        from scipy import special
+
         q = min((u - zero) / self.any_share, 1.0 - _EPS)
         n, p = self.dispersion, self.dispersion / (self.dispersion + m)
         # the negative binomial's quantile, as scipy.stats.nbinom.ppf computes it (without
