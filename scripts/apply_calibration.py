@@ -12,7 +12,7 @@ It edits the YAML text line by line, so every comment stays. A scalar leaf (``me
 364499  # ...``) gets its new number and, at the head of its comment, ``calibrated: <report>
 (<fit>), x<factor> of the value before``, in place of an earlier such note. A leaf inside an
 inline map (``rate_per_unit_day: {urban_community: ..., rural: ...}``) gets its new number in
-the map. Numbers are written with 6 significant digits.
+the map. Numbers are written with 10 significant digits.
 
 Run it once per fit, right after the fit, on the catalogue the fit saw: running it twice
 applies the factors twice. It refuses a leaf it cannot find, and writes the file atomically.
@@ -35,8 +35,9 @@ _KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][A-Za-z0-9_]*):(?P<rest>.*)$
 
 
 def _fmt(x: float) -> str:
-    """6 significant digits, always read back as a float (YAML 1.1 takes ``3e-06`` for text)."""
-    s = f"{x:.6g}"
+    """10 significant digits (a fitted factor's runs are reproduced to the incident), always
+    read back as a float (YAML 1.1 takes ``3e-06`` for text)."""
+    s = f"{x:.10g}"
     if "e" in s:
         mant, exp = s.split("e")
         s = f"{mant if '.' in mant else mant + '.0'}e{exp}"
