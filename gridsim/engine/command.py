@@ -33,7 +33,6 @@ helpers held by it while they help (docs/command.md). Config ``response.command`
 from __future__ import annotations
 
 import heapq
-
 import itertools
 from typing import Any
 
