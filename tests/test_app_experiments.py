@@ -48,6 +48,7 @@ def refused(code: int, out: str, err: str, folder: Path) -> list[str]:
 # ----------------------------------------------------------------------------------------------
 # the experiment file is checked before anything runs
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(("old", "new", "key", "words"), [
     ("metrics: [response_time_p50_s,", "metrics: [response_time_p5O_s,",
      "experiment.metrics[0]", "unknown metric 'response_time_p5O_s'"),

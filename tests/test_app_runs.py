@@ -111,6 +111,7 @@ def test_two_runs_with_the_default_run_folder_started_together_keep_both_results
         assert manifest["status"] == "done" and manifest["seed"] == seed
 
 
+@pytest.mark.slow
 def test_a_time_stamped_run_folder_taken_by_another_run_gets_a_suffix(tmp_path: Path) -> None:
     """Two runs whose time-stamped folder is the same (a stamp of the year: certainly the
     same), started together: one takes the name, the other the name with ``_1``."""

@@ -62,6 +62,7 @@ def _no_partial_files(root: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # drill script: folders refused before the replications are simulated
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_out_under_a_file_from_the_console_script(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("a file\n", encoding="utf-8")
     proc = gridsim("drill", "script", *SMALL, "--out", "notes.txt/drill", cwd=tmp_path)

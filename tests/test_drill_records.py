@@ -186,6 +186,7 @@ def test_drill_json_keeps_its_keys(drill: tuple, tmp_path: Path) -> None:
                                                         if m["action"]]
 
 
+@pytest.mark.slow
 def test_the_evaluation_is_the_same_from_the_built_and_the_loaded_script(
         drill: tuple, tmp_path: Path) -> None:
     script = drill[0]

@@ -182,6 +182,7 @@ def test_evacuation_actions_for_every_grid(scripts: dict[str, Path]) -> None:
     assert final["median_s"] == max(m["median_s"] for m in doc["msel"] if m["key"] == "clearance")
 
 
+@pytest.mark.slow
 def test_the_seed_picks_a_grid_when_none_is_given() -> None:
     picked = set()
     for seed in (1, 2, 3):

@@ -92,6 +92,7 @@ def test_describe_suining_city_json(cwd: Path) -> None:
     assert "building scenario suining_city" in proc.stderr  # a progress line for a long build
 
 
+@pytest.mark.slow
 def test_describe_a_preset_yaml_file(cwd: Path) -> None:
     from gridsim.model.params import scenario_presets
 
@@ -178,12 +179,14 @@ def test_validate_an_exported_folder(exported: Path, cwd: Path) -> None:
     assert "70 grids" in proc.stdout
 
 
+@pytest.mark.slow
 def test_describe_an_exported_folder(exported: Path, cwd: Path) -> None:
     proc = gridsim("scenario", "describe", str(exported), "--json", cwd=cwd)
     assert proc.returncode == 0, explain(proc)
     assert json.loads(proc.stdout)["grids"] == 70
 
 
+@pytest.mark.slow
 def test_validate_a_broken_folder_names_file_and_field(exported: Path, cwd: Path) -> None:
     broken = cwd / "broken_folder"
     shutil.copytree(exported, broken)

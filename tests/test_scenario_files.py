@@ -366,6 +366,7 @@ def test_osm_xml_roads(tmp_path: Path, small: RunConfig) -> None:
 # ----------------------------------------------------------------------------------------------
 # a scenario folder as an option of the scenario group, end to end
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_folder_under_scenarios_runs_as_an_option(exported: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import gridsim.model.params as config

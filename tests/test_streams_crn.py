@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from handmade import shipped
 
 from gridsim.engine.simulation import RunResult, simulate
@@ -40,6 +41,7 @@ def _responses(r: RunResult) -> list[float | None]:
             for i in r.incidents]
 
 
+@pytest.mark.slow
 def test_response_variants_see_the_same_incidents_and_answer_them_differently() -> None:
     """Two variants that differ only in the response setting draw the same incidents at the
     same times and places (common random numbers), though their responses differ."""
@@ -53,6 +55,7 @@ def test_response_variants_see_the_same_incidents_and_answer_them_differently() 
         assert _responses(other) != _responses(base), variant
 
 
+@pytest.mark.slow
 def test_same_seed_same_run_other_seed_differs() -> None:
     a = _run("seed=11")
     again = _run("seed=11")
