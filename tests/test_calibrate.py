@@ -106,6 +106,7 @@ def test_a_known_rate_is_recovered_from_its_own_target() -> None:
     assert cal.settings.catalogue.hazards["test"].rate_per_grid_day["urban_community"] == fitted
 
 
+@pytest.mark.slow
 def test_two_rates_are_recovered_from_two_targets() -> None:
     star, reps = (3.0, 0.8), 3
     truth = _two_hazards(*star)

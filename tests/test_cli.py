@@ -105,6 +105,7 @@ def test_files_hold_no_absolute_paths(seeded_run) -> None:
             assert needle not in text, f"{name} holds the path {needle}"
 
 
+@pytest.mark.slow
 def test_default_run_folder_is_under_outputs_and_events_log_can_be_off(tmp_path: Path) -> None:
     proc = gridsim("run", *FAST, "output.figures=false", "output.events_log=false", cwd=tmp_path)
     assert proc.returncode == 0, explain(proc)

@@ -107,6 +107,7 @@ def _requests(*overrides: str) -> tuple[list[Request], RunContext]:
     return reqs, r.ctx
 
 
+@pytest.mark.slow
 def test_a_slower_assembly_leaves_other_incidents_call_ups_unchanged() -> None:
     """Assembly × 3 in one township: the members there arrive later, so some of its
     incidents are answered by other people. Every call-up from home of a person whose grid

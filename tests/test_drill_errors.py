@@ -269,6 +269,7 @@ def test_an_unreadable_log_permission_simulated(drill_folder: Path, tmp_path: Pa
     assert f"cannot read the drill log: permission denied: {log} (make it readable" in line
 
 
+@pytest.mark.slow
 def test_evaluate_out_under_a_file_and_a_full_disk(drill_folder: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -79,6 +79,7 @@ def _as_files(cfg: ScenarioConfig, folder: Path) -> ScenarioConfig:
 # ----------------------------------------------------------------------------------------------
 # the same settings, the same scenario; the response does not go in
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_equal_scenario_settings_give_the_same_built_scenario() -> None:
     a = settings_for("scenario=small", *FAST)
     b = settings_for("scenario=small", "seed=9", "response=prepared",
@@ -206,6 +207,7 @@ def folder(small: RunConfig, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_folder_scenario_carries_its_shelters_and_is_read_once(
         small: RunConfig, folder: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[Path] = []

@@ -391,6 +391,7 @@ def test_folder_under_scenarios_runs_as_an_option(exported: Path, tmp_path: Path
         assert got[k] == ref[k], k
 
 
+@pytest.mark.slow
 def test_a_files_scenario_needs_an_existing_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         settings_for("scenario=small", "scenario.generator=files", *FAST)
