@@ -16,11 +16,14 @@ The commands that need Hydra start here too:
   :func:`hydra.core.utils.run_job` (the ``.hydra/`` files, logging, callbacks are Hydra's).
   ``-m`` checks every job, then sweeps with gridsim's sweeper and Hydra's launcher; any
   other Hydra flag (``--help``, ``--cfg``, ``--info``, ...) goes to ``hydra.main`` as it is.
-* :func:`experiment_command` (``gridsim experiment``): composes the experiment and each of its
-  variants once, has :mod:`gridsim.experiments.checks` check the experiment file, and sweeps
-  with gridsim's sweeper (:mod:`hydra_plugins.gridsim_sweeper`), which launches the
-  replications of a variant in batches; :func:`run_task` runs a batch in one process on one
-  built scenario, each replication into the folder it would have had as a job of its own.
+* :func:`experiment_command` (``gridsim experiment``): the orchestration is
+  :func:`gridsim.experiments.orchestrate.run_experiment` (the experiment's checks, its jobs,
+  the launch settings, the sweep and its report); this module is its Hydra side
+  (:class:`_ExperimentBoundary`: composing the experiment and each of its variants once,
+  checking them, Hydra's multirun with gridsim's sweeper, :mod:`hydra_plugins.gridsim_sweeper`,
+  which launches the replications of a variant in batches); :func:`run_task` runs a batch in
+  one process on one built scenario, each replication into the folder it would have had as a
+  job of its own.
 
 The run itself (the folder's lifecycle, the simulation, the files) is Hydra-free:
 :mod:`gridsim.app.runs` and :mod:`gridsim.output.run_folder`.
@@ -47,7 +50,7 @@ from typing import Any
 from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra._internal.callbacks import Callbacks  # Hydra's own, as its run and multirun use them
 from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's rule for it
-from hydra.core.config_store import ConfigStore
+from hydra.core.config_store import ConfigNode, ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -57,7 +60,7 @@ from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
 from gridsim.app import runs
-from gridsim.experiments import checks, sweep
+from gridsim.experiments import orchestrate
 from gridsim.fsutil import write_atomic
 from gridsim.model import params
 from gridsim.model.frozen import freeze
@@ -122,11 +125,42 @@ def register_configs() -> None:
         entry = _stored(cs, "scenario", name)
         if stamp and entry is not None and getattr(entry, "provider", None) == stamp:
             continue
-        if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
-            node: Any = OmegaConf.create(scenario_folder_node(source, name))
-        else:
-            node = OmegaConf.create(path.read_text(encoding="utf-8"))
-        cs.store(group="scenario", name=name, node=node, provider=stamp or "gridsim")
+        # stored unparsed: a run reads the one preset it chooses (the others cost 30 ms each)
+        cs.store(group="scenario", name=name, node={}, provider=stamp or "gridsim")
+        stored = _stored(cs, "scenario", name)
+        cs.repo["scenario"][f"{name}.yaml"] = _LazyPreset(stored, path, source, name)
+
+
+def _preset_node(path: Any, source: Path, name: str) -> DictConfig:
+    """The config node of a scenario preset: its YAML file, or a scenario folder's node."""
+    if path.name == "scenario.yaml":  # a scenario folder: its files are read at build
+        return OmegaConf.create(scenario_folder_node(source, name))
+    return OmegaConf.create(path.read_text(encoding="utf-8"))
+
+
+class _LazyPreset(ConfigNode):
+    """A ConfigStore entry of a scenario preset whose YAML is parsed when Hydra first loads it
+    (``ConfigStore.load`` copies the entry and sets ``node`` on the copy: the parsed node is
+    shared by the copies, what each copy sets is its own)."""
+
+    def __init__(self, stored: ConfigNode, path: Any, source: Path, name: str) -> None:
+        self.__dict__.update(stored.__dict__)
+        self.__dict__.pop("node", None)
+        self._parsed: list[DictConfig] = []  # shared by the copies of this entry
+        self._own: DictConfig | None = None
+        self._args = (path, source, name)
+
+    @property  # type: ignore[override]
+    def node(self) -> DictConfig:
+        if self._own is not None:
+            return self._own
+        if not self._parsed:
+            self._parsed.append(_preset_node(*self._args))
+        return self._parsed[0]
+
+    @node.setter
+    def node(self, value: DictConfig) -> None:
+        self._own = value
 
 
 def scenario_folder_node(scenario_yaml: Path, name: str | None = None) -> dict[str, Any]:
@@ -162,9 +196,8 @@ def load_scenario_file(path: Path) -> Any:
 # ----------------------------------------------------------------------------------------------
 # where a config value comes from: a command-line override or a YAML file of conf/
 # ----------------------------------------------------------------------------------------------
-def override_key(arg: str) -> str:
-    """The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``."""
-    return arg.lstrip("+~").split("=", 1)[0].split("@", 1)[0].strip()
+#: The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``.
+override_key = orchestrate.override_key
 
 
 def _searchpath(overrides: Sequence[str]) -> list[str]:
@@ -852,109 +885,65 @@ def run_command(args: list[str]) -> int:
 # ----------------------------------------------------------------------------------------------
 # gridsim experiment
 # ----------------------------------------------------------------------------------------------
-def _experiment_jobs(cfg: DictConfig, overrides: Sequence[str]) -> list[list[str]] | None:
-    """Every job of an experiment: its sweeper params, with command-line overrides winning."""
-    sweep_params = {str(k): str(v) for k, v in (cfg.hydra.sweeper.params or {}).items()}
-    for arg in overrides:
-        key = override_key(arg)
-        if "=" in arg and not key.startswith("hydra"):
-            sweep_params[key] = arg.split("=", 1)[1]
-    plain = [a for a in overrides if override_key(a).startswith("hydra")]
-    return sweep_jobs([f"{k}={v}" for k, v in sweep_params.items()] + plain)
+class _Composed:
+    """An experiment's composed config as :class:`gridsim.experiments.orchestrate.Composed`
+    (each value read from the ``hydra`` node when it is first asked for)."""
+
+    def __init__(self, config: DictConfig) -> None:
+        self.config = config
+
+    @property
+    def sweeper_params(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (self.config.hydra.sweeper.params or {}).items()}
+
+    @property
+    def sweep_dir(self) -> str:
+        return str(self.config.hydra.sweep.dir)
+
+    @property
+    def sweeper_target(self) -> str:
+        return str(self.config.hydra.sweeper.get("_target_", ""))
+
+    @property
+    def launcher_target(self) -> str:
+        return str(self.config.hydra.launcher.get("_target_", ""))
+
+    @property
+    def ray_address(self) -> bool:
+        return bool(self.config.hydra.launcher.ray.init.get("address"))
+
+    @property
+    def ray_object_store(self) -> bool:
+        return "object_store_memory" in self.config.hydra.launcher.ray.init
 
 
-def _quote(value: str) -> str:
-    """A string as a quoted value of Hydra's override grammar."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+class _ExperimentBoundary:
+    """The Hydra side of ``gridsim experiment``
+    (:class:`gridsim.experiments.orchestrate.Boundary`)."""
 
+    def compose(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                ) -> _Composed:
+        return _Composed(compose_config(overrides, config_dir, config_name))
 
-def _launch_overrides(base: DictConfig, session: str) -> list[str]:
-    """Hydra settings ``gridsim experiment`` adds to every launch.
+    def check(self, composed: Any, overrides: Sequence[str], primary: str) -> RunConfig:
+        assert isinstance(composed, _Composed)
+        return check(composed.config, overrides, primary)
 
-    * the sweep folder as an absolute path, so that workers started elsewhere (SLURM jobs, Ray
-      workers, whose working folder is not ours) write where this process watches;
-    * ``GRIDSIM_SWEEP_WATCHED`` and the session id set in every job (``hydra.job.env_set``
-      reaches the workers of any launcher): this process shows the progress, the runs print
-      none, and the manifests say which runs this command started;
-    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
-      connects to a running cluster (``ValueError: When connecting to an existing cluster,
-      object_store_memory must not be provided``): with an address, it asks for none;
-    * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``, the experiments' sweeper unless
-      a file picks another) need not compose any job to check it: each variant was checked
-      here. It is registered through Hydra's API, since Hydra's plugin scan (``pkgutil``) does
-      not see the plugins of an editable install.
-    """
-    # imported here, after Hydra's plugin scan (see _register_sweeper)
-    from hydra_plugins.gridsim_sweeper import TARGET
+    def compose_settings(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                         ) -> RunConfig:
+        return compose_settings(overrides, config_dir, config_name)[0]
 
-    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
-    extra = [f"hydra.sweep.dir={_quote(str(sweep_dir))}",
-             f"++hydra.job.env_set.{runs.SWEEP_WATCHED_ENV}=1",
-             f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
-    if str(base.hydra.sweeper.get("_target_", "")) == TARGET:
-        extra.append("hydra.sweeper.validate=false")
-    launcher = base.hydra.launcher
-    if "ray_launcher" in str(launcher.get("_target_", "")):
-        init = launcher.ray.init
-        if init.get("address") and "object_store_memory" not in init:
-            extra.append("++hydra.launcher.ray.init.object_store_memory=null")
-    return extra
+    def is_sweep(self, arg: str) -> bool:
+        return is_sweep(arg)
+
+    def sweep_jobs(self, args: Sequence[str]) -> list[list[str]] | None:
+        return sweep_jobs(args)
+
+    def multirun(self, config_dir: Path, config_name: str, overrides: list[str]) -> None:
+        _multirun(config_dir, config_name, overrides)
 
 
 def experiment_command(path: Path, overrides: list[str]) -> int:
-    """``gridsim experiment <file.yaml> [overrides]``: check the experiment file and each of its
-    variants, then sweep every variant × replication with Hydra's launcher of choice; the rest
-    (progress, the failed runs, the report) is :func:`gridsim.experiments.sweep.run_sweep`."""
-    data = checks.check_file(path)
-    # gridsim's sweeper (batches of replications, lost workers) unless the experiment picks one
-    if not checks.chooses_sweeper(data) and not any(
-            override_key(a) == "hydra/sweeper" for a in overrides):
-        overrides = ["hydra/sweeper=gridsim", *overrides]
-    fixed = [a for a in overrides if not is_sweep(a)]
-    try:
-        base = compose_config(fixed, path.parent, path.stem)
-    except ConfigError as exc:
-        raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
-    jobs = _experiment_jobs(base, overrides)
-    primary = str(path)
-    base_settings: RunConfig | None = None
-
-    def checked_base() -> RunConfig:
-        nonlocal base_settings
-        if base_settings is None:
-            try:
-                base_settings = check(base, fixed, primary)
-            except ConfigError as exc:
-                raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
-        return base_settings
-
-    # each variant is composed and checked once (its replications differ only in their seed
-    # streams); a variant that sets nothing the experiment does not set already (a sweep of
-    # replications alone) is the experiment's own config
-    variants: dict[tuple[str, ...], RunConfig | None] = {}
-    problems: list[str] = []
-    for job in jobs or []:
-        key = tuple(a for a in job if override_key(a) != "replication")
-        if key in variants:
-            continue
-        if set(key) <= set(fixed):
-            variants[key] = checked_base()
-            continue
-        try:
-            variants[key], _ = compose_settings(job, path.parent, path.stem)
-        except ConfigError as exc:
-            variants[key] = None
-            problems += [f"{path}: variant ({' '.join(key)}): {e}" for e in exc.errors]
-    if problems:
-        raise ConfigError(problems)
-    checked = [v for v in variants.values() if v is not None]
-    settings = checked[0] if checked else checked_base()
-    checks.check_experiment(path, settings, jobs, checked)
-    session = uuid.uuid4().hex
-    sweep_dir = Path(str(base.hydra.sweep.dir)).resolve()
-    launch = [*overrides, "hydra.mode=MULTIRUN", *_launch_overrides(base, session)]
-    plan = sweep.SweepPlan(name=settings.experiment.name or path.stem, sweep_dir=sweep_dir,
-                           total=len(jobs) if jobs else None, session=session,
-                           report_dir=settings.experiment.report_dir or "")
-    return sweep.run_sweep(plan, lambda: _multirun(path.parent, path.stem, launch))
-
+    """``gridsim experiment <file.yaml> [overrides]``: :func:`gridsim.experiments.orchestrate.
+    run_experiment` with this module as its Hydra side."""
+    return orchestrate.run_experiment(path, overrides, _ExperimentBoundary())

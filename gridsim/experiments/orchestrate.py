@@ -1,0 +1,185 @@
+"""``gridsim experiment``: the orchestration of an experiment, Hydra-free.
+
+An experiment file is checked before anything runs (:mod:`gridsim.experiments.checks`), its
+jobs (variants × replications) are worked out from its sweeper's ``params`` with command-line
+overrides winning, each variant is composed and checked once (its replications differ only in
+their seed streams), and the sweep is handed to :func:`gridsim.experiments.sweep.run_sweep`,
+which shows the progress, lists the failed runs and writes the report.
+
+What needs Hydra (composing, checking a composed config, parsing overrides, Hydra's multirun)
+is asked of a :class:`Boundary`, which :mod:`gridsim.app.hydra_app` (the one module of
+``gridsim/`` importing Hydra and OmegaConf) provides; this module only sees plain values
+(:class:`Composed`) and the frozen settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from gridsim.experiments import checks, sweep
+from gridsim.model.params import RunConfig
+from gridsim.model.validate import ConfigError
+
+__all__ = ["SWEEPER_TARGET", "Boundary", "Composed", "experiment_jobs", "launch_overrides",
+           "override_key", "quote", "run_experiment"]
+
+#: gridsim's sweeper (``hydra/sweeper=gridsim``, :mod:`hydra_plugins.gridsim_sweeper`).
+SWEEPER_TARGET = "hydra_plugins.gridsim_sweeper.GridsimSweeper"
+
+
+def override_key(arg: str) -> str:
+    """The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``."""
+    return arg.lstrip("+~").split("=", 1)[0].split("@", 1)[0].strip()
+
+
+class Composed(Protocol):
+    """What the orchestration reads of an experiment's composed config (its ``hydra`` node),
+    each value read when it is first asked for (as the config's interpolations resolve)."""
+
+    #: ``hydra.sweeper.params`` as strings (key -> Hydra's override value)
+    @property
+    def sweeper_params(self) -> dict[str, str]: ...
+
+    #: ``hydra.sweep.dir``, resolved
+    @property
+    def sweep_dir(self) -> str: ...
+
+    #: ``hydra.sweeper._target_`` ("" when unset)
+    @property
+    def sweeper_target(self) -> str: ...
+
+    #: ``hydra.launcher._target_`` ("" when unset)
+    @property
+    def launcher_target(self) -> str: ...
+
+    #: Hydra's Ray launcher: whether ``ray.init`` has an ``address`` and whether it has an
+    #: ``object_store_memory``
+    @property
+    def ray_address(self) -> bool: ...
+
+    @property
+    def ray_object_store(self) -> bool: ...
+
+
+class Boundary(Protocol):
+    """The Hydra side of an experiment (:mod:`gridsim.app.hydra_app`)."""
+
+    def compose(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                ) -> Composed: ...
+
+    def check(self, composed: Composed, overrides: Sequence[str], primary: str
+              ) -> RunConfig: ...
+
+    def compose_settings(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                         ) -> RunConfig: ...
+
+    def is_sweep(self, arg: str) -> bool: ...
+
+    def sweep_jobs(self, args: Sequence[str]) -> list[list[str]] | None: ...
+
+    def multirun(self, config_dir: Path, config_name: str, overrides: list[str]) -> None: ...
+
+
+def experiment_jobs(base: Composed, overrides: Sequence[str],
+                    sweep_jobs: Callable[[Sequence[str]], list[list[str]] | None]
+                    ) -> list[list[str]] | None:
+    """Every job of an experiment: its sweeper params, with command-line overrides winning."""
+    sweep_params = dict(base.sweeper_params)
+    for arg in overrides:
+        key = override_key(arg)
+        if "=" in arg and not key.startswith("hydra"):
+            sweep_params[key] = arg.split("=", 1)[1]
+    plain = [a for a in overrides if override_key(a).startswith("hydra")]
+    return sweep_jobs([f"{k}={v}" for k, v in sweep_params.items()] + plain)
+
+
+def quote(value: str) -> str:
+    """A string as a quoted value of Hydra's override grammar."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def launch_overrides(base: Composed, session: str) -> list[str]:
+    """Hydra settings ``gridsim experiment`` adds to every launch.
+
+    * the sweep folder as an absolute path, so that workers started elsewhere (SLURM jobs, Ray
+      workers, whose working folder is not ours) write where this process watches;
+    * ``GRIDSIM_SWEEP_WATCHED`` and the session id set in every job (``hydra.job.env_set``
+      reaches the workers of any launcher): this process shows the progress, the runs print
+      none, and the manifests say which runs this command started;
+    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
+      connects to a running cluster (``ValueError: When connecting to an existing cluster,
+      object_store_memory must not be provided``): with an address, it asks for none;
+    * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``, the experiments' sweeper unless
+      a file picks another) need not compose any job to check it: each variant was checked
+      here.
+    """
+    sweep_dir = Path(base.sweep_dir).resolve()
+    extra = [f"hydra.sweep.dir={quote(str(sweep_dir))}",
+             f"++hydra.job.env_set.{sweep.SWEEP_WATCHED_ENV}=1",
+             f"++hydra.job.env_set.{sweep.SWEEP_SESSION_ENV}={session}"]
+    if base.sweeper_target == SWEEPER_TARGET:
+        extra.append("hydra.sweeper.validate=false")
+    if "ray_launcher" in base.launcher_target and base.ray_address and not base.ray_object_store:
+        extra.append("++hydra.launcher.ray.init.object_store_memory=null")
+    return extra
+
+
+def run_experiment(path: Path, overrides: list[str], hydra: Boundary) -> int:
+    """``gridsim experiment <file.yaml> [overrides]``: check the experiment file and each of its
+    variants, then sweep every variant × replication with Hydra's launcher of choice; the rest
+    (progress, the failed runs, the report) is :func:`gridsim.experiments.sweep.run_sweep`."""
+    data = checks.check_file(path)
+    # gridsim's sweeper (batches of replications, lost workers) unless the experiment picks one
+    if not checks.chooses_sweeper(data) and not any(
+            override_key(a) == "hydra/sweeper" for a in overrides):
+        overrides = ["hydra/sweeper=gridsim", *overrides]
+    fixed = [a for a in overrides if not hydra.is_sweep(a)]
+    try:
+        base = hydra.compose(fixed, path.parent, path.stem)
+    except ConfigError as exc:
+        raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
+    jobs = experiment_jobs(base, overrides, hydra.sweep_jobs)
+    primary = str(path)
+    base_settings: RunConfig | None = None
+
+    def checked_base() -> RunConfig:
+        nonlocal base_settings
+        if base_settings is None:
+            try:
+                base_settings = hydra.check(base, fixed, primary)
+            except ConfigError as exc:
+                raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
+        return base_settings
+
+    # each variant is composed and checked once (its replications differ only in their seed
+    # streams); a variant that sets nothing the experiment does not set already (a sweep of
+    # replications alone) is the experiment's own config
+    variants: dict[tuple[str, ...], RunConfig | None] = {}
+    problems: list[str] = []
+    for job in jobs or []:
+        key = tuple(a for a in job if override_key(a) != "replication")
+        if key in variants:
+            continue
+        if set(key) <= set(fixed):
+            variants[key] = checked_base()
+            continue
+        try:
+            variants[key] = hydra.compose_settings(job, path.parent, path.stem)
+        except ConfigError as exc:
+            variants[key] = None
+            problems += [f"{path}: variant ({' '.join(key)}): {e}" for e in exc.errors]
+    if problems:
+        raise ConfigError(problems)
+    checked = [v for v in variants.values() if v is not None]
+    settings = checked[0] if checked else checked_base()
+    checks.check_experiment(path, settings, jobs, checked)
+    session = uuid.uuid4().hex
+    sweep_dir = Path(base.sweep_dir).resolve()
+    launch = [*overrides, "hydra.mode=MULTIRUN", *launch_overrides(base, session)]
+    plan = sweep.SweepPlan(name=settings.experiment.name or path.stem, sweep_dir=sweep_dir,
+                           total=len(jobs) if jobs else None, session=session,
+                           report_dir=settings.experiment.report_dir or "")
+    return sweep.run_sweep(plan, lambda: hydra.multirun(path.parent, path.stem, launch))
