@@ -14,6 +14,7 @@ from matplotlib.text import Text
 
 from gridsim import __version__
 from gridsim.engine.simulation import simulate
+from gridsim.output import figures
 from gridsim.output.cjk import FONT_FILE, apply_fonts, bi, cjk_chars, own_text, zh
 from gridsim.output.files import write_outputs
 
@@ -57,14 +58,13 @@ def test_chinese_draws_with_the_bundled_font_and_not_without() -> None:
 
 def test_the_figures_of_a_run_carry_chinese_terms(monkeypatch, tmp_path: Path) -> None:
     texts: dict[str, list[str]] = {}
-    real_savefig = Figure.savefig
+    real_save = figures._save
 
-    def spy(self: Figure, fname, *args, **kwargs):  # type: ignore[no-untyped-def]
-        texts[Path(str(fname)).name.removesuffix(".part")] = [
-            t.get_text() for t in self.findobj(Text) if t.get_text()]
-        return real_savefig(self, fname, *args, **kwargs)
+    def spy(fig: Figure, path: Path) -> None:  # every figure of a run is written by _save
+        texts[Path(path).name] = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+        real_save(fig, path)
 
-    monkeypatch.setattr(Figure, "savefig", spy)
+    monkeypatch.setattr(figures, "_save", spy)
     r = simulate(settings_for("output.progress=false", "seed=3"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would raise here

@@ -306,3 +306,60 @@ def test_warnings_are_one_shaded_period_and_a_ribbon_row_per_level(tmp_path: Pat
     assert "red warning 红色预警 (2)" in labels and "blue warning 蓝色预警 (3)" in labels
     assert labels.index("red warning 红色预警 (2)") < labels.index("blue warning 蓝色预警 (3)")
     assert [t for t in ax.texts if t.get_text().strip()] == []
+
+
+# ----------------------------------------------------------------------------------------------
+# saving: drawn once, cropped to what is drawn
+# ----------------------------------------------------------------------------------------------
+def _png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _labelled(title: str):
+    fig, ax = figures._figure((4.0, 3.0))
+    fig.subplots_adjust(bottom=0.2, top=0.85)  # room for the labels on the canvas
+    ax.plot([0.0, 1.0], [0.0, 1.0], color="#000000")
+    ax.set_title(title)
+    ax.set_xlabel("hour 小时")
+    return fig
+
+
+def test_a_saved_figure_is_its_tight_box_with_a_white_margin(tmp_path: Path) -> None:
+    """The PNG is what matplotlib's ``bbox_inches="tight"`` gives (the same size, to the pixel
+    rounding of the box), with its margin of ``savefig.pad_inches`` white on every side, and
+    it is drawn once (the canvas's draw, no ``savefig``)."""
+    from matplotlib import rcParams
+
+    fig = _labelled("Response times 响应时间")
+    calls: list[str] = []
+    fig.savefig = lambda *a, **k: calls.append("savefig")  # type: ignore[method-assign]
+    figures._save(fig, tmp_path / "ours.png")
+    assert calls == []
+    ours = _png(tmp_path / "ours.png")
+
+    ref = _labelled("Response times 响应时间")
+    from gridsim.output.cjk import apply_fonts
+
+    apply_fonts(ref)
+    ref.savefig(tmp_path / "ref.png", dpi=figures._DPI, bbox_inches="tight")
+    theirs = _png(tmp_path / "ref.png")
+    assert abs(ours.shape[1] - theirs.shape[1]) <= 2
+
+    # (less the half-width of the axes' frame, which the box of the axes leaves out)
+    pad = round(rcParams["savefig.pad_inches"] * figures._DPI) - 3
+    for edge in (ours[:pad], ours[-pad:], ours[:, :pad], ours[:, -pad:]):
+        assert (edge == 255).all()
+    # and something is drawn inside: the line, the texts
+    assert (ours[pad:-pad, pad:-pad] < 128).any()
+    assert abs(ours.shape[0] - theirs.shape[0]) <= 2
+
+
+def test_a_figure_drawn_past_its_canvas_is_saved_whole(tmp_path: Path) -> None:
+    """A title wider than the canvas is not cut off: the PNG is wider than the canvas (the box
+    of everything drawn, as ``savefig`` writes it)."""
+    fig = _labelled("a very long title " * 12)
+    canvas_width = fig.get_figwidth() * figures._DPI
+    figures._save(fig, tmp_path / "long.png")
+    assert _png(tmp_path / "long.png").shape[1] > canvas_width + 100
