@@ -49,7 +49,10 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra._internal.callbacks import Callbacks  # Hydra's own, as its run and multirun use them
-from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's rule for it
+from hydra._internal.config_loader_impl import (  # Hydra's own rules, as its loader applies them
+    ConfigLoaderImpl,
+    get_overrides_dirname,
+)
 from hydra.core.config_store import ConfigNode, ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
@@ -826,6 +829,44 @@ def _multirun(config_dir: Path | None, config_name: str, overrides: list[str]) -
                        with_log_configuration=True)
 
 
+def _compose_multirun(overrides: list[str], config_dir: Path, config_name: str) -> DictConfig:
+    """The config of ``config_name`` in ``config_dir`` as Hydra's multirun composes it (sweep
+    overrides left to the sweeper); ConfigError if it does not compose."""
+    primary = f"{config_dir / config_name}.yaml"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _hydra(config_dir) as hydra:
+                return hydra.compose_config(config_name=config_name, overrides=overrides,
+                                            run_mode=RunMode.MULTIRUN, from_shell=True,
+                                            with_log_configuration=False)
+        except Exception as exc:  # Hydra raises many kinds; all mean "bad config"
+            raise _composition_error(exc, overrides, caught, primary) from None
+
+
+def _multirun_composed(cfg: DictConfig, config_dir: Path, config_name: str,
+                       extra: list[str]) -> None:
+    """What Hydra's ``multirun`` does after its composition, on ``cfg`` (composed by
+    :func:`_compose_multirun`), with the Hydra overrides ``extra`` set into it as the
+    composition sets them (and recorded in ``hydra.overrides.hydra``, for the jobs)."""
+    with _hydra(config_dir) as hydra:
+        parsed = OverridesParser.create().parse_overrides(extra)
+        ConfigLoaderImpl._apply_overrides_to_config(parsed, cfg)
+        with read_write(cfg.hydra), open_dict(cfg.hydra):
+            cfg.hydra.overrides.hydra.extend(extra)
+        configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)  # as multirun's compose
+        callbacks = Callbacks(cfg)
+        callbacks.on_multirun_start(config=cfg, config_name=config_name)
+        sweeper = Plugins.instance().instantiate_sweeper(
+            config=cfg, hydra_context=HydraContext(config_loader=hydra.config_loader,
+                                                   callbacks=callbacks),
+            task_function=run_task)
+        task_overrides = OmegaConf.to_container(cfg.hydra.overrides.task, resolve=False)
+        assert isinstance(task_overrides, list)
+        sweeper.sweep(arguments=task_overrides)
+        callbacks.on_multirun_end(config=cfg, config_name=config_name)
+
+
 def _hydra_main(args: list[str]) -> int:
     """``gridsim run`` with Hydra's own flags (``--help``, ``--cfg``, ``--info``, ...):
     hydra.main as it is; each job's config is checked in :func:`run_task`."""
@@ -921,9 +962,9 @@ class _ExperimentBoundary:
     """The Hydra side of ``gridsim experiment``
     (:class:`gridsim.experiments.orchestrate.Boundary`)."""
 
-    def compose(self, overrides: Sequence[str], config_dir: Path, config_name: str
-                ) -> _Composed:
-        return _Composed(compose_config(overrides, config_dir, config_name))
+    def compose_sweep(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                      ) -> _Composed:
+        return _Composed(_compose_multirun(list(overrides), config_dir, config_name))
 
     def check(self, composed: Any, overrides: Sequence[str], primary: str) -> RunConfig:
         assert isinstance(composed, _Composed)
@@ -939,8 +980,10 @@ class _ExperimentBoundary:
     def sweep_jobs(self, args: Sequence[str]) -> list[list[str]] | None:
         return sweep_jobs(args)
 
-    def multirun(self, config_dir: Path, config_name: str, overrides: list[str]) -> None:
-        _multirun(config_dir, config_name, overrides)
+    def multirun(self, composed: Any, config_dir: Path, config_name: str,
+                 extra: list[str]) -> None:
+        assert isinstance(composed, _Composed)
+        _multirun_composed(composed.config, config_dir, config_name, extra)
 
 
 def experiment_command(path: Path, overrides: list[str]) -> int:

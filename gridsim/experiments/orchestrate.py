@@ -24,7 +24,7 @@ from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
 
 __all__ = ["SWEEPER_TARGET", "Boundary", "Composed", "experiment_jobs", "launch_overrides",
-           "override_key", "quote", "run_experiment"]
+           "override_key", "quote", "run_experiment", "session_overrides"]
 
 #: gridsim's sweeper (``hydra/sweeper=gridsim``, :mod:`hydra_plugins.gridsim_sweeper`).
 SWEEPER_TARGET = "hydra_plugins.gridsim_sweeper.GridsimSweeper"
@@ -67,8 +67,11 @@ class Composed(Protocol):
 class Boundary(Protocol):
     """The Hydra side of an experiment (:mod:`gridsim.app.hydra_app`)."""
 
-    def compose(self, overrides: Sequence[str], config_dir: Path, config_name: str
-                ) -> Composed: ...
+    def compose_sweep(self, overrides: Sequence[str], config_dir: Path, config_name: str
+                      ) -> Composed:
+        """The experiment's config as Hydra's multirun composes it (sweeps left to the
+        sweeper); the one composition of the experiment itself."""
+        ...
 
     def check(self, composed: Composed, overrides: Sequence[str], primary: str
               ) -> RunConfig: ...
@@ -80,7 +83,11 @@ class Boundary(Protocol):
 
     def sweep_jobs(self, args: Sequence[str]) -> list[list[str]] | None: ...
 
-    def multirun(self, config_dir: Path, config_name: str, overrides: list[str]) -> None: ...
+    def multirun(self, composed: Composed, config_dir: Path, config_name: str,
+                 extra: list[str]) -> None:
+        """Hydra's multirun of ``composed`` (no composition again), ``extra`` (Hydra
+        overrides) set into it as the composition would have set them."""
+        ...
 
 
 def experiment_jobs(base: Composed, overrides: Sequence[str],
@@ -101,25 +108,30 @@ def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def launch_overrides(base: Composed, session: str) -> list[str]:
-    """Hydra settings ``gridsim experiment`` adds to every launch.
+def session_overrides(session: str) -> list[str]:
+    """Hydra settings of every job of an experiment, known before its composition:
+    ``GRIDSIM_SWEEP_WATCHED`` and the session id set in every job (``hydra.job.env_set``
+    reaches the workers of any launcher): this process shows the progress, the runs print none,
+    and the manifests say which runs this command started."""
+    return ["hydra.mode=MULTIRUN",
+            f"++hydra.job.env_set.{sweep.SWEEP_WATCHED_ENV}=1",
+            f"++hydra.job.env_set.{sweep.SWEEP_SESSION_ENV}={session}"]
+
+
+def launch_overrides(base: Composed) -> list[str]:
+    """Hydra settings ``gridsim experiment`` adds to its composed config before the launch.
 
     * the sweep folder as an absolute path, so that workers started elsewhere (SLURM jobs, Ray
       workers, whose working folder is not ours) write where this process watches;
-    * ``GRIDSIM_SWEEP_WATCHED`` and the session id set in every job (``hydra.job.env_set``
-      reaches the workers of any launcher): this process shows the progress, the runs print
-      none, and the manifests say which runs this command started;
-    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
-      connects to a running cluster (``ValueError: When connecting to an existing cluster,
-      object_store_memory must not be provided``): with an address, it asks for none;
     * gridsim's sweeper (``hydra_plugins.gridsim_sweeper``, the experiments' sweeper unless
       a file picks another) need not compose any job to check it: each variant was checked
-      here.
+      here;
+    * Hydra's Ray launcher asks ``ray.init`` for an object store size, which Ray refuses when it
+      connects to a running cluster (``ValueError: When connecting to an existing cluster,
+      object_store_memory must not be provided``): with an address, it asks for none.
     """
     sweep_dir = Path(base.sweep_dir).resolve()
-    extra = [f"hydra.sweep.dir={quote(str(sweep_dir))}",
-             f"++hydra.job.env_set.{sweep.SWEEP_WATCHED_ENV}=1",
-             f"++hydra.job.env_set.{sweep.SWEEP_SESSION_ENV}={session}"]
+    extra = [f"hydra.sweep.dir={quote(str(sweep_dir))}"]
     if base.sweeper_target == SWEEPER_TARGET:
         extra.append("hydra.sweeper.validate=false")
     if "ray_launcher" in base.launcher_target and base.ray_address and not base.ray_object_store:
@@ -137,8 +149,10 @@ def run_experiment(path: Path, overrides: list[str], hydra: Boundary) -> int:
             override_key(a) == "hydra/sweeper" for a in overrides):
         overrides = ["hydra/sweeper=gridsim", *overrides]
     fixed = [a for a in overrides if not hydra.is_sweep(a)]
-    try:
-        base = hydra.compose(fixed, path.parent, path.stem)
+    session = uuid.uuid4().hex
+    try:  # composed once, as Hydra's multirun would: the sweep runs on this config
+        base = hydra.compose_sweep([*overrides, *session_overrides(session)], path.parent,
+                                   path.stem)
     except ConfigError as exc:
         raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
     jobs = experiment_jobs(base, overrides, hydra.sweep_jobs)
@@ -176,10 +190,9 @@ def run_experiment(path: Path, overrides: list[str], hydra: Boundary) -> int:
     checked = [v for v in variants.values() if v is not None]
     settings = checked[0] if checked else checked_base()
     checks.check_experiment(path, settings, jobs, checked)
-    session = uuid.uuid4().hex
     sweep_dir = Path(base.sweep_dir).resolve()
-    launch = [*overrides, "hydra.mode=MULTIRUN", *launch_overrides(base, session)]
+    extra = launch_overrides(base)
     plan = sweep.SweepPlan(name=settings.experiment.name or path.stem, sweep_dir=sweep_dir,
                            total=len(jobs) if jobs else None, session=session,
                            report_dir=settings.experiment.report_dir or "")
-    return sweep.run_sweep(plan, lambda: hydra.multirun(path.parent, path.stem, launch))
+    return sweep.run_sweep(plan, lambda: hydra.multirun(base, path.parent, path.stem, extra))
