@@ -13,7 +13,11 @@ each piece of :func:`gridsim.output.files.write_outputs` is timed with
   the two texts are compared and must be equal;
 * each figure (:mod:`gridsim.output.figures`), after a first figure that pays for importing
   matplotlib and loading the bundled font (reported apart, once);
-* the whole of ``write_outputs`` into a temporary folder.
+* the whole of ``write_outputs`` into a temporary folder;
+* ``--fresh N``: the output phase as a run pays it, in ``N`` fresh processes (interleaved with
+  nothing else; the best kept): the first ``write_outputs`` of a process that has simulated the
+  run but not yet imported matplotlib, so the import, the font and every first-time cache are
+  in it. Run it with ``PYTHONPATH`` at two checkouts to compare them.
 
 Prints one table, no pass or fail.
 """
@@ -43,11 +47,59 @@ def _cell_by_cell(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
+def _overrides(scenario: str) -> list[str]:
+    hazard = ["hazard=city_rainstorm"] if scenario == "suining_city" else []
+    return [f"scenario={scenario}", *hazard, "output.progress=false"]
+
+
+def _fresh_child(scenario: str) -> None:
+    """Simulate, then print the CPU seconds of this process's first ``write_outputs``."""
+    import sys
+
+    from gridsim import __version__
+    from gridsim.app.hydra_app import compose_settings
+    from gridsim.engine.simulation import build, simulate
+    from gridsim.output.files import write_outputs
+
+    settings, _ = compose_settings(_overrides(scenario))
+    result = simulate(settings, build(settings))
+    assert not any(m.startswith("matplotlib") for m in sys.modules), "matplotlib imported early"
+    out = Path(tempfile.mkdtemp(prefix="bench_outputs_fresh_"))
+    t0 = time.process_time()
+    write_outputs(result, out, __version__)
+    print(time.process_time() - t0)
+
+
+def _fresh(scenario: str, n: int) -> None:
+    import subprocess
+    import sys
+
+    import gridsim
+
+    spent = []
+    for _ in range(n):
+        child = subprocess.run([sys.executable, __file__, "--child", "--scenario", scenario],
+                               capture_output=True, text=True, check=True)
+        spent.append(float(child.stdout.split()[-1]))
+    print(f"{scenario}: output phase of a run (first write_outputs of a fresh process, "
+          f"matplotlib imported by it), gridsim at {Path(gridsim.__file__).parent}")
+    print(f"  CPU s: best {min(spent):.3f} of {n} ({', '.join(f'{s:.3f}' for s in spent)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scenario", default="suining_city")
+    ap.add_argument("--fresh", type=int, default=0, metavar="N",
+                    help="time the output phase of a run in N fresh processes, and only that")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        _fresh_child(args.scenario)
+        return
+    if args.fresh:
+        _fresh(args.scenario, args.fresh)
+        return
 
     import numpy as np
 
@@ -60,9 +112,7 @@ def main() -> None:
     from gridsim.output.files import write_outputs
     from gridsim.output.metrics import GRID_FIELDS, grid_columns
 
-    hazard = ["hazard=city_rainstorm"] if args.scenario == "suining_city" else []
-    settings, _ = compose_settings([f"scenario={args.scenario}", *hazard,
-                                    "output.progress=false"])
+    settings, _ = compose_settings(_overrides(args.scenario))
     result = simulate(settings, build(settings))
     out = Path(tempfile.mkdtemp(prefix="bench_outputs_"))
 
