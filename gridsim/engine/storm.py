@@ -179,9 +179,8 @@ class _Task:
         self.wanted = False  # counted in work.want_n (any task with places to fill)
         self.stats = work.stats[name]
         self._due: _Wake | None = None  # the timeout the task waits for
-        # a post or a patrol just holds its team: only a work task has steps to take
-        if kind == _WORK:
-            _schedule(env, _Wake(self._start), URGENT)
+        # a post or a patrol just holds its team: only a work task has steps to take, from
+        # its start (StormWork._on_ready schedules one wake for all of a post's starts)
         self._recount()
 
     # -- accounting ----------------------------------------------------------------------------
@@ -221,16 +220,28 @@ class _Task:
             del wanting[self.grid]
 
     def join(self, p: int) -> None:
-        self.account()
-        was_empty = not self.team
-        self.team.append(p)
+        # self.account(), inline: one join a member, the storm's commonest step
+        now = self.env._now
+        team = self.team
+        k = len(team)
+        dt = now - self.seg_start
+        self.seg_start = now
+        if dt > 0 and k:
+            kdt = k * dt
+            self.stats.person_s += kdt
+            if self.kind == _WORK and self.state == "working":
+                self.left_s -= kdt
+                self.stocked_s -= kdt
+                self.done_s += kdt
+        team.append(p)
         work = self.work
         work.person_task[p] = self
         work.dispatcher.occupy(p, self.priority)
-        if self.kind == _PATROL and was_empty:
-            self.run_start = self.env._now
-            work.patrol_changed(self.grid, self.run_start)
-        self._recount()
+        if self.kind == _PATROL and not k:
+            self.run_start = now
+            work.patrol_changed(self.grid, now)
+        if self.kind == _WORK or (k + 1 < self.people) != self.wanted:
+            self._recount()  # (else a post or patrol whose count is unchanged: nothing to do)
         self._poke()
 
     def leave(self, p: int) -> None:
@@ -282,7 +293,7 @@ class _Task:
         _schedule(self.env, _Wake(self._woken), URGENT)
 
     # -- the steps -----------------------------------------------------------------------------
-    def _start(self, _ev: Any) -> None:
+    def start(self) -> None:
         self.started = True
         self._loop()
 
@@ -379,15 +390,14 @@ class _Task:
 
 class _Arrivals:
     """Members still on their way join grid ``g``'s tasks as they reach the post: the steps a
-    SimPy process would take, on bare wakes (see :class:`_Task`): it starts at an urgent wake
-    scheduled when it is made, then waits for each arrival with one timeout."""
+    SimPy process would take, on bare wakes (see :class:`_Task`): it starts at the post's start
+    wake (:class:`_PostStart`), then waits for each arrival with one timeout."""
 
     __slots__ = ("env", "epoch", "g", "i", "times", "work")
 
     def __init__(self, work: StormWork, g: int, times: list[float], epoch: int) -> None:
         self.work, self.env, self.g, self.times, self.i, self.epoch = (
             work, work.env, g, times, 0, epoch)
-        _schedule(work.env, _Wake(self._next), URGENT)
 
     def _next(self, _ev: Any) -> None:
         env, times = self.env, self.times
@@ -411,6 +421,28 @@ class _Arrivals:
             return False
         work._offer(g)
         return True
+
+
+class _PostStart:
+    """The start of a post's work tasks and of its arrivals, at one urgent wake.
+
+    Each of them used to start at an urgent wake of its own, scheduled one after the other when
+    the post became ready, with nothing scheduled in between: those wakes were consecutive in
+    the event queue (same time, same priority, consecutive ids), so nothing ran between them,
+    and running the starts in that order at the first one's place is the same schedule, with
+    one event a post instead of one a task."""
+
+    __slots__ = ("arrivals", "tasks")
+
+    def __init__(self, tasks: list[_Task], arrivals: _Arrivals | None) -> None:
+        self.tasks = tasks
+        self.arrivals = arrivals
+
+    def __call__(self, ev: Any) -> None:
+        for task in self.tasks:
+            task.start()
+        if self.arrivals is not None:
+            self.arrivals._next(ev)
 
 
 class StormWork:
@@ -445,6 +477,10 @@ class StormWork:
         # a span of control, members lent by the township; None: tasks take any member
         self.command: Any = None
         self.lent_in: dict[int, list[int]] = {}  # grid -> members of other grids lent to it
+        # grid -> when each of its members reaches its post (roster order), while it stands
+        self._assembled: dict[int, list[float]] = {}
+        # grid -> the members of its post who may be free (see _offer), while it stands
+        self._maybe_free: dict[int, set[int]] = {}
         # relocation's progress after its post stood down: grid -> (share moved, when)
         self._moved: dict[int, tuple[float, float]] = {}
         if not self.enabled:
@@ -464,13 +500,14 @@ class StormWork:
         self._per_task = [(name, c, _KIND.get(name, _WORK),
                            np.asarray(self.units[name], dtype=float).tolist())
                           for name, c in self.specs]
-        self.role_ok: dict[str, np.ndarray | None] = {}
+        # who may take each task (None: anyone), as a list: read one person at a time
+        self.role_ok: dict[str, list[bool] | None] = {}
         for name, c in self.specs:
             if c.roles:
                 mask = 0
                 for r in c.roles:
                     mask |= role_bit(r)
-                self.role_ok[name] = (self.roster.roles & mask) != 0
+                self.role_ok[name] = ((self.roster.roles & mask) != 0).tolist()
             else:
                 self.role_ok[name] = None
         if "patrol" in self.units:
@@ -505,37 +542,75 @@ class StormWork:
         self.tasks[g] = tasks
         lo, hi = self._members[g]
         now = self.env.now
-        later = [t for t in self.switch.assembled_at[lo:hi].tolist() if now < t < math.inf]
+        # when each member reaches the post: fixed while it stands (the switch sets these at
+        # the alert, from PEACE or RECOVERY only, and clears them at the stand-down, just
+        # before _on_recover), so _offer reads this list instead of the array
+        ats = self._assembled[g] = self.switch.assembled_at[lo:hi].tolist()
+        self._maybe_free[g] = {lo + i for i, t in enumerate(ats) if t < math.inf}
+        later = [t for t in ats if now < t < math.inf]
+        arrivals = None
         if later:
             later.sort()
-            _Arrivals(self, g, later, int(self.switch.epoch[g]))
+            arrivals = _Arrivals(self, g, later, int(self.switch.epoch[g]))
+        starting = [t for t in tasks if t.kind == _WORK]
+        if starting or arrivals is not None:
+            _schedule(self.env, _Wake(_PostStart(starting, arrivals)), URGENT)
         self._offer(g)
 
     def _offer(self, g: int) -> None:
         """Give the free members at ``g``'s post to its tasks, highest priority first."""
         if not self.want_n[g]:
             return  # no task of the post wants people (or no post)
-        tasks = self.tasks[g]
-        wanting = [t for t in tasks if not t.done and len(t.team) < t.people]  # t.wants()
-        now = self.env.now
-        lo, hi = self._members[g]
-        busy, assembled = self.dispatcher.busy, self.switch.assembled_at
-        # a few people a grid: plain indexing is cheaper than array work here
-        left = [p for p in range(lo, hi) if not busy[p] and assembled[p] <= now]
+        now = self.env._now
+        lo = self._members[g][0]
+        busy = self.dispatcher.busy
+        # The free members at the post, in roster order. Not a scan of all of them: the post
+        # keeps those who may be free (_maybe_free: everyone who comes, at the start; then each
+        # member found busy here is dropped, and each member set free is put back by _on_free,
+        # which the dispatcher calls for every person it frees with an offer). The only frees
+        # without an offer are the stand-down's (the post is gone) and the command's lent
+        # members on their way (free only until their trip's process starts, which occupies
+        # them: a post that took one of them then would fail that trip's assertion).
+        ats = self._assembled[g]
+        maybe = self._maybe_free[g]
+        left = []
+        gone = None
+        for p in maybe:
+            if busy[p]:
+                if gone is None:
+                    gone = [p]
+                else:
+                    gone.append(p)
+            elif ats[p - lo] <= now:
+                left.append(p)
+        if gone is not None:
+            maybe.difference_update(gone)
+        left.sort()
         lent = self.lent_in.get(g)
         if lent:
             left.extend(p for p in lent if not busy[p])
         if not left:
             return
+        tasks = self.tasks[g]
         command = self.command
         span = -1  # task groups the post may still start (-1: no limit)
         # the span is only read for a group with no team yet (and teams change below only by
         # the tasks' own joins): without such a group, it need not be worked out
-        if command is not None and command.groups and any(
-                t.kind != _HOLD and not t.team for t in wanting):
-            span = command.span(g) - sum(1 for t in tasks if t.kind != _HOLD and t.team)
+        if command is not None and command.groups:
+            for t in tasks:
+                if t.kind != _HOLD and not t.team and not t.done and len(t.team) < t.people:
+                    span = command.span(g)
+                    for t2 in tasks:
+                        if t2.kind != _HOLD and t2.team:
+                            span -= 1
+                    break
         role_ok = self.role_ok
-        for task in wanting:
+        # the tasks that want people (t.wants()), highest priority first; a task's wish
+        # changes below only by its own joins, so reading it as each task comes is the same
+        # as listing them first
+        for task in tasks:
+            if task.done or len(task.team) >= task.people:
+                continue
             if not left:
                 return
             if span >= 0 and task.kind != _HOLD and not task.team:
@@ -543,12 +618,18 @@ class StormWork:
                     continue  # beyond the span of control: waits for a group to end
                 span -= 1
             ok = role_ok[task.name]
-            order = left if command is None else command.order(task.name, left)
+            # (Command.order keeps a single member's list as it is)
+            order = left if command is None or len(left) == 1 else command.order(task.name,
+                                                                                 left)
             while len(task.team) < task.people:  # task.wants(): it is not done here
                 if ok is None:
                     pick = order[0] if order else None
                 else:
-                    pick = next((p for p in order if ok[p]), None)
+                    pick = None
+                    for p in order:
+                        if ok[p]:
+                            pick = p
+                            break
                 if pick is None:
                     break
                 left.remove(pick)
@@ -557,10 +638,15 @@ class StormWork:
                 task.join(pick)
 
     def _on_free(self, p: int) -> None:
-        if self.command is not None and self.command.released(p):
+        maybe = self._maybe_free.get(self._home[p])
+        if maybe is not None:
+            maybe.add(p)  # may be taken at their post again (see _offer)
+        command = self.command
+        # (Command.released is False while nobody is lent)
+        if command is not None and command.n_lent and command.released(p):
             return  # lent to another grid: offered there, or sent home
         g = self._home[p]
-        if self.want_n[g] and self.switch.assembled_at[p] <= self.env.now:
+        if self.want_n[g] and self.switch.assembled_at[p] <= self.env._now:
             self._offer(g)  # (a post none of whose tasks wants people would take nobody)
 
     def _preempt(self, p: int) -> None:
@@ -580,6 +666,8 @@ class StormWork:
         freed = []
         now = self.env.now
         for g in grids.tolist():
+            self._assembled.pop(g, None)
+            self._maybe_free.pop(g, None)
             for task in self.tasks.pop(g, []):
                 if task.name == "relocate":
                     self._moved[g] = (task.share_done(), now)
