@@ -829,6 +829,29 @@ def _multirun(config_dir: Path | None, config_name: str, overrides: list[str]) -
                        with_log_configuration=True)
 
 
+def _value_overrides(base: DictConfig, overrides: Sequence[str]) -> list[Any] | None:
+    """The overrides of a job that set values of ``base`` (its composed config), parsed; None
+    when one does more than set a value (chooses a group option other than ``base``'s, adds,
+    deletes, names a package) or does not parse: the job must then be composed."""
+    choices = _choices(base)
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except Exception:  # a malformed override: its composition reports it
+        return None
+    values = []
+    for ov in parsed:
+        key = ov.key_or_group
+        if key in choices:
+            if ov.is_sweep_override() or ov.get_value_element_as_str() != choices[key]:
+                return None
+            continue  # the option base has already: nothing to set
+        if (ov.is_add() or ov.is_force_add() or ov.is_delete() or ov.package is not None
+                or ov.is_sweep_override() or "/" in key or key.startswith("hydra")):
+            return None
+        values.append(ov)
+    return values
+
+
 def _compose_multirun(overrides: list[str], config_dir: Path, config_name: str) -> DictConfig:
     """The config of ``config_name`` in ``config_dir`` as Hydra's multirun composes it (sweep
     overrides left to the sweeper); ConfigError if it does not compose."""
@@ -970,9 +993,24 @@ class _ExperimentBoundary:
         assert isinstance(composed, _Composed)
         return check(composed.config, overrides, primary)
 
-    def compose_settings(self, overrides: Sequence[str], config_dir: Path, config_name: str
-                         ) -> RunConfig:
-        return compose_settings(overrides, config_dir, config_name)[0]
+    def variant_settings(self, base: Any, overrides: Sequence[str], config_dir: Path,
+                         config_name: str) -> RunConfig:
+        assert isinstance(base, _Composed)
+        overrides = list(overrides)
+        applied = _value_overrides(base.config, overrides)
+        if applied is None:  # a group chosen anew, a key added or deleted: composed again
+            return compose_settings(overrides, config_dir, config_name)[0]
+        # the experiment's composition with the variant's values set as Hydra's composition
+        # sets them (after its defaults list): the same config, without composing it again
+        primary = f"{config_dir / config_name}.yaml"
+        cfg = copy.deepcopy(base.config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ConfigLoaderImpl._apply_overrides_to_config(applied, cfg)
+            except Exception as exc:  # as a composition's error
+                raise _composition_error(exc, overrides, caught, primary) from None
+        return check(cfg, overrides, primary)
 
     def is_sweep(self, arg: str) -> bool:
         return is_sweep(arg)

@@ -76,8 +76,10 @@ class Boundary(Protocol):
     def check(self, composed: Composed, overrides: Sequence[str], primary: str
               ) -> RunConfig: ...
 
-    def compose_settings(self, overrides: Sequence[str], config_dir: Path, config_name: str
-                         ) -> RunConfig: ...
+    def variant_settings(self, base: Composed, overrides: Sequence[str], config_dir: Path,
+                         config_name: str) -> RunConfig:
+        """The checked settings of the job ``overrides`` of the experiment ``base``."""
+        ...
 
     def is_sweep(self, arg: str) -> bool: ...
 
@@ -181,7 +183,7 @@ def run_experiment(path: Path, overrides: list[str], hydra: Boundary) -> int:
             variants[key] = checked_base()
             continue
         try:
-            variants[key] = hydra.compose_settings(job, path.parent, path.stem)
+            variants[key] = hydra.variant_settings(base, job, path.parent, path.stem)
         except ConfigError as exc:
             variants[key] = None
             problems += [f"{path}: variant ({' '.join(key)}): {e}" for e in exc.errors]
