@@ -139,8 +139,8 @@ def _save(fig: Figure, path: Path) -> None:
 #: of a figure; at 110 dpi the unhinted glyphs read the same.
 _TEXT_RC = {"text.hinting": "no_hinting"}
 
-#: zlib level of the PNGs: 1 compresses a figure (large flat areas) about as well as the default
-#: 6, in a third of the time.
+#: zlib level of the PNGs: 1 compresses a figure (large flat areas) within 5 % of the default 6,
+#: in two thirds of the time (the city map: 112 against 108 kB, 16 against 24 ms).
 _PNG_COMPRESSION = 1
 
 
