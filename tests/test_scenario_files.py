@@ -82,9 +82,10 @@ def test_export_loads_back_to_the_same_arrays(small: RunConfig, exported: Path) 
 
 
 def test_round_trip_gives_the_same_simulation(exported: Path) -> None:
-    """`small` for 48 h with a rainstorm (and rates × 5, for many incidents), on the preset and
-    on its export: the same incidents at the same times, the same metrics."""
-    preset = settings_for("scenario=small", "duration_h=48", "hazard.rate_scale=5", *FAST)
+    """`small` for 48 h with the day-long rainstorm (and rates × 5, for many incidents), on the
+    preset and on its export: the same incidents at the same times, the same metrics."""
+    preset = settings_for("scenario=small", "hazard=rainstorm_day", "duration_h=48",
+                          "hazard.rate_scale=5", *FAST)
     files = dataclasses.replace(preset, scenario=as_files(preset.scenario, exported))
     a = simulate(preset)
     b = simulate(files)

@@ -106,11 +106,12 @@ def _observed(s: RunConfig) -> _Observed:
 
 @pytest.fixture(scope="module")
 def rainstorm() -> _Observed:
-    """The small scenario through a rainstorm, rates × 25: warnings, forward command,
+    """The small scenario through the day-long rainstorm, rates × 25: warnings, forward command,
     escalations, some 240 incidents (most of them rain-driven floods now that rates follow
     exposure), a few dozen still open at the end."""
-    return _observed(shipped("scenario=small", "duration_h=48", "output.figures=false",
-                             "output.progress=false", "hazard.rate_scale=25"))
+    return _observed(shipped("scenario=small", "hazard=rainstorm_day", "duration_h=48",
+                             "output.figures=false", "output.progress=false",
+                             "hazard.rate_scale=25"))
 
 
 @pytest.fixture(scope="module")
