@@ -546,7 +546,8 @@ class StormWork:
         # the alert, from PEACE or RECOVERY only, and clears them at the stand-down, just
         # before _on_recover), so _offer reads this list instead of the array
         ats = self._assembled[g] = self.switch.assembled_at[lo:hi].tolist()
-        self._maybe_free[g] = {lo + i for i, t in enumerate(ats) if t < math.inf}
+        # (everyone: a member who never comes, inf, is never taken, as before)
+        self._maybe_free[g] = set(range(lo, hi))
         later = [t for t in ats if now < t < math.inf]
         arrivals = None
         if later:
@@ -565,7 +566,7 @@ class StormWork:
         lo = self._members[g][0]
         busy = self.dispatcher.busy
         # The free members at the post, in roster order. Not a scan of all of them: the post
-        # keeps those who may be free (_maybe_free: everyone who comes, at the start; then each
+        # keeps those who may be free (_maybe_free: every member, at the start; then each
         # member found busy here is dropped, and each member set free is put back by _on_free,
         # which the dispatcher calls for every person it frees with an offer). The only frees
         # without an offer are the stand-down's (the post is gone) and the command's lent
