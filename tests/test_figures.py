@@ -363,3 +363,44 @@ def test_a_figure_drawn_past_its_canvas_is_saved_whole(tmp_path: Path) -> None:
     canvas_width = fig.get_figwidth() * figures._DPI
     figures._save(fig, tmp_path / "long.png")
     assert _png(tmp_path / "long.png").shape[1] > canvas_width + 100
+
+
+@pytest.mark.slow
+def test_a_city_scale_scenario_map_is_a_raster_with_one_line_per_road_class(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gridsim scenario map`` above RASTER_GRIDS grids: the grids are one image per panel
+    (the city and the enlarged core), no polygon per grid; a road class is one line, not a
+    path per link; the pixel at an urban grid's centre has its kind's colour; drawn once."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.colors import to_rgba
+    from matplotlib.figure import Figure
+
+    from gridsim.output import maps
+
+    s, scenario = _scenario(urban=600, rural=RASTER_GRIDS)
+    figs: list = []
+    save = maps._save
+    monkeypatch.setattr(maps, "_save", lambda fig, path: (figs.append(fig), save(fig, path)))
+    monkeypatch.setattr(Figure, "savefig", lambda *a, **k: pytest.fail("drawn twice"))
+    maps.scenario_map(scenario, tmp_path / "map.png")
+    (fig,) = figs
+    axes = _axes(fig)
+    images = [im for ax in axes for im in ax.get_images()]
+    assert len(images) == 2
+    assert not any(isinstance(c, PolyCollection | LineCollection)
+                   for ax in axes for c in ax.collections)
+    roads = scenario.roads
+    classes = {int(c) for c in roads.road_class}
+    main_lines = [ln for ln in axes[0].get_lines() if len(ln.get_xdata())]
+    assert len(main_lines) == len(classes)
+    assert sum(len(ln.get_xdata()) for ln in main_lines) == 3 * len(roads.edge_u)
+    g = scenario.region.grids
+    k = int(np.flatnonzero(g.kind != GRID_KINDS.index("rural"))[0])
+    core = images[1]
+    x0, x1, y0, y1 = core.get_extent()
+    rgba = np.asarray(core.get_array())
+    j = int((g.x_m[k] / 1000.0 - x0) / (x1 - x0) * rgba.shape[1])
+    i = int((g.y_m[k] / 1000.0 - y0) / (y1 - y0) * rgba.shape[0])
+    want = np.round(np.array(to_rgba(maps._KIND_COLOURS[GRID_KINDS[int(g.kind[k])]])) * 255)
+    assert (rgba[i, j] == want).all(), (rgba[i, j], want)
+    assert (tmp_path / "map.png").stat().st_size > 10_000

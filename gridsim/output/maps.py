@@ -1,10 +1,16 @@
 """A map of a scenario (PNG): grids coloured by kind or by population density, with roads,
 department stations, township depots and key monitoring points.
 
-Grids are drawn as squares of their own area (one :class:`~matplotlib.collections.PolyCollection`),
-roads as :class:`~matplotlib.collections.LineCollection` s (one per road class), so a city of
-18,176 grids and 54,000 road links draws in a few seconds. At city scale lines and markers are
-thinner and an inset shows the urban core, whose grids are too small to see at full extent.
+Grids are drawn as squares of their own area (one :class:`~matplotlib.collections.PolyCollection`)
+up to :data:`~gridsim.output.raster.RASTER_GRIDS` grids (a district), and above it (a city of
+18,176 grids) as one raster of :data:`~gridsim.output.raster.RASTER_PIXELS` pixels a side, each
+the colour of the grid whose square holds it (:func:`~gridsim.output.raster.grid_raster`);
+roads as :class:`~matplotlib.collections.LineCollection` s (one per road class). At city scale
+lines and markers are thinner and an inset shows the urban core, whose grids are too small to
+see at full extent.
+
+`gridsim scenario --help` imports this module for :data:`COLOURINGS`: matplotlib is imported
+inside the functions that draw (start-up time).
 
 Matplotlib's object API on an Agg canvas (no pyplot state); the file is written under a
 temporary name and renamed into place. Labels carry the Chinese term beside the English one,
@@ -21,16 +27,24 @@ import numpy as np
 
 from gridsim.model.vocab import DEPARTMENTS, GRID_KINDS
 from gridsim.output.figures import _figure, _save
-from gridsim.output.raster import CITY_SCALE_GRIDS, core_box
+from gridsim.output.raster import (
+    CITY_SCALE_GRIDS,
+    RASTER_GRIDS,
+    RASTER_PIXELS,
+    core_box,
+    grid_raster,
+)
 from gridsim.place.roads import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.cm import ScalarMappable
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import Normalize
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    from gridsim.model.region import Grids
     from gridsim.place.scenario import Scenario
 
 #: Road classes in Chinese, for the legend.
@@ -98,19 +112,10 @@ def _spread(at: np.ndarray, x: np.ndarray, y: np.ndarray, side: np.ndarray, fact
 
 def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _Style,
           box: tuple[float, float, float, float] | None = None
-          ) -> tuple[list[Patch | Line2D], PolyCollection]:
+          ) -> tuple[list[Patch | Line2D], PolyCollection | ScalarMappable]:
     """Draw every layer of the map on ``ax`` (only what lies in ``box`` = x0, x1, y0, y1 km,
-    if given); returns the legend handles and the grid collection."""
-    # matplotlib only when a map is drawn: `gridsim scenario --help` imports this module for
-    # COLOURINGS (start-up time)
-    from matplotlib.collections import LineCollection, PolyCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from gridsim.output.cjk import bi, zh
-
+    if given); returns the legend handles and what a colour bar of the grids reads."""
     g = sc.region.grids
-    roads = sc.roads
     x, y = g.x_m / 1000.0, g.y_m / 1000.0
     side = g.side_m() / 1000.0
     if box is None:
@@ -121,17 +126,85 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
             (y - side / 2 <= y1)
     handles: list[Patch | Line2D] = []
 
-    # grids: squares of their own area
+    if g.n > RASTER_GRIDS:  # a city: the grids as one raster (gridsim.output.raster)
+        grids = _raster_grids(ax, sc, colour, norm, box or _extent(x, y, side))
+        if colour == "kind":
+            handles += _kind_handles(g)
+    else:  # grids: squares of their own area
+        grids = _square_grids(ax, sc, colour, norm, style, keep, handles)
+
+    _draw_layers(ax, sc, style, box, keep, handles)
+    return handles, grids
+
+
+def _extent(x: np.ndarray, y: np.ndarray, side: np.ndarray) -> tuple[float, float, float, float]:
+    """The grids' extent (km) with the margin :func:`_limits` gives the axes."""
+    x0, x1 = float((x - side / 2).min()), float((x + side / 2).max())
+    y0, y1 = float((y - side / 2).min()), float((y + side / 2).max())
+    pad = 0.02 * max(x1 - x0, y1 - y0, 0.1)
+    return x0 - pad, x1 + pad, y0 - pad, y1 + pad
+
+
+def _kind_handles(g: Grids) -> list[Patch]:
+    """One legend entry per grid kind present, with its number of grids."""
+    from matplotlib.patches import Patch  # (start-up time: see the module's docstring)
+
+    from gridsim.output.cjk import bi, zh
+
+    handles = []
+    for k in sorted({int(k) for k in g.kind}):
+        name = GRID_KINDS[k]
+        handles.append(Patch(facecolor=_KIND_COLOURS[name], edgecolor="#bdbdbd",
+                             label=f"{bi(name.replace('_', ' ') + ' grids', zh(name))} "
+                                   f"({int(np.count_nonzero(g.kind == k)):,})"))
+    return handles
+
+
+def _raster_grids(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None,
+                  box: tuple[float, float, float, float]) -> ScalarMappable:
+    """The grids in ``box`` (km) as one image of :data:`~gridsim.output.raster.RASTER_PIXELS`
+    on its longer side, each pixel the colour of the grid whose square holds it (a city's
+    18,176 squares as polygons cost matplotlib about a second and show its rural grids as
+    specks); returns what a colour bar of the density reads."""
+    # matplotlib only when a map is drawn (start-up time: see the module's docstring)
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import to_rgba
+
+    g = sc.region.grids
+    x, y, side = g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 1000.0
+    if colour == "kind":
+        values = g.kind.astype(float)
+    else:
+        assert norm is not None
+        values = np.maximum(g.population / np.maximum(g.area_km2, 1e-9), norm.vmin or 0.0)
+    image, covered = grid_raster(x, y, side, values, box, RASTER_PIXELS)
+    rgba = np.zeros((*image.shape, 4), dtype=np.uint8)  # transparent where no grid is
+    if colour == "kind":
+        table = np.array([np.round(np.array(to_rgba(_KIND_COLOURS[k])) * 255) for k in GRID_KINDS],
+                         dtype=np.uint8)
+        rgba[covered] = table[image[covered].astype(np.int64)]
+    else:
+        rgba[covered] = colormaps["YlOrRd"](norm(image[covered]), bytes=True)
+    x0, x1, y0, y1 = box
+    ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest", zorder=1)
+    return ScalarMappable(norm=norm, cmap="YlOrRd")
+
+
+def _square_grids(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _Style,
+                  keep: np.ndarray, handles: list) -> PolyCollection:
+    """The grids kept as squares of their own area (a district)."""
+    from matplotlib.collections import PolyCollection  # (start-up time: see the module's docstring)
+
+    g = sc.region.grids
+    x, y = g.x_m / 1000.0, g.y_m / 1000.0
+    side = g.side_m() / 1000.0
     polys = _squares(x[keep], y[keep], side[keep])
     if colour == "kind":
         face = [_KIND_COLOURS[GRID_KINDS[int(k)]] for k in g.kind[keep]]
         grids = PolyCollection(list(polys), facecolors=face, edgecolors="white",
                                linewidths=style.edge, zorder=1)
-        for k in sorted({int(k) for k in g.kind}):
-            name = GRID_KINDS[k]
-            handles.append(Patch(facecolor=_KIND_COLOURS[name], edgecolor="#bdbdbd",
-                                 label=f"{bi(name.replace('_', ' ') + ' grids', zh(name))} "
-                                       f"({int(np.count_nonzero(g.kind == k)):,})"))
+        handles += _kind_handles(g)
     else:
         assert norm is not None
         density = g.population / np.maximum(g.area_km2, 1e-9)
@@ -139,8 +212,24 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
                                linewidths=style.edge, zorder=1)
         grids.set_array(np.maximum(density[keep], norm.vmin or 0.0))
     ax.add_collection(grids)
+    return grids
 
-    # roads: one collection per road class
+
+def _draw_layers(ax: Axes, sc: Scenario, style: _Style,
+                 box: tuple[float, float, float, float] | None, keep: np.ndarray,
+                 handles: list) -> None:
+    """Roads, key monitoring points, township depots and stations over the grids."""
+    from matplotlib.lines import Line2D  # (start-up time: see the module's docstring)
+
+    from gridsim.output.cjk import bi, zh
+
+    g = sc.region.grids
+    roads = sc.roads
+    x, y = g.x_m / 1000.0, g.y_m / 1000.0
+    side = g.side_m() / 1000.0
+
+    # roads: one line per road class, its links as pieces broken by NaN (one path to draw: a
+    # collection of a city's 54,000 links made a path object per link, about a second)
     ux, uy = roads.x_m[roads.edge_u] / 1000.0, roads.y_m[roads.edge_u] / 1000.0
     vx, vy = roads.x_m[roads.edge_v] / 1000.0, roads.y_m[roads.edge_v] / 1000.0
     if box is None:
@@ -155,10 +244,10 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         col, lw, alpha, z = _ROAD_STYLE.get(cls, ("#969696", 0.5, 0.6, 2))
         width = lw * (style.line if cls == "arterial" else style.road_line)
         if sel.any():
-            segs = np.stack([np.stack([ux[sel], uy[sel]], axis=1),
-                             np.stack([vx[sel], vy[sel]], axis=1)], axis=1)
-            ax.add_collection(LineCollection(list(segs), colors=col, linewidths=width,
-                                             alpha=alpha, zorder=z))
+            gap = np.full(int(sel.sum()), np.nan)
+            ax.add_line(Line2D(np.stack([ux[sel], vx[sel], gap], axis=1).ravel(),
+                               np.stack([uy[sel], vy[sel], gap], axis=1).ravel(), color=col,
+                               lw=width, alpha=alpha, zorder=z, solid_capstyle="butt"))
         if every.any():
             handles.append(Line2D([], [], color=col, lw=lw * 1.2, alpha=alpha,
                                   label=f"{bi(cls + ' roads', _ROAD_ZH.get(cls, ''))} "
@@ -198,7 +287,6 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         handles.append(Line2D([], [], ls="", marker=marker, color=col, markeredgecolor="white",
                               markersize=7,
                               label=f"{bi(name + ' stations', zh(name))} ({int(of.sum()):,})"))
-    return handles, grids
 
 
 def _limits(ax: Axes, x0: float, x1: float, y0: float, y1: float) -> None:
@@ -222,13 +310,18 @@ def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | No
     """
     if colour not in COLOURINGS:
         raise ValueError(f"colour must be one of {', '.join(COLOURINGS)}, got {colour!r}")
-    from matplotlib.colors import LogNorm  # (start-up time: see _draw)
+    from matplotlib.colors import LogNorm  # (start-up time: see the module's docstring)
     from matplotlib.ticker import NullFormatter
 
     from gridsim.output.cjk import bi
     g = sc.region.grids
     big = g.n > CITY_SCALE_GRIDS
-    fig, ax = _figure((11.0, 10.0) if big else (8.0, 7.0))
+    # the axes as large as matplotlib's default places them in an 11 x 10 (city) or 8 x 7 inch
+    # figure, with the canvas wide enough for the inset and the legend beside them: the PNG is
+    # the canvas cropped to what is drawn (figures._save), drawn once when all of it is on
+    fig, ax = _figure((16.0, 10.0) if big else (11.5, 7.0))
+    fig.subplots_adjust(left=1.375 / 16.0, right=9.9 / 16.0) if big else \
+        fig.subplots_adjust(left=1.0 / 11.5, right=7.2 / 11.5)
 
     norm: Normalize | None = None
     if colour == "density":
