@@ -330,9 +330,9 @@ FLOODS = ("waterlogging", "flash_flood", "landslide")
 
 def test_rainstorm_raises_flood_incidents_and_warned_grids_switch_before_the_peak() -> None:
     """`hazard=rainstorm_day scenario=small`: the day-long design storm runs from hour 28 for
-    24 h, peaking at hour 40. Per seed, more flood-type incidents fall in the storm's day than in the day before
-    it, and more than in the same day of the same seed without weather; every grid of the
-    storm's townships has switched (a forecast warning) before the peak."""
+    24 h, peaking at hour 40. Per seed, more flood-type incidents fall in the storm's day than
+    in the day before it, and more than in the same day of the same seed without weather; every
+    grid of the storm's townships has switched (a forecast warning) before the peak."""
     base = ("scenario=small", "hazard=rainstorm_day", "duration_h=52", "output.figures=false",
             "output.progress=false", "output.events_log=false")
     storm_s = shipped(*base)
