@@ -92,11 +92,11 @@ def _save(fig: Figure, path: Path) -> None:
     :func:`~gridsim.output.cjk.apply_fonts` here.
 
     The figure is drawn once, on its own canvas, and the PNG is that canvas cropped to the
-    tight box of everything drawn (plus ``savefig.pad_inches``): the box is measured after the
-    draw, on the same renderer, so every text is laid out once. (``savefig`` with a box draws
-    on a new renderer of the box's size, which lays out every text and tick label again: about
-    a third of a figure's cost.) A figure whose box leaves its canvas (a very long title) is
-    saved the slower way, ``savefig`` with the box, so nothing is cut off."""
+    tight box of everything drawn (plus ``savefig.pad_inches``): the box is measured on the
+    renderer the canvas then draws with, so every text is laid out once. (``savefig`` with a
+    box draws on a new renderer of the box's size, which lays out every text and tick label
+    again: about a third of a figure's cost.) A figure whose box leaves its canvas (a very long
+    title) is saved as before, ``savefig`` with the box, so nothing is cut off."""
     # matplotlib only when a figure is drawn (start-up time: see the module's docstring)
     from matplotlib import rc_context, rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -107,20 +107,20 @@ def _save(fig: Figure, path: Path) -> None:
         apply_fonts(fig)
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     fig.set_dpi(_DPI)
-    with rc_context(_TEXT_RC):
-        canvas.draw()
+    with rc_context(_TEXT_RC), atomic_target(path) as tmp:
+        # the box first, on the canvas's renderer: the draw below reuses that renderer and so
+        # the text layouts the box needed
         drawn = fig.get_tightbbox(canvas.get_renderer())
-    width, height = canvas.get_width_height(physical=True)
-    # in whole pixels of the canvas (display coordinates: y up from the bottom)
-    x0, x1 = math.floor(drawn.x0 * _DPI), math.ceil(drawn.x1 * _DPI)
-    y0, y1 = math.floor(drawn.y0 * _DPI), math.ceil(drawn.y1 * _DPI)
-    pad = round(rcParams["savefig.pad_inches"] * _DPI)
-    with atomic_target(path) as tmp:
+        width, height = canvas.get_width_height(physical=True)
+        # in whole pixels of the canvas (display coordinates: y up from the bottom)
+        x0, x1 = math.floor(drawn.x0 * _DPI), math.ceil(drawn.x1 * _DPI)
+        y0, y1 = math.floor(drawn.y0 * _DPI), math.ceil(drawn.y1 * _DPI)
         if x0 < 0 or y0 < 0 or x1 > width or y1 > height:  # something drawn off the canvas
-            with rc_context(_TEXT_RC):
-                fig.savefig(tmp, dpi=_DPI, format="png",
-                            bbox_inches=drawn.padded(rcParams["savefig.pad_inches"]))
+            fig.savefig(tmp, dpi=_DPI, format="png",
+                        bbox_inches=drawn.padded(rcParams["savefig.pad_inches"]))
             return
+        canvas.draw()
+        pad = round(rcParams["savefig.pad_inches"] * _DPI)
         # the padding in the figure's face colour where it goes past the canvas; rows from the
         # top; opaque, so RGB
         face = np.round(np.array(fig.get_facecolor()[:3]) * 255).astype(np.uint8)
