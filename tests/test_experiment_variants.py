@@ -1,7 +1,8 @@
 """``gridsim experiment`` checks a variant that only sets values by setting them into the
 experiment's one composition (Hydra's own override rules) instead of composing it again: the
 settings and the error lines are those of a full composition of the variant (the oracle here),
-and a variant that chooses another group option is composed."""
+and a variant that chooses another group option is composed. The jobs of ``gridsim run -m``
+are checked the same way."""
 
 from __future__ import annotations
 
@@ -81,3 +82,25 @@ def test_a_variant_choosing_another_group_option_is_composed(
         assert hydra_app._value_overrides(base.config, job) is None, job
     fast, full = _both(path, base, other)
     assert fast == full
+
+
+@pytest.mark.parametrize(("job", "bad"), [
+    (["scenario=small", "hazard=calm", "duration_h=2", "seed=5"], False),
+    (["scenario=small", "hazard=calm", "duration_h=-5", "seed=5"], True),
+    (["scenario=small", "hazard=calm", "duration_h=2", "seed=abc"], True),
+], ids=["good", "range", "type"])
+def test_a_job_of_run_m_is_checked_as_its_own_composition_would(job: list[str],
+                                                                bad: bool) -> None:
+    """``gridsim run -m``: the jobs are checked on the composition of the overrides that are no
+    sweep (here: all but ``seed``), with the lines composing each job would give."""
+    base = hydra_app.compose_config(job[:3])
+    assert hydra_app._value_overrides(base, job) is not None  # the fast route
+    outcomes = []
+    for route in (lambda: hydra_app._job_settings(base, job),
+                  lambda: compose_settings(job)[0]):
+        try:
+            outcomes.append(route())
+        except ConfigError as exc:
+            outcomes.append(exc.errors)
+    assert isinstance(outcomes[1], list) is bad, outcomes[1]
+    assert outcomes[0] == outcomes[1]

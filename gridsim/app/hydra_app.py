@@ -558,6 +558,29 @@ def sweep_jobs(args: Sequence[str]) -> list[list[str]] | None:
     return [list(job) for job in itertools.product(*axes.values())]
 
 
+def _job_settings(base: DictConfig | None, overrides: Sequence[str],
+                  config_dir: Path | None = None, config_name: str = "config") -> RunConfig:
+    """The checked settings of the job ``overrides`` of a sweep whose config without its sweeps
+    is ``base`` (None: not known): :func:`compose_settings` of the job, without composing it
+    again when the job only sets values of ``base``."""
+    overrides = list(overrides)
+    applied = _value_overrides(base, overrides) if base is not None else None
+    if base is None or applied is None:  # a group chosen anew, a key added or deleted
+        return compose_settings(overrides, config_dir, config_name)[0]
+    # base with the job's values set as Hydra's composition sets them (after its defaults
+    # list): the same config, without composing it again
+    primary = (f"{config_dir / config_name}.yaml" if config_dir is not None
+               else "conf/config.yaml")
+    cfg = copy.deepcopy(base)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ConfigLoaderImpl._apply_overrides_to_config(applied, cfg)
+        except Exception as exc:  # as a composition's error
+            raise _composition_error(exc, overrides, caught, primary) from None
+    return check(cfg, overrides, primary)
+
+
 def _prevalidate(overrides: list[str]) -> int | None:
     """Check every job of ``gridsim run -m`` before Hydra starts anything: one line per
     problem, prefixed by the job; the exit code (None: a sweep this function cannot expand,
@@ -566,10 +589,16 @@ def _prevalidate(overrides: list[str]) -> int | None:
     if jobs is None:
         return None
     swept = [i for i in range(len(jobs[0])) if len({job[i] for job in jobs}) > 1] if jobs else []
+    base: DictConfig | None = None
+    if len(jobs) > 1:  # composed once: the jobs that only set values are checked on it
+        try:
+            base = compose_config([a for a in overrides if not is_sweep(a)])
+        except ConfigError:  # each job reports it, composed on its own
+            base = None
     failed = False
     for n, job in enumerate(jobs):
         try:
-            compose_settings(job)
+            _job_settings(base, job)
         except ConfigError as exc:
             failed = True
             what = " ".join(job[i] for i in swept)
@@ -996,21 +1025,7 @@ class _ExperimentBoundary:
     def variant_settings(self, base: Any, overrides: Sequence[str], config_dir: Path,
                          config_name: str) -> RunConfig:
         assert isinstance(base, _Composed)
-        overrides = list(overrides)
-        applied = _value_overrides(base.config, overrides)
-        if applied is None:  # a group chosen anew, a key added or deleted: composed again
-            return compose_settings(overrides, config_dir, config_name)[0]
-        # the experiment's composition with the variant's values set as Hydra's composition
-        # sets them (after its defaults list): the same config, without composing it again
-        primary = f"{config_dir / config_name}.yaml"
-        cfg = copy.deepcopy(base.config)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                ConfigLoaderImpl._apply_overrides_to_config(applied, cfg)
-            except Exception as exc:  # as a composition's error
-                raise _composition_error(exc, overrides, caught, primary) from None
-        return check(cfg, overrides, primary)
+        return _job_settings(base.config, overrides, config_dir, config_name)
 
     def is_sweep(self, arg: str) -> bool:
         return is_sweep(arg)
