@@ -377,7 +377,7 @@ def test_a_city_scale_scenario_map_is_a_raster_with_one_line_per_road_class(
 
     from gridsim.output import maps
 
-    s, scenario = _scenario(urban=600, rural=RASTER_GRIDS)
+    _s, scenario = _scenario(urban=600, rural=RASTER_GRIDS)
     figs: list = []
     save = maps._save
     monkeypatch.setattr(maps, "_save", lambda fig, path: (figs.append(fig), save(fig, path)))
