@@ -6,8 +6,7 @@ import math
 
 from gridsim.model.dists import dist_errors
 from gridsim.model.params import RunConfig
-from gridsim.model.vocab import GRID_KINDS, ROLES
-from gridsim.place.roads import ROAD_CLASSES
+from gridsim.model.vocab import GRID_KINDS, ROAD_CLASSES, ROLES
 
 __all__ = ["evacuation_errors"]
 

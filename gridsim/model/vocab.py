@@ -13,6 +13,7 @@ __all__ = [
     "GRID_KINDS",
     "HOPS",
     "MODES",
+    "ROAD_CLASSES",
     "ROLES",
     "SUPPLY_ITEMS",
     "ZH",
@@ -78,3 +79,7 @@ ZH: dict[str, str] = {
     "flood_prone_residents": "易涝区人口", "flood_prone_households": "易涝区户数",
     "monitoring_points": "重点监测点",
 }
+
+#: Road classes of a road network (index into this tuple): gridsim's synthetic roads and a
+#: scenario folder's roads, mapped onto these (gridsim.place.folder.roads).
+ROAD_CLASSES: tuple[str, ...] = ("urban", "rural", "arterial")

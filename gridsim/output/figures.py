@@ -21,7 +21,7 @@ import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import numpy as np
 
@@ -137,7 +137,7 @@ def _save(fig: Figure, path: Path) -> None:
 #: Text drawn without hinting: FreeType's autohinter (matplotlib's default, ``force_autohint``)
 #: fits every glyph to the pixel grid each time a text is laid out, which costs about a tenth
 #: of a figure; at 110 dpi the unhinted glyphs read the same.
-_TEXT_RC = {"text.hinting": "no_hinting"}
+_TEXT_RC: dict[Any, Any] = {"text.hinting": "no_hinting"}
 
 #: zlib level of the PNGs: 1 compresses a figure (large flat areas) within 5 % of the default 6,
 #: in two thirds of the time (the city map: 112 against 108 kB, 16 against 24 ms).

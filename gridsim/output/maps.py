@@ -185,6 +185,7 @@ def _raster_grids(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None,
                          dtype=np.uint8)
         rgba[covered] = table[image[covered].astype(np.int64)]
     else:
+        assert norm is not None  # a population map has its norm (above)
         rgba[covered] = colormaps["YlOrRd"](norm(image[covered]), bytes=True)
     x0, x1, y0, y1 = box
     ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest", zorder=1)

@@ -27,6 +27,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from gridsim.model.vocab import ROAD_CLASSES  # re-exported: the network's classes
+
 __all__ = [
     "ROAD_CLASSES",
     "NearTimes",
@@ -39,8 +41,6 @@ __all__ = [
     "township_times",
 ]
 
-#: Road classes of a synthetic network (index into this tuple).
-ROAD_CLASSES: tuple[str, ...] = ("urban", "rural", "arterial")
 
 
 @dataclass(frozen=True)
