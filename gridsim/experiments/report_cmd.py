@@ -20,7 +20,7 @@ def make_report(folder: Path, out: Path | None = None) -> int:
     # refuses the folder does not need (start-up time)
     from gridsim.experiments.report import build_report
 
-    # start-up time: matplotlib and pandas only when writing
+    # start-up time: matplotlib only when writing
     from gridsim.experiments.report_output import write_report
 
     folder = Path(folder)
