@@ -69,7 +69,10 @@ from gridsim.place.scenario import Scenario
 __all__ = ["Assignment", "Dispatcher", "Request"]
 
 _LEAD_ORDER = LEAD_ORDER
-_NONE = np.zeros(0, dtype=np.int64)
+# candidate sets up to this size are searched in Python, larger ones with arrays (_choose)
+_SMALL = 24
+# one person picked: (person, at_post, travel_s, wait_s, phone, lead role index)
+_Pick = tuple[int, bool, float, float, bool, int]
 
 
 @dataclass
@@ -121,7 +124,7 @@ class Dispatcher:
         self._person_key = person_keys(roster).tolist()  # Python ints: one call-up at a time
         self._calls: dict[tuple[int, int], int] = {}  # (incident, person) -> call-ups so far
         self.busy = np.zeros(roster.n, dtype=bool)
-        self.busy_since = np.zeros(roster.n)
+        self.busy_since = [0.0] * roster.n  # a list: set and read one person at a time
         self.busy_person_s = 0.0  # on incidents (time held by post tasks is not counted)
         self.pending: list[Request] = []
         self.switch: ModeSwitch | None = None
@@ -133,12 +136,13 @@ class Dispatcher:
         self.request_priority = 0
         self.preempt_hook: Callable[[int], None] | None = None
         self.free_listeners: list[Callable[[int], None]] = []
-        # busy people of each home grid, integrated over time (incidents and tasks alike)
+        # busy people of each home grid, integrated over time (incidents and tasks alike):
+        # Python lists, changed one element at a time (grid_busy_s gathers the few it sums)
         n_grids = scenario.region.grids.n
-        self._home = roster.grid.astype(np.int64)
-        self.grid_busy = np.zeros(n_grids, dtype=np.int64)
-        self._grid_area = np.zeros(n_grids)
-        self._grid_last = np.zeros(n_grids)
+        self._home = roster.grid.tolist()
+        self.grid_busy = [0] * n_grids
+        self._grid_area = [0.0] * n_grids
+        self._grid_last = [0.0] * n_grids
         mask = 0
         for r in cfg.peace_roles:
             mask |= role_bit(r)
@@ -151,6 +155,9 @@ class Dispatcher:
         grids = scenario.region.grids
         self._speed = local_speeds(cfg)[grids.kind.astype(np.int64)]
         self._gx, self._gy = grids.x_m, grids.y_m
+        # the same as Python floats, read one grid at a time (the same IEEE doubles)
+        self._speed_l = self._speed.tolist()
+        self._gx_l, self._gy_l = grids.x_m.tolist(), grids.y_m.tolist()
         # what never changes about each person, as rows (one fancy index takes a candidate
         # list's): home and post (grid centre) positions, the leg between them, the median
         # call-up delay; categories and leading role; callable in peacetime (in working hours)
@@ -165,9 +172,10 @@ class Dispatcher:
                                     self._peace_ok & ~roster.away_in_work_hours])
         # candidates of each grid: people of the grids within the radius, with the road time
         self._rows: dict[int, tuple[np.ndarray, ...]] = {}
-        self._cand_cache: dict[int, tuple[int, tuple[np.ndarray, ...]]] = {}
-        # people beyond the grid's own looked at first (see _fill)
+        self._cand_cache: dict[int, tuple[int, tuple]] = {}
+        # people beyond the grid's own looked at first (see _fill), and how many grids that is
         self._prefix = 64
+        self._k_first: dict[int, int] = {}
         # people of each category who are free, and held by post tasks (module docstring):
         # a request none of whose categories has anybody in either is not searched
         n_cat = max(int(np.max(roster.categories, initial=0)).bit_length(), 1)
@@ -209,7 +217,11 @@ class Dispatcher:
         """The candidates of the first ``k`` grids of :meth:`_row` and what about them never
         changes (cached per grid for the largest ``k`` asked): ``(people, road_t, pgrid, cats,
         lead, post_x, post_y, home_x, home_y, leg_home, mob_median, same_grid, peace_ok,
-        peace_ok_in_work_hours, rank)``."""
+        peace_ok_in_work_hours, rank, rows)``; ``rows`` is the same, one tuple of Python
+        scalars per candidate (``index, person, road_t, pgrid, cat, lead, post_x, post_y, home_x,
+        home_y, leg_home, mob_median, same_grid, peace_ok, peace_ok_in_work_hours, rank``),
+        for a set of at most ``_SMALL`` candidates (searched in Python: :meth:`_choose_small`),
+        else None."""
         c = self._cand_cache.get(g)
         if c is not None and c[0] >= k:
             return c[1]
@@ -221,8 +233,12 @@ class Dispatcher:
         f, i, b = self._pf[people], self._pi[people], self._pb[people]
         arrays = (people, t[pos], pgrid, i[:, 0], i[:, 1], f[:, 2], f[:, 3], f[:, 0], f[:, 1],
                   f[:, 4], f[:, 5], pgrid == g, b[:, 0], b[:, 1], rank)
-        self._cand_cache[g] = (k, arrays)
-        return arrays
+        rows = None
+        if len(people) <= _SMALL:  # .tolist(): the same doubles and ints, as Python scalars
+            rows = list(zip(range(len(people)), *(a.tolist() for a in arrays), strict=True))
+        out = (*arrays, rows)
+        self._cand_cache[g] = (k, out)
+        return out
 
     def _night(self, now: float) -> float:
         return self.cfg.night_factor if in_hours(now, self.cfg.night_hours) else 1.0
@@ -247,13 +263,15 @@ class Dispatcher:
         grids, road_t, people_before, _ = self._row(g)
         n_grids = len(grids)
         det = self.cfg.intra_grid_detour
-        speed_g = self._speed[g]
-        leg_in = (abs(self._gx[g] - req.x_m) + abs(self._gy[g] - req.y_m)) * det / speed_g
+        speed_g = self._speed_l[g]  # Python floats: the same doubles as the arrays' elements
+        leg_in = (abs(self._gx_l[g] - req.x_m) + abs(self._gy_l[g] - req.y_m)) * det / speed_g
         in_work = in_hours(now, self.cfg.work_hours)
         night = self._night(now)
         want = int(people_before[1]) + self._prefix
+        k = self._k_first.get(g)
+        if k is None:  # the first k of every search from g (the same want each time)
+            k = self._k_first[g] = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
         while True:
-            k = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
             c = self._candidates(g, k)
             bound = math.inf if k >= n_grids else float(road_t[k]) + leg_in
             picks = self._choose(c, bound, now, sw, req, leg_in, in_work, night, det, speed_g,
@@ -261,22 +279,20 @@ class Dispatcher:
             if picks is not None:
                 break
             want *= 4
-        at_post, travel, chosen, wait, phone = picks
-        people, lead = c[0], c[4]
+            k = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
         log = self.log
-        for need, pick in zip(needs, chosen, strict=True):
-            for i in pick.tolist():
-                p = int(people[i])
-                if at_post[i]:
+        for need, pick in zip(needs, picks, strict=True):
+            for p, at_post, travel, wait, phone, lead in pick:
+                if at_post:
                     mob = 0.0
-                elif wait is not None and math.isfinite(wait[i]):
-                    mob = float(wait[i])  # on the way to the post ...
-                    if mob > 0.0 and phone[i]:  # ... or phoned at home, whichever is sooner
-                        mob = min(mob, self._call_up(req.incident, p, int(lead[i]), night))
+                elif math.isfinite(wait):
+                    mob = wait  # on the way to the post ...
+                    if mob > 0.0 and phone:  # ... or phoned at home, whichever is sooner
+                        mob = min(mob, self._call_up(req.incident, p, lead, night))
                 else:
-                    mob = self._call_up(req.incident, p, int(lead[i]), night)
+                    mob = self._call_up(req.incident, p, lead, night)
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
-                               travel_s=float(travel[i]), from_post=bool(at_post[i]))
+                               travel_s=travel, from_post=at_post)
                 req.assigned.append(a)
                 if self.held_priority[p] >= 0:  # taken off a post task
                     self.held_priority[p] = -1
@@ -290,7 +306,7 @@ class Dispatcher:
                 self.busy[p] = True
                 self.busy_since[p] = now
                 if log.enabled:
-                    role = _LEAD_ORDER[lead[i]] if lead[i] >= 0 else self.scenario.roster.role_of(p)
+                    role = _LEAD_ORDER[lead] if lead >= 0 else self.scenario.roster.role_of(p)
                     log.log(now, "dispatched", g, req.incident,
                             f"person {p} ({role}"
                             f"{', from post' if a.from_post else ''}) eta {a.arrive_s:.1f}")
@@ -336,16 +352,24 @@ class Dispatcher:
         u = keyed_uniform(self._key, incident, self._person_key[p], n)
         return float(self._mob[lead].ppf(u)) * night
 
-    def _choose(self, c: tuple[np.ndarray, ...], bound: float, now: float, sw: ModeSwitch,
+    def _choose(self, c: tuple, bound: float, now: float, sw: ModeSwitch,
                 req: Request, leg_in: float, in_work: bool, night: float, det: float,
-                speed_g: float, needs: list[list[int]]) -> tuple | None:
-        """``(at_post, travel, picks of every need, wait, phone)`` among the candidates ``c``,
-        or None when someone beyond them might be nearer than a pick (``bound``: see
-        :meth:`_fill`); ``wait`` is the time until each member on the way to the post leaves
-        (inf for the others), or None when nobody is on the way; ``phone`` (when ``wait`` is
-        not None) marks the members on the way who could be called up instead."""
-        (people, road_t, _, cats, _, post_x, post_y, home_x, home_y, leg_home,
-         mob_median, same, peace_ok, peace_ok_work, rank) = c
+                speed_g: float, needs: list[list[int]]) -> list[list[_Pick]] | None:
+        """The picks of every need among the candidates ``c``, nearest first, or None when
+        someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`). A pick
+        is ``(person, at_post, travel_s, wait_s, phone, lead)``: ``wait_s`` is the time until a
+        member on the way to the post leaves (inf for the others), ``phone`` whether such a
+        member could be called up instead.
+
+        A set of at most ``_SMALL`` candidates is searched in Python (:meth:`_choose_small`),
+        a larger one with arrays; both make the same float operations in the same order, so
+        they pick the same people (tested)."""
+        rows = c[15]
+        if rows is not None:
+            return self._choose_small(rows, bound, now, sw, req, leg_in, in_work, night, det,
+                                      speed_g, needs)
+        (people, road_t, _, cats, lead, post_x, post_y, home_x, home_y, leg_home,
+         mob_median, same, peace_ok, peace_ok_work, rank, _) = c
         whole = bound == math.inf
         # people at a post: only members of grids in ALERT or FORWARD_COMMAND have a finite
         # assembly time (ModeSwitch stands them down, back to infinity, on RECOVERY)
@@ -370,7 +394,7 @@ class Dispatcher:
                                     (now - leave) / (assembled - leave), 0.0)
         avail = callable_now & free
         if not avail.any():
-            return (at_post, None, [_NONE] * len(needs), None, None) if whole else None
+            return [[] for _ in needs] if whole else None
         home = ~at_post
         ox = np.where(at_post, post_x, home_x)
         oy = np.where(at_post, post_y, home_y)
@@ -388,20 +412,104 @@ class Dispatcher:
             call = mob_median * (home * night)
             expected = travel + np.where(en_route, np.where(phone, np.minimum(wait, call), wait),
                                          call)
-        out = []
+        out: list[list[_Pick]] = []
         for bit, n in needs:
             m = np.flatnonzero(((cats & bit) != 0) & avail)
             if len(m) < n and not whole:
                 return None
             if len(m) == 0:
-                out.append(_NONE)
+                out.append([])
                 continue
             pick = m[np.lexsort((rank[m], expected[m]))[:n]]
             if expected[pick[-1]] >= bound:
                 return None
             avail[pick] = False
-            out.append(pick)
-        return at_post, travel, out, wait, phone
+            out.append([(int(people[i]), bool(at_post[i]), float(travel[i]),
+                         math.inf if wait is None else float(wait[i]),
+                         False if phone is None else bool(phone[i]), int(lead[i]))
+                        for i in pick.tolist()])
+        return out
+
+    def _choose_small(self, rows: list[tuple], bound: float, now: float, sw: ModeSwitch,
+                      req: Request, leg_in: float, in_work: bool, night: float, det: float,
+                      speed_g: float, needs: list[list[int]]) -> list[list[_Pick]] | None:
+        """:meth:`_choose` over a few candidates (``rows``: :meth:`_candidates`), one at a
+        time in Python. Only the candidates that are available and have a needed category are
+        looked at (the others are never picked); for them, every float is computed by the
+        operations of the array version in the same order (Python floats are the same IEEE
+        doubles, and ``max``/the minimum below follow ``np.maximum``/``np.minimum``, NaN
+        included), and the order is ``np.lexsort``'s: by expected time (NaN last), then rank,
+        then place in the list."""
+        whole = bound == math.inf
+        assembled_at, leave_at, busy = sw.assembled_at, sw.leave_at, self.busy
+        held = self.held_priority if self.n_held else None
+        priority = self.request_priority
+        en_route_ok = self.cfg.en_route_dispatch
+        x, y = float(req.x_m), float(req.y_m)
+        mask = 0
+        for bit, _ in needs:
+            mask |= bit
+        cands = []  # (sort key, category, pick)
+        for (i, p, road_t, _, cat, lead, post_x, post_y, home_x, home_y, leg_home, mob_median,
+             same, peace_ok, peace_ok_work, rank) in rows:
+            if not cat & mask:
+                continue
+            if busy[p]:
+                if held is None:
+                    continue
+                h = held[p]
+                if not (h >= 0 and h < priority):
+                    continue
+            assembled = float(assembled_at[p])
+            at_post = assembled <= now
+            peace_now = peace_ok_work if in_work else peace_ok
+            en_route = en_route_ok and not at_post and math.isfinite(assembled)
+            if not (at_post or peace_now or en_route):
+                continue
+            wait = math.inf
+            if at_post:
+                ox, oy, leg, home = post_x, post_y, leg_home * 0.0, 0.0
+            elif en_route:
+                leave = float(leave_at[p])
+                wait = max(leave - now, 0.0)  # np.maximum's result, NaN included
+                done = (now - leave) / (assembled - leave) if leave < now else 0.0
+                ox = home_x + done * (post_x - home_x)
+                oy = home_y + done * (post_y - home_y)
+                leg, home = leg_home * (1.0 - done), 1.0
+            else:
+                ox, oy, leg, home = home_x, home_y, leg_home * 1.0, 1.0
+            local = (abs(ox - x) + abs(oy - y)) * det / speed_g
+            travel = local if same else road_t + leg + leg_in
+            call = mob_median * (home * night)
+            if not en_route:
+                expected = travel + call
+            elif peace_now:  # np.minimum(wait, call): NaN if either is
+                expected = travel + (wait if wait <= call or wait != wait else call)
+            else:
+                expected = travel + wait
+            nan = expected != expected
+            cands.append(((nan, 0.0 if nan else expected, rank, i), cat,
+                          (p, at_post, float(travel), wait, en_route and peace_now, lead)))
+        out: list[list[_Pick]] = []
+        for bit, n in needs:
+            m = [cand for cand in cands if cand[1] & bit]
+            if len(m) < n and not whole:
+                return None
+            if not m:
+                out.append([])
+                continue
+            m.sort()
+            pick = m[:n]
+            last = pick[-1][0]
+            if not last[0] and last[1] >= bound:  # a NaN time is never >= bound
+                return None
+            if len(m) < len(cands):
+                taken = {cand[0] for cand in pick}
+                cands = [cand for cand in cands if cand[0] not in taken]
+            else:
+                cands = m[n:]
+            out.append([cand[2] for cand in pick])
+        return out
 
     # -- public --------------------------------------------------------------------------------
     def request(self, incident: int, grid: int, x_m: float, y_m: float,
@@ -477,16 +585,20 @@ class Dispatcher:
 
     def _busy_change(self, person: int, now: float, delta: int) -> None:
         g = self._home[person]
-        self._grid_area[g] += self.grid_busy[g] * (now - self._grid_last[g])
+        busy = self.grid_busy
+        self._grid_area[g] += busy[g] * (now - self._grid_last[g])
         self._grid_last[g] = now
-        self.grid_busy[g] += delta
+        busy[g] += delta
 
     def grid_busy_s(self, grids: np.ndarray, now: float) -> float:
-        """Busy person-seconds of the people of ``grids`` (by home grid) from 0 to ``now``."""
-        return float(np.sum(self._grid_area[grids]
-                            + self.grid_busy[grids] * (now - self._grid_last[grids])))
+        """Busy person-seconds of the people of ``grids`` (by home grid) from 0 to ``now``:
+        each grid's term as the array expression had it, summed by ``np.sum`` as before."""
+        area, busy, last = self._grid_area, self.grid_busy, self._grid_last
+        terms = [area[g] + busy[g] * (now - last[g]) for g in np.asarray(grids).tolist()]
+        return float(np.sum(np.array(terms, dtype=float)))
 
     def busy_person_s_until(self, now: float) -> float:
         """Person-seconds on incidents so far, counting people still on one up to ``now``."""
         on_incident = self.busy & (self.held_priority < 0)
-        return self.busy_person_s + float(np.sum(now - self.busy_since[on_incident]))
+        since = np.array(self.busy_since, dtype=float)
+        return self.busy_person_s + float(np.sum(now - since[on_incident]))
