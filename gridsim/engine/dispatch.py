@@ -21,8 +21,9 @@ when picked, the task's hook (``preempt_hook``) takes them off the task (its Sim
 interrupted) before they go. Nobody is held with storm work off, and dispatch is then as before.
 
 Free people by category: the dispatcher counts, for each standby category, the people who are
-free and the people held by post tasks. A request none of whose needs has a category anybody
-free or held has cannot be filled by anyone, so :meth:`Dispatcher._fill` returns at once: a
+free or held by post tasks (not on an incident; a post task's hold and release leave the count
+as it is). A request none of whose needs has a category anybody free or held has cannot be
+filled by anyone, so :meth:`Dispatcher._fill` returns at once: a
 waiting queue behind busy commanders costs one count per request at each release, not a search
 (the Erlang C test: about 611,000 searches for 192,000 customers before, one per customer now).
 The count only skips searches that would have assigned nobody: who is sent, and in what order,
@@ -50,6 +51,7 @@ the road driving time between centres (:class:`gridsim.place.roads.NearTimes`) p
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -176,14 +178,15 @@ class Dispatcher:
         # people beyond the grid's own looked at first (see _fill), and how many grids that is
         self._prefix = 64
         self._k_first: dict[int, int] = {}
-        # people of each category who are free, and held by post tasks (module docstring):
-        # a request none of whose categories has anybody in either is not searched
+        # people of each category who are free or held by post tasks, i.e. not on an incident
+        # (module docstring): a request none of whose categories has anybody there is not
+        # searched. Only an assignment and a release change it, not occupy and vacate.
         n_cat = max(int(np.max(roster.categories, initial=0)).bit_length(), 1)
         cats = roster.categories.astype(np.int64)
-        self._cat_of = cats.tolist()  # Python ints: one person at a time
-        self._free_cat = [int(np.count_nonzero(cats & (1 << b))) for b in range(n_cat)]
-        self._held_cat = [0] * n_cat
+        self._cats = cats
         self._bits_of: dict[int, tuple[int, ...]] = {}
+        self._bits_p = [self._bits(m) for m in cats.tolist()]  # each person's category bits
+        self._ready_cat = [int(np.count_nonzero(cats & (1 << b))) for b in range(n_cat)]
 
     def attach(self, switch: ModeSwitch) -> None:
         self.switch = switch
@@ -294,15 +297,14 @@ class Dispatcher:
                 a = Assignment(person=p, assigned_s=now, mobilisation_s=mob,
                                travel_s=travel, from_post=at_post)
                 req.assigned.append(a)
+                self._count(p, -1)  # on an incident now, from a post task or free
                 if self.held_priority[p] >= 0:  # taken off a post task
                     self.held_priority[p] = -1
                     self.n_held -= 1
-                    self._count(p, 0, -1)
                     assert self.preempt_hook is not None
                     self.preempt_hook(p)
                 else:
                     self._busy_change(p, now, +1)
-                    self._count(p, -1, 0)
                 self.busy[p] = True
                 self.busy_since[p] = now
                 if log.enabled:
@@ -320,29 +322,32 @@ class Dispatcher:
             self._bits_of[mask] = bits
         return bits
 
-    def _count(self, p: int, free: int, held: int) -> None:
-        """Person ``p`` is ``free`` more (or fewer) free and ``held`` more held by a task."""
-        free_cat, held_cat = self._free_cat, self._held_cat
-        for b in self._bits(self._cat_of[p]):
-            free_cat[b] += free
-            held_cat[b] += held
+    def _count(self, p: int, delta: int) -> None:
+        """Person ``p`` comes back from (+1) or goes to (-1) an incident."""
+        ready = self._ready_cat
+        for b in self._bits_p[p]:
+            ready[b] += delta
 
     def _anyone_for(self, needs: list[list[int]]) -> bool:
         """Whether anybody free or held by a post task has a category of ``needs``: when
         nobody has, no candidate of any grid is available to them (:meth:`_choose`) and a
         search would assign nobody."""
-        free_cat, held_cat = self._free_cat, self._held_cat
-        n_cat = len(free_cat)
+        ready = self._ready_cat
+        n_cat = len(ready)
         for bit, _ in needs:
             for b in self._bits(bit):
-                if b < n_cat and (free_cat[b] or held_cat[b]):
+                if b < n_cat and ready[b]:
                     return True
         return False
 
     def free_by_category(self) -> tuple[list[int], list[int]]:
         """``(free, held)``: for each category bit, how many people are free and how many are
-        held by post tasks (the counts that let a request nobody could serve skip its search)."""
-        return list(self._free_cat), list(self._held_cat)
+        held by post tasks. Their sum is the count that lets a request nobody could serve skip
+        its search (kept as people go to and come back from incidents); the held ones are
+        counted here from ``busy`` and ``held_priority``."""
+        held = self._cats[self.busy & (self.held_priority >= 0)]
+        n_held = [int(np.count_nonzero(held & (1 << b))) for b in range(len(self._ready_cat))]
+        return [r - h for r, h in zip(self._ready_cat, n_held, strict=True)], n_held
 
     def _call_up(self, incident: int, p: int, lead: int, night: float) -> float:
         """The call-up delay of person ``p`` for ``incident``: a keyed draw (module docstring)."""
@@ -548,7 +553,7 @@ class Dispatcher:
         """A person is free again (back at base)."""
         now = self.env.now
         if self.busy[person] and self.held_priority[person] < 0:  # on an incident until now
-            self._count(person, +1, 0)
+            self._count(person, +1)
         self.busy[person] = False
         self.busy_person_s += now - self.busy_since[person]
         self._busy_change(person, now, -1)
@@ -568,7 +573,6 @@ class Dispatcher:
         self.busy[person] = True
         self.held_priority[person] = priority
         self.n_held += 1
-        self._count(person, -1, +1)
         self._busy_change(person, self.env.now, +1)
 
     def vacate(self, person: int, offer: bool = True) -> None:
@@ -578,7 +582,6 @@ class Dispatcher:
         self.busy[person] = False
         self.held_priority[person] = -1
         self.n_held -= 1
-        self._count(person, +1, -1)
         self._busy_change(person, self.env.now, -1)
         if offer:
             self._freed(person)
@@ -593,9 +596,16 @@ class Dispatcher:
     def grid_busy_s(self, grids: np.ndarray, now: float) -> float:
         """Busy person-seconds of the people of ``grids`` (by home grid) from 0 to ``now``:
         each grid's term as the array expression had it, summed by ``np.sum`` as before."""
-        area, busy, last = self._grid_area, self.grid_busy, self._grid_last
-        terms = [area[g] + busy[g] * (now - last[g]) for g in np.asarray(grids).tolist()]
-        return float(np.sum(np.array(terms, dtype=float)))
+        idx = np.asarray(grids).tolist()
+        lists = (self._grid_area, self.grid_busy, self._grid_last)
+        if len(idx) > 1:
+            get = operator.itemgetter(*idx)
+            a, b, t = (get(v) for v in lists)
+        else:  # itemgetter of one index gives the element, not a tuple
+            a, b, t = ([v[g] for g in idx] for v in lists)
+        area, busy = np.array(a, dtype=float), np.array(b, dtype=np.int64)
+        last = np.array(t, dtype=float)
+        return float(np.sum(area + busy * (now - last)))
 
     def busy_person_s_until(self, now: float) -> float:
         """Person-seconds on incidents so far, counting people still on one up to ``now``."""
