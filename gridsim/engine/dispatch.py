@@ -216,7 +216,7 @@ class Dispatcher:
             self._rows[g] = r
         return r
 
-    def _candidates(self, g: int, k: int) -> tuple[np.ndarray, ...]:
+    def _candidates(self, g: int, k: int) -> tuple:
         """The candidates of the first ``k`` grids of :meth:`_row` and what about them never
         changes (cached per grid for the largest ``k`` asked): ``(people, road_t, pgrid, cats,
         lead, post_x, post_y, home_x, home_y, leg_home, mob_median, same_grid, peace_ok,
