@@ -10,8 +10,12 @@ basic launcher unless a test says otherwise.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -194,12 +198,46 @@ def _files(folder: Path) -> dict[str, bytes]:
             and p.name not in (MANIFEST, "hydra.yaml", "multirun.yaml")}
 
 
+@pytest.fixture(scope="module")
+def batched_sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
+    """The tiny experiment swept once in batches (the sweeper's own plan, Hydra's basic
+    launcher, in this process), every ``gridsim.engine.simulation.build`` counted by the
+    response it was called for: ``(folder, builds)``. Shared by the tests of a batched sweep,
+    which read it; a test that changes a sweep works on a copy."""
+    import gridsim.engine.simulation as simulation  # the module whose build is counted
+
+    folder = tmp_path_factory.mktemp("batched")
+    write_experiment(folder)
+    builds: list[str] = []
+    real_build = simulation.build
+
+    def counting_build(settings):  # type: ignore[no-untyped-def]
+        builds.append(settings.response.name)
+        return real_build(settings)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(simulation, "build", counting_build)
+    mp.chdir(folder)
+    for key in ("GRIDSIM_SWEEP_TOTAL", "GRIDSIM_SWEEP_SESSION"):
+        mp.setenv(key, "")
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["experiment", "tiny.yaml"])
+    finally:
+        mp.undo()
+    assert code == 0, out.getvalue() + err.getvalue()
+    yield folder, builds
+
+
 @pytest.mark.slow
 def test_a_batched_sweep_writes_exactly_the_files_of_separate_runs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        batched_sweep: tuple[Path, list[str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import gridsim.engine.simulation as simulation
 
+    batched, batched_builds = batched_sweep
+    assert batched_builds == ["standard", "prepared"]  # one build per variant, for its batches
     builds: list[str] = []
     real_build = simulation.build
 
@@ -208,17 +246,12 @@ def test_a_batched_sweep_writes_exactly_the_files_of_separate_runs(
         return real_build(settings)
 
     monkeypatch.setattr(simulation, "build", counting_build)
-    separate, batched = tmp_path / "separate", tmp_path / "batched"
-    for folder in (separate, batched):
-        write_experiment(folder)
+    separate = tmp_path / "separate"
+    write_experiment(separate)
     code, out, err = run_inprocess(separate, "hydra.sweeper.replications_per_job=1",
                                    monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, out + err
     assert len(builds) == 6  # every run a job of its own, building its scenario
-    builds.clear()
-    code, out, err = run_inprocess(batched, monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 0, out + err
-    assert builds == ["standard", "prepared"]  # one build per batch: one batch per variant
     got, want = _files(sweep_dir(batched)), _files(sweep_dir(separate))
     assert sorted(got) == sorted(want)
     assert len([n for n in got if n.endswith("/summary.json")]) == 6
@@ -238,12 +271,13 @@ def test_a_batched_sweep_writes_exactly_the_files_of_separate_runs(
 
 @pytest.mark.slow
 def test_a_batched_sweep_resumes_run_by_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    write_experiment(tmp_path)
-    code, out, err = run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 0, out + err
+        batched_sweep: tuple[Path, list[str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The batched sweep copied (its experiment file with it), one run's summary removed: the
+    same command again runs that run alone."""
+    shutil.copytree(batched_sweep[0], tmp_path, dirs_exist_ok=True)
     before = manifests(tmp_path)
+    assert len(before) == 6 and {m["status"] for m in before.values()} == {"done"}
     victim = sorted(before)[1]
     (sweep_dir(tmp_path) / victim / "summary.json").unlink()
     code, out, err = run_inprocess(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
