@@ -8,7 +8,9 @@ drill.json, not against numbers the code produced.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -36,15 +38,26 @@ T_PLUS = re.compile(r"^T\+\d{2,}:[0-5]\d$")
 
 @pytest.fixture(scope="module")
 def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Seed 3 twice (into two folders) and seed 4, from the CLI."""
+    """Seed 3 twice (into two folders) and seed 4: ``a`` from the console script (a process of
+    its own, as a drill designer runs it), ``b`` and ``c`` through the same command in this
+    process (``gridsim drill`` is ``drill_main``), so that ``a`` and ``b`` are two separate
+    executions of one command, one of them in a process that has run other tests."""
     cwd = tmp_path_factory.mktemp("drills")
     out = {}
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         folder = cwd / name
-        proc = gridsim("drill", "script", *DRILL, f"seed={seed}", "--out", str(folder), cwd=cwd)
-        assert proc.returncode == 0, explain(proc)
-        assert "Traceback" not in proc.stderr
-        assert str(folder) in proc.stdout
+        args = ("script", *DRILL, f"seed={seed}", "--out", str(folder))
+        if name == "a":
+            proc = gridsim("drill", *args, cwd=cwd)
+            assert proc.returncode == 0, explain(proc)
+            assert "Traceback" not in proc.stderr
+            assert str(folder) in proc.stdout
+        else:
+            stdout, stderr = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                code = drill_main(list(args))
+            assert code == 0, stdout.getvalue() + stderr.getvalue()
+            assert str(folder) in stdout.getvalue()
         out[name] = folder
     return out
 
