@@ -10,8 +10,6 @@ basic launcher unless a test says otherwise.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -25,6 +23,7 @@ from test_experiments import (
     run_inprocess,
     summaries,
     sweep_dir,
+    sweep_once,
     write_experiment,
 )
 
@@ -217,16 +216,8 @@ def batched_sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pa
 
     mp = pytest.MonkeyPatch()
     mp.setattr(simulation, "build", counting_build)
-    mp.chdir(folder)
-    for key in ("GRIDSIM_SWEEP_TOTAL", "GRIDSIM_SWEEP_SESSION"):
-        mp.setenv(key, "")
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(["experiment", "tiny.yaml"])
-    finally:
-        mp.undo()
-    assert code == 0, out.getvalue() + err.getvalue()
+    code, out, err = sweep_once(folder, mp)
+    assert code == 0, out + err
     yield folder, builds
 
 

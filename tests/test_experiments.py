@@ -97,6 +97,22 @@ def run_inprocess(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch,
     return code, out, err
 
 
+def sweep_once(folder: Path, mp: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    """``gridsim experiment tiny.yaml`` in this process, from ``folder``, for a module-scoped
+    fixture (no test's monkeypatch or capsys): ``mp`` carries the caller's patches and is
+    undone afterwards; ``(exit code, stdout, stderr)``."""
+    mp.chdir(folder)
+    for key in ("GRIDSIM_SWEEP_TOTAL", "GRIDSIM_SWEEP_SESSION"):
+        mp.setenv(key, "")
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["experiment", "tiny.yaml"])
+    finally:
+        mp.undo()
+    return code, out.getvalue(), err.getvalue()
+
+
 def gridsim_proc(folder: Path, *args: str, env: dict[str, str] | None = None,
                  **kw) -> subprocess.Popen[str]:
     exe = console_script()
@@ -171,17 +187,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     ``(folder, exit code, stdout, stderr)``."""
     folder = tmp_path_factory.mktemp("reference")
     write_experiment(folder)
-    mp = pytest.MonkeyPatch()
-    mp.chdir(folder)
-    for key in ("GRIDSIM_SWEEP_TOTAL", "GRIDSIM_SWEEP_SESSION"):
-        mp.setenv(key, "")
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(["experiment", "tiny.yaml"])
-    finally:
-        mp.undo()
-    yield folder, code, out.getvalue(), err.getvalue()
+    yield folder, *sweep_once(folder, pytest.MonkeyPatch())
 
 
 # ----------------------------------------------------------------------------------------------
