@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 CONFIG_MODULE = "gridsim.conf"
-GROUPS = ("scenario", "catalogue", "hazard", "response", "evacuation")
+GROUPS = ("scenario", "catalogue", "hazard", "response", "evacuation", "planning")
 MULTIRUN_FLAGS = ("-m", "--multirun")
 #: The ``hydra.job.env_set`` key by which gridsim's sweeper hands a job the replications of its
 #: batch (see :mod:`hydra_plugins.gridsim_sweeper`).

@@ -48,6 +48,7 @@ __all__ = [
     "LossConfig",
     "ObservedRainConfig",
     "OutputConfig",
+    "PlanningConfig",
     "PeaceWorkConfig",
     "PeopleConfig",
     "RainResponseConfig",
@@ -658,6 +659,25 @@ class DrillConfig:
     #   many minutes after the incident (seeded)
 
 
+@dataclass
+class PlanningConfig:
+    """What ``gridsim plan`` decides (:mod:`gridsim.planning`): sites by LSCP, MCLP, p-median or
+    p-center, stock levels, or the moves ahead of a storm (力量前置、物资前置). It does not change
+    ``gridsim run``; a run applies a plan folder with ``plan=DIR``. Defaults [assumed]
+    (documented in README "Pre-positioning")."""
+
+    name: str = "standard"
+    model: str = "mclp"  # lscp | mclp | pmedian | pcenter | stock | storm
+    solver: str = "exact"  # exact (scipy.optimize.milp, HiGHS) | heuristic (greedy + swap)
+    sites: str = "supply_points"  # supply_points | posts | stations: what the sites are
+    department: str = "fire"  # sites=stations: the department whose stations are placed
+    p: int = 5  # sites to open (mclp, pmedian, pcenter)
+    radius_s: float = 300.0  # coverage radius, road seconds (lscp, mclp; reported for all)
+    demand: str = "residents"  # residents | exposures | a run or sweep folder's incidents
+    instance: str = ""  # an instance folder (demand.csv, candidates.csv, travel.csv) to solve
+    time_limit_s: float = 60.0  # exact solver: stop here and report the gap
+
+
 # ----------------------------------------------------------------------------------------------
 # evacuation: who moves, when, where and how (gridsim.evacuation)
 # ----------------------------------------------------------------------------------------------
@@ -742,6 +762,8 @@ class RunConfig:
     evacuation: EvacuationConfig = field(default_factory=EvacuationConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     drill: DrillConfig = field(default_factory=DrillConfig)
+    planning: PlanningConfig = field(default_factory=PlanningConfig)
+    plan: str | None = None  # a plan folder or plan.yaml applied to the run (gridsim plan)
 
 
 SCENARIOS_MODULE = "gridsim.scenarios"
