@@ -676,6 +676,16 @@ class PlanningConfig:
     demand: str = "residents"  # residents | exposures | a run or sweep folder's incidents
     instance: str = ""  # an instance folder (demand.csv, candidates.csv, travel.csv) to solve
     time_limit_s: float = 60.0  # exact solver: stop here and report the gap
+    # P2 (gridsim plan): the instance built from a scenario
+    candidates: int = 0  # 0: every grid a candidate; N: the N grids of largest weight (ties: index)
+    search_radius_s: float = 0.0  # travel pairs kept; 0: radius_s (lscp, mclp), 4 x radius_s
+    # (pmedian, pcenter, which assign every demand point) [assumed]
+    #: what a chosen site holds, by planning.sites [assumed]: item units, people, vehicles
+    holds: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        "supply_points": {"sandbag": 200, "first_aid_kit": 20, "extinguisher": 20, "alarm": 2},
+        "posts": {"people": 4},
+        "stations": {"units": 2},
+    })
 
 
 # ----------------------------------------------------------------------------------------------
