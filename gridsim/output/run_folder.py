@@ -291,8 +291,9 @@ def claim_run_folder(path: Path, *, unique: bool) -> Path:
 def input_files(settings: RunConfig) -> list[Path]:
     """Every input file the run of ``settings`` reads, sorted and absolute: a scenario folder's
     ``scenario.yaml`` and every file it names (``scenario.generator: files``), and the observed
-    rainfall CSV (``hazard.weather.kind: observed``). A synthetic scenario in designed or
-    seasonal weather reads none."""
+    rainfall CSV (``hazard.weather.kind: observed``), and a plan's ``plan.yaml`` and the
+    tables it names (``plan=DIR``). A synthetic scenario in designed or seasonal weather,
+    with no plan, reads none."""
     found: list[Path] = []
     sc = settings.scenario
     if sc.generator == "files" and str(sc.path).strip():
@@ -304,6 +305,12 @@ def input_files(settings: RunConfig) -> list[Path]:
     weather = getattr(settings.hazard, "weather", None)  # None: settings without a hazard part
     if weather is not None and weather.kind == "observed" and str(weather.observed.path).strip():
         found.append(Path(weather.observed.path))
+    plan = getattr(settings, "plan", None)
+    if plan is not None and str(plan).strip():
+        # imported here: the planning package is only needed by a run with a plan
+        from gridsim.planning.plan_io import plan_files
+
+        found += plan_files(Path(plan))
     return sorted({Path(os.path.abspath(p)) for p in found})
 
 
