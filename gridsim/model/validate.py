@@ -103,9 +103,42 @@ def validate(s: RunConfig) -> list[str]:
     c.errors.extend(evacuation_errors(s))
     c.num("output.max_incidents", s.output.max_incidents, 0, lo_open=True)
     c.num("output.max_steps", s.output.max_steps, 0, lo_open=True)
+    _plan(c, s)
     # last: a run beyond a run-size ceiling (the estimate ignores values reported above)
     c.errors.extend(size_errors(s))
     return c.errors
+
+
+def _plan(c: _Checker, s: RunConfig) -> None:
+    """``plan=DIR``: a plan folder (or its plan.yaml) that reads; what it names is checked
+    against the built scenario when the run starts (gridsim.planning.apply)."""
+    if s.plan is None:
+        return
+    if not str(s.plan).strip():
+        c.add("plan", "must name a plan folder or its plan.yaml (null: no plan), got ''")
+        return
+    # the planning layer reads plans (YAML, CSV), on demand
+    from gridsim.errors import UserError
+    from gridsim.planning.plan_io import read_plan
+
+    try:
+        plan = read_plan(Path(s.plan))
+    except UserError as exc:
+        c.errors.extend(f"plan: {line.removeprefix('plan: ')}" for line in exc.lines)
+        return
+    sc = s.scenario
+    if sc.generator == "files":  # its grids are known once it is loaded
+        return
+    n_grids = sc.urban_grids + sc.rural_grids + (
+        sc.compounds.design.grids if sc.compounds.count > 0 else 0)
+    named = [*(plan.sites.grids if plan.sites is not None else ()),
+             *(lv.id for lv in plan.stock if lv.site == "grid"),
+             *(g for m in plan.moves for g in (m.from_grid, m.to_grid))]
+    bad = sorted({g for g in named if not 0 <= g < n_grids})
+    if bad:
+        c.add("plan", f"{s.plan} names grids {', '.join(map(str, bad[:10]))}"
+              f"{f' ... ({len(bad)} in all)' if len(bad) > 10 else ''} that scenario "
+              f"{sc.name!r} lacks (grid ids 0..{n_grids - 1})")
 
 
 def _scenario(c: _Checker, s: RunConfig) -> None:
