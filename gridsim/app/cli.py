@@ -6,6 +6,7 @@
   :func:`gridsim.experiments.sweep.run_sweep`;
 * ``report``: :func:`gridsim.experiments.report_cmd.make_report`;
 * ``drill``: :func:`gridsim.app.drill_cmd.drill_main`;
+* ``plan``: :func:`gridsim.app.plan_cmd.plan_main` (pre-positioning plans, 力量前置、物资前置);
 * ``calibrate``: :func:`gridsim.app.calibrate_cmd.calibrate_main`.
 
 Every problem a user can fix is printed as one line by :func:`gridsim.errors.report` (exit 2,
@@ -49,6 +50,9 @@ commands:
                     one table of an experiment's runs, statistics, figures, report.md/.html
   drill script [overrides] [--out DIR] | drill evaluate <drill> <log.csv>
                     drill scripts (演练脚本) and after-action reports: gridsim drill --help
+  plan [overrides] [--out DIR]
+                    pre-positioning (力量前置、物资前置): sites by LSCP, MCLP, p-median or
+                    p-center, stock levels, storm moves; a plan folder: gridsim plan --help
   calibrate [--spec FILE] [--out DIR] [--jobs N] [overrides]
                     fit uncertain rates to the account's figures (default spec
                     calibration/suining_2025.yml, report in reports/calibration/)
@@ -120,6 +124,12 @@ def _drill(args: list[str]) -> int:
     return drill_main(args)
 
 
+def _plan(args: list[str]) -> int:
+    from gridsim.app.plan_cmd import plan_main  # start-up time: on demand
+
+    return plan_main(args)
+
+
 def _calibrate(args: list[str]) -> int:
     from gridsim.app.calibrate_cmd import calibrate_main  # start-up time: on demand
 
@@ -127,7 +137,7 @@ def _calibrate(args: list[str]) -> int:
 
 
 COMMANDS = {"run": _run, "scenario": _scenario, "experiment": _experiment, "report": _report,
-            "drill": _drill, "calibrate": _calibrate}
+            "drill": _drill, "plan": _plan, "calibrate": _calibrate}
 
 
 def _dispatch(args: list[str]) -> int:

@@ -1,0 +1,250 @@
+"""``gridsim plan``: pre-positioning plans (力量前置、物资前置) written as a plan folder.
+
+``gridsim plan [overrides] [--out DIR]`` composes the config like ``gridsim run`` (the same
+overrides, plus ``planning.*``) and, by ``planning.model``:
+
+* ``lscp``, ``mclp``, ``pmedian``, ``pcenter``: builds the site-model instance from the
+  scenario (:func:`gridsim.planning.build.from_scenario`) or reads it from
+  ``planning.instance=<folder>`` (:func:`gridsim.planning.instance_io.read_instance`), solves
+  it (:func:`gridsim.planning.models.solve`, ``planning.solver=exact|heuristic``) and writes
+  plan.yaml, plan_sites.csv, plan_sites.geojson, plan_summary.json and instance/;
+* ``stock``: stock levels to a service level (:func:`gridsim.planning.stock.plan_stock`);
+* ``storm``: the moves ahead of a storm (:func:`gridsim.planning.storm.plan_storm`);
+
+into ``DIR``: ``--out DIR``, else ``hydra.run.dir=DIR`` when given, else
+``outputs/plans/<planning.model>-<planning.sites>-seed<seed>``. The folder is checked before
+any work and written whole or not at all (:mod:`gridsim.planning.folder`).
+
+Bad configs, instances and demand folders, a p above the candidates, an infeasible LSCP,
+candidates off the road network: one line each, exit code 2, no folder.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gridsim.errors import UserError, report
+
+__all__ = ["plan_main"]
+
+USAGE = """usage: gridsim plan [overrides] [--out DIR]
+
+Decide where sites stand (选址), what stock they hold (物资储备) or what moves ahead of a
+storm (力量前置、物资前置), and write a plan folder that `gridsim run plan=DIR` applies:
+plan.yaml, plan_sites.csv, plan_sites.geojson, plan_summary.json, instance/
+(default folder: outputs/plans/<planning.model>-<planning.sites>-seed<seed>;
+hydra.run.dir=DIR is honoured too).
+
+Overrides are those of `gridsim run`, plus planning.* (see docs/planning.md):
+  planning.model=lscp|mclp|pmedian|pcenter|stock|storm   (default mclp)
+  planning.solver=exact|heuristic                         (default exact)
+  planning.sites=supply_points|posts|stations             (default supply_points)
+  planning.p=5 planning.radius_s=300 planning.time_limit_s=60
+  planning.demand=residents|exposures|<run or sweep folder>
+  planning.candidates=0 (every grid) | N (the N grids of largest weight)
+  planning.search_radius_s=0 (derived) planning.instance=<instance folder>
+
+Examples:
+  gridsim plan scenario=small planning.model=mclp planning.p=5 planning.radius_s=300 --out DIR
+  gridsim plan scenario=small planning.model=lscp planning.solver=heuristic
+  gridsim plan planning.instance=DIR/instance planning.model=mclp planning.p=10 \\
+      planning.radius_s=600 --out DIR2
+"""
+
+#: Model and site names as the summary prints them (中文 + English).
+MODEL_NAMES = {"lscp": "LSCP 集合覆盖", "mclp": "MCLP 最大覆盖", "pmedian": "p-median p-中位",
+               "pcenter": "p-center p-中心", "stock": "stock 物资储备",
+               "storm": "storm 前置 力量前置"}
+SITE_NAMES = {"supply_points": "supply points 物资点", "posts": "standby posts 值守点",
+              "stations": "stations 救援站"}
+OBJECTIVES = {"lscp": "sites opened (total cost) 开设站点成本",
+              "mclp": "demand covered 覆盖需求", "pmedian": "weight × time 加权时间 (s)",
+              "pcenter": "worst time 最长时间 (s)"}
+
+
+def _progress(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def _split_out(args: list[str]) -> tuple[list[str], Path | None, str | None]:
+    """``(other args, --out folder, error)``."""
+    from gridsim.app.drill_cmd import _split_out as split  # the same --out as drill script
+
+    return split(args)
+
+
+def _compose(overrides: list[str]) -> tuple[Any, Path | None]:
+    """``(frozen settings, hydra.run.dir when the overrides give it)``."""
+    # start-up time: Hydra only when a plan is made
+    from gridsim.app.hydra_app import check, compose_config
+    from gridsim.model.validate import ConfigError  # with Hydra: the composition's errors
+    from gridsim.planning.checks import planning_errors  # the planning keys' range checks
+
+    cfg = compose_config(overrides)
+    settings = check(cfg, overrides)
+    errors = planning_errors(settings)  # (again, if validate already runs them: never twice)
+    if errors:
+        raise ConfigError([f"config error at {e}" for e in errors])
+    run_dir = None
+    if any(a.lstrip("+").startswith("hydra.run.dir=") for a in overrides):
+        try:
+            run_dir = Path(str(cfg.hydra.run.dir))
+        except Exception as exc:  # a bad interpolation in hydra.run.dir
+            raise UserError(f"hydra.run.dir does not resolve: {exc}",
+                            hint="give a plain folder, or use --out DIR") from None
+    return settings, run_dir
+
+
+def _site_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any], list[str]]:
+    """A site model's plan folder; ``(files, summary, chosen ids)``."""
+    # the solver stack only when a site model is planned (start-up time)
+    from gridsim.model.plan import Plan, Sites
+    from gridsim.planning.build import from_scenario, search_radius
+    from gridsim.planning.folder import site_table, write_plan_folder
+    from gridsim.planning.instance_io import read_instance
+    from gridsim.planning.models import Problem, solve
+
+    pc = settings.planning
+    t0 = time.process_time()
+    scenario = None
+    if pc.instance:
+        _progress(f"reading the instance {pc.instance} ...")
+        instance = read_instance(Path(pc.instance))
+        demand = "instance"
+    else:
+        from gridsim.engine.simulation import build  # the scenario: only without an instance
+
+        _progress(f"building scenario {settings.scenario.name!r} ...")
+        scenario = build(settings)
+        instance = from_scenario(settings, scenario, progress=_progress)
+        demand = str(pc.demand)
+    _progress(f"  {instance.n_demand:,} demand points, {instance.n_candidates:,} candidates, "
+              f"{instance.nnz:,} pairs ({time.process_time() - t0:.1f} s CPU)")
+    problem = Problem(model=pc.model, p=int(pc.p), radius_s=float(pc.radius_s))
+    eta = (f"at most {pc.time_limit_s:g} s (planning.time_limit_s)" if pc.solver == "exact"
+           else "a few seconds")
+    _progress(f"solving {pc.model} ({pc.solver}) ... {eta}")
+    t1 = time.process_time()
+    sol = solve(instance, problem, solver=pc.solver, time_limit_s=float(pc.time_limit_s))
+    _progress(f"  {sol.status} after {time.process_time() - t1:.1f} s CPU")
+    holds = tuple((str(k), int(n)) for k, n in dict(pc.holds).get(pc.sites, {}).items())
+    ids = [instance.candidate_ids[j] for j in sol.open.tolist()]
+    grids = [int(c) for c in ids] if scenario is not None else None
+    plan = Plan(model=pc.model, name=str(pc.name), sites=Sites(
+        kind=pc.sites, grids=tuple(grids or ()),
+        department=pc.department if pc.sites == "stations" else "", holds=holds))
+    table = site_table(instance, sol.open, sol.assign, sol.assign_time_s, float(pc.radius_s),
+                       holds, grids)
+    summary = {
+        "model": pc.model, "objective": sol.objective, "covered_share": sol.covered_share,
+        "solver": sol.solver, "gap": sol.gap, "iterations": 1,
+        "p": int(pc.p) if pc.model != "lscp" else len(ids), "radius_s": float(pc.radius_s),
+        "search_radius_s": (instance.radius_s if pc.instance else search_radius(settings)),
+        "sites": pc.sites, "department": plan.sites.department if plan.sites else "",
+        "demand": demand, "status": sol.status, "bound": sol.bound,
+        "solver_iterations": sol.iterations, "n_open": len(ids),
+        "n_demand": instance.n_demand, "n_candidates": instance.n_candidates,
+        "n_pairs": instance.nnz,
+        "scenario": settings.scenario.name if scenario is not None else "",
+        "instance": str(pc.instance), "name": str(pc.name), "seed": int(settings.seed),
+    }
+    crs = None
+    if scenario is not None and settings.scenario.generator == "synthetic":
+        from gridsim.place.folder.export import SYNTHETIC_CRS  # only for a synthetic scenario
+
+        crs = SYNTHETIC_CRS
+    files = write_plan_folder(folder, plan=plan, summary=summary, sites=table,
+                              instance=instance, crs=crs)
+    return files, summary, ids
+
+
+def _other_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any]]:
+    """The stock or storm model's plan folder; ``(files, summary)``."""
+    from gridsim.engine.simulation import build  # start-up time: with the command
+    from gridsim.planning.folder import write_plan_folder
+
+    pc = settings.planning
+    _progress(f"building scenario {settings.scenario.name!r} ...")
+    scenario = build(settings)
+    if pc.model == "stock":
+        from gridsim.planning.stock import plan_stock  # P4's model, on demand
+
+        plan, fields = plan_stock(settings, scenario)
+    else:
+        from gridsim.planning.storm import plan_storm  # P5's model, on demand
+
+        plan, fields = plan_storm(settings, scenario)
+    summary: dict[str, Any] = {"model": pc.model, "objective": None, "covered_share": None,
+                               "solver": None, "gap": None, "iterations": 1}
+    summary.update(fields)
+    summary.setdefault("scenario", settings.scenario.name)
+    summary.setdefault("name", str(pc.name))
+    summary.setdefault("seed", int(settings.seed))
+    return write_plan_folder(folder, plan=plan, summary=summary), summary
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:,.6g}"
+    return str(v)
+
+
+def plan(args: list[str]) -> int:
+    """``gridsim plan``."""
+    from gridsim.planning.folder import check_plan_folder  # start-up time: with the command
+
+    overrides, out, problem = _split_out(args)
+    flags = [a for a in overrides if a.startswith("-")]
+    if problem or flags:
+        raise UserError(problem or f"unknown option of `gridsim plan`: {flags[0]}",
+                        hint="see gridsim plan --help")
+    settings, run_dir = _compose(overrides)
+    pc = settings.planning
+    folder = out or run_dir or (Path("outputs") / "plans"
+                                / f"{pc.model}-{pc.sites}-seed{settings.seed}")
+    check_plan_folder(folder)  # before anything is built or solved
+    if pc.model in ("lscp", "mclp", "pmedian", "pcenter"):
+        files, summary, ids = _site_plan(settings, folder)
+    else:
+        files, summary = _other_plan(settings, folder)
+        ids = []
+    print(f"plan {MODEL_NAMES.get(pc.model, pc.model)} · sites 站点 "
+          f"{SITE_NAMES.get(pc.sites, pc.sites)} · solver 求解 {_fmt(summary.get('solver'))}"
+          f" · demand 需求 {_fmt(summary.get('demand', pc.demand))}")
+    if pc.model in OBJECTIVES:
+        share = summary["covered_share"]
+        print(f"  objective 目标值 ({OBJECTIVES[pc.model]}): {_fmt(summary['objective'])}"
+              f" · covered share 覆盖率 (≤ {pc.radius_s:g} s): {share:.1%}"
+              f" · gap 间隙 {_fmt(summary['gap'])} ({summary['status']})")
+        shown = ", ".join(ids[:20]) + (f" … ({len(ids)} in all)" if len(ids) > 20 else "")
+        print(f"  {len(ids)} sites 站点: {shown}")
+    else:
+        for k, v in summary.items():
+            if k not in ("model", "iterations") and not isinstance(v, dict | list):
+                print(f"  {k}: {_fmt(v)}")
+    for p in files:
+        print(f"  {p}")
+    print(f"results: {folder}")
+    return 0
+
+
+def plan_main(args: list[str]) -> int:
+    """Entry of ``gridsim plan``: a problem of the user's is one line per problem on stderr
+    and exit code 2; Ctrl-C and SIGTERM go up to :func:`gridsim.app.cli.main`."""
+    if any(a in ("-h", "--help", "help") for a in args[:1]) or "--help" in args:
+        sys.stdout.write(USAGE)
+        return 0
+    from gridsim.model.validate import ConfigError  # start-up time: with the command
+
+    try:
+        return plan(args)
+    except BrokenPipeError:  # the console script's to handle (e.g. piped into head)
+        raise
+    except (UserError, ConfigError, OSError) as exc:
+        return report(exc)
