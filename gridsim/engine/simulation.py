@@ -71,6 +71,12 @@ class RunResult:
     def incidents(self) -> list[Incident]:
         return self.ctx.incidents
 
+    @property
+    def supply_demand(self) -> np.ndarray:
+        """The units each grid's incidents and storm tasks asked for, int64 [n_grids, n_items]
+        (the ledger's demand counter: supplied + unmet; see gridsim.planning.stock)."""
+        return self.ctx.supply.ledger.demand
+
 
 def build(settings: RunConfig) -> Scenario:
     """Phase 1: the place, from the scenario settings alone (the response settings do not go
@@ -403,4 +409,3 @@ def _prefixed(progress: Callable[[str], None]) -> Callable[[str], None]:
 def stderr_progress(line: str) -> None:
     sys.stderr.write(line)
     sys.stderr.flush()
-

@@ -350,7 +350,7 @@ class _Task:
         for item, per in sorted(self.cfg.consumes.items()):
             i = SUPPLY_ITEMS.index(item)
             need = batch * per
-            got = led.take(g, i, need)
+            got = own = led.take(g, i, need)
             if got < need:
                 k = led.take_from_depot(int(work.township[g]), i, need - got)
                 if k:
@@ -358,6 +358,7 @@ class _Task:
                     work.log.log(work.env.now, "storm_supply_fetched", g, -1,
                                  f"{self.name}: {k} {item} from the township depot")
                 got += k
+            led.asked(g, i, need, own, got)
             led.consume(got)
             got_units = min(got_units, got // per)
         short = batch - got_units

@@ -45,6 +45,14 @@ class SupplyLedger:
     borrowed: int = 0
     fetched_from_depot: int = 0
     min_stock_seen: int = field(default=0)
+    # demand counters (gridsim.planning.stock), [n_grids, n_items]: the units each grid's
+    # incidents and storm tasks asked for, what they got from anywhere (own stock, a neighbour,
+    # the depot), what the grid's own stock lacked when asked, and what nobody supplied;
+    # demand = supplied + unmet. They count only: no result depends on them.
+    demand: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    supplied: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    own_short: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    unmet: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
 
     @staticmethod
     def from_points(points: SupplyPoints, reorder_share: float) -> SupplyLedger:
@@ -59,7 +67,17 @@ class SupplyLedger:
             on_order=np.zeros_like(stock),
             depot_on_order=np.zeros_like(depot),
             min_stock_seen=int(min(stock.min(initial=0), depot.min(initial=0))),
+            demand=np.zeros_like(stock), supplied=np.zeros_like(stock),
+            own_short=np.zeros_like(stock), unmet=np.zeros_like(stock),
         )
+
+    def asked(self, g: int, item: int, n: int, own: int, got: int) -> None:
+        """Count a need of grid ``g``: ``n`` units of ``item`` asked for, ``own`` of them from
+        its own stock, ``got`` in all (the rest unmet)."""
+        self.demand[g, item] += n
+        self.supplied[g, item] += got
+        self.own_short[g, item] += n - own
+        self.unmet[g, item] += n - got
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def take(self, g: int, item: int, n: int) -> int:
@@ -133,6 +151,7 @@ class SupplyChain:
             led.consume(got)
             short = n - got
             if short == 0:
+                led.asked(g, item, n, got, got)
                 continue
             shortage = True
             if self.policy.borrow_from_neighbours:
@@ -161,6 +180,7 @@ class SupplyChain:
                     self.log.log(self.env.now, "supply_fetched", g, incident,
                                  f"{k} {SUPPLY_ITEMS[item]} from the township depot")
                     self._maybe_reorder_depot(int(self.township[g]))
+            led.asked(g, item, n, got, n - short)
             if short > 0:  # nothing left within reach: the crew improvises without
                 self.unmet_units += short
                 self.log.log(self.env.now, "supply_unmet", g, incident,

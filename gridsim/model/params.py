@@ -676,6 +676,16 @@ class PlanningConfig:
     demand: str = "residents"  # residents | exposures | a run or sweep folder's incidents
     instance: str = ""  # an instance folder (demand.csv, candidates.csv, travel.csv) to solve
     time_limit_s: float = 60.0  # exact solver: stop here and report the gap
+    # P4 (planning.model=stock, gridsim.planning.stock): base-stock levels from simulated demand
+    replications: int = 30  # storms simulated (replication 0..R-1) for the demand [assumed]
+    service_level: float = 0.95  # share of storms without a shortage [assumed]
+    service_scope: str = "storms"  # storms: city-wide share of storms | grid: per grid and item
+    #: CNY per unit of each supply item [assumed]: the plan's cost
+    unit_cost_cny: dict[str, float] = field(default_factory=lambda: {
+        "alarm": 1500.0, "extinguisher": 100.0, "first_aid_kit": 150.0, "sandbag": 5.0})
+    #: the least level of each item at every grid supply point (grids with no demand) [assumed]
+    min_units: dict[str, int] = field(default_factory=lambda: {
+        "alarm": 0, "extinguisher": 0, "first_aid_kit": 0, "sandbag": 0})
     # P2 (gridsim plan): the instance built from a scenario
     candidates: int = 0  # 0: every grid a candidate; N: the N grids of largest weight (ties: index)
     search_radius_s: float = 0.0  # travel pairs kept; 0: radius_s (lscp, mclp), 4 x radius_s
