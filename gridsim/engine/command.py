@@ -94,6 +94,12 @@ class Command:
         self.helpers_held = 0  # evacuation helpers held in the dispatcher
         self.helper_person_s = 0.0
         self._helping_since: dict[int, float] = {}  # helpers held now -> since when
+        # storm 前置 (gridsim.engine.moves): members moved ahead of a storm stay lent until the
+        # post they were sent to stands down (idle ones stand by, held); the exact road times
+        # of the moves' grid pairs, read before the near times by _trip_s
+        self.staying: set[int] = set()
+        self.standby: Any = None  # called with a staying member nothing wants (Moves.stand_by)
+        self.road_s: dict[tuple[int, int], float] = {}
         if storm.enabled and (cfg.township_transfer or cfg.county_transfer):
             storm.command = self
             env.process(self._reviews())
@@ -228,6 +234,10 @@ class Command:
     def _trip_s(self, a: int, b: int) -> float:
         """Road time from grid ``a``'s centre to ``b``'s: the near times, else through the
         township seat (the depot's times)."""
+        if self.road_s:
+            exact = self.road_s.get((a, b))
+            if exact is not None:
+                return exact
         row = self._rows.get(a)
         if row is None:  # the near-time row of a, as a dict (first entry of a grid kept)
             idx, t = self.near.row(a)
@@ -276,6 +286,7 @@ class Command:
         d.vacate(p, offer=True)
 
     def _go_home(self, p: int, at: int, occupied: bool = False) -> None:
+        self.staying.discard(p)
         self._lent[p] = -1
         self.n_lent -= 1
         self.lent_person_s += self.env.now - self._lent_since[p]
@@ -296,7 +307,10 @@ class Command:
         self.storm._offer(at)
         d = self.dispatcher
         if not d.busy[p]:
-            self._go_home(p, at)
+            if p in self.staying:  # moved ahead of the storm: stands by until the stand-down
+                self.standby(p)
+            else:
+                self._go_home(p, at)
         elif d.held_priority[p] >= 0:
             d.held_priority[p] = max(int(d.held_priority[p]), d.request_priority)
         return True

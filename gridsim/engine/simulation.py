@@ -11,7 +11,7 @@ import gc
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,7 @@ from gridsim.engine.hazards import (
     catalogue_from_config,
 )
 from gridsim.engine.incident import Incident, RunContext, respond, settle_consequences
+from gridsim.engine.moves import Moves
 from gridsim.engine.peacetime import PeaceWork
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.schedule import Schedule
@@ -44,6 +45,7 @@ from gridsim.model.clock import ProcessGenerator, next_hour_s
 from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
 from gridsim.model.consequences import Potential, still_in_danger
 from gridsim.model.params import RunConfig, WarningConfig
+from gridsim.model.plan import Move
 from gridsim.model.streams import Streams
 from gridsim.model.validate import ConfigError
 from gridsim.model.vocab import GRADES
@@ -66,6 +68,8 @@ class RunResult:
     evacuations: list[EvacuationResult] = dataclasses.field(default_factory=list)
     # the same incidents with no grid response (output.counterfactual), for losses averted
     counterfactual: list[Incident] | None = None
+    # the plan's storm 前置 moves carried out (gridsim.engine.moves), None without moves
+    moves: Moves | None = None
 
     @property
     def incidents(self) -> list[Incident]:
@@ -114,7 +118,8 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
                 switch: ModeSwitch | None, log: EventLog,
                 evacuation: RunEvacuation | None = None,
-                weather: RunWeather | None = None) -> ProcessGenerator:
+                weather: RunWeather | None = None,
+                on_warning: Callable[[int], None] | None = None) -> ProcessGenerator:
     """The one process that changes rates: warnings start and end (scripted and forecast alike),
     peacetime steps, weather steps (the rain multipliers, :mod:`gridsim.engine.weather`).
     ``switch`` None: warnings hold no grid (the counterfactual pass, see :func:`simulate`)."""
@@ -148,6 +153,8 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
                 if w.evacuate and evacuation is not None:
                     assert switch is not None  # (the counterfactual pass evacuates nobody)
                     evacuation.order(i, warning_grids[i], env.now, switch)
+                if on_warning is not None:  # storm 前置: the warning's moves depart
+                    on_warning(i)
             else:
                 active.discard(i)
                 log.log(env.now, "warning_end", -1, -1, w.name)
@@ -263,7 +270,7 @@ def _rare_collections() -> Iterator[None]:
 def simulate(settings: RunConfig, scenario: Scenario | None = None,
              progress: Callable[[str], None] | None = None,
              observe: Callable[[RunContext], None] | None = None,
-             *, counterfactual_pass: bool = False) -> RunResult:
+             *, counterfactual_pass: bool = False, moves: Sequence[Move] = ()) -> RunResult:
     """Run one simulation of ``settings`` (on ``scenario`` if given, else building it).
 
     ``observe(ctx)`` is called once everything is elaborated, before time 0 (e.g. to attach a
@@ -276,9 +283,23 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     and weather, not modes), so warnings hold no grid: the grid forces' assembly and the modes
     over time, about half the pass's cost in a city storm, are not simulated. Its incidents
     are those of the pass with the switch (tested). A run of ``grid_response=false`` of its own
-    keeps its switch, whose episodes its summary reports."""
+    keeps its switch, whose episodes its summary reports.
+
+    ``moves``: a plan's storm 前置 moves (:mod:`gridsim.engine.moves`), carried out when their
+    warnings are issued (not in the counterfactual pass, nor without grid response). None
+    given: the run is as without a plan.
+
+    ``settings.plan`` (``gridsim run plan=DIR``): the plan is read, checked against the
+    scenario and applied to a copy of it (:func:`gridsim.planning.apply.planned_scenario`,
+    once per process), and its moves are the run's ``moves`` unless some are given."""
     if scenario is None:
         scenario = build(settings)
+    if settings.plan is not None:  # gridsim run plan=DIR: the place with the plan's sites, stock
+        # imported here: gridsim.planning is only needed by a run with a plan (start-up time)
+        from gridsim.planning.apply import planned_scenario
+
+        scenario, plan = planned_scenario(settings.plan, scenario)  # checked, cached, applied
+        moves = moves or plan.moves  # its storm 前置 moves, unless the caller gives others
     errors = check_loaded(settings, scenario)  # ids a scenario folder's config cannot check early
     if errors:
         raise ConfigError(errors)
@@ -337,9 +358,15 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                   else None)  # (no grid, no evacuation ordered by it)
     if evacuation is not None and resp.command.concurrent_evacuation:
         evacuation.command, evacuation.streams = ctx.command, streams  # helpers held in dispatch
+    premoves = None  # storm 前置 (力量前置、物资前置): none in the counterfactual pass
+    if moves and not counterfactual_pass and resp.grid_response:
+        assert ctx.command is not None  # (made above)
+        premoves = Moves(env, scenario, moves, len(settings.hazard.warnings), ctx.command,
+                         dispatcher, switch, ctx.storm, ledger, log, travel.slow)
     env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
                             settings.hazard.warnings, warning_grids, hazard_index,
-                            None if counterfactual_pass else switch, log, evacuation, weather))
+                            None if counterfactual_pass else switch, log, evacuation, weather,
+                            None if premoves is None else premoves.on_warning))
 
     relocatable = {h.name: settings.catalogue.hazards[h.name].consequences.relocatable_share
                    for h in catalogue.hazards}
@@ -388,7 +415,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                                   counterfactual_pass=True).incidents
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
                      duration_s=duration_s, events_processed=int(events),
-                     evacuations=evacuations, counterfactual=counterfactual)
+                     evacuations=evacuations, counterfactual=counterfactual, moves=premoves)
 
 
 def without_grid(settings: RunConfig) -> RunConfig:
@@ -409,3 +436,4 @@ def _prefixed(progress: Callable[[str], None]) -> Callable[[str], None]:
 def stderr_progress(line: str) -> None:
     sys.stderr.write(line)
     sys.stderr.flush()
+

@@ -48,9 +48,9 @@ __all__ = [
     "LossConfig",
     "ObservedRainConfig",
     "OutputConfig",
-    "PlanningConfig",
     "PeaceWorkConfig",
     "PeopleConfig",
+    "PlanningConfig",
     "RainResponseConfig",
     "RainThresholdConfig",
     "ReportingConfig",
@@ -696,6 +696,14 @@ class PlanningConfig:
         "posts": {"people": 4},
         "stations": {"units": 2},
     })
+    # P5 (planning.model=storm, gridsim.planning.storm): the moves ahead of a storm [assumed]
+    storm_lead_s: float = 3600.0  # a move arrives within this of its warning (the nowcast lead)
+    storm_radius_s: float = 1800.0  # and goes at most this far by road (arcs within the lesser)
+    storm_keep_people: int = 2  # a source grid keeps at least this many members ...
+    storm_keep_share: float = 0.5  # ... and this share of its members and of each item's stock
+    storm_team_per_incident: float = 2.0  # people a warned grid wants per expected incident
+    storm_stock_cover: float = 2.0  # units a warned grid wants: this x its expected use
+    storm_max_moves: int = 0  # at most this many moves (0: no cap)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import numpy as np
 
 from gridsim.engine.command import summary_of as command_summary
 from gridsim.engine.incident import Incident
+from gridsim.engine.moves import summary_of as moves_summary
 from gridsim.engine.simulation import RunResult
 from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
 
@@ -151,6 +152,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         # the command structure (gridsim.engine.command, docs/command.md): members sent by the
         # township and the county (三级包保), evacuation helpers held while they help
         **command_summary(ctx.command),
+        **moves_summary(result.moves),  # storm 前置: members and units moved ahead
         "arrival_rate_per_h": _r(len(incs) / (end / 3600.0), 6),
         "mean_open_incidents": _r(ctx.open_incidents.mean(end), 6),
         "mean_time_in_system_s": _r(_mean(sojourn)),
