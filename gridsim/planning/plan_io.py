@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridsim.csvtext import csv_text
 from gridsim.errors import UserError, os_error
-from gridsim.fsutil import write_atomic
+from gridsim.fsutil import file_sha256, write_atomic
 from gridsim.model.plan import (
     MOVE_KINDS,
     PLAN_MODELS,
@@ -119,11 +119,33 @@ def _raise(problems: list[str]) -> None:
         raise err
 
 
+#: (plan.yaml's absolute path, SHA-256 of each of its files) -> the plan read from them
+_READ: dict[tuple[str, tuple[str | None, ...]], Plan] = {}
+_READ_KEPT = 4
+
+
 def read_plan(path: Path | str) -> Plan:
     """The plan of a plan folder (its ``plan.yaml``) or of a ``plan.yaml`` file, with its
     tables. Every problem found raises one :class:`UserError` listing them all, each line
-    naming the file and the key or line."""
-    given = Path(path)
+    naming the file and the key or line. A plan whose files are unchanged is read once per
+    process (the validation of a run and the run itself read it)."""
+    key: tuple[str, tuple[str | None, ...]] | None = None
+    try:
+        files = plan_files(path)
+        key = (str(files[0].resolve()), tuple(file_sha256(f) for f in files))
+    except OSError:  # read below, and reported there
+        pass
+    if key is not None and key in _READ:
+        return _READ[key]
+    plan = _read_plan(Path(path))
+    if key is not None:
+        while len(_READ) >= _READ_KEPT:
+            del _READ[next(iter(_READ))]
+        _READ[key] = plan
+    return plan
+
+
+def _read_plan(given: Path) -> Plan:
     if not given.exists():
         raise UserError("plan: no such plan folder or plan.yaml", given,
                         "give a folder written by gridsim plan, or its plan.yaml")
@@ -253,15 +275,16 @@ def _rows(table: Path, columns: tuple[str, ...], problems: list[str]
                         f"got {','.join(header) if header else 'an empty file'}")
         return []
     out = []
+    width = len(columns)
     for row in reader:
         line = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(columns):
-            problems.append(f"{table}: line {line}: expected {len(columns)} cells "
+        if len(row) != width:
+            if not row or all(not c.strip() for c in row):
+                continue
+            problems.append(f"{table}: line {line}: expected {width} cells "
                             f"({','.join(columns)}), got {len(row)}")
             continue
-        out.append((line, {c: v.strip() for c, v in zip(columns, row, strict=True)}))
+        out.append((line, dict(zip(columns, map(str.strip, row), strict=True))))
     return out
 
 
@@ -279,10 +302,22 @@ def _int_cell(table: Path, line: int, row: dict[str, str], col: str, problems: l
     return v
 
 
+_SITES_SET, _ITEMS_SET = frozenset(STOCK_SITES), frozenset(SUPPLY_ITEMS)
+
+
 def _read_stock(table: Path, problems: list[str]) -> tuple[StockLevel, ...]:
     levels: list[StockLevel] = []
     first: dict[tuple[str, int, str], int] = {}
     for line, row in _rows(table, STOCK_COLUMNS, problems):
+        site, item, sid_text, units_text = row["site"], row["item"], row["id"], row["units"]
+        if (site in _SITES_SET and item in _ITEMS_SET and sid_text.isascii()
+                and sid_text.isdigit() and units_text.isascii() and units_text.isdigit()):
+            key = (site, int(sid_text), item)  # the common case, checked in full
+            if key not in first:
+                first[key] = line
+                levels.append(StockLevel(site=site, id=key[1], item=item,
+                                         units=int(units_text)))
+                continue
         ok = True
         if row["site"] not in STOCK_SITES:
             problems.append(f"{table}: line {line}: site: expected one of "
@@ -425,19 +460,31 @@ def plan_files(path: Path | str) -> list[Path]:
     resume, :func:`gridsim.output.run_folder.input_files`). Never raises: a file that is
     missing or cannot be parsed is listed as it is (a missing file is hashed as missing)."""
     file = plan_path(path)
-    files = [file]
     try:
-        import yaml  # start-up time: YAML only when a plan is read
+        digest = file_sha256(file)
+    except OSError:
+        digest = None
+    key = (str(file.resolve()), digest)
+    refs = _TABLES.get(key) if digest is not None else None
+    if refs is None:
+        refs = []
+        try:
+            import yaml  # start-up time: YAML only when a plan is read
 
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except Exception:  # unreadable: read_plan reports it; here only plan.yaml is listed
-        return files
-    if isinstance(data, dict):
-        for key in ("stock", "moves"):
-            ref = data.get(key)
-            if isinstance(ref, str) and ref.strip():
-                files.append(file.parent / ref)
-    return files
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except Exception:  # unreadable: read_plan reports it; here only plan.yaml is listed
+            data = None
+        if isinstance(data, dict):
+            refs = [ref for k in ("stock", "moves")
+                    if isinstance(ref := data.get(k), str) and ref.strip()]
+        if digest is not None:
+            _TABLES[key] = refs
+    return [file, *(file.parent / ref for ref in refs)]
+
+
+#: (plan.yaml's absolute path, its SHA-256) -> the tables it names: a run's plan_files()
+#: parses an unchanged plan.yaml once per process
+_TABLES: dict[tuple[str, str | None], list[str]] = {}
 
 
 # ----------------------------------------------------------------------------------------------
