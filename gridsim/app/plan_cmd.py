@@ -28,7 +28,7 @@ from typing import Any
 
 from gridsim.errors import UserError, report
 
-__all__ = ["plan_main"]
+__all__ = ["default_folder", "plan_main"]
 
 USAGE = """usage: gridsim plan [overrides] [--out DIR]
 
@@ -173,11 +173,11 @@ def _other_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any]
     if pc.model == "stock":
         from gridsim.planning.stock import plan_stock  # P4's model, on demand
 
-        plan, fields = plan_stock(settings, scenario)
+        plan, fields = plan_stock(settings, scenario, progress=_progress)
     else:
         from gridsim.planning.storm import plan_storm  # P5's model, on demand
 
-        plan, fields = plan_storm(settings, scenario)
+        plan, fields = plan_storm(settings, scenario, progress=_progress)
     summary: dict[str, Any] = {"model": pc.model, "objective": None, "covered_share": None,
                                "solver": None, "gap": None, "iterations": 1}
     summary.update(fields)
@@ -195,6 +195,12 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def default_folder(settings: Any) -> Path:
+    """``outputs/plans/<planning.model>-<planning.sites>-seed<seed>``."""
+    pc = settings.planning
+    return Path("outputs") / "plans" / f"{pc.model}-{pc.sites}-seed{settings.seed}"
+
+
 def plan(args: list[str]) -> int:
     """``gridsim plan``."""
     from gridsim.planning.folder import check_plan_folder  # start-up time: with the command
@@ -206,18 +212,16 @@ def plan(args: list[str]) -> int:
                         hint="see gridsim plan --help")
     settings, run_dir = _compose(overrides)
     pc = settings.planning
-    folder = out or run_dir or (Path("outputs") / "plans"
-                                / f"{pc.model}-{pc.sites}-seed{settings.seed}")
+    folder = out or run_dir or default_folder(settings)
     check_plan_folder(folder)  # before anything is built or solved
     if pc.model in ("lscp", "mclp", "pmedian", "pcenter"):
         files, summary, ids = _site_plan(settings, folder)
     else:
         files, summary = _other_plan(settings, folder)
         ids = []
-    print(f"plan {MODEL_NAMES.get(pc.model, pc.model)} · sites 站点 "
-          f"{SITE_NAMES.get(pc.sites, pc.sites)} · solver 求解 {_fmt(summary.get('solver'))}"
-          f" · demand 需求 {_fmt(summary.get('demand', pc.demand))}")
     if pc.model in OBJECTIVES:
+        print(f"plan {MODEL_NAMES[pc.model]} · sites 站点 {SITE_NAMES.get(pc.sites, pc.sites)}"
+              f" · solver 求解 {summary['solver']} · demand 需求 {summary['demand']}")
         share = summary["covered_share"]
         print(f"  objective 目标值 ({OBJECTIVES[pc.model]}): {_fmt(summary['objective'])}"
               f" · covered share 覆盖率 (≤ {pc.radius_s:g} s): {share:.1%}"
@@ -225,8 +229,11 @@ def plan(args: list[str]) -> int:
         shown = ", ".join(ids[:20]) + (f" … ({len(ids)} in all)" if len(ids) > 20 else "")
         print(f"  {len(ids)} sites 站点: {shown}")
     else:
+        print(f"plan {MODEL_NAMES.get(pc.model, pc.model)} · scenario 场景 "
+              f"{settings.scenario.name} · seed {settings.seed}")
         for k, v in summary.items():
-            if k not in ("model", "iterations") and not isinstance(v, dict | list):
+            if (k not in ("model", "iterations", "scenario", "seed") and v is not None
+                    and not isinstance(v, dict | list)):
                 print(f"  {k}: {_fmt(v)}")
     for p in files:
         print(f"  {p}")
