@@ -242,6 +242,8 @@ def small_storm():
 
 
 @pytest.mark.parametrize("overrides", [[], ["planning.storm_lead_s=240"],
+                                       ["planning.storm_sources_per_sink=2",
+                                        "planning.storm_radius_s=1800"],
                                        ["planning.storm_max_moves=5",
                                         "planning.storm_keep_share=0.8",
                                         "planning.storm_stock_cover=40"]])
@@ -278,6 +280,10 @@ def test_the_plan_moves_up_the_risk_within_the_lead_keeping_the_keeps(small_stor
             out_people[m.from_grid] += m.people
         else:
             out_units[m.from_grid, SUPPLY_ITEMS.index(m.item)] += m.units
+    if cfg.storm_sources_per_sink:
+        for j in {m.to_grid for m in plan.moves}:
+            senders = {m.from_grid for m in plan.moves if m.to_grid == j}
+            assert len(senders) <= cfg.storm_sources_per_sink
     keep = np.maximum(cfg.storm_keep_people, np.ceil(cfg.storm_keep_share * members))
     assert (members - out_people >= keep)[out_people > 0].all()
     stock = sc.supplies.grid_stock

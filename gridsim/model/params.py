@@ -698,7 +698,8 @@ class PlanningConfig:
     })
     # P5 (planning.model=storm, gridsim.planning.storm): the moves ahead of a storm [assumed]
     storm_lead_s: float = 3600.0  # a move arrives within this of its warning (the nowcast lead)
-    storm_radius_s: float = 1800.0  # and goes at most this far by road (arcs within the lesser)
+    storm_radius_s: float = 600.0  # and goes at most this far by road (arcs within the lesser)
+    storm_sources_per_sink: int = 8  # a warned grid's nearest sources that may send (0: all)
     storm_keep_people: int = 2  # a source grid keeps at least this many members ...
     storm_keep_share: float = 0.5  # ... and this share of its members and of each item's stock
     storm_team_per_incident: float = 2.0  # people a warned grid wants per expected incident

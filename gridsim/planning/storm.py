@@ -19,8 +19,10 @@ over its sink's window.
 1941) over sparse arcs ``i -> j``: a sink ``j``, a source ``i`` of lower risk than ``j`` within
 ``min(planning.storm_lead_s, planning.storm_radius_s)`` road seconds of it (so a move arrives
 within the warning's lead; :func:`gridsim.place.roads.near_travel_times`, no grid × grid
-table). Maximise the risk covered, ``sum x_ij (r_j - r_i) / w_k`` (each person or unit
-counted by the incidents more it may meet, in incidents' worth: ``w`` is
+table), the ``planning.storm_sources_per_sink`` nearest such sources (0: all; the problem
+grows as sinks × this, linear in the city). Maximise the risk covered,
+``sum x_ij (r_j - r_i) / w_k`` (each person or unit counted by the incidents more it may meet,
+in incidents' worth: ``w`` is
 ``storm_team_per_incident`` for people, the most units of the item an incident asks for, else
 1, for an item), subject to
 
@@ -32,9 +34,11 @@ counted by the incidents more it may meet, in incidents' worth: ``w`` is
 * with ``storm_max_moves > 0``, at most that many moves (arcs used, all resources together:
   a binary per arc, Williams' fixed-charge linking ``x <= u y``).
 
-Solved by :func:`scipy.optimize.milp` (HiGHS) with integer flows (the transportation matrix is
-totally unimodular, so without the cap the optimum is the LP's), within
-``planning.time_limit_s``; the gap is reported.
+Without the cap the constraint matrix is totally unimodular (a transportation problem, with
+integer supplies, wants and bounds), so HiGHS' dual simplex (:func:`scipy.optimize.linprog`)
+ends at an integer optimum (checked; else the MILP); with the cap,
+:func:`scipy.optimize.milp` (HiGHS) with integer flows; both within ``planning.time_limit_s``,
+the gap reported (``iterations``: simplex iterations, or branch-and-bound nodes).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from gridsim.engine.hazards import catalogue_from_config
 from gridsim.engine.weather import RunWeather, build_weather
@@ -107,6 +111,14 @@ def transport(src: np.ndarray, dst: np.ndarray, resource: np.ndarray, gain: np.n
         c = np.concatenate([c, np.zeros(n)])
         lo, hi = np.zeros(2 * n), np.concatenate([upper, np.ones(n)])
         integrality = np.ones(2 * n)
+    if max_arcs <= 0:
+        # totally unimodular with integer bounds: the dual simplex ends at an integer vertex
+        lp = linprog(c, A_ub=a_mat, b_ub=np.concatenate(caps), bounds=np.c_[lo, hi],
+                     method="highs-ds", options={"time_limit": float(time_limit_s)})
+        if lp.x is not None and lp.status == 0 and np.abs(lp.x - np.rint(lp.x)).max() < 1e-6:
+            flow = np.rint(lp.x).astype(np.int64)
+            return Transport(flow=flow, objective=float(np.dot(flow, gain)), gap=0.0,
+                             status="optimal", iterations=int(lp.nit))
     res_ = milp(c, constraints=cons, bounds=Bounds(lo, hi), integrality=integrality,
                 options={"time_limit": float(time_limit_s)})
     if res_.x is None:
@@ -173,7 +185,9 @@ def _check(settings: RunConfig) -> None:
             ("storm_team_per_incident", p.storm_team_per_incident,
              p.storm_team_per_incident >= 0),
             ("storm_stock_cover", p.storm_stock_cover, p.storm_stock_cover >= 0),
-            ("storm_max_moves", p.storm_max_moves, p.storm_max_moves >= 0)):
+            ("storm_max_moves", p.storm_max_moves, p.storm_max_moves >= 0),
+            ("storm_sources_per_sink", p.storm_sources_per_sink,
+             p.storm_sources_per_sink >= 0)):
         if not (ok and math.isfinite(float(value))):
             raise UserError(f"planning.{key}: {value} is out of range",
                             hint="lead, radius, keeps, team, cover, moves >= 0; keep share "
@@ -252,6 +266,8 @@ def plan_storm(settings: RunConfig, scenario: Scenario, *,
             r = risk[int(first[j])]
             ok = (idx != j) & (r[idx] < r[j]) & (np.asarray(t) <= radius) & (supply[:, idx] > 0
                                                                                ).any(axis=0)
+            if cfg.storm_sources_per_sink > 0:  # the nearest few (the row is sorted by time)
+                ok &= np.cumsum(ok) <= cfg.storm_sources_per_sink
             src_l.append(idx[ok])
             dst_l.append(np.full(int(ok.sum()), j, dtype=np.int64))
             time_l.append(np.asarray(t, dtype=float)[ok])
