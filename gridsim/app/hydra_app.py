@@ -47,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml  # OmegaConf's YAML library, for its to_yaml of a batch's replications
 from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra._internal.callbacks import Callbacks  # Hydra's own, as its run and multirun use them
 from hydra._internal.config_loader_impl import (  # Hydra's own rules, as its loader applies them
@@ -61,6 +62,7 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus, configure_log, run_job
 from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
+from omegaconf._utils import get_omega_conf_dumper  # the dumper of OmegaConf.to_yaml
 
 from gridsim.app import runs
 from gridsim.experiments import orchestrate
@@ -671,50 +673,126 @@ def _batch_root(cfg: DictConfig, hc: Any) -> DictConfig:
 
 
 def _set_member(full: DictConfig, carrier_overrides: list[str], member: list[Any],
-                subdir: str) -> list[str]:
+                subdir: str, also: Sequence[Any] = ()) -> list[str]:
     """Set into ``full`` what a replication of the batch would have had as a job of its own:
     its overrides and replication, job number and id, override_dirname, and the sweep's own
-    subdir (the batch job ran in a scratch folder); returns its overrides."""
+    subdir (the batch job ran in a scratch folder); the same into the ``hydra`` nodes ``also``
+    (HydraConfig's copy of ``full.hydra``, kept equal to it); returns its overrides."""
     num, replication = int(member[0]), member[1]
     overrides = list(carrier_overrides)
     if replication is not None:  # the carrier's overrides, with this member's replication
         overrides = [replication if override_key(o) == "replication" else o for o in overrides]
     parsed = OverridesParser.create().parse_overrides(overrides)
     h = full.hydra
-    # set_config marks the hydra node read-only: its own flag, which the root's does not lift
-    with read_write(full), open_dict(full), read_write(h), open_dict(h):
+    with read_write(full), open_dict(full):
         for ov in parsed:  # only replication differs from the carrier (see the sweeper)
             if ov.get_key_element() == "replication":
                 full.replication = int(ov.value())  # type: ignore[arg-type]
-        h.overrides.task = overrides
-        h.overrides.hydra = [o for o in h.overrides.hydra
-                             if not str(o).lstrip("+").startswith(
-                                 (f"hydra.job.env_set.{BATCH_ENV}=", "hydra.sweep.subdir="))]
-        h.job.env_set.pop(BATCH_ENV, None)
-        h.sweep.subdir = subdir
-        old_id, old_num = str(h.job.id), str(h.job.num)
-        h.job.num = num
-        if old_id == old_num:
-            h.job.id = num
-        elif old_id.endswith(f"_{old_num}"):
-            h.job.id = f"{old_id[: -len(old_num)]}{num}"
-        oc = h.job.config.override_dirname
-        h.job.override_dirname = get_overrides_dirname(
-            overrides=[ov for ov in parsed if not ov.get_key_element().startswith("hydra")],
-            kv_sep=oc.kv_sep, item_sep=oc.item_sep, exclude_keys=oc.exclude_keys)
+    old_id, old_num = str(h.job.id), str(h.job.num)
+    job_id: Any = None  # None: the id is left as it is
+    if old_id == old_num:
+        job_id = num
+    elif old_id.endswith(f"_{old_num}"):
+        job_id = f"{old_id[: -len(old_num)]}{num}"
+    oc = h.job.config.override_dirname
+    dirname = get_overrides_dirname(
+        overrides=[ov for ov in parsed if not ov.get_key_element().startswith("hydra")],
+        kv_sep=oc.kv_sep, item_sep=oc.item_sep, exclude_keys=oc.exclude_keys)
+    hydra_overrides = [o for o in h.overrides.hydra
+                       if not str(o).lstrip("+").startswith(
+                           (f"hydra.job.env_set.{BATCH_ENV}=", "hydra.sweep.subdir="))]
+    for node in (h, *also):
+        # set_config marks the hydra node read-only: its own flag, which the root's does not
+        # lift
+        with read_write(node), open_dict(node):
+            node.overrides.task = overrides
+            node.overrides.hydra = hydra_overrides
+            node.job.env_set.pop(BATCH_ENV, None)
+            node.sweep.subdir = subdir
+            node.job.num = num
+            if job_id is not None:
+                node.job.id = job_id
+            node.job.override_dirname = dirname
     return overrides
+
+
+class _MemberYaml:
+    """The ``.hydra/hydra.yaml`` text of each replication of a batch, as
+    ``OmegaConf.to_yaml(HydraConfig.instance().cfg)`` writes it, without dumping Hydra's whole
+    node (about 4 kB of YAML, the costliest part of a replication's ``.hydra/`` files) for
+    each: the first replication's node is dumped once with a unique token in place of each
+    value that differs between the replications (what :func:`_set_member` and
+    :func:`_run_member` set: the task overrides, the job's number, id and override_dirname,
+    the output folder), and each replication's text is that template with the tokens replaced
+    by its values as YAML writes them. In block style a scalar's text depends on the scalar
+    alone as long as YAML does not fold it (folding happens only at a space, or anywhere in a
+    double-quoted scalar): a value whose text has a space, a line break or a double quote,
+    or a node that differs from the template's elsewhere (a task overrides list of another
+    length), is dumped whole instead."""
+
+    _PATHS = (("job", "override_dirname"), ("job", "id"), ("job", "num"),
+              ("runtime", "output_dir"))
+
+    def __init__(self) -> None:
+        self._template: str | None = None
+        self._tokens: list[str] = []
+        self._tasks = -1
+
+    @staticmethod
+    def _dump(container: Any) -> str:
+        """What :meth:`OmegaConf.to_yaml` does with a plain container."""
+        return str(yaml.dump(container, default_flow_style=False, allow_unicode=True,
+                             sort_keys=False, Dumper=get_omega_conf_dumper()))
+
+    def _values(self, hydra: DictConfig) -> list[Any]:
+        raw = [hydra[a]._get_node(b)._value() for a, b in self._PATHS]
+        task = OmegaConf.to_container(hydra.overrides.task, resolve=False)
+        assert isinstance(task, list)
+        return [*raw, *task]
+
+    def text(self, root: DictConfig) -> str:
+        hydra = root.hydra
+        if self._template is None:
+            container: Any = OmegaConf.to_container(root, resolve=False, enum_to_str=True)
+            node = container["hydra"]
+            self._tasks = len(node["overrides"]["task"])
+            salt = uuid.uuid4().hex
+            self._tokens = [f"GRIDSIMVALUE{salt}X{i}"
+                            for i in range(len(self._PATHS) + self._tasks)]
+            for (a, b), token in zip(self._PATHS, self._tokens, strict=False):
+                node[a][b] = token
+            node["overrides"]["task"] = self._tokens[len(self._PATHS):]
+            template = self._dump(container)
+            if all(template.count(t) == 1 for t in self._tokens):
+                self._template = template
+            else:  # a token is not where it was put (cannot happen in block style): dump whole
+                self._template = ""
+        values = self._values(hydra)
+        if not self._template or len(values) != len(self._tokens):
+            return str(OmegaConf.to_yaml(root))
+        text = self._template
+        for token, value in zip(self._tokens, values, strict=True):
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                return str(OmegaConf.to_yaml(root))
+            line = self._dump({"k": value})
+            scalar = line[3:-1]
+            if (not line.startswith("k: ") or line.count("\n") != 1 or not scalar
+                    or " " in scalar or scalar[0] in "\"|>"):
+                return str(OmegaConf.to_yaml(root))
+            text = text.replace(token, scalar)
+        return text
 
 
 _REPLICATION_LINE = re.compile(r"^replication: .*$", re.MULTILINE)
 
 
 def _run_member(full: DictConfig, overrides: list[str], config_text: str | None,
-                callbacks: Callbacks, body: Any) -> Any:
+                callbacks: Callbacks, body: Any, hydra_yaml: _MemberYaml | None = None) -> Any:
     """What Hydra's ``run_job`` does for a job, for one replication of a batch, without its
     copies of the whole config: the output folder, its ``.hydra/`` files (the same YAML as
-    Hydra's), the job's log file, the working folder (``hydra.job.chdir``) and the callbacks;
-    then ``body(full)``."""
-    HydraConfig.instance().set_config(full)  # for the ${hydra:...} resolver of the job
+    Hydra's; ``hydra.yaml`` through ``hydra_yaml``, the batch's template), the job's log file,
+    the working folder (``hydra.job.chdir``) and the callbacks; then ``body(full)``.
+    HydraConfig holds the job's ``hydra`` node already (set by :func:`_run_batch`)."""
     folder = Path(str(OmegaConf.select(full, "hydra.sweep.dir"))) / str(
         OmegaConf.select(full, "hydra.sweep.subdir"))
     # the output folder into both the batch's config and HydraConfig's copy of its hydra node
@@ -734,7 +812,9 @@ def _run_member(full: DictConfig, overrides: list[str], config_text: str | None,
             text = (config_text if config_text is not None
                     else OmegaConf.to_yaml(_without_hydra(full)))
             write_atomic(out / "config.yaml", text)
-            write_atomic(out / "hydra.yaml", OmegaConf.to_yaml(HydraConfig.instance().cfg))
+            own: Any = HydraConfig.instance().cfg  # a DictConfig of one key, hydra
+            write_atomic(out / "hydra.yaml", hydra_yaml.text(own) if hydra_yaml is not None
+                         else OmegaConf.to_yaml(own))
             write_atomic(out / "overrides.yaml", OmegaConf.to_yaml(full.hydra.overrides.task))
         callbacks.on_job_start(config=full, task_function=body)
         ret = JobReturn(overrides=overrides, working_dir=os.getcwd())
@@ -769,8 +849,15 @@ def _run_batch(cfg: DictConfig, hc: Any, spec: dict[str, Any], ctx: runs.RunCont
     full = _batch_root(cfg, hc)
     callbacks = Callbacks(full)
     done = 0
+    hydra_yaml = _MemberYaml()
+    mine: list[Any] = []  # HydraConfig's copy of the batch's hydra node, once set
     for member in spec["members"]:  # Hydra's run_job restores its HydraConfig after the batch
-        overrides = _set_member(full, carrier_overrides, member, str(spec["subdir"]))
+        own = HydraConfig.instance().cfg
+        also = [own.hydra] if mine and mine[0] is own else []  # type: ignore[union-attr]
+        overrides = _set_member(full, carrier_overrides, member, str(spec["subdir"]), also)
+        if not also:  # for the ${hydra:...} resolver of the job (then kept equal in place)
+            HydraConfig.instance().set_config(full)
+            mine[:] = [HydraConfig.instance().cfg]
         r = int(full.replication)
 
         def body(job: DictConfig, overrides: list[str] = overrides, r: int = r) -> Any:
@@ -784,7 +871,7 @@ def _run_batch(cfg: DictConfig, hc: Any, spec: dict[str, Any], ctx: runs.RunCont
             return runs.run_one(settings, folder, resolved, overrides, ctx, scenario=shared)
 
         text = _REPLICATION_LINE.sub(f"replication: {r}", text0) if plain else None
-        result = _run_member(full, overrides, text, callbacks, body)
+        result = _run_member(full, overrides, text, callbacks, body, hydra_yaml)
         if isinstance(result, BaseException):
             raise result
         done += 1

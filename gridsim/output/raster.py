@@ -70,12 +70,15 @@ def grid_raster(x: np.ndarray, y: np.ndarray, side: np.ndarray, values: np.ndarr
     local = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     wide_of = np.repeat(wide, count)
     flat = (i0[grid] + local // wide_of) * nx + j0[grid] + local % wide_of
-    # the last painter of each pixel (the smallest grid there)
-    last = len(flat) - 1 - np.unique(flat[::-1], return_index=True)[1]
+    # the last painter of each pixel (the smallest grid there): the greatest position in the
+    # painting order that paints it (an unbuffered maximum per pixel, no sort)
+    last = np.full(ny * nx, -1, dtype=np.int64)
+    np.maximum.at(last, flat, np.arange(len(flat), dtype=np.int64))
+    painted = np.flatnonzero(last >= 0)
     image = np.full(ny * nx, np.nan)
     covered = np.zeros(ny * nx, dtype=bool)
-    image[flat[last]] = np.asarray(values, dtype=float)[grid[last]]
-    covered[flat[last]] = True
+    image[painted] = np.asarray(values, dtype=float)[grid[last[painted]]]
+    covered[painted] = True
     return image.reshape(ny, nx), covered.reshape(ny, nx)
 
 

@@ -185,9 +185,51 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+def _json(value: Any, level: int) -> str:
+    """``value`` as :func:`json.dumps` with ``indent=2`` writes it at nesting ``level``: the
+    encoder's line breaks are its only newlines (a newline inside a string is escaped), each
+    followed by two spaces per level, so a value's text one level deeper is its own with two
+    more spaces after each newline."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return text.replace("\n", "\n" + "  " * level) if level else text
+
+
+#: The JSON text of the values of the last config written (a manifest's ``config``), by key:
+#: ``(value, text)``, used while the value is the same object. The replications of a batch share
+#: every value of their resolved config but ``replication`` (gridsim.app.hydra_app), and each
+#: run writes its manifest twice: a city config's text (40-50 kB) is made once, not per write.
+#: A resolved config is a fresh container that nothing changes in place once it is written.
+_CONFIG_TEXT: dict[str, tuple[Any, str]] = {}
+
+
+def _config_json(config: dict[str, Any]) -> str:
+    """``json.dumps(config, indent=2, ensure_ascii=False, default=str)`` at nesting level 1
+    (the manifest's ``config``), each value's text kept by :data:`_CONFIG_TEXT`."""
+    items = []
+    for k, v in config.items():
+        hit = _CONFIG_TEXT.get(k)
+        if hit is None or hit[0] is not v:
+            hit = (v, _json(v, 2))
+            _CONFIG_TEXT[k] = hit
+        items.append(f"{json.dumps(k, ensure_ascii=False)}: {hit[1]}")
+    return "{\n    " + ",\n    ".join(items) + "\n  }"
+
+
+def _manifest_json(data: dict[str, Any]) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=False, default=str)``, the ``config`` value's
+    text made by :func:`_config_json` (the same text, without serialising again the values
+    it shares with the config written before)."""
+    config = data.get("config")
+    if (not isinstance(config, dict) or not config or not all(type(k) is str for k in config)
+            or not all(type(k) is str for k in data)):
+        return _json(data, 0)
+    items = [f"{json.dumps(k, ensure_ascii=False)}: "
+             f"{_config_json(v) if k == 'config' else _json(v, 1)}" for k, v in data.items()]
+    return "{\n  " + ",\n  ".join(items) + "\n}"
+
+
 def _write_manifest(folder: Path, data: dict[str, Any]) -> None:
-    write_atomic(folder / MANIFEST,
-                 json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_atomic(folder / MANIFEST, _manifest_json(data) + "\n")
 
 
 def write_manifest(folder: Path, **fields: Any) -> dict[str, Any]:
