@@ -18,7 +18,7 @@ When that warning starts, each of its moves departs at once, in the plan's order
   counted in the ledger's ``in_transit``, so its conservation identity holds throughout.
 
 The road time of a move is the shortest driving time between the grids' centres on the
-scenario's roads (:func:`gridsim.place.roads.times_from`), into a slowed grid ``factor`` times
+scenario's roads (Dijkstra, :func:`road_times`), into a slowed grid ``factor`` times
 as long (:attr:`gridsim.engine.travel.Travel.slow`, as dispatch drives); the trip home is the
 reverse. Events ``premove_depart`` and ``premove_arrive``; summary keys ``premoved_people`` and
 ``premoved_units``. No moves: nothing of this is made, and a run is as before. Deterministic: it
@@ -27,10 +27,12 @@ draws no random number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import simpy
+from scipy.sparse import csgraph
 
 from gridsim.engine.command import Command
 from gridsim.engine.dispatch import Dispatcher
@@ -41,29 +43,48 @@ from gridsim.errors import UserError
 from gridsim.model.clock import ProcessGenerator
 from gridsim.model.plan import Move
 from gridsim.model.vocab import SUPPLY_ITEMS
-from gridsim.place.roads import times_from
 from gridsim.place.scenario import Scenario
 
 __all__ = ["Moves", "road_times"]
 
 
-def road_times(scenario: Scenario, pairs: Sequence[tuple[int, int]], slow: np.ndarray
-               ) -> dict[tuple[int, int], float]:
+def road_times(scenario: Scenario, pairs: Sequence[tuple[int, int]], slow: np.ndarray,
+               limit_s: float = 3600.0) -> dict[tuple[int, int], float]:
     """The road time of each ``(a, b)`` grid pair and of its reverse: the shortest driving
-    time between the grids' centres, × ``slow`` of the grid driven into. One Dijkstra per
-    distinct grid of the pairs (a plan's few moves), no grid × grid table."""
-    grids = sorted({g for ab in pairs for g in ab})
-    if not grids:
+    time between the grids' centres (float32 seconds, as the run's tables), × ``slow`` of the
+    grid driven into (the roads are symmetric: the way back takes the same road time). One
+    Dijkstra per distinct origin, searched to ``limit_s`` first (a plan's moves are short) and
+    in full only for the pairs beyond it; in chunks, so no grid × grid table is held."""
+    if not pairs:
         return {}
     roads = scenario.roads
+    graph = roads.time_graph()
     node = np.asarray(roads.grid_node, dtype=np.int64)
-    table = times_from(roads, node[np.array(grids, dtype=np.int64)])  # [len(grids), n_grids]
-    row = {g: i for i, g in enumerate(grids)}
+    origins = sorted({a for a, _ in pairs})
+    ends: dict[int, list[int]] = {}
+    for a, b in pairs:
+        ends.setdefault(a, []).append(b)
+    base: dict[tuple[int, int], float] = {}
+    for limit in (limit_s, np.inf):
+        todo = [a for a in origins if any((a, b) not in base for b in ends[a])]
+        for k in range(0, len(todo), _CHUNK):
+            chunk = todo[k:k + _CHUNK]
+            dist = csgraph.dijkstra(graph, directed=True, indices=node[chunk], limit=limit)
+            for row, a in enumerate(chunk):
+                for b in ends[a]:
+                    t = float(np.float32(dist[row, node[b]]))
+                    if t < math.inf:
+                        base[(a, b)] = t
     out: dict[tuple[int, int], float] = {}
     for a, b in pairs:
-        out[(a, b)] = float(table[row[a], b]) * float(slow[b])
-        out[(b, a)] = float(table[row[b], a]) * float(slow[a])
+        t = base.get((a, b), math.inf)
+        out[(a, b)] = t * float(slow[b])
+        out[(b, a)] = t * float(slow[a])
     return out
+
+
+#: Origins searched at once by :func:`road_times` (a chunk holds chunk × road nodes floats).
+_CHUNK = 64
 
 
 class Moves:
@@ -96,6 +117,10 @@ class Moves:
                                 f"{', '.join(SUPPLY_ITEMS)}", "plan moves", hint=str(m))
             self.by_warning.setdefault(m.warning, []).append(m)
         self.trip_s = road_times(scenario, [(m.from_grid, m.to_grid) for m in moves], slow)
+        cut = sorted(ab for ab, t in self.trip_s.items() if not t < math.inf)
+        if cut:
+            raise UserError(f"a plan's move joins grids {cut[0][0]} and {cut[0][1]}, which no "
+                            f"road connects", "plan moves", hint=f"{len(cut)} such pairs")
         command.road_s.update(self.trip_s)  # the trip home (Command._go_home) reads them
         self.people = 0  # members who set out
         self.units = 0  # units that set out
