@@ -95,6 +95,24 @@ def test_pairs_equal_a_brute_force_dijkstra(scenario, extra: dict[str, float]) -
         assert np.all(np.diff(row) >= 0)
 
 
+def test_the_two_searches_agree(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Every grid a candidate (near_travel_times from every grid) and a subset (the search
+    from the candidates only): the same pairs with the same times, bit for bit."""
+    s = changed(_settings(), {"planning.radius_s": 120.0})
+    every = from_scenario(s, scenario)
+    some = from_scenario(changed(s, {"planning.candidates": 20}), scenario)
+    keep = set(some.candidate_ids)
+
+    def pairs(inst: Instance, only: set[str] | None = None) -> dict[tuple[str, str], float]:
+        return {(inst.demand_ids[r], inst.candidate_ids[c]): t
+                for r, c, t in zip(inst.rows().tolist(), inst.cand.tolist(),
+                                   inst.time_s.tolist(), strict=True)
+                if only is None or inst.candidate_ids[c] in only}
+
+    assert pairs(every, keep) == pairs(some)
+    assert len(pairs(some)) > 20
+
+
 def test_search_radius_of_the_assignment_models() -> None:
     s = changed(_settings(), {"planning.radius_s": 200.0})
     assert search_radius(changed(s, {"planning.model": "mclp"})) == 200

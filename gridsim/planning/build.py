@@ -22,10 +22,12 @@ road travel times between them as sparse pairs (:class:`~gridsim.planning.instan
 * **Pairs**: the road driving time of every (demand, candidate) pair within the search radius,
   ``planning.search_radius_s`` or, when it is 0, ``planning.radius_s`` for LSCP and MCLP and
   four times it for p-median and p-center (which assign every demand point to an open site).
-  They come from :func:`gridsim.place.roads.near_travel_times` (grid-to-grid Dijkstra with a
-  search limit, cell by cell: linear in the city, never a dense table), at the roads' own
-  speeds (times the departments' speed factor for ``planning.sites=stations``). The road graph
-  is undirected, so the time from a candidate to a demand point is the time back.
+  With every grid a candidate they come from :func:`gridsim.place.roads.near_travel_times`
+  (grid-to-grid Dijkstra with a search limit, cell by cell: linear in the city, never a dense
+  table); with fewer, from the same bounded search run from the candidates only
+  (:func:`candidate_times`). Both at the roads' own speeds (times the departments' speed
+  factor for ``planning.sites=stations``). The road graph is undirected, so the time from a
+  candidate to a demand point is the time back.
 """
 
 from __future__ import annotations
@@ -33,22 +35,24 @@ from __future__ import annotations
 import csv
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import csgraph
 
 from gridsim.errors import UserError
 from gridsim.model.params import RunConfig
 from gridsim.model.rates import base_rates_per_day, unit_rates_per_day
 from gridsim.output.metrics import FIVE_MINUTES_S
 from gridsim.output.run_folder import MANIFEST, read_manifest
-from gridsim.place.roads import near_travel_times
+from gridsim.place.roads import RoadNetwork, near_travel_times, subgraph
 from gridsim.place.scenario import Scenario
 from gridsim.planning.instance import Instance
 
-__all__ = ["DEMAND_KINDS", "IncidentCounts", "candidate_grids", "demand_weights",
+__all__ = ["DEMAND_KINDS", "IncidentCounts", "candidate_grids", "candidate_times", "demand_weights",
            "from_scenario", "incident_counts", "off_network", "run_folders", "search_radius"]
 
 #: The named demand weights; any other ``planning.demand`` is a run or sweep folder.
@@ -237,21 +241,101 @@ def from_scenario(settings: RunConfig, scenario: Scenario, *,
     radius = search_radius(settings)
     speed = (float(settings.response.department_speed_factor) if pc.sites == "stations"
              else 1.0)
-    say(f"road times within {radius:g} s from {grids.n} grids to {len(cands)} candidates ...")
-    near = near_travel_times(scenario.roads, radius, speed_factor=speed)
-    col = np.full(grids.n, -1, dtype=np.int64)
-    col[cands] = np.arange(len(cands))
-    rows = np.repeat(np.arange(grids.n, dtype=np.int64), np.diff(near.indptr))
-    c = col[np.asarray(near.indices, dtype=np.int64)]
-    keep = c >= 0
-    say(f"  {int(keep.sum()):,} pairs")
+    say(f"road times within {radius:g} s from {len(cands):,} candidates to {grids.n:,} grids ...")
+    if len(cands) == grids.n:  # every grid: the grid-to-grid search of the runs' travel times
+        near = near_travel_times(scenario.roads, radius, speed_factor=speed)
+        rows = np.repeat(np.arange(grids.n, dtype=np.int64), np.diff(near.indptr))
+        c = np.asarray(near.indices, dtype=np.int64)
+        t = np.asarray(near.time_s, dtype=np.float64)
+    else:
+        rows, c, t = candidate_times(scenario, cands, radius, speed, say)
+    say(f"  {len(t):,} pairs")
     ids = tuple(str(i) for i in range(grids.n))
     xy = np.column_stack([grids.x_m, grids.y_m]).astype(np.float64)
     return Instance.from_pairs(
         demand_ids=ids, weight=weight, demand_xy=xy,
         candidate_ids=tuple(ids[g] for g in cands), candidate_xy=xy[cands],
-        cost=np.ones(len(cands)), demand_index=rows[keep], candidate_index=c[keep],
-        time_s=np.asarray(near.time_s, dtype=np.float64)[keep], radius_s=radius)
+        cost=np.ones(len(cands)), demand_index=rows, candidate_index=c, time_s=t,
+        radius_s=radius)
+
+
+def _seconds_per_metre(roads: RoadNetwork, speed_factor: float) -> float:
+    """The least driving time per metre of straight line over the links (0 if unknown): no
+    path of ``T`` seconds leaves the disc of radius ``T / s`` around its start."""
+    t = roads.length_m / (roads.speed_mps * speed_factor)
+    d = np.hypot(roads.x_m[roads.edge_u] - roads.x_m[roads.edge_v],
+                 roads.y_m[roads.edge_u] - roads.y_m[roads.edge_v])
+    ok = d > 0
+    return float(np.min(t[ok] / d[ok])) if ok.any() else 0.0
+
+
+def candidate_times(scenario: Scenario, cands: np.ndarray, radius_s: float, speed_factor: float,
+                    say: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(demand grid, candidate index, time)`` of every grid within ``radius_s`` of a
+    candidate grid: Dijkstra with a search limit from the candidates only, cell by cell on the
+    subgraph a path of ``radius_s`` can reach at all (as
+    :func:`gridsim.place.roads.near_travel_times` does from every grid), so a few candidates
+    cost a few searches, each in proportion to its disc; never a candidate × node table.
+    Grids sharing a road node all get its time. Progress with the time left on ``say``."""
+    roads = scenario.roads
+    graph = roads.time_graph(speed_factor)
+    gnode = np.asarray(roads.grid_node, dtype=np.int64)
+    by_node = np.argsort(gnode, kind="stable")  # the grids of each node, in grid order
+    node_first = np.searchsorted(gnode[by_node], np.arange(roads.n_nodes + 1))
+    spm = _seconds_per_metre(roads, speed_factor)
+    reach_m = radius_s / spm if spm > 0 else math.inf
+    origin = gnode[cands]
+    nx_, ny_ = roads.x_m, roads.y_m
+    if math.isfinite(reach_m):
+        side = max(reach_m, 1.0)
+        ox, oy = nx_[origin], ny_[origin]
+        cx = np.floor((ox - ox.min()) / side).astype(np.int64)
+        cy = np.floor((oy - oy.min()) / side).astype(np.int64)
+        cell = cx * (int(cy.max()) + 1) + cy
+        order = np.argsort(cell, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(cell[order])) + 1)
+        from scipy import spatial  # as roads.near_travel_times: scipy.special only here
+
+        tree = spatial.cKDTree(np.column_stack([nx_, ny_]))
+    else:  # no geometric bound: the whole network, candidates in chunks
+        groups = np.array_split(np.arange(len(cands)), max(1, len(cands) // 256))
+        tree = None
+    scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
+    rows, cols, vals = [], [], []
+    start, done, shown = time.monotonic(), 0, 0.0
+    for grp in groups:
+        if tree is not None:
+            sx, sy = nx_[origin[grp]], ny_[origin[grp]]
+            mx, my = (sx.min() + sx.max()) / 2, (sy.min() + sy.max()) / 2
+            half = float(np.max(np.hypot(sx - mx, sy - my)))
+            sub = np.array(sorted(tree.query_ball_point([mx, my], reach_m + half + 1.0)),
+                           dtype=np.int64)
+            g_sub = subgraph(graph, sub, scratch)
+            d = csgraph.dijkstra(g_sub, directed=True, indices=np.searchsorted(sub, origin[grp]),
+                                 limit=radius_s)
+        else:
+            sub = np.arange(roads.n_nodes, dtype=np.int64)
+            d = csgraph.dijkstra(graph, directed=True, indices=origin[grp], limit=radius_s)
+        r, k = np.nonzero(np.isfinite(d))
+        node = sub[k]
+        n_at = node_first[node + 1] - node_first[node]  # grids at each reached node
+        pos = np.repeat(node_first[node], n_at) + (np.arange(int(n_at.sum()))
+                                                   - np.repeat(np.cumsum(n_at) - n_at, n_at))
+        rows.append(by_node[pos])
+        cols.append(np.repeat(grp[r], n_at))
+        vals.append(np.repeat(d[r, k], n_at))
+        done += len(grp)
+        elapsed = time.monotonic() - start
+        if elapsed - shown >= 5.0 and done < len(cands):
+            shown = elapsed
+            left = elapsed * (len(cands) - done) / done
+            say(f"  {done:,}/{len(cands):,} candidates, about {left:.0f} s left")
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    # float32 as near_travel_times stores them: the same pair has the same time either way
+    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+            np.concatenate(vals).astype(np.float32).astype(np.float64))
 
 
 def stderr_progress(msg: str) -> None:
