@@ -20,6 +20,7 @@ from scipy.sparse import csgraph
 
 from gridsim.app.hydra_app import compose_settings
 from gridsim.engine.hazards import catalogue_from_config
+from gridsim.engine.moves import road_times
 from gridsim.engine.simulation import RunResult, build, simulate
 from gridsim.engine.weather import build_weather
 from gridsim.errors import UserError
@@ -306,3 +307,15 @@ def test_bad_storm_settings_are_named(small_storm) -> None:
     s, _ = compose_settings(["scenario=small", "planning.storm_keep_share=1.5"])
     with pytest.raises(UserError, match=r"planning\.storm_keep_share"):
         plan_storm(s, sc)
+
+
+def test_road_times_beyond_the_first_search_limit_are_searched_in_full() -> None:
+    """The two grids' road time T, with a first search limit below it and above it alike,
+    both ways, and × the slowing of the grid driven into."""
+    s = _two_grids(CommandConfig())
+    sc = build(s)
+    roads = sc.roads
+    t = float(roads.length_m[0] / roads.speed_mps[0])
+    for limit in (1.0, 1e6):
+        got = road_times(sc, [(1, 0)], np.array([2.0, 1.0]), limit)
+        assert got == pytest.approx({(1, 0): 2.0 * t, (0, 1): t}, abs=1e-4)
