@@ -107,8 +107,9 @@ def mclp_city(top: bool) -> Any:
 
 
 def pcenter_milp(inst: Any, p: int, time_limit_s: float) -> tuple[float, float]:
-    """p-center as one MILP (Daskin 2013 §5.3): min z s.t. sum_j x_ij = 1, x_ij <= y_j,
-    sum_j y_j = p, z >= sum_j t_ij x_ij for each demand point of weight > 0: for comparison
+    """p-center as one MILP (e.g. Daskin 2013, Network and Discrete Location): min z s.t.
+    sum_j x_ij = 1, x_ij <= y_j, sum_j y_j = p, z >= sum_j t_ij x_ij for each demand point of
+    weight > 0: for comparison
     with the bisection :func:`gridsim.planning.models.solve` uses. Returns (objective, CPU)."""
     from scipy import optimize, sparse  # here: only this comparison needs them
 
@@ -142,7 +143,7 @@ def pcenter_milp(inst: Any, p: int, time_limit_s: float) -> tuple[float, float]:
     return (float(res.fun) if res.x is not None else math.nan), cpu_s
 
 
-def other_models(scenario: str, p: int) -> None:
+def other_models(scenario: str, p: int, milp_limit_s: float) -> None:
     from gridsim.planning.models import Problem, solve  # here: after argparse
 
     inst = city_instance([f"scenario={scenario}", "planning.model=pmedian", f"planning.p={p}",
@@ -154,9 +155,9 @@ def other_models(scenario: str, p: int) -> None:
             sol, c, w = timed(lambda s=solver, pr=problem: solve(inst, pr, solver=s,  # type: ignore[misc]
                                                                  time_limit_s=600.0))
             line(solver, sol, c, w)
-    obj, c = pcenter_milp(inst, p, 600.0)
-    print(f"  p-center as one MILP (z >= sum t x): objective {obj:,.1f}  CPU {c:.2f} s "
-          "(compare the bisection's exact line above)")
+    obj, c = pcenter_milp(inst, p, milp_limit_s)
+    print(f"  p-center as one MILP (z >= sum t x), time limit {milp_limit_s:g} s: best "
+          f"objective {obj:,.1f}  CPU {c:.2f} s (compare the bisection's exact line above)")
 
 
 def spopt_mclp(inst: Any, n: int) -> None:
@@ -201,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", action="store_true", help="every model on --scenario too")
     ap.add_argument("--scenario", default="district", help="the scenario of --models")
     ap.add_argument("--p", type=int, default=20, help="p of --models")
+    ap.add_argument("--milp-limit", type=float, default=120.0,
+                    help="time limit of p-center's one-MILP formulation in --models (s)")
     ap.add_argument("--spopt", type=int, default=0, metavar="N",
                     help="spopt's MCLP on the city instance's first N demand points")
     args = ap.parse_args(argv)
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.spopt:
         spopt_mclp(inst, args.spopt)
     if args.models:
-        other_models(args.scenario, args.p)
+        other_models(args.scenario, args.p, args.milp_limit)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ Four classical models, each on an :class:`~gridsim.planning.instance.Instance`'s
   within ``r`` by ``p`` sites;
 * **p-median** (Hakimi 1964; the integer programme of ReVelle & Swain 1970): the least
   demand-weighted travel time with ``p`` sites, each demand point served by its nearest one;
-* **p-center** (Hakimi 1964; the MILP e.g. in Daskin 2013, *Network and Discrete Location*,
-  ch. 5): the least worst travel time with ``p`` sites.
+* **p-center** (Hakimi 1964; the MILP and the covering-based search e.g. in Daskin 2013,
+  *Network and Discrete Location*, 2nd ed., on center problems): the least worst travel time
+  with ``p`` sites, solved by a bisection over set-covering problems (Minieka 1970).
 
 Every constraint matrix is a ``scipy.sparse`` matrix with one entry per pair (no dense
 demand × candidate table). :func:`solve` runs the exact solver or the heuristic
@@ -248,10 +249,11 @@ def _pmedian_exact(instance: Instance, p: int,
 
 def _pcenter_exact(instance: Instance, p: int, time_limit_s: float,
                    start: np.ndarray | None) -> tuple[np.ndarray, str, float, int]:
-    """p-center (Hakimi 1964) by a search over the distinct pair times T (Minieka 1970; Daskin
-    2013 §5.3): the optimum is the least t in T such that at most p sites cover every demand
-    point of weight > 0 within t, and "at most p sites cover all within t" is decided by an
-    LSCP with unit costs (:func:`_lscp_exact`). A bisection over T needs log2 |T| of them.
+    """p-center (Hakimi 1964) by a search over the distinct pair times T (Minieka 1970, "The
+    m-center problem"; Daskin 2013): the optimum is the least t in T such that at most p sites
+    cover every demand point of weight > 0 within t, and "at most p sites cover all within t"
+    is decided by an LSCP with unit costs (:func:`_lscp_exact`). A bisection over T needs
+    log2 |T| of them.
 
     The search starts from ``lo``: the largest over demand points of the nearest candidate's
     time (no plan does better), and ``hi``: the heuristic's worst time (``start``, feasible).
