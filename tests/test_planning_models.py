@@ -334,3 +334,42 @@ def test_from_pairs_sorts_rows_by_time_keeps_the_least_of_duplicates_drops_far_p
 def test_from_pairs_names_the_bad_field(change: dict[str, object], match: str) -> None:
     with pytest.raises(UserError, match=match):
         pairs(**change)
+
+
+# ---- the time limit -----------------------------------------------------------------------
+
+
+def test_a_time_limited_solve_keeps_its_incumbent_and_gap_and_none_is_an_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS stopping at its limit (status 1) is simulated around the real solve: with an
+    incumbent, the plan is kept with status time_limit and the gap against HiGHS's bound; with
+    none, a UserError says to raise the limit."""
+    from scipy import optimize
+
+    import gridsim.planning.models as models
+
+    real = optimize.milp
+    inst = small()
+    problem = Problem("pmedian", 2)
+    best = solve(inst, problem)
+
+    def stopped(*args: object, **kwargs: object) -> optimize.OptimizeResult:
+        res = real(*args, **kwargs)  # type: ignore[arg-type]
+        res.status = 1
+        res.mip_dual_bound = 0.9 * res.fun
+        return res
+
+    monkeypatch.setattr(models.optimize, "milp", stopped)
+    sol = solve(inst, problem, time_limit_s=1.0)
+    assert sol.status == "time_limit"
+    assert sol.objective == pytest.approx(best.objective)
+    assert sol.bound == pytest.approx(0.9 * best.objective)
+    assert sol.gap == pytest.approx(0.1)
+
+    def nothing(*args: object, **kwargs: object) -> optimize.OptimizeResult:
+        return optimize.OptimizeResult(status=1, x=None, message="time limit reached",
+                                       mip_node_count=0, mip_dual_bound=None)
+
+    monkeypatch.setattr(models.optimize, "milp", nothing)
+    with pytest.raises(UserError, match="no solution found within the time limit of 1 s"):
+        solve(inst, problem, time_limit_s=1.0)
