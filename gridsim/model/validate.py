@@ -101,6 +101,10 @@ def validate(s: RunConfig) -> list[str]:
     from gridsim.evacuation.checks import evacuation_errors
 
     c.errors.extend(evacuation_errors(s))
+    # the planning layer checks its own settings (planning.*), on demand
+    from gridsim.planning.checks import planning_errors
+
+    c.errors.extend(planning_errors(s))
     c.num("output.max_incidents", s.output.max_incidents, 0, lo_open=True)
     c.num("output.max_steps", s.output.max_steps, 0, lo_open=True)
     _plan(c, s)
