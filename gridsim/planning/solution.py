@@ -100,6 +100,8 @@ def evaluate(instance: Instance, problem: Problem, open_: np.ndarray, *, solver:
         gap = 0.0
     else:
         gap = abs(objective - bound) / max(abs(objective), 1e-12)
+        if gap < 1e-12:  # the bound's floating-point noise (a sum of weights), not a gap
+            gap = 0.0
     return Solution(model=problem.model, solver=solver, open=np.flatnonzero(is_open),
                     assign=assign, assign_time_s=atime, objective=objective,
                     covered_share=share, gap=gap, bound=float(bound), status=status,
