@@ -1,8 +1,9 @@
 """Plans in runs (gridsim.planning.plan_io, gridsim.planning.apply, ``gridsim run plan=DIR``).
 
 A plan applied to a run changes exactly what it names: each test compares the applied
-scenario's arrays with the original's, changed where the plan says (to the values it gives)
-and equal everywhere else, and checks that a run starts from them.
+scenario's arrays with the original's, changed where the plan says (stock levels to the
+values it gives, supply-point hubs by the units they add) and equal everywhere else, and
+checks that a run starts from them.
 """
 
 from __future__ import annotations
@@ -205,10 +206,9 @@ def test_supply_points_and_stock_set_exactly_what_is_named(tmp_path: Path) -> No
     applied = apply_plan(plan, base)
     want_g = np.array(base.supplies.grid_stock, dtype=np.int64)
     want_d = np.array(base.supplies.depot_stock, dtype=np.int64)
-    for g in (3, 17, 40):  # the hubs: sandbags and first-aid kits as held, the rest as before
-        want_g[g, SANDBAG] = 200
-        want_g[g, SUPPLY_ITEMS.index("first_aid_kit")] = 0
-    want_g[5, ALARM] = 7  # then the stock levels, the last word
+    for g in (3, 17, 40):  # the hubs: their holds added to the grid's own stock (200 sandbags
+        want_g[g, SANDBAG] += 200  # more, no first-aid kit more), the rest as before
+    want_g[5, ALARM] = 7  # then the stock levels, the last word: exactly what they say
     want_g[17, SANDBAG] = 55
     want_d[1, SANDBAG] = 999
     assert np.array_equal(applied.supplies.grid_stock, want_g)
@@ -227,6 +227,24 @@ def test_supply_points_and_stock_set_exactly_what_is_named(tmp_path: Path) -> No
     assert np.array_equal(ctx.supply.ledger.target_level, want_g)
     assert ctx.scenario is planned_scenario(tmp_path, base)[0]  # applied once, reused
     assert planned_scenario(tmp_path, ctx.scenario)[0] is ctx.scenario  # not applied twice
+
+
+def test_a_hub_adds_to_a_grid_and_never_lowers_its_stock() -> None:
+    """A supply-point site is a new supply point beside the grid's own: a hub holding fewer
+    units than the grid already has (1 sandbag, 0 alarms) leaves it with its stock plus those
+    units, never the hub's alone; a grid without any stock of an item gets exactly the hub's."""
+    base = build(_settings())
+    own = np.asarray(base.supplies.grid_stock)
+    stocked = int(np.flatnonzero(own[:, SANDBAG] > 1)[0])
+    plan = Plan("mclp", sites=Sites("supply_points", (stocked,),
+                                    holds=(("sandbag", 1), ("alarm", 0))))
+    got = np.asarray(apply_plan(plan, base).supplies.grid_stock)
+    assert got[stocked, SANDBAG] == own[stocked, SANDBAG] + 1 > 1
+    assert got[stocked, ALARM] == own[stocked, ALARM]
+    bare = dataclasses.replace(base, supplies=dataclasses.replace(
+        base.supplies, grid_stock=np.zeros_like(own)))
+    got = np.asarray(apply_plan(plan, bare).supplies.grid_stock)
+    assert got[stocked, SANDBAG] == 1 and got.sum() == 1
 
 
 def test_stations_are_added_with_their_times() -> None:

@@ -66,6 +66,8 @@ class HazardType:
     department: str
     department_handling: Dist
     driven_by_hazard_stock: bool
+    # item indices of ``supplies`` that must be on scene before the grid crew controls it
+    control_supplies: tuple[int, ...] = ()
 
     @property
     def people_needed(self) -> int:
@@ -117,6 +119,7 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
             department=hc.department,
             department_handling=hc.department_handling,
             driven_by_hazard_stock=bool(hc.driven_by_hazard_stock),
+            control_supplies=tuple(SUPPLY_ITEMS.index(it) for it in hc.control_supplies),
         ))
     channels = tuple(
         DetectionChannel(name=n, delay=c.delay,

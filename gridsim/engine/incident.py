@@ -16,7 +16,14 @@ at stake) is drawn at arrival. The rescue of the trapped starts when the first c
 on scene (the grid's, or a department's unit if it comes first: ``rescued_by``), one person
 every ``extraction_s``; a crew stays until everyone is out. The incident is under control
 (``controlled_s``) when the grid's first responder is on scene (the initial handling,
-初期处置) or a department unit arrives, whichever is first. Who survives and what was lost are
+初期处置) or a department unit arrives, whichever is first; for a hazard whose control needs
+its kit (the catalogue's ``control_supplies``: extinguishers for a fire, sandbags for a flood)
+the grid crew controls it only with that kit on scene: ``max(first responder on scene, the
+kit on scene)``, the kit counting only when it had to be borrowed or fetched (its delay after
+the store is open; a kit at hand is the crew's at once). When a controlling item is lacking
+within reach (unmet units), the grid crew cannot control it: the grid blows the whistle then,
+and the incident is under control, and resolved, when the department's unit is on scene
+(every hazard has a department). Who survives and what was lost are
 settled from these times at the end of the run (:func:`settle_consequences`). With
 ``response.grid_response`` false (the counterfactual world) there are no grid forces:
 residents notice the incident through the channels of ``response.no_grid_detection`` and call
@@ -111,6 +118,9 @@ class Incident:
     controlled_s: float = NAN  # grid first responder, or a department unit, on scene
     rescued_by: str = ""  # whose complete crew was on scene first: "grid" or "department"
     department_called: bool = False  # a unit is on its way (residents' call or the whistle)
+    # when the controlling kit (the hazard's control_supplies) was on scene, borrowed or
+    # fetched: NaN if it was at hand (or the hazard needs none), inf if none was within reach
+    control_kit_s: float = NAN
 
     @property
     def response_s(self) -> float:
@@ -252,10 +262,16 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
             else:
                 yield env.timeout(access)
         t0 = env.now
-        delay, short = ctx.supply.gather(g, hz.supplies, inc.id)
-        inc.supply_shortage = short
-        if delay > 0:
-            yield env.timeout(delay)
+        kit = ctx.supply.gather_kit(g, hz.supplies, inc.id, hz.control_supplies)
+        inc.supply_shortage = kit.shortage
+        if kit.control_unmet:  # the crew cannot control it: the whistle, now
+            inc.control_kit_s = math.inf
+            if not inc.department_called:
+                env.process(_department(ctx, inc, hz, 0.0, dept_arrived, resolved))
+        elif kit.control_delay_s > 0:
+            inc.control_kit_s = t0 + kit.control_delay_s
+        if kit.delay_s > 0:
+            yield env.timeout(kit.delay_s)
         inc.supply_delay_s = env.now - t0
 
     inc.handling_start_s = env.now
@@ -264,10 +280,18 @@ def respond(ctx: RunContext, inc: Incident, hz: HazardType) -> ProcessGenerator:
     handle = max(handle, _extraction_left(inc, env.now))  # the crew stays until all are out
     grid_done = env.now + handle
     at_once = grade <= hz.escalate_grade
-    if not at_once and handle > hz.escalate_after_s:
+    no_kit = inc.control_kit_s == math.inf  # the department's unit controls and resolves it
+    if not at_once and not no_kit and handle > hz.escalate_after_s:
         env.process(_department(ctx, inc, hz, hz.escalate_after_s, dept_arrived, resolved))
     by = "grid"
-    if at_once or handle > hz.escalate_after_s or resident_calls:
+    if no_kit:
+        if not dept_arrived.triggered:
+            yield dept_arrived
+        by = "department"
+        _release_crew(ctx, req.assigned, env.now)
+        yield env.timeout(max(hz.department_handling.ppf(float(u[_U_DEPT_HANDLING])),
+                              _extraction_left(inc, env.now)))
+    elif at_once or handle > hz.escalate_after_s or resident_calls:
         if not dept_arrived.triggered:
             yield env.timeout(grid_done - env.now) | dept_arrived
         if dept_arrived.triggered and inc.department_arrived_s < grid_done:
@@ -360,8 +384,12 @@ def settle_consequences(ctx: RunContext, end_s: float) -> None:
         start = min(crew, dept)
         inc.rescued_by = "" if start == math.inf else ("grid" if crew <= dept else "department")
         # the grid's first responder on scene starts the initial handling (初期处置, the
-        # golden minutes): from then the incident no longer grows unchecked
-        control = min(reached(inc.first_on_scene_s), dept)
+        # golden minutes): from then the incident no longer grows unchecked; if its kit had to
+        # be brought, once the kit is on scene (inf: none within reach, the department's)
+        grid_control = reached(inc.first_on_scene_s)
+        if inc.control_kit_s == inc.control_kit_s:
+            grid_control = max(grid_control, reached(inc.control_kit_s))
+        control = min(grid_control, dept)
         inc.controlled_s = control if control < math.inf else NAN
         inc.loss_cny = loss_at(inc.potential.loss_cny, min(control, end_s) - inc.occurred_s,
                                sev.time_constant_s)

@@ -5,15 +5,17 @@ The scenario's initial state is :class:`gridsim.model.supplies.SupplyPoints` (fr
 orders in transit. Stock never goes
 negative: an incident takes what its grid has, borrows the rest from the nearest neighbour that
 can spare it, or fetches it from the township depot; if nothing is within reach, the crew goes
-on without (counted as unmet units). Grids reorder from their depot below a share of their
-initial stock, depots from the county (unlimited) below the same share. Every movement is
-counted so that stock is conserved:
+on without (counted as unmet units; without an item that controls the hazard, the grid crew
+cannot bring it under control: :mod:`gridsim.engine.incident`). Grids reorder from their
+depot below a share of their initial stock, depots from the county (unlimited) below the same
+share. Every movement is counted so that stock is conserved:
 ``initial + delivered_from_county = on_hand (grids + depots) + consumed + in transit``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -24,7 +26,16 @@ from gridsim.model.params import SupplyPolicyConfig
 from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import SUPPLY_ITEMS
 
-__all__ = ["SupplyChain", "SupplyLedger"]
+__all__ = ["Kit", "SupplyChain", "SupplyLedger"]
+
+
+class Kit(NamedTuple):
+    """What :meth:`SupplyChain.gather_kit` found for an incident."""
+
+    delay_s: float  # until the last borrowed or fetched unit of any item is on scene
+    shortage: bool  # the grid's own stock was short of some item
+    control_delay_s: float  # ... of the controlling items only (0: all at hand)
+    control_unmet: bool  # some units of a controlling item came from nowhere
 
 
 @dataclass
@@ -142,11 +153,21 @@ class SupplyChain:
                ) -> tuple[float, bool]:
         """Take ``needs`` for an incident in grid ``g``. Returns ``(delay_s, shortage)``: the time
         until the last borrowed or fetched unit is on scene, and whether ``g`` was short."""
+        kit = self.gather_kit(g, needs, incident)
+        return kit.delay_s, kit.shortage
+
+    def gather_kit(self, g: int, needs: tuple[tuple[int, int], ...], incident: int,
+                   control: tuple[int, ...] = ()) -> Kit:
+        """:meth:`gather`, and the delay and unmet units of the items in ``control`` (the
+        ones that control the hazard) apart."""
         led = self.ledger
         delay = 0.0
+        control_delay = 0.0
+        control_unmet = False
         shortage = False
         indptr, indices, times = self._near
         for item, n in needs:
+            item_delay = 0.0  # until this item's last borrowed or fetched unit is on scene
             got = led.take(g, item, n)
             led.consume(got)
             short = n - got
@@ -164,7 +185,7 @@ class SupplyChain:
                         led.consume(k)
                         led.borrowed += k
                         short -= k
-                        delay = max(delay, t)
+                        item_delay = max(item_delay, t)
                         self.log.log(self.env.now, "supply_borrowed", g, incident,
                                      f"{k} {SUPPLY_ITEMS[item]} from grid {j}")
                         self._maybe_reorder(j)
@@ -176,19 +197,23 @@ class SupplyChain:
                     led.consume(k)
                     led.fetched_from_depot += k
                     short -= k
-                    delay = max(delay, float(self.depot_time_s[g]))
+                    item_delay = max(item_delay, float(self.depot_time_s[g]))
                     self.log.log(self.env.now, "supply_fetched", g, incident,
                                  f"{k} {SUPPLY_ITEMS[item]} from the township depot")
                     self._maybe_reorder_depot(int(self.township[g]))
             led.asked(g, item, n, got, n - short)
-            if short > 0:  # nothing left within reach: the crew improvises without
+            if short > 0:  # nothing left within reach: the crew goes on without
                 self.unmet_units += short
+                control_unmet = control_unmet or item in control
                 self.log.log(self.env.now, "supply_unmet", g, incident,
                              f"{short} {SUPPLY_ITEMS[item]} not available")
+            delay = max(delay, item_delay)
+            if item in control:
+                control_delay = max(control_delay, item_delay)
         if shortage:
             led.shortages += 1
         self._maybe_reorder(g)
-        return delay, shortage
+        return Kit(delay, shortage, control_delay, control_unmet)
 
     def _maybe_reorder(self, g: int) -> None:
         led = self.ledger

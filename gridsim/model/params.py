@@ -298,6 +298,9 @@ class HazardTypeConfig:
     rate_per_unit_day: dict[str, float] = field(default_factory=dict)  # by grid kind, per unit
     needs: dict[str, int] = field(default_factory=dict)  # standby category -> people
     supplies: dict[str, int] = field(default_factory=dict)  # item -> units consumed
+    # the items of ``supplies`` without which the grid crew cannot bring it under control
+    # (extinguishers for a fire, sandbags for a flood): control waits for them on scene
+    control_supplies: list[str] = field(default_factory=list)
     handling: Dist = field(default_factory=Dist)  # on-scene handling by the grid
     grade_handling_factor: dict[str, float] = field(default_factory=dict)
     escalate_grade: str = "II"  # this grade or worse blows the whistle at once
@@ -705,6 +708,10 @@ class PlanningConfig:
     storm_team_per_incident: float = 2.0  # people a warned grid wants per expected incident
     storm_stock_cover: float = 2.0  # units a warned grid wants: this x its expected use
     storm_max_moves: int = 0  # at most this many moves (0: no cap)
+    # W3 (gridsim.planning.loop): optimise -> simulate -> reweight, for the site models; the
+    # runs per iteration are planning.replications (replication 0..R-1, as stock's) [assumed]
+    iterations: int = 1  # solves; 1: one solve, no runs; N > 1: the loop, at most N iterations
+    reweight: float = 1.0  # lambda: w_{k+1} = W (w_k/sum w_k + lambda c_k/sum c_k) / (1 + lambda)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -335,6 +335,10 @@ def _catalogue(c: _Checker, s: RunConfig) -> None:
         c.keys(f"{kk}.supplies", h.supplies, SUPPLY_ITEMS, "supply item")
         for it, v in h.supplies.items():
             c.num(f"{kk}.supplies.{it}", v, 0)
+        lacking = [it for it in h.control_supplies if not h.supplies.get(it, 0)]
+        if lacking:
+            c.add(f"{kk}.control_supplies", f"{', '.join(map(repr, lacking))} must be items "
+                  f"of {kk}.supplies with units > 0 (the kit that controls it)")
         c.dist(f"{kk}.handling", h.handling)
         c.dist(f"{kk}.department_handling", h.department_handling)
         _rain(c, f"{kk}.rain", h.rain)

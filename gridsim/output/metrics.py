@@ -99,6 +99,18 @@ def _storm_tasks(rows: dict[str, dict[str, float | int]]) -> dict[str, dict[str,
     }
 
 
+def _supply_delays(result: RunResult) -> dict[str, Any]:
+    """``supply_delay_mean_s``: the mean supply delay (``supply_delay_s``: from the store
+    opened until the last borrowed or fetched unit is on scene, 0 with the kit at hand) over
+    the incidents of hazards with supplies that got them on scene within the run (null if
+    none); ``supply_delayed_incidents``: those of them whose delay was positive."""
+    kits = {h.name for h in result.ctx.catalogue.hazards if h.supplies}
+    end = result.duration_s
+    d = np.array([i.supply_delay_s for i in result.incidents
+                  if i.hazard in kits and i.handling_start_s <= end])
+    return {"supply_delay_mean_s": _r(_mean(d)), "supply_delayed_incidents": int((d > 0).sum())}
+
+
 def summarize(result: RunResult, version: str) -> dict[str, Any]:
     """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
     s = result.settings
@@ -144,6 +156,9 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "supply_depot_units": ledger.fetched_from_depot,
         "supply_unmet_units": ctx.supply.unmet_units,
         "supply_consumed_units": ledger.consumed,
+        # the supply delay (borrowing, the depot) of the incidents whose supplies were on scene
+        # within the run: its mean, and how many waited for their kit after the crew
+        **_supply_delays(result),
         "responder_utilization": _r(busy / (roster_n * end) if roster_n else math.nan, 9),
         # storm work (gridsim.engine.storm): busy share of warned grids' people while warned
         # (incidents and post tasks), and per post task its grids, person-hours, units done

@@ -5,9 +5,11 @@
 so it is never modified). Exactly what the plan names changes; everything else is the
 scenario's, the same arrays:
 
-* ``sites.kind == "supply_points"``: the supply point of each chosen grid holds exactly the
-  units ``holds`` gives for each item it names (items it does not name keep the scenario's
-  stock). The run's ledger (:class:`gridsim.engine.supplies.SupplyLedger`) starts from these
+* ``sites.kind == "supply_points"``: a new supply point (a hub) in each chosen grid, added to
+  the grid's own: its stock becomes the scenario's plus the units ``holds`` gives for each
+  item it names (items it does not name keep the scenario's stock), so a hub never lowers a
+  grid's stock (a plan that should set levels exactly names them in ``stock``). The run's
+  ledger (:class:`gridsim.engine.supplies.SupplyLedger`) starts from these
   levels, and they are also the targets the grid reorders back up to from its depot. Such a
   hub serves its neighbours through borrowing: an incident short of an item takes it from the
   grids within the mutual-aid radius (``response.dispatch.mutual_aid_radius_s``, 300 s by road
@@ -86,8 +88,8 @@ def _supplies(plan: Plan, sp: SupplyPoints) -> SupplyPoints:
     if hub:
         assert s is not None
         rows = np.asarray(s.grids, dtype=np.int64)
-        for item, units in s.holds:
-            grid[rows, SUPPLY_ITEMS.index(item)] = units
+        for item, units in s.holds:  # added to the grid's own (the grids are distinct)
+            grid[rows, SUPPLY_ITEMS.index(item)] += units
     for lv in plan.stock:
         (grid if lv.site == "grid" else depot)[lv.id, SUPPLY_ITEMS.index(lv.item)] = lv.units
     _readonly(grid, depot)
