@@ -1,17 +1,27 @@
 """The records of a batch's replications are made without serialising the same config again, and
 say exactly what serialising it would say: the manifest's JSON (json.dumps is the reference) and
-``.hydra/hydra.yaml`` (OmegaConf.to_yaml of HydraConfig's node is the reference)."""
+``.hydra/hydra.yaml`` (OmegaConf.to_yaml of HydraConfig's node is the reference); a batch job's
+config is derived from the sweep's, as Hydra's own composition of it (the reference) gives it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf, open_dict, read_write
 
-from gridsim.app.hydra_app import _MemberYaml, compose_config
+from gridsim.app.hydra_app import (
+    _compose_multirun,
+    _derived_job_config,
+    _hydra,
+    _MemberYaml,
+    compose_config,
+)
 from gridsim.output.run_folder import _manifest_json
 
 
@@ -83,3 +93,57 @@ def test_a_replications_hydra_yaml_is_to_yaml_of_its_node(hydra_root: Any, long:
             if n < 3:  # plain values: from the template, the node is not dumped again
                 mp.setattr(OmegaConf, "to_yaml", lambda *a, **k: pytest.fail("dumped whole"))
             assert yaml_of.text(hydra_root) == want, (task, out)
+
+
+_EXPERIMENT = """\
+defaults:
+  - config
+  - _self_
+hydra:
+  searchpath:
+    - pkg://gridsim.conf
+  mode: MULTIRUN
+  sweep:
+    dir: multirun/records
+    subdir: ${hydra.job.override_dirname}
+  sweeper:
+    params:
+      replication: range(0,3)
+output:
+  figures: false
+experiment:
+  name: records
+  metrics: [within_5min_share]
+"""
+
+
+def test_a_job_that_only_sets_values_gets_the_config_hydra_composes_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_derived_job_config against Hydra's own load_sweep_config (a composition of its own):
+    the same YAML of the whole config (app and hydra nodes) and the same flags; a job that
+    chooses another group option or adds a key is left to Hydra."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "records.yaml").write_text(_EXPERIMENT, encoding="utf-8")
+    master = _compose_multirun([], tmp_path, "records")
+    extra = ["hydra.sweep.dir=multirun/records", "++hydra.job.env_set.GRIDSIM_SWEEP_SESSION=s"]
+    ConfigLoaderImpl._apply_overrides_to_config(
+        OverridesParser.create().parse_overrides(extra), master)
+    with read_write(master.hydra), open_dict(master.hydra):
+        master.hydra.overrides.hydra.extend(extra)
+
+    def flags(cfg: Any) -> list[Any]:
+        return [(n._get_flag("struct"), n._get_flag("readonly")) for n in (cfg, cfg.hydra)]
+
+    with _hydra(tmp_path) as hydra:
+        loader = hydra.config_loader
+        for job in (["replication=1", "++hydra.job.env_set.GRIDSIM_BATCH=e30",
+                     "hydra.sweep.subdir=.gridsim-batch-1"],
+                    ["replication=2", "seed=5", "scenario=district"]):
+            derived = _derived_job_config(master, job)
+            assert derived is not None, job
+            composed = loader.load_sweep_config(master, list(job))
+            assert OmegaConf.to_yaml(derived) == OmegaConf.to_yaml(composed), job
+            assert flags(derived) == flags(composed)
+            assert derived.replication == int(job[0].split("=")[1])
+    for job in (["scenario=small", "replication=1"], ["+extra=1"], ["replication=1,2"]):
+        assert _derived_job_config(master, job) is None, job
