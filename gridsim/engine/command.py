@@ -286,6 +286,8 @@ class Command:
         d.vacate(p, offer=True)
 
     def _go_home(self, p: int, at: int, occupied: bool = False) -> None:
+        if p in self.staying and self.dispatcher.station_of[p] >= 0:
+            self.dispatcher.unstation(p)  # storm 前置: no longer a responder of ``at``
         self.staying.discard(p)
         self._lent[p] = -1
         self.n_lent -= 1
@@ -311,7 +313,7 @@ class Command:
                 self.standby(p)
             else:
                 self._go_home(p, at)
-        elif d.held_priority[p] >= 0:
+        elif d.held_priority[p] >= 0 and p not in self.staying:  # (staying: answer incidents)
             d.held_priority[p] = max(int(d.held_priority[p]), d.request_priority)
         return True
 

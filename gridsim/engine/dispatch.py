@@ -75,6 +75,9 @@ _LEAD_ORDER = LEAD_ORDER
 _SMALL = 24
 # one person picked: (person, at_post, travel_s, wait_s, phone, lead role index)
 _Pick = tuple[int, bool, float, float, bool, int]
+# the people stationed near a request (Dispatcher._stationed_near): people, road time to their
+# station, station grid, rank
+_Stationed = tuple[list[int], list[float], list[int], list[int]]
 
 
 @dataclass
@@ -187,6 +190,13 @@ class Dispatcher:
         self._bits_of: dict[int, tuple[int, ...]] = {}
         self._bits_p = [self._bits(m) for m in cats.tolist()]  # each person's category bits
         self._ready_cat = [int(np.count_nonzero(cats & (1 << b))) for b in range(n_cat)]
+        # people stationed at another grid's post (storm 前置, gridsim.engine.moves: station):
+        # each one's grid (-1: at home), the people of each grid stationed there in the order
+        # they came, how many there are at each grid, and in all (0: dispatch as before)
+        self.station_of = np.full(roster.n, -1, dtype=np.int64)
+        self.stationed: dict[int, list[int]] = {}
+        self._n_stationed = np.zeros(n_grids, dtype=np.int64)
+        self.n_stationed = 0
 
     def attach(self, switch: ModeSwitch) -> None:
         self.switch = switch
@@ -274,11 +284,13 @@ class Dispatcher:
         k = self._k_first.get(g)
         if k is None:  # the first k of every search from g (the same want each time)
             k = self._k_first[g] = min(n_grids, int(np.searchsorted(people_before, want)) + 1)
+        total = int(people_before[-1])
         while True:
             c = self._candidates(g, k)
             bound = math.inf if k >= n_grids else float(road_t[k]) + leg_in
+            extra = self._stationed_near(grids, road_t, k, total) if self.n_stationed else None
             picks = self._choose(c, bound, now, sw, req, leg_in, in_work, night, det, speed_g,
-                                 needs)
+                                 needs, extra)
             if picks is not None:
                 break
             want *= 4
@@ -357,9 +369,29 @@ class Dispatcher:
         u = keyed_uniform(self._key, incident, self._person_key[p], n)
         return float(self._mob[lead].ppf(u)) * night
 
+    def _stationed_near(self, grids: np.ndarray, road_t: np.ndarray, k: int, total: int
+                        ) -> _Stationed | None:
+        """The people stationed at the first ``k`` grids of a :meth:`_row` (``grids``,
+        ``road_t``), by row order then the order they came: ``(people, road_t, grid, rank)``,
+        ranked after every member of the row (``total``: how many that is), or None."""
+        at = np.flatnonzero(self._n_stationed[grids[:k]])
+        if not len(at):
+            return None
+        people: list[int] = []
+        times: list[float] = []
+        where: list[int] = []
+        for q in at.tolist():
+            s = int(grids[q])
+            here = self.stationed[s]
+            people.extend(here)
+            times.extend([float(road_t[q])] * len(here))
+            where.extend([s] * len(here))
+        return people, times, where, list(range(total, total + len(people)))
+
     def _choose(self, c: tuple, bound: float, now: float, sw: ModeSwitch,
                 req: Request, leg_in: float, in_work: bool, night: float, det: float,
-                speed_g: float, needs: list[list[int]]) -> list[list[_Pick]] | None:
+                speed_g: float, needs: list[list[int]], extra: _Stationed | None = None
+                ) -> list[list[_Pick]] | None:
         """The picks of every need among the candidates ``c``, nearest first, or None when
         someone beyond them might be nearer than a pick (``bound``: see :meth:`_fill`). A pick
         is ``(person, at_post, travel_s, wait_s, phone, lead)``: ``wait_s`` is the time until a
@@ -368,22 +400,52 @@ class Dispatcher:
 
         A set of at most ``_SMALL`` candidates is searched in Python (:meth:`_choose_small`),
         a larger one with arrays; both make the same float operations in the same order, so
-        they pick the same people (tested)."""
+        they pick the same people (tested).
+
+        ``extra``: the people stationed at the first grids (:meth:`station`), candidates at
+        their station's post (from its centre, no call-up), after the members of the row (by
+        rank) at equal times; stationed people are no candidates of their home grid."""
         rows = c[15]
         if rows is not None:
             return self._choose_small(rows, bound, now, sw, req, leg_in, in_work, night, det,
-                                      speed_g, needs)
+                                      speed_g, needs, extra)
         (people, road_t, _, cats, lead, post_x, post_y, home_x, home_y, leg_home,
          mob_median, same, peace_ok, peace_ok_work, rank, _) = c
         whole = bound == math.inf
         # people at a post: only members of grids in ALERT or FORWARD_COMMAND have a finite
         # assembly time (ModeSwitch stands them down, back to infinity, on RECOVERY)
         assembled = sw.assembled_at[people]
+        away = None
+        if self.n_stationed:  # away at another grid's post; the stationed, there
+            away = self.station_of[people] >= 0
+            if extra is not None:
+                xp = np.array(extra[0], dtype=np.int64)
+                xg = np.array(extra[2], dtype=np.int64)
+                f, i = self._pf[xp], self._pi[xp]
+                zero = np.zeros(len(xp))
+                people = np.concatenate([people, xp])
+                road_t = np.concatenate([road_t, np.array(extra[1], dtype=float)])
+                cats = np.concatenate([cats, i[:, 0]])
+                lead = np.concatenate([lead, i[:, 1]])
+                post_x = np.concatenate([post_x, self._gx[xg]])
+                post_y = np.concatenate([post_y, self._gy[xg]])
+                home_x = np.concatenate([home_x, self._gx[xg]])
+                home_y = np.concatenate([home_y, self._gy[xg]])
+                leg_home = np.concatenate([leg_home, zero])
+                mob_median = np.concatenate([mob_median, f[:, 5]])
+                same = np.concatenate([same, xg == req.grid])
+                peace_ok = np.concatenate([peace_ok, np.ones(len(xp), dtype=bool)])
+                peace_ok_work = np.concatenate([peace_ok_work, np.ones(len(xp), dtype=bool)])
+                rank = np.concatenate([rank, np.array(extra[3], dtype=np.int64)])
+                assembled = np.concatenate([assembled, np.full(len(xp), -math.inf)])
+                away = np.concatenate([away, np.zeros(len(xp), dtype=bool)])
         at_post = assembled <= now
         free = ~self.busy[people]
         if self.n_held:  # people held by post tasks below this request's priority
             held = self.held_priority[people]
             free |= (held >= 0) & (held < self.request_priority)
+        if away is not None:
+            free &= ~away
         peace_now = peace_ok_work if in_work else peace_ok
         callable_now = at_post | peace_now
         wait = phone = None
@@ -437,15 +499,24 @@ class Dispatcher:
 
     def _choose_small(self, rows: list[tuple], bound: float, now: float, sw: ModeSwitch,
                       req: Request, leg_in: float, in_work: bool, night: float, det: float,
-                      speed_g: float, needs: list[list[int]]) -> list[list[_Pick]] | None:
+                      speed_g: float, needs: list[list[int]], extra: _Stationed | None = None
+                      ) -> list[list[_Pick]] | None:
         """:meth:`_choose` over a few candidates (``rows``: :meth:`_candidates`), one at a
         time in Python. Only the candidates that are available and have a needed category are
         looked at (the others are never picked); for them, every float is computed by the
         operations of the array version in the same order (Python floats are the same IEEE
         doubles, and ``max``/the minimum below follow ``np.maximum``/``np.minimum``, NaN
         included), and the order is ``np.lexsort``'s: by expected time (NaN last), then rank,
-        then place in the list."""
+        then place in the list. ``extra``: as :meth:`_choose`'s."""
         whole = bound == math.inf
+        n_home = len(rows)
+        away = self.station_of if self.n_stationed else None
+        if extra is not None:  # rows of the stationed: at their station's post
+            pf, pi = self._pf, self._pi
+            gx, gy = self._gx_l, self._gy_l
+            rows = rows + [(n_home + j, p, t, s, int(pi[p, 0]), int(pi[p, 1]), gx[s], gy[s],
+                            gx[s], gy[s], 0.0, float(pf[p, 5]), s == req.grid, True, True, r)
+                           for j, (p, t, s, r) in enumerate(zip(*extra, strict=True))]
         assembled_at, leave_at, busy = sw.assembled_at, sw.leave_at, self.busy
         held = self.held_priority if self.n_held else None
         priority = self.request_priority
@@ -465,7 +536,12 @@ class Dispatcher:
                 h = held[p]
                 if not (h >= 0 and h < priority):
                     continue
-            assembled = float(assembled_at[p])
+            if i >= n_home:
+                assembled = -math.inf  # stationed: at the post
+            elif away is not None and away[p] >= 0:
+                continue  # away at another grid's post
+            else:
+                assembled = float(assembled_at[p])
             at_post = assembled <= now
             peace_now = peace_ok_work if in_work else peace_ok
             en_route = en_route_ok and not at_post and math.isfinite(assembled)
@@ -566,6 +642,32 @@ class Dispatcher:
         if self.free_listeners and not self.busy[person]:
             for listener in self.free_listeners:
                 listener(person)
+
+    def station(self, person: int, grid: int) -> None:
+        """``person`` answers incidents from ``grid``'s post until :meth:`unstation` (storm
+        前置: a member moved there ahead of a storm): a candidate of the requests whose
+        mutual-aid row has ``grid``, at that post (no call-up; travel from the grid's centre,
+        as its own members at the post), after its members at equal times; no candidate of
+        their home grid meanwhile. Busy, held and counts by category are as they were: an
+        incident takes them by the same rules (a hold below its priority is pre-empted). Their
+        busy time still counts for their home grid (:meth:`grid_busy_s`)."""
+        assert self.station_of[person] < 0, f"person {person} is stationed already"
+        self.station_of[person] = grid
+        self.stationed.setdefault(grid, []).append(person)
+        self._n_stationed[grid] += 1
+        self.n_stationed += 1
+
+    def unstation(self, person: int) -> None:
+        """``person`` leaves the post :meth:`station` put them at (a home grid's member again)."""
+        g = int(self.station_of[person])
+        assert g >= 0, f"person {person} is not stationed"
+        self.station_of[person] = -1
+        here = self.stationed[g]
+        here.remove(person)
+        if not here:
+            del self.stationed[g]
+        self._n_stationed[g] -= 1
+        self.n_stationed -= 1
 
     def occupy(self, person: int, priority: int) -> None:
         """A free person is held by a post task at ``priority``."""

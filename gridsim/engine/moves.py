@@ -127,10 +127,15 @@ class Moves:
         self.units = 0  # units that set out
         self.short_people = 0  # asked for and not free
         self.short_units = 0  # asked for and not in stock
-        self._standing: set[int] = set()  # staying members held while nothing wants them
-        self._hold = max(int(dispatcher.request_priority), 1)
+        self._standing: set[int] = set()  # staying members standing by at the post
+        self._hold = max(int(dispatcher.request_priority), 1)  # on the road: not taken
+        # standing by: held below every incident's request (taken by incidents, pre-empted
+        # like a post task); with no incident priority (storm work off), held as on the road
+        self._standby = 0 if dispatcher.request_priority > 0 else self._hold
         if any(m.what == "team" for m in moves):
             command.standby = self.stand_by
+            self._preempt_task = dispatcher.preempt_hook
+            dispatcher.preempt_hook = self._preempt
             if getattr(storm, "enabled", False) and getattr(storm, "command", None) is None:
                 storm.command = command  # type: ignore[attr-defined]  # (frees reach released)
             switch.listeners.append(self._on_ready)  # after the storm work's: tasks exist
@@ -183,13 +188,33 @@ class Moves:
             return
         c.staying.update(team)
         self._standing.update(team)
+        d = self.dispatcher
+        for p in team:  # responders of g's post now (Dispatcher.station), standing by
+            d.station(p, g)
+            d.held_priority[p] = self._standby  # (held since they set out)
         if g in storm.tasks:  # type: ignore[attr-defined]  # the post's tasks may take them
             self._offer(g)
+        if d.pending:  # waiting requests may take them
+            d.retry()
 
     def stand_by(self, p: int) -> None:
-        """A staying member nothing at the post wants: held there until wanted or stood down."""
-        self.dispatcher.occupy(p, self._hold)
+        """A staying member nothing at the post wants: stands by there (held below incidents:
+        an incident may take them) until wanted or stood down; home if the post stood down
+        meanwhile (they were on an incident)."""
+        g = int(self.command._lent[p])
+        if not self.switch.commanding(g):
+            self.command._go_home(p, g)
+            return
+        self.dispatcher.occupy(p, self._standby)
         self._standing.add(p)
+
+    def _preempt(self, p: int) -> None:
+        """An incident takes ``p``: off the stand-by, or off their post task (the storm's
+        hook)."""
+        if p in self._standing:
+            self._standing.discard(p)
+        elif self._preempt_task is not None:
+            self._preempt_task(p)
 
     def _offer(self, g: int) -> None:
         """The members standing by at ``g`` to its post's tasks; those not taken stand by."""
@@ -201,11 +226,9 @@ class Moves:
             self._standing.discard(p)
             d.vacate(p, offer=False)
         storm._offer(g)  # type: ignore[attr-defined]
-        for p in mine:
+        for p in mine:  # (on a task: incidents pre-empt it as they do its own members')
             if not d.busy[p]:
                 self.stand_by(p)
-            elif d.held_priority[p] >= 0:  # on a task: no incident takes them (lent)
-                d.held_priority[p] = max(int(d.held_priority[p]), d.request_priority)
 
     def _on_ready(self, g: int) -> None:
         if g in getattr(self.storm, "tasks", {}):
