@@ -83,10 +83,12 @@ def _compose(overrides: list[str]) -> tuple[Any, Path | None]:
     from gridsim.app.hydra_app import check, compose_config
     from gridsim.model.validate import ConfigError  # with Hydra: the composition's errors
     from gridsim.planning.checks import planning_errors  # the planning keys' range checks
+    from gridsim.planning.loop import loop_errors  # the loop's keys (planning.iterations ...)
 
     cfg = compose_config(overrides)
     settings = check(cfg, overrides)
     errors = planning_errors(settings)  # (again, if validate already runs them: never twice)
+    errors += [e for e in loop_errors(settings) if e not in errors]
     if errors:
         raise ConfigError([f"config error at {e}" for e in errors])
     run_dir = None
@@ -102,11 +104,10 @@ def _compose(overrides: list[str]) -> tuple[Any, Path | None]:
 def _site_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any], list[str]]:
     """A site model's plan folder; ``(files, summary, chosen ids)``."""
     # the solver stack only when a site model is planned (start-up time)
-    from gridsim.model.plan import Plan, Sites
+    from gridsim.planning import loop
     from gridsim.planning.build import from_scenario, search_radius
-    from gridsim.planning.folder import site_table, write_plan_folder
+    from gridsim.planning.folder import write_plan_folder
     from gridsim.planning.instance_io import read_instance
-    from gridsim.planning.models import Problem, solve
 
     pc = settings.planning
     t0 = time.process_time()
@@ -124,21 +125,22 @@ def _site_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any],
         demand = str(pc.demand)
     _progress(f"  {instance.n_demand:,} demand points, {instance.n_candidates:,} candidates, "
               f"{instance.nnz:,} pairs ({time.process_time() - t0:.1f} s CPU)")
-    problem = Problem(model=pc.model, p=int(pc.p), radius_s=float(pc.radius_s))
     eta = (f"at most {pc.time_limit_s:g} s (planning.time_limit_s)" if pc.solver == "exact"
            else "a few seconds")
-    _progress(f"solving {pc.model} ({pc.solver}) ... {eta}")
-    t1 = time.process_time()
-    sol = solve(instance, problem, solver=pc.solver, time_limit_s=float(pc.time_limit_s))
-    _progress(f"  {sol.status} after {time.process_time() - t1:.1f} s CPU")
-    holds = tuple((str(k), int(n)) for k, n in dict(pc.holds).get(pc.sites, {}).items())
-    ids = [instance.candidate_ids[j] for j in sol.open.tolist()]
-    grids = [int(c) for c in ids] if scenario is not None else None
-    plan = Plan(model=pc.model, name=str(pc.name), sites=Sites(
-        kind=pc.sites, grids=tuple(grids or ()),
-        department=pc.department if pc.sites == "stations" else "", holds=holds))
-    table = site_table(instance, sol.open, sol.assign, sol.assign_time_s, float(pc.radius_s),
-                       holds, grids)
+    looped = None
+    if int(pc.iterations) > 1 and scenario is not None:  # optimise -> simulate -> reweight
+        _progress(f"simulation-optimisation loop: at most {pc.iterations} iterations of "
+                  f"{pc.model} ({pc.solver}, each solve {eta}) and {pc.replications} runs each, "
+                  "after the baseline's")
+        looped = loop.run_loop(settings, scenario, progress=_progress, first=instance)
+        site = looped.iterations[-1].site
+        instance = site.instance
+    else:
+        _progress(f"solving {pc.model} ({pc.solver}) ... {eta}")
+        t1 = time.process_time()
+        site = loop.solve_sites(settings, instance, on_scenario=scenario is not None)
+        _progress(f"  {site.solution.status} after {time.process_time() - t1:.1f} s CPU")
+    sol, plan, table, ids = site.solution, site.plan, site.table, list(site.ids)
     summary = {
         "model": pc.model, "objective": sol.objective, "covered_share": sol.covered_share,
         "solver": sol.solver, "gap": sol.gap, "iterations": 1,
@@ -152,13 +154,16 @@ def _site_plan(settings: Any, folder: Path) -> tuple[list[Path], dict[str, Any],
         "scenario": settings.scenario.name if scenario is not None else "",
         "instance": str(pc.instance), "name": str(pc.name), "seed": int(settings.seed),
     }
+    if looped is not None:  # iterations done, the rule, the baseline and every iteration
+        summary.update(loop.loop_summary(looped, float(pc.reweight), loop.signal_of(settings)))
     crs = None
     if scenario is not None and settings.scenario.generator == "synthetic":
         from gridsim.place.folder.export import SYNTHETIC_CRS  # only for a synthetic scenario
 
         crs = SYNTHETIC_CRS
     files = write_plan_folder(folder, plan=plan, summary=summary, sites=table,
-                              instance=instance, crs=crs)
+                              instance=instance, crs=crs,
+                              iterations=loop.iteration_files(looped) if looped else ())
     return files, summary, ids
 
 

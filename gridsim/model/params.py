@@ -712,6 +712,8 @@ class PlanningConfig:
     # runs per iteration are planning.replications (replication 0..R-1, as stock's) [assumed]
     iterations: int = 1  # solves; 1: one solve, no runs; N > 1: the loop, at most N iterations
     reweight: float = 1.0  # lambda: w_{k+1} = W (w_k/sum w_k + lambda c_k/sum c_k) / (1 + lambda)
+    reweight_by: str = "auto"  # c_k: incidents (late + unmet) | shortages (own stock lacked, CNY)
+    # | auto: shortages for sites=supply_points, incidents for posts and stations
 
 
 # ----------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ from gridsim.place.scenario import Scenario
 from gridsim.planning.instance import Instance
 
 __all__ = ["DEMAND_KINDS", "IncidentCounts", "candidate_grids", "candidate_times", "demand_weights",
-           "from_scenario", "incident_counts", "off_network", "run_folders", "search_radius"]
+           "from_scenario", "incident_counts", "late_or_unmet", "off_network", "run_folders",
+           "search_radius"]
 
 #: The named demand weights; any other ``planning.demand`` is a run or sweep folder.
 DEMAND_KINDS: tuple[str, ...] = ("residents", "exposures")
@@ -172,11 +173,25 @@ def incident_counts(folder: Path, n_grids: int) -> IncidentCounts:
                                     f"0..{n_grids - 1}, got {row['grid']!r}")
                 on_scene = _float_cell(path, line, "first_on_scene_s", row["first_on_scene_s"])
                 notified = _float_cell(path, line, "notified_s", row["notified_s"])
-                if not (math.isfinite(on_scene) and on_scene <= end_s):
-                    unmet[g] += 1  # nobody on scene within the run (censored)
-                elif on_scene - notified > FIVE_MINUTES_S:
+                kind = late_or_unmet(notified, on_scene, end_s)
+                if kind == "unmet":
+                    unmet[g] += 1
+                elif kind == "late":
                     late[g] += 1
     return IncidentCounts(late=late, unmet=unmet, runs=tuple(runs))
+
+
+def late_or_unmet(notified_s: float, first_on_scene_s: float, end_s: float) -> str:
+    """``"unmet"`` when nobody was on scene by the run's end ``end_s`` (censored), ``"late"``
+    when the first responder came more than :data:`~gridsim.output.metrics.FIVE_MINUTES_S`
+    after the notice, else ``""``: the rule of the run-folder weights and of the
+    simulation-optimisation loop (:mod:`gridsim.planning.loop`). A notice time that is not
+    finite (never noticed) is not late."""
+    if not (math.isfinite(first_on_scene_s) and first_on_scene_s <= end_s):
+        return "unmet"
+    if first_on_scene_s - notified_s > FIVE_MINUTES_S:
+        return "late"
+    return ""
 
 
 def demand_weights(settings: RunConfig, scenario: Scenario) -> np.ndarray:
@@ -226,12 +241,16 @@ def off_network(scenario: Scenario, grids: np.ndarray) -> list[int]:
 
 
 def from_scenario(settings: RunConfig, scenario: Scenario, *,
-                  progress: Progress | None = None) -> Instance:
-    """The instance of ``settings.planning`` on ``scenario`` (see the module docstring)."""
+                  progress: Progress | None = None, weight: np.ndarray | None = None
+                  ) -> Instance:
+    """The instance of ``settings.planning`` on ``scenario`` (see the module docstring);
+    ``weight`` (one per grid) instead of ``planning.demand``'s (the loop's reweighted demand,
+    :mod:`gridsim.planning.loop`)."""
     say = progress or (lambda msg: None)
     pc = settings.planning
     grids = scenario.region.grids
-    weight = demand_weights(settings, scenario)
+    if weight is None:
+        weight = demand_weights(settings, scenario)
     cands = candidate_grids(weight, int(pc.candidates))
     bad = off_network(scenario, cands)
     if bad:

@@ -17,7 +17,12 @@
   ``bound``, ``solver_iterations`` (branch-and-bound nodes or improving swaps), ``n_open``,
   ``n_demand``, ``n_candidates``, ``n_pairs``, ``scenario``, ``instance``, ``seed``; no
   wall-clock times, so that the same config gives the same bytes (NaN is written as null);
-* ``instance/`` (site models): the instance solved (:mod:`gridsim.planning.instance_io`).
+* ``instance/`` (site models): the instance solved (:mod:`gridsim.planning.instance_io`);
+* ``iterations/<k>/`` (the simulation-optimisation loop, ``planning.iterations > 1``,
+  :mod:`gridsim.planning.loop`): iteration ``k``'s ``plan.yaml``, ``plan_sites.csv`` and
+  ``weights.csv`` (``id``, ``weight``: the demand weights it solved with; ``late``, ``unmet``:
+  the late and unmet incidents per grid over its runs, which the next iteration's weights
+  blend in).
 
 The folder is built whole in a temporary sibling and renamed into place: a plan folder is
 either the old one or the new one, never half of each. An existing folder is replaced only if
@@ -46,21 +51,25 @@ from gridsim.output.run_folder import check_path_length
 from gridsim.planning.instance import Instance
 from gridsim.planning.instance_io import INSTANCE_FILES, write_instance
 
-__all__ = ["PLAN_FOLDER_FILES", "SITES_CSV", "SITES_GEOJSON", "SUMMARY_JSON", "SiteTable",
-           "check_plan_folder", "site_table", "write_plan_folder"]
+__all__ = ["ITERATIONS_DIR", "PLAN_FOLDER_FILES", "SITES_CSV", "SITES_GEOJSON", "SUMMARY_JSON",
+           "IterationFiles", "SiteTable", "check_plan_folder", "site_table", "write_plan_folder"]
 
 SITES_CSV = "plan_sites.csv"
 SITES_GEOJSON = "plan_sites.geojson"
 SUMMARY_JSON = "plan_summary.json"
 INSTANCE_DIR = "instance"
+ITERATIONS_DIR = "iterations"
+WEIGHTS_CSV = "weights.csv"
 #: Every name a plan folder may hold (plan_io's files included).
 PLAN_FOLDER_FILES: frozenset[str] = frozenset({
     "plan.yaml", "plan_stock.csv", "plan_moves.csv", SITES_CSV, SITES_GEOJSON, SUMMARY_JSON,
-    INSTANCE_DIR})
+    INSTANCE_DIR, ITERATIONS_DIR})
 _TMP_PREFIX = ".plan-tmp-"
 _OLD_PREFIX = ".plan-old-"
 #: The longest name written in the folder, for the path-length check.
 _LONGEST = max((*PLAN_FOLDER_FILES, *INSTANCE_FILES), key=len) + PARTIAL_SUFFIX
+#: ... and under iterations/<k>/ (k of up to 4 digits)
+_LONGEST_ITERATION = f"{ITERATIONS_DIR}/0000/{SITES_CSV}{PARTIAL_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,17 @@ class SiteTable:
 
     columns: tuple[str, ...]
     rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IterationFiles:
+    """What ``iterations/<k>/`` holds: the plan of iteration ``k``, its sites and the text of
+    its ``weights.csv``."""
+
+    k: int
+    plan: Plan
+    sites: SiteTable
+    weights_csv: str
 
 
 def site_table(instance: Instance, open_: np.ndarray, assign: np.ndarray,
@@ -156,7 +176,8 @@ def check_plan_folder(folder: Path) -> None:
     in the way, a place read-only or not ours, or an existing folder holding other files than a
     plan's (replacing it would lose them). One line (:class:`UserError`)."""
     folder = Path(folder)
-    check_path_length(folder, reserve=len(_LONGEST) + len(INSTANCE_DIR) + 2)
+    check_path_length(folder, reserve=max(len(_LONGEST) + len(INSTANCE_DIR) + 2,
+                                           len(_LONGEST_ITERATION) + 1))
     check_path_length(folder.parent / (_TMP_PREFIX + folder.name + "-" + "0" * 12))
     action = "cannot write the plan folder"
     target = Path(os.path.abspath(folder))
@@ -182,11 +203,12 @@ def check_plan_folder(folder: Path) -> None:
 def write_plan_folder(folder: Path, *, plan: Plan, summary: dict[str, Any],
                       sites: SiteTable | None = None, instance: Instance | None = None,
                       crs: str | None = None,
-                      write_plan: Callable[[Plan, Path], list[Path]] | None = None
-                      ) -> list[Path]:
+                      write_plan: Callable[[Plan, Path], list[Path]] | None = None,
+                      iterations: Sequence[IterationFiles] = ()) -> list[Path]:
     """Write the plan folder (module docstring) atomically as a whole; the files, as they
     stand in ``folder``. ``write_plan`` writes plan.yaml and its tables (default
-    :func:`gridsim.planning.plan_io.write_plan`)."""
+    :func:`gridsim.planning.plan_io.write_plan`); ``iterations``: the loop's
+    ``iterations/<k>/`` folders."""
     if write_plan is None:
         from gridsim.planning import plan_io  # plan.yaml's writer, on demand (it reads YAML)
 
@@ -202,6 +224,12 @@ def write_plan_folder(folder: Path, *, plan: Plan, summary: dict[str, Any],
             written.append(write_atomic(tmp / SITES_GEOJSON, _sites_geojson(sites, crs)))
         if instance is not None:
             written += write_instance(instance, tmp / INSTANCE_DIR)
+        for it in iterations:
+            sub = tmp / ITERATIONS_DIR / str(it.k)
+            sub.mkdir(parents=True)
+            written += list(write_plan(it.plan, sub))
+            written.append(write_atomic(sub / SITES_CSV, _sites_csv(it.sites)))
+            written.append(write_atomic(sub / WEIGHTS_CSV, it.weights_csv))
         written.append(write_atomic(tmp / SUMMARY_JSON, summary_text(summary)))
         _swap(tmp, folder)
     except OSError as exc:
