@@ -10,6 +10,9 @@ overrides, plus ``planning.*``) and, by ``planning.model``:
   plan.yaml, plan_sites.csv, plan_sites.geojson, plan_summary.json and instance/;
 * ``stock``: stock levels to a service level (:func:`gridsim.planning.stock.plan_stock`);
 * ``storm``: the moves ahead of a storm (:func:`gridsim.planning.storm.plan_storm`);
+* a site model with ``planning.iterations=N > 1``: the simulation-optimisation loop
+  (:func:`gridsim.planning.loop.run_loop`: optimise, simulate, reweight, optimise again), with
+  ``iterations/<k>/`` and the history in plan_summary.json;
 
 into ``DIR``: ``--out DIR``, else ``hydra.run.dir=DIR`` when given, else
 ``outputs/plans/<planning.model>-<planning.sites>-seed<seed>``. The folder is checked before
@@ -46,6 +49,9 @@ Overrides are those of `gridsim run`, plus planning.* (see docs/planning.md):
   planning.demand=residents|exposures|<run or sweep folder>
   planning.candidates=0 (every grid) | N (the N grids of largest weight)
   planning.search_radius_s=0 (derived) planning.instance=<instance folder>
+  planning.iterations=N (simulation-optimisation loop: optimise, simulate
+      planning.replications runs, reweight, repeat; 1: one solve)
+  planning.reweight=1.0 planning.reweight_by=auto|incidents|shortages
 
 Examples:
   gridsim plan scenario=small planning.model=mclp planning.p=5 planning.radius_s=300 --out DIR
@@ -200,6 +206,41 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+#: The loop's outcome columns as printed (中文 + English).
+LOOP_COLUMNS = (("within_5min_share", "within 5 min 五分钟到场"),
+                ("late_incidents", "late 迟到"), ("unmet_incidents", "unmet 未到"),
+                ("supply_shortages", "shortages 缺货"), ("people_rescued", "rescued 获救"),
+                ("losses_cny", "losses 损失 CNY"))
+
+
+def _print_loop(summary: dict[str, Any]) -> None:
+    """The simulation-optimisation loop's iterations: each outcome's mean over the runs and,
+    for a plan, its paired difference from no plan with the 95 % interval."""
+    lp = summary["loop"]
+    print(f"  loop 仿真优化: {summary['iterations']} iterations 迭代 ({lp['stopped']}), "
+          f"{lp['replications']} runs each 每次仿真, reweighted by 重新加权 {lp['reweight_by']} "
+          f"(λ {lp['reweight']:g})")
+
+    def cell(rec: dict[str, Any], m: str) -> str:
+        v = rec[m]["mean"]
+        return "n/a" if v is None else f"{v:,.4g}"
+
+    print("    iteration 迭代: " + " · ".join(name for _, name in LOOP_COLUMNS)
+          + " (mean 均值; Δ vs no plan 对比无预案 [95% CI])")
+    base = summary["baseline"]["outcome"]
+    print("    0 no plan 无预案: " + " · ".join(cell(base, m) for m, _ in LOOP_COLUMNS))
+    for h in summary["history"]:
+        parts = []
+        for m, _ in LOOP_COLUMNS:
+            d = h["paired_with_baseline"][m]
+            lo, hi = d["ci95_low"], d["ci95_high"]
+            ci = "" if lo is None or hi is None else f" [{lo:,.3g}, {hi:,.3g}]"
+            delta = "n/a" if d["mean"] is None else f"{d['mean']:+,.3g}"
+            parts.append(f"{cell(h['outcome'], m)} (Δ {delta}{ci})")
+        again = f", the plan of {h['repeats']} again" if h["repeats"] else ""
+        print(f"    {h['iteration']} ({len(h['sites'])} sites{again}): " + " · ".join(parts))
+
+
 def default_folder(settings: Any) -> Path:
     """``outputs/plans/<planning.model>-<planning.sites>-seed<seed>``."""
     pc = settings.planning
@@ -233,6 +274,8 @@ def plan(args: list[str]) -> int:
               f" · gap 间隙 {_fmt(summary['gap'])} ({summary['status']})")
         shown = ", ".join(ids[:20]) + (f" … ({len(ids)} in all)" if len(ids) > 20 else "")
         print(f"  {len(ids)} sites 站点: {shown}")
+        if "history" in summary:
+            _print_loop(summary)
     else:
         print(f"plan {MODEL_NAMES.get(pc.model, pc.model)} · scenario 场景 "
               f"{settings.scenario.name} · seed {settings.seed}")
