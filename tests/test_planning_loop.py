@@ -30,6 +30,7 @@ from gridsim.planning.loop import ci95, reweight
 from gridsim.planning.plan_io import read_plan
 
 R = 3
+HOLD = 2  # held-out replications R..R+HOLD-1
 BASE = ["scenario=small", "hazard=rainstorm", "hazard.rate_scale=30", "duration_h=36",
         f"planning.replications={R}"]
 #: supply points by p-median: the weights move the plan (reweighted by shortages, auto)
@@ -70,8 +71,10 @@ class Recount:
     rescued: np.ndarray
 
 
-def _recount(settings: RunConfig, plan_folder: Path | None) -> Recount:
-    """The runs of the loop, again, counted from the incidents and the ledger by hand."""
+def _recount(settings: RunConfig, plan_folder: Path | None, first: int = 0, n_runs: int = R
+             ) -> Recount:
+    """The runs of the loop (replications ``first..first+n_runs-1``), again, counted from the
+    incidents and the ledger by hand."""
     scenario = build(settings)
     if plan_folder is not None:
         scenario = apply_plan(read_plan(plan_folder), scenario)
@@ -80,7 +83,7 @@ def _recount(settings: RunConfig, plan_folder: Path | None) -> Recount:
     n = scenario.n_grids
     late, unmet, short = np.zeros(n), np.zeros(n), np.zeros((n, len(SUPPLY_ITEMS)))
     per_run, within, rescued = [], [], []
-    for r in range(R):
+    for r in range(first, first + n_runs):
         res = simulate(dataclasses.replace(base, replication=r), scenario)
         k = 0
         times = []
@@ -111,7 +114,7 @@ def _rule(w: np.ndarray, c: np.ndarray, lam: float, total: float) -> np.ndarray:
 @pytest.fixture(scope="module")
 def supply_loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("loop") / "supply"
-    code, _, err = _plan([*SUPPLY, "planning.iterations=3"], folder)
+    code, _, err = _plan([*SUPPLY, "planning.iterations=3", f"planning.holdout={HOLD}"], folder)
     assert code == 0, err
     return folder, err
 
@@ -186,10 +189,31 @@ def test_iteration_one_is_a_plain_plan(supply_loop: tuple[Path, str],
     assert _summary(folder)["history"][0]["objective"] == plain["objective"]
 
 
+def test_held_out_replications_are_recorded_not_reweighted_by(
+        supply_loop: tuple[Path, str]) -> None:
+    folder, _ = supply_loop
+    s = _summary(folder)
+    assert s["loop"]["holdout"] == HOLD
+    settings = settings_for(*SUPPLY)
+    base = _recount(settings, None, first=R, n_runs=HOLD)
+    held = s["baseline"]["holdout"]["outcome"]
+    assert held["late_incidents"]["n"] == HOLD
+    assert held["people_rescued"]["mean"] == pytest.approx(base.rescued.mean())
+    last = s["history"][-1]
+    runs = _recount(settings, folder / "iterations" / str(last["iteration"]), R, HOLD)
+    ho = last["holdout"]
+    assert ho["outcome"]["within_5min_share"]["mean"] == pytest.approx(
+        runs.within_5min.mean(), abs=1e-6)
+    assert ho["paired_with_baseline"]["people_rescued"]["mean"] == pytest.approx(
+        (runs.rescued - base.rescued).mean())
+    # (the weights test recounts replications 0..R-1 only: the held-out runs feed no weight)
+
+
 @pytest.mark.slow  # a second loop: about 8 s
 def test_same_config_same_bytes(supply_loop: tuple[Path, str], tmp_path: Path) -> None:
     folder, _ = supply_loop
-    code, _, err = _plan([*SUPPLY, "planning.iterations=3"], tmp_path / "again")
+    code, _, err = _plan([*SUPPLY, "planning.iterations=3", f"planning.holdout={HOLD}"],
+                         tmp_path / "again")
     assert code == 0, err
     names = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(tmp_path / "again")
@@ -252,6 +276,7 @@ def test_ci95_by_hand() -> None:
     (["planning.iterations=2", "planning.instance=/nonexistent"], "planning.instance"),
     (["planning.reweight=-1"], "planning.reweight"),
     (["planning.reweight_by=deaths"], "planning.reweight_by"),
+    (["planning.holdout=-1"], "planning.holdout"),
 ])
 def test_bad_loop_keys(args: list[str], words: str, tmp_path: Path) -> None:
     code, _, err = _plan(["scenario=small", *args], tmp_path / "bad")

@@ -209,7 +209,9 @@ def _fmt(v: Any) -> str:
 #: The loop's outcome columns as printed (中文 + English).
 LOOP_COLUMNS = (("within_5min_share", "within 5 min 五分钟到场"),
                 ("late_incidents", "late 迟到"), ("unmet_incidents", "unmet 未到"),
-                ("supply_shortages", "shortages 缺货"), ("people_rescued", "rescued 获救"),
+                ("supply_shortages", "shortages 缺货"),
+                ("supply_delay_mean_s", "supply delay 物资延误 s"),
+                ("people_rescued", "rescued 获救"),
                 ("losses_cny", "losses 损失 CNY"))
 
 

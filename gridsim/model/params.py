@@ -714,6 +714,7 @@ class PlanningConfig:
     reweight: float = 1.0  # lambda: w_{k+1} = W (w_k/sum w_k + lambda c_k/sum c_k) / (1 + lambda)
     reweight_by: str = "auto"  # c_k: incidents (late + unmet) | shortages (own stock lacked, CNY)
     # | auto: shortages for sites=supply_points, incidents for posts and stations
+    holdout: int = 0  # H more replications R..R+H-1 per iteration, never reweighted by
 
 
 # ----------------------------------------------------------------------------------------------

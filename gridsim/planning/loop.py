@@ -39,6 +39,10 @@ iteration ``k = 1, 2, ...``:
    exponential smoothing of where the plan's runs fail, started from the planner's demand).
    With no late or unmet incident at all (``Σ c_k = 0``) the weights stay ``w_k``, exactly.
 
+**Held out** (``planning.holdout=H``, 0 by default): each place also runs replications
+``R..R+H-1``, which the reweighting never sees; their outcome (``holdout`` in the records)
+tells whether a later iteration's gain holds on storms it was not tuned to (out of sample).
+
 The loop **stops** after ``planning.iterations`` iterations or as soon as an iteration's plan
 (its set of grids) equals an earlier iteration's: that plan's runs are the earlier ones (same
 place, same replications: the same draws), so they are not simulated again, its outcome is
@@ -75,14 +79,16 @@ __all__ = ["OUTCOME_METRICS", "Iteration", "LoopResult", "Outcome", "SitePlan", 
            "outcome_record", "paired_record", "reweight", "run_loop", "signal_of",
            "simulate_outcome", "solve_sites", "weights_csv"]
 
-#: The outcome of a place's runs, per run: summary keys, then the loop's own counts.
-OUTCOME_METRICS: tuple[str, ...] = (
-    "within_5min_share", "response_time_p90_s", "supply_shortages", "people_rescued",
-    "deaths", "losses_cny", "incidents", "late_incidents", "unmet_incidents")
+#: The summary keys (:func:`gridsim.output.metrics.summarize`) recorded per run; a key a
+#: summary lacks is recorded as NaN (null).
+SUMMARY_METRICS: tuple[str, ...] = (
+    "within_5min_share", "response_time_p90_s", "supply_shortages", "supply_delay_mean_s",
+    "supply_delayed_incidents", "people_rescued", "deaths", "losses_cny", "incidents")
+#: The outcome of a place's runs, per run: the summary keys, then the loop's own counts
+#: (:func:`late_unmet`).
+OUTCOME_METRICS: tuple[str, ...] = (*SUMMARY_METRICS, "late_incidents", "unmet_incidents")
 #: ``planning.reweight_by``: what the next weights blend in (module docstring).
 REWEIGHT_BY: tuple[str, ...] = ("auto", "incidents", "shortages")
-#: The summary keys among them (the rest are counted by :func:`late_unmet`).
-SUMMARY_METRICS: tuple[str, ...] = OUTCOME_METRICS[:7]
 
 Progress = Callable[[str], None]
 
@@ -115,6 +121,9 @@ def loop_errors(s: RunConfig) -> list[str]:
         if isinstance(r, bool) or not isinstance(r, int) or r < 1:
             out.append(f"planning.replications: the loop's runs per iteration must be a whole "
                        f"number >= 1, got {r!r}")
+    h = pc.holdout
+    if isinstance(h, bool) or not isinstance(h, int) or h < 0:
+        out.append(f"planning.holdout: must be a whole number >= 0, got {h!r}")
     return out
 
 
@@ -198,9 +207,9 @@ def _number(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
-def simulate_outcome(settings: RunConfig, scenario: Scenario, replications: int, *,
+def simulate_outcome(settings: RunConfig, scenario: Scenario, replications: int, *, first: int = 0,
                      tick: Callable[[], None] | None = None) -> Outcome:
-    """Run replications ``0..replications-1`` of ``settings`` on ``scenario`` (already the
+    """Run replications ``first..first+replications-1`` of ``settings`` on ``scenario`` (the
     plan's place) in this process: no plan file, no counterfactual, no event log, no files.
     ``tick()`` after each run (progress)."""
     base = dataclasses.replace(
@@ -212,10 +221,10 @@ def simulate_outcome(settings: RunConfig, scenario: Scenario, replications: int,
     unmet = np.zeros(n, dtype=np.int64)
     short = np.zeros((n, len(SUPPLY_ITEMS)), dtype=np.int64)
     for r in range(replications):
-        result = simulate(dataclasses.replace(base, replication=r), scenario)
+        result = simulate(dataclasses.replace(base, replication=first + r), scenario)
         summary = summarize(result, "")
         for m in SUMMARY_METRICS:
-            values[m][r] = _number(summary[m])
+            values[m][r] = _number(summary.get(m))
         lt, um = late_unmet(result.incidents, result.duration_s, n)
         values["late_incidents"][r] = float(lt.sum())
         values["unmet_incidents"][r] = float(um.sum())
@@ -280,6 +289,7 @@ class Iteration:
     site: SitePlan
     outcome: Outcome  # its runs (copied from ``repeats`` when the plan repeats)
     repeats: int | None  # the earlier iteration whose plan this one repeats
+    holdout: Outcome | None = None  # its runs on the held-out replications (planning.holdout)
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,6 +300,8 @@ class LoopResult:
     iterations: list[Iteration]
     replications: int
     stopped: str  # "repeated" | "iterations"
+    holdout: int = 0  # held-out replications R..R+H-1
+    baseline_holdout: Outcome | None = None
 
 
 class _Clock:
@@ -324,10 +336,19 @@ def run_loop(settings: RunConfig, scenario: Scenario, *, progress: Progress | No
     say = progress or (lambda msg: None)
     pc = settings.planning
     n_iter, reps, lam = int(pc.iterations), int(pc.replications), float(pc.reweight)
-    clock = _Clock(reps * (n_iter + 1), say)
-    say(f"loop: iteration 0 (no plan, the baseline): {reps} runs ...")
-    baseline = simulate_outcome(settings, scenario, reps,
-                                tick=lambda: clock.tick("iteration 0"))
+    hold = int(pc.holdout)
+    clock = _Clock((reps + hold) * (n_iter + 1), say)
+    say(f"loop: iteration 0 (no plan, the baseline): {reps} runs"
+        + (f" and {hold} held out" if hold else "") + " ...")
+
+    def runs(place: Scenario, label: str) -> tuple[Outcome, Outcome | None]:
+        out = simulate_outcome(settings, place, reps, tick=lambda: clock.tick(label))
+        held = (simulate_outcome(settings, place, hold, first=reps,
+                                 tick=lambda: clock.tick(label + " (held out)"))
+                if hold else None)
+        return out, held
+
+    baseline, baseline_held = runs(scenario, "iteration 0")
     done: list[Iteration] = []
     weight: np.ndarray | None = None  # iteration 1: planning.demand's weights
     total = math.nan
@@ -348,18 +369,18 @@ def run_loop(settings: RunConfig, scenario: Scenario, *, progress: Progress | No
                        None)
         if repeats is not None:
             say(f"  the plan of iteration {repeats} again: its runs stand, the loop stops")
-            done.append(Iteration(k=k, weight=w, site=site,
-                                  outcome=done[repeats - 1].outcome, repeats=repeats))
+            done.append(Iteration(k=k, weight=w, site=site, outcome=done[repeats - 1].outcome,
+                                  repeats=repeats, holdout=done[repeats - 1].holdout))
             stopped = "repeated"
             break
         applied = apply_plan(site.plan, scenario)
         say(f"loop: iteration {k}/{n_iter}: {reps} runs with its plan ...")
-        label = f"iteration {k}"
-        outcome = simulate_outcome(settings, applied, reps,
-                                   tick=lambda: clock.tick(label))  # noqa: B023 (called here)
-        done.append(Iteration(k=k, weight=w, site=site, outcome=outcome, repeats=None))
+        outcome, held = runs(applied, f"iteration {k}")
+        done.append(Iteration(k=k, weight=w, site=site, outcome=outcome, repeats=None,
+                              holdout=held))
         weight = reweight(w, outcome.signal(signal_of(settings)), lam, total)
-    return LoopResult(baseline=baseline, iterations=done, replications=reps, stopped=stopped)
+    return LoopResult(baseline=baseline, iterations=done, replications=reps, stopped=stopped,
+                      holdout=hold, baseline_holdout=baseline_held)
 
 
 def history(result: LoopResult) -> list[dict[str, Any]]:
@@ -387,26 +408,35 @@ def history(result: LoopResult) -> list[dict[str, Any]]:
             "short_grids": int(np.count_nonzero(short)),
             "short_cny": float(short.sum()),
         })
+        first = result.iterations[0].holdout
+        if it.holdout is not None and result.baseline_holdout is not None and first is not None:
+            # the same plan on replications the reweighting never saw (out of sample)
+            out[-1]["holdout"] = {
+                "outcome": outcome_record(it.holdout),
+                "paired_with_baseline": paired_record(it.holdout, result.baseline_holdout),
+                "paired_with_first": paired_record(it.holdout, first)}
     return out
 
 
 def loop_summary(result: LoopResult, lam: float, by: str) -> dict[str, Any]:
     """plan_summary.json's loop fields: ``iterations`` (done), ``loop`` (the rule and why it
     stopped), ``baseline`` (iteration 0's outcome), ``history``."""
-    best = min(result.iterations, key=lambda it: (
-        np.nanmean(it.outcome.values["late_incidents"] + it.outcome.values["unmet_incidents"]),
-        it.k))
+    best = min(result.iterations, key=lambda it: (float(it.outcome.signal(by).sum()), it.k))
+    baseline: dict[str, Any] = {"iteration": 0, "outcome": outcome_record(result.baseline)}
+    if result.baseline_holdout is not None:
+        baseline["holdout"] = {"outcome": outcome_record(result.baseline_holdout)}
     return {
         "iterations": len(result.iterations),
-        "loop": {"replications": result.replications, "reweight": lam, "reweight_by": by,
-                 "stopped": result.stopped, "fewest_late_unmet_iteration": best.k,
+        "loop": {"replications": result.replications, "holdout": result.holdout,
+                 "reweight": lam, "reweight_by": by, "stopped": result.stopped,
+                 "fewest_failures_iteration": best.k,
                  "rule": "w_{k+1} = W (w_k/sum w_k + reweight c_k/sum c_k) / (1 + reweight), "
                          "c_k per grid over the runs of iteration k: " + (
                              "the CNY value of what its own stock lacked (own_short x "
                              "unit_cost_cny)" if by == "shortages" else
                              "its late and unmet incidents") + "; W = sum w_1; w_k when "
                          "sum c_k = 0"},
-        "baseline": {"iteration": 0, "outcome": outcome_record(result.baseline)},
+        "baseline": baseline,
         "history": history(result),
     }
 
