@@ -44,6 +44,7 @@ OFF = StormTaskConfig(enabled=False)
 READY_S = 1980.0
 WARN_S = 1800.0
 END_S = WARN_S + 2 * 3600.0
+RECOVERY_S = 900.0  # grid 0 is back in peacetime this long after its stand-down
 LAG = StormTaskConfig(priority=80, people=4, minutes_per_unit=60.0,
                       exposure={"residents": 0.002})
 SANDBAG = SUPPLY_ITEMS.index("sandbag")
@@ -54,7 +55,8 @@ def _two_grids(command: CommandConfig) -> RunConfig:
     s = changed(s, {"output.events_log": True,
                     "response.switch.alert_delay": Dist.fixed(60.0),
                     "response.switch.assembly_mobilisation": Dist.fixed(120.0),
-                    "response.switch.supply_open_delay": Dist.fixed(100.0)})
+                    "response.switch.supply_open_delay": Dist.fixed(100.0),
+                    "response.switch.recovery_h": RECOVERY_S / 3600.0})
     s = add_warning(s, start_h=0.5, duration_h=2.0)
     s = changed(s, {"hazard.warnings": [changed(s.hazard.warnings[0], {"grids": [0]})]})
     work = StormWorkConfig(enabled=True, incident_priority=100, patrol_channel="patrol",
@@ -117,7 +119,8 @@ def test_a_move_timeline_is_exact(transfers: bool) -> None:
     them with members 0 and 2 (member 1 reaches the post a microsecond later, the walk being
     1e9 m/s, and finds the four places taken): the four finish 14,400 person-s at 1980 + 3600
     s.
-    Both stay until the stand-down at 9000 s and are home at 9000 + T. Stock: 3 sandbags
+    Both stay through the stand-down at 9000 s and grid 0's recovery (900 s), and are home at
+    9900 + T. Stock: 3 sandbags
     leave grid 0 at 1800 s, are in transit (counted: the ledger balances), reach grid 1 at
     1800 + T."""
     cmd = CommandConfig(township_transfer=transfers, county_transfer=transfers)
@@ -135,10 +138,11 @@ def test_a_move_timeline_is_exact(transfers: bool) -> None:
     done = [x for x, e, _, _ in _rows(r, "storm_task_done")]
     assert done == pytest.approx([READY_S + 14400.0 / 4], abs=1e-4)
     # 3 and 4: off the stand-by onto the task at 1980, off the task at 5580 (they stand by
-    # again), off the stand-by at the stand-down, home after the road
+    # again), off the stand-by when grid 0 is back in peacetime, home after the road
+    back_s = END_S + RECOVERY_S
     for p in (3, 4):
         assert [x for x, q in freed if q == p] == pytest.approx(
-            [READY_S, READY_S + 3600.0, END_S, END_S + t], abs=1e-4)
+            [READY_S, READY_S + 3600.0, back_s, back_s + t], abs=1e-4)
     assert not any(p == 5 for _, p in freed)  # the third member stayed home, untouched
     # stock conserved, in transit on the road
     assert seen == {"in_transit": 3, "balance": 0, "stock": [57, 0]}
@@ -151,7 +155,7 @@ def test_a_move_timeline_is_exact(transfers: bool) -> None:
     summary = summarize(r, "test")
     assert (summary["premoved_people"], summary["premoved_units"]) == (2, 3)
     lent_h = summary["command_transfers"]["lent_person_hours"]
-    assert lent_h == round(2 * (END_S - WARN_S - t) / 3600.0, 3)
+    assert lent_h == round(2 * (back_s - WARN_S - t) / 3600.0, 3)
 
 
 def test_short_moves_take_what_there_is() -> None:

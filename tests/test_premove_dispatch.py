@@ -5,9 +5,10 @@ The micro case: two grids of 1 km² joined by one road, fixed switch delays, wal
 grid at 2 m/s (× the detour 1.3). Grid 0 (members 0, 1, 2: its leader and two on-site
 commanders) is warned at 1800 s for 2 h and stands down at 9000 s; its relocation (priority
 80, below incidents' 100) takes up to 4 people for 4 × 60 person-min. Grid 1 (members 3, 4, 5,
-the same roles) is not warned; its whole team is moved to grid 0 at the warning. Leaders serve
-no rescue: the rescuers are 1, 2 (grid 0) and 4, 5 (grid 1). The road time T between the
-centres is the road's length over its speed. Mobilisation and decisions take no time.
+the same roles) is not warned; its whole team is moved to grid 0 at the warning and stays
+there until grid 0 is back in peacetime, 900 s after the stand-down. Leaders serve no rescue:
+the rescuers are 1, 2 (grid 0) and 4, 5 (grid 1). The road time T between the centres is the
+road's length over its speed. Mobilisation and decisions take no time.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from gridsim.model.vocab import GRID_KINDS
 OFF = StormTaskConfig(enabled=False)
 WARN_S = 1800.0
 END_S = WARN_S + 2 * 3600.0
+RECOVERY_S = 900.0  # grid 0 is back in peacetime this long after its stand-down
+BACK_S = END_S + RECOVERY_S
 SPEED = 2.0  # m/s inside a grid
 DETOUR = 1.3
 RESCUE = category_bit("rescue")
@@ -47,7 +50,8 @@ def _settings(*, incident_needs: int = 0, incident_at_h: float = 1.5) -> RunConf
     s = changed(s, {"output.events_log": True,
                     "response.switch.alert_delay": Dist.fixed(60.0),
                     "response.switch.assembly_mobilisation": Dist.fixed(120.0),
-                    "response.switch.supply_open_delay": Dist.fixed(100.0)})
+                    "response.switch.supply_open_delay": Dist.fixed(100.0),
+                    "response.switch.recovery_h": RECOVERY_S / 3600.0})
     s = add_warning(s, start_h=WARN_S / 3600.0, duration_h=2.0)
     s = changed(s, {"hazard.warnings": [changed(s.hazard.warnings[0], {"grids": [0]})]})
     relocate = StormTaskConfig(priority=80, people=4, minutes_per_unit=60.0,
@@ -102,12 +106,12 @@ _Ran = tuple[RunResult, list[Request], list[list[int]], list[tuple[float, list[i
 
 
 def _run(moves: list[Move], requests: list[tuple[float, int, float, float, int]],
-         release_s: float) -> _Ran:
+         release_s: list[float]) -> _Ran:
     """The micro case with ``moves``; each request ``(time, grid, dx, dy, rescuers)`` asks the
-    dispatcher for rescuers at the grid's centre + (dx, dy); everybody they sent is released at
-    ``release_s`` (for those asked before it); each person's hold just before each request is
-    kept. Counts are recounted every minute; the stationed
-    people are recorded then."""
+    dispatcher for rescuers at the grid's centre + (dx, dy); at each time of ``release_s``,
+    everybody sent before and still on the incident is released; each person's hold just
+    before each request is kept. Counts are recounted every minute; the stationed people are
+    recorded then."""
     reqs: list[Request] = []
     holds: list[list[int]] = []  # each person's hold just before each request
     seen: list[tuple[float, list[int]]] = []
@@ -117,14 +121,14 @@ def _run(moves: list[Move], requests: list[tuple[float, int, float, float, int]]
         gx, gy = ctx.scenario.region.grids.x_m, ctx.scenario.region.grids.y_m
 
         def ask():
-            released = False
+            due = sorted(release_s)
             for t, g, dx, dy, n in requests:
-                if t > release_s and not released:
-                    yield env.timeout(release_s - env.now)
+                while due and due[0] < t:
+                    yield env.timeout(due.pop(0) - env.now)
                     for req in reqs:
                         for a in req.assigned:
-                            d.release(a.person)
-                    released = True
+                            if d.busy[a.person] and d.held_priority[a.person] < 0:
+                                d.release(a.person)
                 yield env.timeout(t - env.now)
                 holds.append(d.held_priority.tolist())
                 reqs.append(d.request(90_000 + len(reqs), g, float(gx[g] + dx),
@@ -155,16 +159,19 @@ def test_premoved_members_answer_from_the_post_and_go_home_at_the_stand_down() -
     0's post: 700 m × 1.3 / 2 m/s = 455 s, no call-up; those on the relocation are pre-empted
     off it (4 like the grid's own), those standing by just go. (b) At 4100 s, 1 rescuer in
     grid 1 (whose members are all at grid 0) at its centre + (100, 0): 5, standing by at grid
-    0's post, from there: T + 65 s, not from home. (c) Released at 5000 s; the post stands down
-    at 9000 s, the team is home at 9000 + T; at 9300 s, 4 rescuers at grid 0's centre + (300,
-    400): 4 and 5 come from their homes in grid 1 (call-up 0, walk to grid 1's centre, the
-    road, 455 s), no longer from grid 0's post. Every count the dispatcher keeps matches a
-    recount, every minute."""
+    0's post, from there: T + 65 s, not from home. Released at 5000 s. (c) The post stands down
+    at 9000 s; at 9300 s, in grid 0's recovery, 2 rescuers at its centre + (300, 400): the two
+    nearest of 1 and 2 from their homes (called up at once) and 4 and 5 still at the post (455
+    s); released at 9400 s. (d) Back in peacetime at 9900 s, the team is home at 9900 + T; at
+    10300 s, 4 rescuers at grid 0's centre + (300, 400): 4 and 5 come from their homes in
+    grid 1 (call-up 0, walk to grid 1's centre, the road, 455 s), no longer from grid 0's
+    post. Every count the dispatcher keeps matches a recount, every minute."""
     r, reqs, holds, seen = _run(TEAM, [(4000.0, 0, 300.0, 400.0, 3), (4100.0, 1, 100.0, 0.0, 1),
-                                (9300.0, 0, 300.0, 400.0, 4)], release_s=5000.0)
+                                       (9300.0, 0, 300.0, 400.0, 2),
+                                       (10300.0, 0, 300.0, 400.0, 4)], release_s=[5000.0, 9400.0])
     t = _road_s(r)
-    assert t < 9300.0 - END_S
-    a, b, c = reqs
+    assert BACK_S + t < 10300.0
+    a, b, c, e = reqs
     assert [x.person for x in a.assigned] == [1, 2, 4]
     for x in a.assigned:
         assert (x.from_post, x.mobilisation_s) == (True, 0.0)
@@ -181,17 +188,28 @@ def test_premoved_members_answer_from_the_post_and_go_home_at_the_stand_down() -
     assert (x.person, x.from_post, x.mobilisation_s) == (5, True, 0.0)
     assert x.travel_s == pytest.approx(t + 100.0 * DETOUR / SPEED, abs=1e-3)
     roster = r.ctx.scenario.roster
-    assert sorted(x.person for x in c.assigned) == [1, 2, 4, 5]
+    gx, gy = r.ctx.scenario.region.grids.x_m, r.ctx.scenario.region.grids.y_m
+    x_in, y_in = float(gx[0]) + 300.0, float(gy[0]) + 400.0
+    post = 700.0 * DETOUR / SPEED
+    times = {p: (abs(float(roster.x_m[p]) - x_in) + abs(float(roster.y_m[p]) - y_in))
+             * DETOUR / SPEED for p in (1, 2)} | {4: post, 5: post}
+    nearest = sorted(times, key=lambda p: (times[p], p))[:2]
+    assert 4 in nearest or 5 in nearest  # (else the case tests nothing of the stay)
+    assert sorted(x.person for x in c.assigned) == sorted(nearest)
     for x in c.assigned:
+        assert x.travel_s == pytest.approx(times[x.person], abs=1e-6)
+        assert x.from_post == (x.person >= 3)
+    assert sorted(x.person for x in e.assigned) == [1, 2, 4, 5]
+    for x in e.assigned:
         assert not x.from_post and x.mobilisation_s == 0.0
         if x.person >= 3:  # from home in grid 1: walk to its centre, drive, walk in
             home = _leg(r, float(roster.x_m[x.person]), float(roster.y_m[x.person]), 1)
             assert x.travel_s == pytest.approx(home + t + 700.0 * DETOUR / SPEED, abs=1e-3)
-    # stationed at grid 0 from their arrival until the stand-down, and never after
+    # stationed at grid 0 from their arrival until it is back in peacetime, and never after
     for now, who in seen:
-        if WARN_S + t < now < END_S:
+        if WARN_S + t < now < BACK_S:
             assert who == [3, 4, 5], now
-        elif now < WARN_S or now > END_S:
+        elif now < WARN_S or now > BACK_S:
             assert who == [], now
     d = r.ctx.dispatcher
     assert r.ctx.command is not None and r.ctx.command.n_lent == 0

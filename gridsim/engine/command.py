@@ -320,7 +320,7 @@ class Command:
     def _on_recover(self, grids: np.ndarray) -> None:
         for g in grids.tolist():
             for p in list(self.storm.lent_in.get(g, [])):
-                if not self.dispatcher.busy[p]:
+                if not self.dispatcher.busy[p] and p not in self.staying:  # (storm 前置: stay)
                     self._go_home(p, g)
 
     # -- concurrent evacuation -----------------------------------------------------------------

@@ -128,6 +128,9 @@ class Moves:
         self.short_people = 0  # asked for and not free
         self.short_units = 0  # asked for and not in stock
         self._standing: set[int] = set()  # staying members standing by at the post
+        # after the stand-down they stay through the grid's recovery: until when, per grid
+        self._stay_s = float(switch.cfg.recovery_h) * 3600.0
+        self._stay_until: dict[int, float] = {}
         self._hold = max(int(dispatcher.request_priority), 1)  # on the road: not taken
         # standing by: held below every incident's request (taken by incidents, pre-empted
         # like a post task); with no incident priority (storm work off), held as on the road
@@ -199,10 +202,10 @@ class Moves:
 
     def stand_by(self, p: int) -> None:
         """A staying member nothing at the post wants: stands by there (held below incidents:
-        an incident may take them) until wanted or stood down; home if the post stood down
-        meanwhile (they were on an incident)."""
+        an incident may take them) until wanted, or until the grid is back in peacetime; home
+        if it is already (they were on an incident meanwhile)."""
         g = int(self.command._lent[p])
-        if not self.switch.commanding(g):
+        if not (self.switch.commanding(g) or self.env.now < self._stay_until.get(g, -math.inf)):
             self.command._go_home(p, g)
             return
         self.dispatcher.occupy(p, self._standby)
@@ -235,17 +238,43 @@ class Moves:
             self._offer(g)
 
     def _on_recover(self, grids: np.ndarray) -> None:
-        """The posts of ``grids`` stand down: their staying members go home."""
+        """The posts of ``grids`` stand down: their staying members stand by there through the
+        grid's recovery (those the stand-down freed from tasks too), and go home when it is
+        back in peacetime (``response.switch.recovery_h`` later), unless alerted again."""
         c, d = self.command, self.dispatcher
         lent_in = self.storm.lent_in  # type: ignore[attr-defined]
+        until = self.env.now + self._stay_s
+        kept = []
         for g in grids.tolist():
+            here = [p for p in lent_in.get(g, ()) if p in c.staying]
+            if not here:
+                continue
+            self._stay_until[g] = until
+            kept.append(g)
+            for p in here:
+                if p not in self._standing and not d.busy[p]:  # freed by the stand-down
+                    self.stand_by(p)
+        if kept:
+            g_kept = np.array(kept, dtype=np.int64)
+            self.env.process(self._leave(g_kept, self.switch.epoch[g_kept].tolist()))
+
+    def _leave(self, grids: np.ndarray, epochs: list[int]) -> ProcessGenerator:
+        """At the end of the grids' recovery, their staying members go home (those on an
+        incident when they are back: :meth:`stand_by`); not from a grid alerted again."""
+        yield self.env.timeout(self._stay_s)
+        c, d = self.command, self.dispatcher
+        lent_in = self.storm.lent_in  # type: ignore[attr-defined]
+        for g, e in zip(grids.tolist(), epochs, strict=True):
+            if int(self.switch.epoch[g]) != e:
+                continue  # a new post stands there: they stay with it
+            del self._stay_until[g]
             for p in list(lent_in.get(g, ())):
                 if p not in c.staying:
                     continue
                 if p in self._standing:
                     self._standing.discard(p)
                     c._go_home(p, g, occupied=True)
-                elif not d.busy[p]:  # freed by the stand-down (no command listener took them)
+                elif not d.busy[p]:
                     c._go_home(p, g)
 
     # -- stock ---------------------------------------------------------------------------------
