@@ -338,8 +338,6 @@ def run_loop(settings: RunConfig, scenario: Scenario, *, progress: Progress | No
     n_iter, reps, lam = int(pc.iterations), int(pc.replications), float(pc.reweight)
     hold = int(pc.holdout)
     clock = _Clock((reps + hold) * (n_iter + 1), say)
-    say(f"loop: iteration 0 (no plan, the baseline): {reps} runs"
-        + (f" and {hold} held out" if hold else "") + " ...")
 
     def runs(place: Scenario, label: str) -> tuple[Outcome, Outcome | None]:
         out = simulate_outcome(settings, place, reps, tick=lambda: clock.tick(label))
@@ -348,22 +346,29 @@ def run_loop(settings: RunConfig, scenario: Scenario, *, progress: Progress | No
                 if hold else None)
         return out, held
 
+    def solve_k(k: int, weight: np.ndarray | None) -> SitePlan:
+        say(f"loop: iteration {k}/{n_iter}: solving {pc.model} ({pc.solver}) ...")
+        t0 = time.process_time()
+        instance = (first if k == 1 and first is not None
+                    else from_scenario(settings, scenario, weight=weight))
+        site = solve_sites(settings, instance, on_scenario=True)
+        say(f"  {site.solution.status}, objective {site.solution.objective:,.6g}, "
+            f"{len(site.ids)} sites ({time.process_time() - t0:.1f} s CPU)")
+        return site
+
+    first_site = solve_k(1, None)  # before any run: a plan that cannot be made fails at once
+    say(f"loop: iteration 0 (no plan, the baseline): {reps} runs"
+        + (f" and {hold} held out" if hold else "") + " ...")
     baseline, baseline_held = runs(scenario, "iteration 0")
     done: list[Iteration] = []
     weight: np.ndarray | None = None  # iteration 1: planning.demand's weights
     total = math.nan
     stopped = "iterations"
     for k in range(1, n_iter + 1):
-        say(f"loop: iteration {k}/{n_iter}: solving {pc.model} ({pc.solver}) ...")
-        t0 = time.process_time()
-        instance = (first if k == 1 and first is not None
-                    else from_scenario(settings, scenario, weight=weight))
-        site = solve_sites(settings, instance, on_scenario=True)
-        w = np.asarray(instance.weight, dtype=np.float64)
+        site = first_site if k == 1 else solve_k(k, weight)
+        w = np.asarray(site.instance.weight, dtype=np.float64)
         if k == 1:
             total = float(w.sum())
-        say(f"  {site.solution.status}, objective {site.solution.objective:,.6g}, "
-            f"{len(site.ids)} sites ({time.process_time() - t0:.1f} s CPU)")
         grids = tuple(sorted(site.grids or ()))
         repeats = next((it.k for it in done if tuple(sorted(it.site.grids or ())) == grids),
                        None)
