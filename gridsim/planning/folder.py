@@ -20,9 +20,10 @@
 * ``instance/`` (site models): the instance solved (:mod:`gridsim.planning.instance_io`);
 * ``iterations/<k>/`` (the simulation-optimisation loop, ``planning.iterations > 1``,
   :mod:`gridsim.planning.loop`): iteration ``k``'s ``plan.yaml``, ``plan_sites.csv`` and
-  ``weights.csv`` (``id``, ``weight``: the demand weights it solved with; ``late``, ``unmet``:
-  the late and unmet incidents per grid over its runs, which the next iteration's weights
-  blend in).
+  ``weights.csv`` (``id``, ``weight``: the demand weights it solved with; ``late``, ``unmet``,
+  ``short_cny``: the late and unmet incidents per grid over its runs and the value of what its
+  own stock lacked, of which the next iteration's weights blend in one, by
+  ``planning.reweight_by``).
 
 The folder is built whole in a temporary sibling and renamed into place: a plan folder is
 either the old one or the new one, never half of each. An existing folder is replaced only if
