@@ -151,6 +151,7 @@ def test_a_move_timeline_is_exact(transfers: bool) -> None:
     assert led.balance() == 0
     # everybody back, nobody held or lent
     d, c = r.ctx.dispatcher, r.ctx.command
+    assert c is not None
     assert not d.busy.any() and d.n_held == 0 and c.n_lent == 0 and not c.staying
     summary = summarize(r, "test")
     assert (summary["premoved_people"], summary["premoved_units"]) == (2, 3)
@@ -171,6 +172,7 @@ def test_short_moves_take_what_there_is() -> None:
     # grid 1 is never warned: a team sent there arrives and drives home at once
     r2, _, freed = _run(CommandConfig(), [Move("team", 0, 1, people=1)])
     t = _road_s(r2)
+    assert r2.ctx.command is not None
     assert not r2.ctx.dispatcher.busy.any() and r2.ctx.command.n_lent == 0
     assert not freed  # (member 0 of grid 0 went: only grid 1's are watched)
     assert [x for x, e, _, _ in _rows(r2, "premove_arrive")] == pytest.approx([WARN_S + t],
@@ -199,8 +201,8 @@ def _brute(src, dst, res, gain, supply, demand, max_arcs=0) -> float:
     best = -math.inf
     ranges = [range(min(supply[k, i], demand[k, j]) + 1)
               for i, j, k in zip(src, dst, res, strict=True)]
-    for x in itertools.product(*ranges):
-        x = np.array(x)
+    for combo in itertools.product(*ranges):
+        x = np.array(combo)
         if max_arcs and np.count_nonzero(x) > max_arcs:
             continue
         ok = True
