@@ -23,6 +23,7 @@ import site
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -169,3 +170,14 @@ def test_wheel_installs_into_a_venv_and_runs(wheel: Path, tmp_path: Path) -> Non
     # figures with Chinese labels, drawn with the font the wheel carries
     assert (out / "modes_over_time.png").stat().st_size > 0
     assert "missing from font" not in proc.stderr, proc.stderr
+
+
+def test_every_package_of_gridsim_is_in_the_wheel() -> None:
+    """Each folder of gridsim/ with an ``__init__.py`` is listed in pyproject.toml's packages:
+    a package left out works in the editable checkout and is missing from the wheel."""
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts)
+             for p in (root / "gridsim").rglob("__init__.py")}
+    assert found - listed == set()

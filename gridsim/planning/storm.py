@@ -306,7 +306,7 @@ def plan_storm(settings: RunConfig, scenario: Scenario, *,
     units = {it: sum(m.units for m in moves if m.item == it) for it in SUPPLY_ITEMS}
     summary = {
         "model": "storm", "solver": "exact", "objective": round(sol.objective, 9),
-        "covered_share": round(covered, 9), "gap": sol.gap, "iterations": sol.iterations,
+        "covered_share": round(covered, 9), "gap": sol.gap, "solver_iterations": sol.iterations,
         "status": sol.status, "moves": len(moves),
         "people": sum(m.people for m in moves), "units": units,
         "risk_covered": round(sol.objective, 9),
