@@ -335,6 +335,7 @@ def _run(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch,
     return code, capsys.readouterr().err
 
 
+@pytest.mark.slow  # a few seconds: whole-command runs (the fast lane stays under 3 min)
 def test_run_with_plan_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     write_plan(Plan("mclp"), tmp_path / "empty")

@@ -151,6 +151,7 @@ def test_instance_folder_solves_to_the_same_objective(plans: dict[str, Path], tm
                     == (plans[model] / "instance" / name).read_bytes())
 
 
+@pytest.mark.slow  # a few seconds: whole-command runs (the fast lane stays under 3 min)
 def test_same_config_same_bytes_and_a_plan_folder_replaced(
         plans: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

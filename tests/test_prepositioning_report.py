@@ -65,6 +65,7 @@ def _mean(variant: str, metric: str) -> float:
     return float(rows[0]["mean"])
 
 
+@pytest.mark.slow  # a few seconds: whole-command runs (the fast lane stays under 3 min)
 def test_the_experiment_passes_its_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every variant composed and validated (its plan read) without a run; 4 × 25 runs."""
     from gridsim.app import hydra_app  # Hydra: loaded only by the tests that compose
