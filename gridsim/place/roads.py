@@ -22,6 +22,7 @@ city:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -34,7 +35,10 @@ __all__ = [
     "NearTimes",
     "RoadNetwork",
     "StationTimes",
+    "cell_groups",
+    "disc_dijkstra",
     "near_travel_times",
+    "seconds_per_metre",
     "station_times",
     "subgraph",
     "times_from",
@@ -102,7 +106,7 @@ class NearTimes:
         return int(self.indptr.nbytes + self.indices.nbytes + self.time_s.nbytes)
 
 
-def _seconds_per_metre(roads: RoadNetwork, speed_factor: float) -> float:
+def seconds_per_metre(roads: RoadNetwork, speed_factor: float) -> float:
     """The least driving time per metre of straight line over all links (0 if unknown).
 
     No path of ``T`` seconds leaves the disc of radius ``T / s`` around its start, where ``s`` is
@@ -141,6 +145,36 @@ def subgraph(graph: sparse.csr_matrix, nodes: np.ndarray,
     return sparse.csr_matrix((graph.data[pos][keep], cols[keep], new_indptr), shape=(m, m))
 
 
+def cell_groups(x: np.ndarray, y: np.ndarray, side: float) -> list[np.ndarray]:
+    """The indices of the points ``(x, y)`` grouped by square cells of ``side`` metres, cell by
+    cell, each group in index order (a stable sort): the origins one bounded search serves."""
+    cx = np.floor((x - x.min()) / side).astype(np.int64)
+    cy = np.floor((y - y.min()) / side).astype(np.int64)
+    cell = cx * (int(cy.max()) + 1) + cy
+    order = np.argsort(cell, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(cell[order])) + 1)
+
+
+def disc_dijkstra(graph: sparse.csr_matrix, tree: Any, roads: RoadNetwork, nodes: np.ndarray,
+                  reach_m: float, radius_s: float, scratch: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Dijkstra limited to ``radius_s`` from the road ``nodes`` of one cell, on the subgraph of
+    the nodes a path of ``radius_s`` (``reach_m`` metres of straight line at most, see
+    :func:`seconds_per_metre`) from any of them can reach at all: ``(the subgraph's nodes,
+    sorted; the times, one row per origin, one column per subgraph node)``. ``tree`` is a
+    :class:`scipy.spatial.cKDTree` of every node; ``scratch`` an all ``-1`` int64 array of one
+    entry per node (:func:`subgraph`). Every path within the radius stays in the subgraph, so
+    the times are those on the whole network."""
+    sx, sy = roads.x_m[nodes], roads.y_m[nodes]
+    mx, my = (sx.min() + sx.max()) / 2, (sy.min() + sy.max()) / 2
+    half_diag = float(np.max(np.hypot(sx - mx, sy - my)))
+    sub = np.array(sorted(tree.query_ball_point([mx, my], reach_m + half_diag + 1.0)),
+                   dtype=np.int64)
+    d = csgraph.dijkstra(subgraph(graph, sub, scratch), directed=True,
+                         indices=np.searchsorted(sub, nodes), limit=radius_s)
+    return sub, d
+
+
 def near_travel_times(
     roads: RoadNetwork, radius_s: float, speed_factor: float = 1.0, cell_m: float | None = None
 ) -> NearTimes:
@@ -148,7 +182,7 @@ def near_travel_times(
 
     Origins are taken in square cells of the plane; for each cell, Dijkstra runs on the
     subgraph of the nodes that a path of ``radius_s`` seconds from the cell can reach at all
-    (a disc bounded by the fastest link, see :func:`_seconds_per_metre`). Every path within the
+    (a disc bounded by the fastest link, see :func:`seconds_per_metre`). Every path within the
     radius stays inside that subgraph, so the times are exactly those on the whole network, and
     no dense grid-by-grid (or cell-by-network) array is ever held; each cell costs in proportion
     to its disc, so the whole costs in proportion to the city.
@@ -158,7 +192,7 @@ def near_travel_times(
     n_grids = len(gnode)
     node_grid = np.full(roads.n_nodes, -1, dtype=np.int64)
     node_grid[gnode] = np.arange(n_grids)
-    spm = _seconds_per_metre(roads, speed_factor)
+    spm = seconds_per_metre(roads, speed_factor)
     reach_m = radius_s / spm if spm > 0 else np.inf
     rows, cols, vals = [], [], []
     if n_grids and np.isfinite(reach_m) and roads.n_nodes > 1:
@@ -169,21 +203,8 @@ def near_travel_times(
         tree = spatial.cKDTree(np.column_stack([nx, ny]))
         scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
         side = float(cell_m) if cell_m else max(reach_m, 1.0)
-        gx, gy = nx[gnode], ny[gnode]
-        cx = np.floor((gx - gx.min()) / side).astype(np.int64)
-        cy = np.floor((gy - gy.min()) / side).astype(np.int64)
-        cell = cx * (int(cy.max()) + 1) + cy
-        order = np.argsort(cell, kind="stable")
-        bounds = np.flatnonzero(np.diff(cell[order])) + 1
-        for grp in np.split(order, bounds):
-            sx, sy = gx[grp], gy[grp]
-            mx, my = (sx.min() + sx.max()) / 2, (sy.min() + sy.max()) / 2
-            half_diag = float(np.max(np.hypot(sx - mx, sy - my)))
-            sub = np.array(sorted(tree.query_ball_point([mx, my], reach_m + half_diag + 1.0)),
-                           dtype=np.int64)
-            g_sub = subgraph(graph, sub, scratch)
-            d = csgraph.dijkstra(g_sub, directed=True, indices=np.searchsorted(sub, gnode[grp]),
-                                 limit=radius_s)
+        for grp in cell_groups(nx[gnode], ny[gnode], side):
+            sub, d = disc_dijkstra(graph, tree, roads, gnode[grp], reach_m, radius_s, scratch)
             r, c = np.nonzero(np.isfinite(d))  # row by row, each in node order
             sub_grid = node_grid[sub]
             dest = sub_grid[c]
@@ -251,7 +272,7 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
     Each depot's search is limited to the longest time it takes to reach a grid of its own
     township on the township's own roads: a bound on the true times, so the result is exact.
     The search runs on the nodes a path within that limit can reach at all (a disc, see
-    :func:`_seconds_per_metre`), so each township costs in proportion to its own size.
+    :func:`seconds_per_metre`), so each township costs in proportion to its own size.
     """
     graph = roads.time_graph(speed_factor)
     gnode = np.asarray(roads.grid_node, dtype=np.int64)
@@ -261,7 +282,7 @@ def township_times(roads: RoadNetwork, depot_grid: np.ndarray, township: np.ndar
     order = np.argsort(township, kind="stable")
     starts = np.searchsorted(township[order], np.arange(len(depot_grid) + 1))
     scratch = np.full(roads.n_nodes, -1, dtype=np.int64)
-    spm = _seconds_per_metre(roads, speed_factor)
+    spm = seconds_per_metre(roads, speed_factor)
     from scipy import spatial  # here: start-up, as in near_travel_times
 
     tree = spatial.cKDTree(np.column_stack([roads.x_m, roads.y_m])) if spm > 0 else None
@@ -620,5 +641,5 @@ def station_times(roads: RoadNetwork, station_grid: np.ndarray, department: np.n
     _, labels = csgraph.connected_components(graph, directed=False)
     return StationTimes(k=k, station=station, time_s=time_s, department=department,
                         node=nodes, roads=roads, graph=graph,
-                        seconds_per_metre=_seconds_per_metre(roads, 1.0),
+                        seconds_per_metre=seconds_per_metre(roads, 1.0),
                         component_size=np.bincount(labels)[labels[nodes]].astype(np.int64))

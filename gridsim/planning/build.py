@@ -48,7 +48,12 @@ from gridsim.model.params import RunConfig
 from gridsim.model.rates import base_rates_per_day, unit_rates_per_day
 from gridsim.output.metrics import FIVE_MINUTES_S
 from gridsim.output.run_folder import MANIFEST, read_manifest
-from gridsim.place.roads import RoadNetwork, near_travel_times, subgraph
+from gridsim.place.roads import (
+    cell_groups,
+    disc_dijkstra,
+    near_travel_times,
+    seconds_per_metre,
+)
 from gridsim.place.scenario import Scenario
 from gridsim.planning.instance import Instance
 
@@ -278,16 +283,6 @@ def from_scenario(settings: RunConfig, scenario: Scenario, *,
         radius_s=radius)
 
 
-def _seconds_per_metre(roads: RoadNetwork, speed_factor: float) -> float:
-    """The least driving time per metre of straight line over the links (0 if unknown): no
-    path of ``T`` seconds leaves the disc of radius ``T / s`` around its start."""
-    t = roads.length_m / (roads.speed_mps * speed_factor)
-    d = np.hypot(roads.x_m[roads.edge_u] - roads.x_m[roads.edge_v],
-                 roads.y_m[roads.edge_u] - roads.y_m[roads.edge_v])
-    ok = d > 0
-    return float(np.min(t[ok] / d[ok])) if ok.any() else 0.0
-
-
 def candidate_times(scenario: Scenario, cands: np.ndarray, radius_s: float, speed_factor: float,
                     say: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(demand grid, candidate index, time)`` of every grid within ``radius_s`` of a
@@ -301,18 +296,12 @@ def candidate_times(scenario: Scenario, cands: np.ndarray, radius_s: float, spee
     gnode = np.asarray(roads.grid_node, dtype=np.int64)
     by_node = np.argsort(gnode, kind="stable")  # the grids of each node, in grid order
     node_first = np.searchsorted(gnode[by_node], np.arange(roads.n_nodes + 1))
-    spm = _seconds_per_metre(roads, speed_factor)
+    spm = seconds_per_metre(roads, speed_factor)
     reach_m = radius_s / spm if spm > 0 else math.inf
     origin = gnode[cands]
     nx_, ny_ = roads.x_m, roads.y_m
     if math.isfinite(reach_m):
-        side = max(reach_m, 1.0)
-        ox, oy = nx_[origin], ny_[origin]
-        cx = np.floor((ox - ox.min()) / side).astype(np.int64)
-        cy = np.floor((oy - oy.min()) / side).astype(np.int64)
-        cell = cx * (int(cy.max()) + 1) + cy
-        order = np.argsort(cell, kind="stable")
-        groups = np.split(order, np.flatnonzero(np.diff(cell[order])) + 1)
+        groups = cell_groups(nx_[origin], ny_[origin], max(reach_m, 1.0))
         from scipy import spatial  # as roads.near_travel_times: scipy.special only here
 
         tree = spatial.cKDTree(np.column_stack([nx_, ny_]))
@@ -324,14 +313,7 @@ def candidate_times(scenario: Scenario, cands: np.ndarray, radius_s: float, spee
     start, done, shown = time.monotonic(), 0, 0.0
     for grp in groups:
         if tree is not None:
-            sx, sy = nx_[origin[grp]], ny_[origin[grp]]
-            mx, my = (sx.min() + sx.max()) / 2, (sy.min() + sy.max()) / 2
-            half = float(np.max(np.hypot(sx - mx, sy - my)))
-            sub = np.array(sorted(tree.query_ball_point([mx, my], reach_m + half + 1.0)),
-                           dtype=np.int64)
-            g_sub = subgraph(graph, sub, scratch)
-            d = csgraph.dijkstra(g_sub, directed=True, indices=np.searchsorted(sub, origin[grp]),
-                                 limit=radius_s)
+            sub, d = disc_dijkstra(graph, tree, roads, origin[grp], reach_m, radius_s, scratch)
         else:
             sub = np.arange(roads.n_nodes, dtype=np.int64)
             d = csgraph.dijkstra(graph, directed=True, indices=origin[grp], limit=radius_s)
