@@ -110,29 +110,12 @@ def mclp(instance: Instance, p: int, r: float, weight: np.ndarray | None = None,
         gains = np.bincount(pr.cand, weights=wp * unc, minlength=m)
         one = cnt == 1
         loss = np.bincount(sid[one], weights=w[one], minlength=m)
-        loss_open = np.where(is_open, loss, np.inf)
-        j_min = int(np.argmin(loss_open))
-        base = -loss_open[j_min]
         sel = np.flatnonzero(one[pr.row] & ~is_open[pr.cand])
-        delta = np.where(is_open, -np.inf, gains + base)
-        corr = None
-        if len(sel):
-            corr = sparse.csr_matrix((wp[sel], (pr.cand[sel], sid[pr.row[sel]])), shape=(m, m))
-            corr.sum_duplicates()
-            val = corr.data - loss[corr.indices]
-            nonempty = np.flatnonzero(np.diff(corr.indptr))
-            rowmax = np.maximum.reduceat(val, corr.indptr[nonempty])
-            better = rowmax > base
-            delta[nonempty[better]] = gains[nonempty[better]] + rowmax[better]
-        best_k = int(np.argmax(delta))
-        if delta[best_k] <= 1e-9 * max(total, 1.0):
+        best = _best_swap(gains, loss, is_open, wp[sel], pr.cand[sel], sid[pr.row[sel]],
+                          1e-9 * max(total, 1.0))
+        if best is None:
             break
-        best_j = j_min
-        if corr is not None and corr.indptr[best_k + 1] > corr.indptr[best_k]:
-            lo, hi = corr.indptr[best_k], corr.indptr[best_k + 1]
-            v = corr.data[lo:hi] - loss[corr.indices[lo:hi]]
-            if v.max() > base:
-                best_j = int(corr.indices[lo:hi][v == v.max()].min())
+        best_k, best_j = best
         rows = pr.row[pr.col(best_j)]
         cnt[rows] -= 1
         sid[rows] -= best_j
@@ -210,37 +193,52 @@ class _Median:
             served = self.s1 >= 0
             loss = np.bincount(self.s1[served], weights=(self.c2 - self.c1)[served],
                                minlength=m)
-            loss_open = np.where(self.is_open, loss, np.inf)
-            j_min = int(np.argmin(loss_open))
-            base = -loss_open[j_min]
             s1r = self.s1[pr.row]
             c2r = self.c2[pr.row]
             sel = np.flatnonzero((s1r >= 0) & ~self.is_open[pr.cand] & (self.cost < c2r))
-            delta = np.where(self.is_open, -np.inf, gains + base)
-            corr = None
-            if len(sel):
-                ex = c2r[sel] - np.maximum(self.cost[sel], c1r[sel])
-                corr = sparse.csr_matrix((ex, (pr.cand[sel], s1r[sel])), shape=(m, m))
-                corr.sum_duplicates()
-                val = corr.data - loss[corr.indices]
-                nonempty = np.flatnonzero(np.diff(corr.indptr))
-                rowmax = np.maximum.reduceat(val, corr.indptr[nonempty])
-                better = rowmax > base
-                delta[nonempty[better]] = gains[nonempty[better]] + rowmax[better]
-            k = int(np.argmax(delta))
-            total = float(np.sum(self.c1))
-            if delta[k] <= 1e-9 * max(total, 1.0):
+            ex = c2r[sel] - np.maximum(self.cost[sel], c1r[sel])
+            best = _best_swap(gains, loss, self.is_open, ex, pr.cand[sel], s1r[sel],
+                              1e-9 * max(float(np.sum(self.c1)), 1.0))
+            if best is None:
                 return swaps
-            j = j_min
-            if corr is not None and corr.indptr[k + 1] > corr.indptr[k]:
-                lo, hi = corr.indptr[k], corr.indptr[k + 1]
-                v = corr.data[lo:hi] - loss[corr.indices[lo:hi]]
-                if v.max() > base:
-                    j = int(corr.indices[lo:hi][v == v.max()].min())
+            k, j = best
             self.is_open[j] = False
             self.is_open[k] = True
             self.refresh()
             swaps += 1
+
+
+def _best_swap(gains: np.ndarray, loss: np.ndarray, is_open: np.ndarray, extra: np.ndarray,
+               cand: np.ndarray, out: np.ndarray, tol: float) -> tuple[int, int] | None:
+    """The best swap of a Teitz & Bart round (Whitaker 1983's fast interchange), or None when
+    none improves by more than ``tol``: ``(site k to open, open site j to close)``. Opening k
+    gains ``gains[k]``; closing j loses ``loss[j]``; pair i of ``(extra, cand, out)`` says that
+    opening ``cand[i]`` also wins back ``extra[i]`` of what closing ``out[i]`` would lose. Ties
+    go to the lowest index."""
+    m = len(gains)
+    loss_open = np.where(is_open, loss, np.inf)
+    j_min = int(np.argmin(loss_open))
+    base = -loss_open[j_min]
+    delta = np.where(is_open, -np.inf, gains + base)
+    corr = None
+    if len(extra):
+        corr = sparse.csr_matrix((extra, (cand, out)), shape=(m, m))
+        corr.sum_duplicates()
+        val = corr.data - loss[corr.indices]
+        nonempty = np.flatnonzero(np.diff(corr.indptr))
+        rowmax = np.maximum.reduceat(val, corr.indptr[nonempty])
+        better = rowmax > base
+        delta[nonempty[better]] = gains[nonempty[better]] + rowmax[better]
+    k = int(np.argmax(delta))
+    if delta[k] <= tol:
+        return None
+    j = j_min
+    if corr is not None and corr.indptr[k + 1] > corr.indptr[k]:
+        lo, hi = corr.indptr[k], corr.indptr[k + 1]
+        v = corr.data[lo:hi] - loss[corr.indices[lo:hi]]
+        if v.max() > base:
+            j = int(corr.indices[lo:hi][v == v.max()].min())
+    return k, j
 
 
 def pmedian(instance: Instance, p: int) -> tuple[np.ndarray, int]:
