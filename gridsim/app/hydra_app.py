@@ -71,7 +71,7 @@ from gridsim.model import params
 from gridsim.model.frozen import freeze
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError, validate
-from gridsim.output.run_folder import claim_run_folder
+from gridsim.output.run_folder import RunOutcome, claim_run_folder
 
 __all__ = [
     "BATCH_ENV",
@@ -84,6 +84,7 @@ __all__ = [
     "load_scenario_file",
     "register_configs",
     "run_command",
+    "run_plain",
     "run_task",
     "scenario_folder_node",
     "store_scenario_option",
@@ -893,8 +894,15 @@ def _remove_scratch(folder: Path) -> None:
 # gridsim run
 # ----------------------------------------------------------------------------------------------
 def _run_plain(overrides: list[str]) -> int:
+    """``gridsim run [overrides]`` without Hydra flags: :func:`run_plain`, exit code 0."""
+    run_plain(overrides)
+    return 0
+
+
+def run_plain(overrides: list[str]) -> RunOutcome:
     """``gridsim run [overrides]`` without Hydra flags: compose once, check once, claim the run
-    folder, run through Hydra's ``run_job``."""
+    folder, run through Hydra's ``run_job``; the run's outcome (its folder, status, summary),
+    which :func:`gridsim.api.run` returns as a Result."""
     overrides = [*overrides, "hydra.mode=RUN"]  # as hydra.main adds it
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -920,11 +928,13 @@ def _run_plain(overrides: list[str]) -> int:
     with read_write(cfg.hydra.run):
         cfg.hydra.run.dir = str(folder)
     ctx = runs.RunContext(multirun=False, sweep_dir=None, watched=False, session="")
+    outcomes: list[RunOutcome] = []
 
     def task(task_cfg: DictConfig) -> dict[str, Any]:
         hc = HydraConfig.get()
         outcome = runs.run_one(settings, Path(hc.runtime.output_dir),
                                resolved_config(task_cfg), task_overrides, ctx)
+        outcomes.append(outcome)
         return outcome.summary or {}
 
     callbacks = Callbacks(cfg)
@@ -934,7 +944,7 @@ def _run_plain(overrides: list[str]) -> int:
                   hydra_context=HydraContext(config_loader=loader, callbacks=callbacks))
     callbacks.on_run_end(config=cfg, config_name="config", job_return=ret)
     _ = ret.return_value  # re-raises the run's exception
-    return 0
+    return outcomes[-1]
 
 
 def _multirun(config_dir: Path | None, config_name: str, overrides: list[str]) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gridsim import __version__
 from gridsim.errors import UserError
 from gridsim.experiments.sweep import (
     SWEEP_SESSION_ENV,
@@ -28,6 +27,7 @@ from gridsim.experiments.sweep import (
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
 from gridsim.output.run_folder import MANIFEST, RunOutcome, input_files, run_in_folder
+from gridsim.version import __version__
 
 if TYPE_CHECKING:
     from gridsim.place.scenario import Scenario

@@ -26,7 +26,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import gridsim
 from gridsim.errors import UserError
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
@@ -34,7 +33,7 @@ from gridsim.model.validate import ConfigError
 __all__ = ["check_experiment", "check_file", "chooses_sweeper", "experiment_problems",
            "summary_metric_keys"]
 
-_PACKAGE = Path(gridsim.__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # the package gridsim/
 #: Where the summary's keys are written: (source file, function, class or None).
 _SUMMARY = (_PACKAGE / "output" / "metrics.py", "summarize", None)
 _EVACUATION = (_PACKAGE / "evacuation" / "results.py", "summary", "EvacuationResult")
@@ -169,7 +168,7 @@ class _Keys:
         module, attr = self.src.imported[node.func.id]
         if not module.startswith("gridsim."):
             return None
-        path = Path(gridsim.__file__).parent.joinpath(*module.split(".")[1:]).with_suffix(".py")
+        path = _PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
         if not path.is_file():
             return None
         src = _Source(path)
