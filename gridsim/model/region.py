@@ -13,7 +13,13 @@ import numpy as np
 
 from gridsim.model.vocab import EXPOSURES, GRID_KINDS
 
-__all__ = ["Adjacency", "Grids", "Hierarchy", "Region"]
+__all__ = ["SYNTHETIC_CRS", "Adjacency", "GridShapes", "Grids", "Hierarchy", "Region"]
+
+#: The coordinate system of synthetic scenarios: metres from a centre placed at Suining (a
+#: transverse Mercator projection centred there), so that a synthetic district lies on the map
+#: where the real one does (re-exported as ``gridsim.place.folder.export.SYNTHETIC_CRS``).
+SYNTHETIC_CRS = ("+proj=tmerc +lat_0=30.53 +lon_0=105.59 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 "
+                 "+units=m +no_defs +type=crs")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -138,13 +144,78 @@ class Grids:
 
 
 @dataclass(frozen=True)
+class GridShapes:
+    """The grids' polygons as rings in CSR form, in the scenario's metres (``Region.crs``).
+
+    Ring ``r`` has the positions ``xy[ring_ptr[r]:ring_ptr[r + 1]]`` (closed: the first
+    repeated at the end), belongs to grid ``ring_grid[r]`` (rings are sorted by grid) and is
+    either the exterior of a new polygon of its grid (``ring_hole[r]`` False; a grid of a
+    MultiPolygon has several) or a hole of the polygon before it. Three small arrays and the
+    positions: a city's 18,176 grids cost a few MB, not 18,176 objects."""
+
+    ring_ptr: np.ndarray  # int64, n_rings + 1
+    ring_grid: np.ndarray  # int32, n_rings (non-decreasing)
+    ring_hole: np.ndarray  # bool, n_rings
+    xy: np.ndarray  # float64, ring_ptr[-1] x 2
+
+    def __post_init__(self) -> None:
+        n = len(self.ring_grid)
+        if len(self.ring_ptr) != n + 1 or len(self.ring_hole) != n:
+            raise ValueError(f"GridShapes: {len(self.ring_ptr)} ring offsets, "
+                             f"{len(self.ring_hole)} hole flags for {n} rings")
+        if self.xy.shape != (int(self.ring_ptr[-1]) if n else 0, 2):
+            raise ValueError(f"GridShapes: positions of shape {self.xy.shape}, expected "
+                             f"({int(self.ring_ptr[-1]) if n else 0}, 2)")
+        for name, arr in self.__dict__.items():
+            object.__setattr__(self, name, _frozen(arr))
+
+    @property
+    def n_rings(self) -> int:
+        return len(self.ring_grid)
+
+    def grid_ptr(self, n_grids: int) -> np.ndarray:
+        """Offsets of each grid's rings: grid ``g`` has rings ``grid_ptr[g]:grid_ptr[g + 1]``."""
+        return np.searchsorted(self.ring_grid, np.arange(n_grids + 1)).astype(np.int64)
+
+    @staticmethod
+    def from_shapely(geoms: np.ndarray) -> GridShapes:
+        """The shapes of an array of shapely Polygons or MultiPolygons (one per grid, in grid
+        order), every position kept exactly."""
+        import shapely  # start-up time: shapely only where a scenario has polygons
+
+        geoms = np.asarray(geoms, dtype=object)
+        kind, xy, offsets = shapely.to_ragged_array(geoms)
+        if kind == shapely.GeometryType.POLYGON:  # all Polygons: one polygon per grid
+            ring_ptr, poly_ptr = offsets
+            grid_poly_ptr = np.arange(len(geoms) + 1)
+        elif kind == shapely.GeometryType.MULTIPOLYGON:  # some MultiPolygons (all promoted)
+            ring_ptr, poly_ptr, grid_poly_ptr = offsets
+        else:
+            raise ValueError(f"GridShapes: expected Polygons or MultiPolygons, got {kind.name}")
+        rings_per_grid = np.diff(poly_ptr[grid_poly_ptr])
+        hole = np.ones(len(ring_ptr) - 1, dtype=bool)
+        hole[poly_ptr[:-1]] = False  # the first ring of each polygon is its exterior
+        return GridShapes(ring_ptr=np.asarray(ring_ptr, dtype=np.int64),
+                          ring_grid=np.repeat(np.arange(len(geoms), dtype=np.int32),
+                                              rings_per_grid),
+                          ring_hole=hole, xy=np.asarray(xy, dtype=np.float64))
+
+
+@dataclass(frozen=True)
 class Region:
-    """A named region: its hierarchy, its grids and which grids are next to which."""
+    """A named region: its hierarchy, its grids and which grids are next to which.
+
+    ``crs`` names the coordinate system of every position in metres of the scenario (grids,
+    roads, people): a string pyproj reads (``EPSG:32648``, a PROJ string); synthetic regions
+    are in :data:`SYNTHETIC_CRS`. ``shapes`` holds the grids' real polygons where the scenario
+    has them (a scenario folder), ``None`` where grids are only centres and areas."""
 
     name: str
     hierarchy: Hierarchy
     grids: Grids
     neighbours: Adjacency
+    crs: str = SYNTHETIC_CRS
+    shapes: GridShapes | None = None
 
     def township_grids(self, townships: list[int] | None) -> np.ndarray:
         """Ids of the grids in ``townships`` (all grids when ``None`` or empty)."""

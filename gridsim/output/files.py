@@ -1,4 +1,5 @@
-"""Writing a run's files: summary.json, incidents.csv, events.csv, grids.csv and the figures.
+"""Writing a run's files: summary.json, incidents.csv, events.csv, grids.csv, the GIS files
+(grids.geojson, grids.gpkg: :mod:`gridsim.output.geo`) and the figures.
 
 Every file is written to a temporary name and renamed into place
 (:func:`gridsim.fsutil.write_atomic`), so a crash never leaves a half-written file. Files hold no
@@ -24,12 +25,16 @@ from gridsim.engine.simulation import RunResult
 from gridsim.evacuation.output import write_evacuation
 from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-exported here
 from gridsim.output.figures import write_figures
+from gridsim.output.geo import GEO_FILES, write_geo
 from gridsim.output.metrics import GRID_FIELDS, grid_columns, summarize
+from gridsim.output.run_report import write_run_pages
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 
-#: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`).
-OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv")
+#: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`);
+#: grids.gpkg only where pyogrio imports.
+OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv",
+                                 *GEO_FILES)
 
 
 @contextlib.contextmanager
@@ -65,6 +70,8 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
                                                for f in INCIDENT_FIELDS]))
     columns = grid_columns(result)
     write_atomic(folder / "grids.csv", csv_columns(GRID_FIELDS, columns))
+    # the same rows with the grids' polygons, in lon/lat (and the scenario's CRS): always
+    write_geo(folder, result.scenario.region, GRID_FIELDS, columns)
     if result.settings.output.events_log:
         write_atomic(folder / "events.csv", csv_text(("time_s", "event", "grid", "incident",
                                                       "detail"), result.ctx.log.sorted_rows()))
@@ -76,6 +83,7 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
         names = [w.name for w in result.settings.hazard.warnings if w.evacuate]
         write_evacuation(result.evacuations, result.scenario, names, folder, ev.curve_step_s,
                          ev.bottlenecks, result.settings.output.figures)
+    write_run_pages(result, folder, summary, _TABLE)  # grid_modes.csv, map.html, report.html
     # the summary last: its presence says the run's files are complete
     write_atomic(folder / "summary.json",
                  json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n")

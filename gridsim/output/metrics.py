@@ -17,6 +17,7 @@ from gridsim.engine.incident import Incident
 from gridsim.engine.moves import summary_of as moves_summary
 from gridsim.engine.simulation import RunResult
 from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
+from gridsim.output.geo import crs_fields
 
 __all__ = ["FIVE_MINUTES_S", "grid_columns", "grid_rows", "summarize"]
 
@@ -196,6 +197,10 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "responders_on_roster": roster_n,
         "duration_h": s.duration_h,
         "scenario": s.scenario.name,
+        # a scenario folder's absolute path (generator files), else null
+        "scenario_path": s.scenario.path or None,
+        # the scenario's coordinate system (of x_m, y_m) and its centre in lon/lat (WGS 84)
+        **crs_fields(result.scenario.region),
         "catalogue": s.catalogue.name,
         "hazard": s.hazard.name,
         "response": s.response.name,

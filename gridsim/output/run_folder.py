@@ -43,8 +43,9 @@ API
       ``failed``, ``interrupted``), the resolved ``config`` and its ``config_hash``,
       ``inputs_hash`` and ``inputs`` (names relative to their common folder), ``seed``,
       ``replication``, ``gridsim_version``, ``overrides``, ``session``, ``started_unix``,
-      ``finished_unix``, ``wall_s``, ``error``, ``traceback`` and ``files``. It is the only file
-      of a run that carries wall-clock times;
+      ``finished_unix``, ``wall_s``, ``error``, ``traceback`` and ``files``, and once done
+      the scenario's ``crs``, ``centre_lon`` and ``centre_lat`` (as ``summary.json`` states
+      them). It is the only file of a run that carries wall-clock times;
     * **failures**: when ``body`` raises, the manifest says ``failed`` with the error and the
       traceback (``interrupted`` for Ctrl-C or SIGTERM), no ``*.part`` file stays and
       ``summary.json`` is absent. The exception is re-raised: KeyboardInterrupt as it is (with
@@ -448,8 +449,10 @@ def result_file_names() -> frozenset[str]:
     from gridsim.evacuation.output import EVACUATION_FIGURES, EVACUATION_FILES
     from gridsim.output.figures import FIGURES
     from gridsim.output.files import OUTPUT_FILES
+    from gridsim.output.run_report import RUN_PAGE_FILES
 
-    return frozenset((*OUTPUT_FILES, *FIGURES, *EVACUATION_FILES, *EVACUATION_FIGURES))
+    return frozenset((*OUTPUT_FILES, *FIGURES, *EVACUATION_FILES, *EVACUATION_FIGURES,
+                      *RUN_PAGE_FILES))
 
 
 def _own_name(name: object) -> str | None:
@@ -666,6 +669,9 @@ def _run(folder: Path, config: dict[Any, Any], digest: str, inputs: Sequence[Pat
     wall = round(time.perf_counter() - t0, 3)
     manifest.update(status="done", finished_unix=time.time(), wall_s=wall,
                     files=_written(folder, before))
+    if isinstance(summary, dict) and "crs" in summary:  # the scenario's coordinate system
+        manifest.update(crs=summary["crs"], centre_lon=summary.get("centre_lon"),
+                        centre_lat=summary.get("centre_lat"))
     problem = _finish(folder, manifest)
     if problem is not None:  # the results cannot be vouched for: the folder is not done
         with contextlib.suppress(OSError):

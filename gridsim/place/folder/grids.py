@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gridsim.model.region import Adjacency, Grids, Hierarchy, Region
+from gridsim.model.region import Adjacency, Grids, GridShapes, Hierarchy, Region
 from gridsim.model.vocab import GRID_KINDS
 from gridsim.place.folder.errors import Problems, feature
 from gridsim.place.folder.spec import SPEC_FILE, Spec
@@ -341,8 +341,10 @@ def load_grids(spec: Spec, problems: Problems) -> GridData | None:
         else:
             pairs = tree.query(arr, predicate="intersects")
         u, v = pairs[0].astype(np.int64), pairs[1].astype(np.int64)
+    # the polygons kept (in the scenario's metres) for the GIS files and the maps
+    shapes = GridShapes.from_shapely(np.array([geoms[i] for i in perm], dtype=object))
     region = Region(name=spec.name, hierarchy=hier, grids=grids,
-                    neighbours=Adjacency.from_edges(n, u, v))
+                    neighbours=Adjacency.from_edges(n, u, v), crs=spec.crs_text, shapes=shapes)
     return GridData(region=region, where=[t.at(int(i)) for i in perm],
                     road_node=[road_node[i] or None for i in perm],
                     exposures={name: a[perm] for name, a in exposed.items()})
