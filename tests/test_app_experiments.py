@@ -404,3 +404,66 @@ def test_report_of_a_folder_that_is_not_there_is_one_line(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no such folder" in err, err
     assert os.fspath(tmp_path / "nope") in err
+
+
+# ----------------------------------------------------------------------------------------------
+# Hydra's own flags; path-valued keys out of the folder names
+# ----------------------------------------------------------------------------------------------
+def test_experiment_passes_hydras_cfg_flags_and_runs_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml  # the printed config, read back
+
+    write_experiment(tmp_path)
+    code, out, err = run_inprocess(tmp_path, "--cfg", "job", "duration_h=5",
+                                   monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    job = yaml.safe_load(out)
+    assert job["seed"] == 11 and job["duration_h"] == 5  # the file's value, the override's
+    assert "hydra" not in job
+    code, out, err = run_inprocess(tmp_path, "--cfg", "hydra", "--package", "hydra.sweeper",
+                                   monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    sweeper = yaml.safe_load(out)
+    assert sweeper["_target_"] == "hydra_plugins.gridsim_sweeper.GridsimSweeper"
+    assert sweeper["params"]["response"] == "standard,prepared"
+    assert not (tmp_path / "multirun").exists(), "a Hydra flag must not run the sweep"
+    code, out, err = run_inprocess(tmp_path, "--cfg", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "--cfg expects a value" in err, err
+
+
+def test_path_keys_stay_out_of_folder_names_and_the_job_number_tells_them_apart() -> None:
+    """Every public key whose value is a path is in override_dirname's exclude_keys; a sweep
+    over one gets folders named by the other overrides and the job number, one per job."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname  # Hydra's own rule
+    from hydra.core.override_parser.overrides_parser import OverridesParser  # as Hydra parses
+    from omegaconf import OmegaConf  # to resolve the subdir as each job does
+
+    from gridsim.app.hydra_app import compose_config
+    from hydra_plugins.gridsim_sweeper import numbered_subdir
+
+    cfg = compose_config(["scenario=small"])
+    exclude = list(cfg.hydra.job.config.override_dirname.exclude_keys)
+    paths = {"scenario.path", "plan", "hazard.weather.observed.path", "planning.instance",
+             "planning.demand", "experiment.report_dir"}
+    assert paths <= set(exclude)
+    long_a, long_b = "/tmp/plans/a/very/long/path/plan.yaml", "/tmp/plans/b/plan.yaml"
+    jobs = [["scenario=small", f"plan={p}", f"replication={r}"]
+            for p in (long_a, long_b) for r in (0, 1)]
+    subdir = numbered_subdir("${hydra.job.override_dirname}", jobs, exclude)
+    assert subdir is not None
+    names = []
+    for num, job in enumerate(jobs):
+        parsed = OverridesParser.create().parse_overrides(job)
+        dirname = get_overrides_dirname(parsed, exclude, ",", "=")
+        node = OmegaConf.create({"hydra": {"job": {"num": num, "override_dirname": dirname}},
+                                 "subdir": subdir})
+        names.append(str(node.subdir))
+    assert names == [f"replication={r},scenario=small,job={n}"
+                     for n, r in enumerate((0, 1, 0, 1))]
+    only = numbered_subdir("runs/${hydra.job.override_dirname}", [[f"plan={long_a}"],
+                                                                  [f"plan={long_b}"]], exclude)
+    assert only == "runs/job=${hydra.job.num}"
+    # nothing to tell apart: the subdir as it is
+    assert numbered_subdir("${hydra.job.override_dirname}", jobs[:2], exclude) is None
+    assert numbered_subdir("${hydra.job.num}", jobs, exclude) is None

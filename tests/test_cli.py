@@ -139,6 +139,18 @@ def test_run_help_lists_the_config_groups_and_their_options(tmp_path: Path) -> N
     assert not list(tmp_path.iterdir()), "--help must not create a run folder"
 
 
+def test_help_lists_every_command_of_the_commands_table(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """``gridsim --help`` names each command of cli's COMMANDS table as a line of its own."""
+    from gridsim.app import cli  # in-process: the usage text alone
+
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    listed = {line.split()[0] for line in out.splitlines()
+              if line.startswith("  ") and not line.startswith("   ") and line.strip()}
+    assert set(cli.COMMANDS) <= listed, (sorted(cli.COMMANDS), sorted(listed))
+
+
 def test_version_prints_the_package_version(tmp_path: Path) -> None:
     proc = gridsim("--version", cwd=tmp_path)
     assert proc.returncode == 0, explain(proc)

@@ -140,7 +140,40 @@ COMMANDS = {"run": _run, "scenario": _scenario, "experiment": _experiment, "repo
             "drill": _drill, "plan": _plan, "calibrate": _calibrate}
 
 
+#: Hydra's shell-completion flags. Hydra's installed completion script calls the program
+#: itself (``gridsim -sc query=bash``), not ``gridsim run``: :func:`_completion` answers.
+COMPLETION_FLAGS = ("-sc", "--shell-completion")
+
+
+def _completion(args: list[str]) -> int:
+    """``gridsim -sc install=bash|query=bash|...``: the script Hydra installs calls the program
+    with the whole command line in ``COMP_LINE``. On the command word it lists the commands;
+    after ``run`` Hydra's completion of ``gridsim run`` answers; after any other command it
+    offers nothing (the shell then completes file names)."""
+    query = next((a.split("=", 1)[1] for a in args if a.startswith("query=")), None)
+    if query is None:  # install= / uninstall=: Hydra's own script, for the program
+        return _run(list(args))
+    line = os.environ.get("COMP_LINE", "")
+    point = os.environ.get("COMP_POINT", "")
+    if point.isdigit():
+        line = line[: int(point)]
+    words = line.split()
+    typed = line[len(line.rstrip()):] != ""  # the line ends in a space: a new word begins
+    after = words[1:]  # the words after the program
+    if not after or (len(after) == 1 and not typed):  # completing the command word
+        word = after[0] if after else ""
+        names = [n for n in COMMANDS if n.startswith(word)]
+        sys.stdout.write(("\n" if query == "fish" else " ").join(names) + "\n")
+        return 0
+    if after[0] == "run":
+        return _run(list(args))
+    sys.stdout.write("\n")
+    return 0
+
+
 def _dispatch(args: list[str]) -> int:
+    if args and args[0] in COMPLETION_FLAGS:
+        return _completion(args)
     if not args or args[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         return 0

@@ -65,7 +65,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import get_omega_conf_dumper  # the dumper of OmegaConf.to_yaml
 
 from gridsim.app import runs
-from gridsim.experiments import orchestrate
+from gridsim.experiments import checks, orchestrate
 from gridsim.fsutil import write_atomic
 from gridsim.model import params
 from gridsim.model.frozen import freeze
@@ -200,6 +200,177 @@ def load_scenario_file(path: Path) -> Any:
 
 
 # ----------------------------------------------------------------------------------------------
+# scenario=<path>: a scenario folder or a preset YAML file as an option of the scenario group
+# ----------------------------------------------------------------------------------------------
+#: The options registered from a path in this process: the value as typed -> the folder's
+#: scenario.yaml or the preset file (Hydra's launchers hand the ConfigStore to their workers).
+_PATH_OPTIONS: dict[str, Path] = {}
+
+
+def _looks_like_path(value: str) -> bool:
+    """Whether a ``scenario=`` value names a path rather than an option: it has a ``/``, ends in
+    ``.yaml``/``.yml``, or exists on disk and is no preset's name."""
+    if value in _PATH_OPTIONS:
+        return True
+    if "/" in value or "\\" in value or value.endswith((".yaml", ".yml")) or value in (".", ".."):
+        return True
+    if value in params.scenario_presets() or _stored(ConfigStore.instance(), "scenario",
+                                                      value) is not None:
+        return False
+    return Path(value).exists()
+
+
+def _path_node(path: Path, label: str) -> tuple[Path, Any]:
+    """``(source file, config node)`` of a scenario folder or a preset YAML file; ValueError
+    with what was expected (``label``: the path as typed)."""
+    if path.is_dir():
+        spec = path / "scenario.yaml"
+        if not spec.is_file():
+            raise ValueError(f"{label} is not a scenario folder: expected "
+                             f"{label.rstrip('/')}/scenario.yaml, got no such file "
+                             "(docs/scenario_format.md)")
+        return spec, scenario_folder_node(spec, path.resolve().name)
+    if not path.is_file():
+        raise ValueError(f"expected a scenario folder (with scenario.yaml) or a preset YAML "
+                         f"file, got no such file or folder {label}")
+    if path.name == "scenario.yaml":  # the folder named by its scenario.yaml
+        return path, scenario_folder_node(path, path.resolve().parent.name)
+    return path, load_scenario_file(path)
+
+
+def _register_path(value: str, also: Sequence[Path] = ()) -> str:
+    """Register the folder or preset file ``value`` names (relative to the working folder, else
+    to a folder of ``also``) as the option ``value`` of the scenario group; the value to use in
+    the override (``value`` itself, unless Hydra cannot look it up as it is typed: then the
+    absolute path). ValueError with one line when it names nothing usable."""
+    typed = value
+    path = Path(value).expanduser()
+    if not path.is_absolute() and not path.exists():
+        path = next((Path(d) / value for d in also if (Path(d) / value).exists()), path)
+    source, node = _path_node(path, value)
+    last = value.rstrip("/").rsplit("/", 1)[-1]
+    if value.endswith("/") or last in ("", ".", "..") or value.startswith("~"):
+        value = str(path.resolve())  # a value Hydra's lookup cannot split into group/name
+    group, _, name = f"scenario/{value}".rpartition("/")
+    name = name[: -len(".yaml")] if name.endswith(".yaml") else name  # Hydra adds .yaml
+    group = "/".join(p for p in group.split("/") if p)  # as ConfigStore's lookup skips them
+    source = source.resolve()
+    if _PATH_OPTIONS.get(value) != source or _stored(ConfigStore.instance(), group,
+                                                      name) is None:
+        ConfigStore.instance().store(group=group, name=name, node=OmegaConf.create(node),
+                                     provider=f"gridsim:{source}")
+        _PATH_OPTIONS[value] = source
+    _PATH_OPTIONS.setdefault(typed, source)
+    return value
+
+
+def _file_scenario_values(config_file: Path) -> list[str]:
+    """The ``scenario`` values an experiment file chooses: its defaults list
+    (``override scenario: X``) and its sweep (``hydra.sweeper.params.scenario: X,Y``)."""
+    try:
+        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):  # composition reports it
+        return []
+    if not isinstance(data, dict):
+        return []
+    values: list[str] = []
+    for entry in data.get("defaults") or []:
+        if isinstance(entry, dict):
+            values += [str(v) for k, v in entry.items()
+                       if str(k).split()[-1] == "scenario" and isinstance(v, str)]
+    hydra_node = data.get("hydra")
+    sweep = (((hydra_node or {}).get("sweeper") or {}).get("params") or {}
+             if isinstance(hydra_node, dict) else {})
+    if isinstance(sweep, dict) and isinstance(sweep.get("scenario"), str):
+        values += [v.strip() for v in sweep["scenario"].split(",") if v.strip()]
+    return values
+
+
+def scenario_paths(overrides: Sequence[str], config_file: Path | None = None) -> list[str]:
+    """``overrides`` with every ``scenario=<path>`` (also each value of a sweep, and the
+    scenario values of the experiment file ``config_file``) registered as an option of the
+    scenario group, so that Hydra composes a scenario folder or a preset YAML file like a
+    preset (in this process and in its launchers' workers); the overrides to compose (a value
+    rewritten only where Hydra could not look it up as typed: a trailing ``/``, ``.``).
+    :class:`ConfigError` with one line naming the override (or file) and what was expected."""
+    out: list[str] = []
+    also = [config_file.parent] if config_file is not None else []
+    for where_from, value in ((f"{config_file}", v) for v in (
+            _file_scenario_values(config_file) if config_file is not None else [])):
+        if _looks_like_path(value):
+            try:
+                _register_path(value, also)
+            except ValueError as exc:
+                raise ConfigError([f"config error at scenario: {exc} ({where_from})"]) from None
+    for arg in overrides:
+        if override_key(arg) != "scenario" or "=" not in arg or arg.startswith("~"):
+            out.append(arg)
+            continue
+        head, _, raw = arg.partition("=")
+        values = [v for v in raw.split(",")] if is_sweep(arg) and "(" not in raw else [raw]
+        if not any(_looks_like_path(v) for v in values):
+            out.append(arg)
+            continue
+        try:
+            new = [_register_path(v, also) if _looks_like_path(v) else v for v in values]
+        except ValueError as exc:
+            raise ConfigError([f"config error at scenario: {exc} (command-line override "
+                               f"{arg})"]) from None
+        out.append(f"{head}={','.join(new)}")
+    return out
+
+
+def _apply_folder_settings(cfg: DictConfig, overrides: Sequence[str]) -> None:
+    """A scenario folder's own settings into ``cfg`` (in place), however it is chosen
+    (``scenario=<folder>``, a folder preset, ``scenario.generator=files scenario.path=...``):
+    the name (the folder's), the absolute path, and the ``generate:`` block of its scenario.yaml
+    over the option's settings (``people`` and ``supplies`` field by field, ``seed``,
+    ``departments`` and ``exposure_per_kind`` whole); then the command line's ``scenario.*``
+    values once more, so that they win. ConfigError naming scenario.yaml for a setting of
+    ``generate:`` that does not fit the schema."""
+    node = cfg.get("scenario") if isinstance(cfg, DictConfig) else None
+    if not isinstance(node, DictConfig) or node.get("generator") != "files":
+        return
+    raw_path = node.get("path")
+    if not isinstance(raw_path, str) or not raw_path:
+        return
+    # imported here: gridsim.place.folder pulls in numpy, scipy and pyproj (start-up time)
+    from gridsim.place.folder import generate_block
+
+    folder = Path(raw_path).expanduser()
+    if folder.name == "scenario.yaml":
+        folder = folder.parent
+    gen = generate_block(folder)
+    spec_file = folder / "scenario.yaml"
+    try:
+        with read_write(node), open_dict(node):
+            node.path = str(folder.resolve())
+            node.name = folder.resolve().name
+            for k, v in gen.items():
+                fields = v.items() if k in ("people", "supplies") and isinstance(v, dict) else ()
+                for parent, f, x in ([(node[k], f, x) for f, x in fields] if fields
+                                     else [(node, k, v)]):
+                    parent[f] = {} if isinstance(x, dict) else x  # replaced whole ...
+                    if isinstance(x, dict):
+                        parent.merge_with({f: x})  # ... as the schema types it
+    except Exception as exc:  # OmegaConf raises many kinds; all mean "does not fit the schema"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError([f"config error at scenario: {first} ({spec_file}: generate)"]
+                          ) from None
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except Exception:  # a malformed override: composition reported it already
+        return
+    again = [ov for ov in parsed if ov.key_or_group.startswith("scenario.")
+             and ov.key_or_group != "scenario.path"  # made absolute above
+             and not (ov.is_add() or ov.is_delete() or ov.is_sweep_override())
+             and ov.package is None]
+    if again:
+        with read_write(cfg):
+            ConfigLoaderImpl._apply_overrides_to_config(again, cfg)
+
+
+# ----------------------------------------------------------------------------------------------
 # where a config value comes from: a command-line override or a YAML file of conf/
 # ----------------------------------------------------------------------------------------------
 #: The key an override sets: ``+scenario.foo=1`` -> ``scenario.foo``.
@@ -229,6 +400,8 @@ def _group_file(group: str, option: str, searchpath: list[str]) -> str:
 
     name = f"{option}.yaml"
     if group == "scenario":
+        if option in _PATH_OPTIONS:  # scenario=<path>: the folder's scenario.yaml, the file
+            return str(_PATH_OPTIONS[option])
         preset = params.scenario_presets().get(option)
         if preset is not None:
             return (f"scenarios/{option}/scenario.yaml" if preset.name == "scenario.yaml"
@@ -399,7 +572,8 @@ def compose_config(overrides: Sequence[str], config_dir: Path | None = None,
                    config_name: str = "config") -> DictConfig:
     """The composed config (with its ``hydra`` node) of gridsim's own config, or of the config
     file ``config_name`` in ``config_dir`` (an experiment); ConfigError if it does not compose."""
-    overrides = list(overrides)
+    overrides = scenario_paths(overrides, config_dir / f"{config_name}.yaml"
+                               if config_dir is not None else None)
     primary = (f"{config_dir / config_name}.yaml" if config_dir is not None
                else "conf/config.yaml")
     with warnings.catch_warnings(record=True) as caught:
@@ -464,6 +638,7 @@ def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config
     """Frozen settings (:func:`gridsim.model.frozen.freeze`) from a composed config, or
     :class:`ConfigError` with one line per problem, each naming the key and the file or override
     it comes from. One conversion, one range check."""
+    _apply_folder_settings(cfg, overrides)  # a scenario folder's name, path and generate:
     choices = _choices(cfg) if "hydra" in cfg else {}
     searchpath = _searchpath(overrides)
     if "hydra" in cfg:
@@ -903,7 +1078,7 @@ def run_plain(overrides: list[str]) -> RunOutcome:
     """``gridsim run [overrides]`` without Hydra flags: compose once, check once, claim the run
     folder, run through Hydra's ``run_job``; the run's outcome (its folder, status, summary),
     which :func:`gridsim.api.run` returns as a Result."""
-    overrides = [*overrides, "hydra.mode=RUN"]  # as hydra.main adds it
+    overrides = [*scenario_paths(overrides), "hydra.mode=RUN"]  # as hydra.main adds it
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -982,6 +1157,7 @@ def _compose_multirun(overrides: list[str], config_dir: Path, config_name: str) 
     """The config of ``config_name`` in ``config_dir`` as Hydra's multirun composes it (sweep
     overrides left to the sweeper); ConfigError if it does not compose."""
     primary = f"{config_dir / config_name}.yaml"
+    overrides = scenario_paths(overrides, Path(primary))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -1107,14 +1283,40 @@ def _hydra_main(args: list[str]) -> int:
     task = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}",
                       config_name="config")(run_task)
     saved = sys.argv
-    sys.argv = ["gridsim run", *args]
+    completion = any(a in ("-sc", "--shell-completion") for a in args)
+    # Hydra's completion scripts name the program by sys.argv[0] (``complete ... gridsim``)
+    # and call it as ``gridsim -sc query=...``, which the command line hands back here
+    sys.argv = ["gridsim" if completion else "gridsim run", *args]
     try:
-        task()
+        with _completion_line() if completion else contextlib.nullcontext():
+            task()
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else 1
     finally:
         sys.argv = saved
     return 0
+
+
+@contextlib.contextmanager
+def _completion_line() -> Iterator[None]:
+    """``COMP_LINE`` (and ``COMP_POINT``) without the ``run`` word while Hydra's completion
+    reads them: Hydra strips the program's name and takes every other word for an override."""
+    line = os.environ.get("COMP_LINE")
+    point = os.environ.get("COMP_POINT")
+    m = re.match(r"^(\s*\S+\s+)run(\s+|$)", line or "")
+    if line is None or m is None:
+        yield
+        return
+    cut = m.end() - m.start(2) + len("run")  # "run" and the spaces after it
+    os.environ["COMP_LINE"] = line[: m.end(1)] + line[m.end():]
+    if point is not None and point.isdigit():
+        os.environ["COMP_POINT"] = str(max(len(m.group(1)), int(point) - cut))
+    try:
+        yield
+    finally:
+        os.environ["COMP_LINE"] = line
+        if point is not None:
+            os.environ["COMP_POINT"] = point
 
 
 @contextlib.contextmanager
@@ -1134,6 +1336,7 @@ def _environ(key: str, value: str) -> Iterator[None]:
 def run_command(args: list[str]) -> int:
     """``gridsim run [overrides]``; raises :class:`ConfigError` / :class:`UserError` for the
     command line to report, returns the exit code otherwise."""
+    args = scenario_paths(args)  # scenario=<folder or preset file> as an option
     flags = [a for a in args if a.startswith("-")]
     if not flags:
         return _run_plain(list(args))
@@ -1218,7 +1421,78 @@ class _ExperimentBoundary:
         _multirun_composed(composed.config, config_dir, config_name, extra)
 
 
+#: Hydra's own flags that ``gridsim experiment`` hands to ``hydra.main`` (the flag, and
+#: whether it takes a value): they print and exit, nothing runs.
+HYDRA_FLAGS = {"--cfg": True, "-c": True, "--package": True, "-p": True, "--info": None,
+               "-i": None, "--help": False, "-h": False, "--hydra-help": False,
+               "--resolve": False}
+
+
+def _hydra_flags(args: Sequence[str]) -> bool:
+    return any(a.split("=", 1)[0] in HYDRA_FLAGS for a in args)
+
+
+def _experiment_flags(path: Path, args: list[str]) -> int:
+    """``gridsim experiment <file.yaml> --cfg job|hydra|all`` (``--package``, ``--resolve``),
+    ``--info [what]``, ``--help``, ``--hydra-help``: Hydra's ``hydra.main`` on the experiment
+    file, as ``gridsim run`` with these flags, with the sweeper ``gridsim experiment`` uses;
+    the sweep's config is printed (``--cfg``), nothing runs. Exit code 0."""
+    # imported here: the decorator only, whose argument parser handles these flags
+    import hydra
+
+    data = checks.check_file(path)
+    flags: list[str] = []
+    overrides: list[str] = []
+    rest = list(args)
+    while rest:
+        a = rest.pop(0)
+        name = a.split("=", 1)[0]
+        if name not in HYDRA_FLAGS:
+            if a in MULTIRUN_FLAGS:
+                continue  # an experiment is a sweep already
+            if a.startswith("-"):
+                raise ConfigError([f"{path}: gridsim experiment does not take {a!r}; Hydra's "
+                                   "flags it takes: " + ", ".join(sorted(HYDRA_FLAGS))])
+            overrides.append(a)
+            continue
+        flags.append(a)
+        if "=" in a:
+            continue
+        value_next = bool(rest) and not rest[0].startswith("-") and "=" not in rest[0]
+        if HYDRA_FLAGS[name] is True or (name in ("--info", "-i") and value_next):
+            if not rest:
+                raise ConfigError([f"{path}: {a} expects a value (e.g. {a} job)"])
+            flags.append(rest.pop(0))
+    if not checks.chooses_sweeper(data) and not any(
+            override_key(a) == "hydra/sweeper" for a in overrides):
+        overrides = ["hydra/sweeper=gridsim", *overrides]
+    swept = [a for a in overrides if is_sweep(a)]
+    if swept:  # Hydra prints a run's config: each swept override at its first value
+        first = sweep_jobs(overrides)
+        if first:
+            overrides = first[0]
+            runs.err("the config printed takes the first value of each swept override ("
+                     + ", ".join(swept) + ")")
+    register_configs()
+    _register_sweeper()
+    task = hydra.main(version_base=None, config_path=str(path.parent.resolve()),
+                      config_name=path.stem)(run_task)
+    saved = sys.argv
+    # the overrides first: ``--info`` takes an optional value, which would swallow one
+    sys.argv = ["gridsim experiment", *overrides, *flags]
+    try:
+        task()
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
 def experiment_command(path: Path, overrides: list[str]) -> int:
     """``gridsim experiment <file.yaml> [overrides]``: :func:`gridsim.experiments.orchestrate.
-    run_experiment` with this module as its Hydra side."""
+    run_experiment` with this module as its Hydra side; with Hydra's own flags (``--cfg``,
+    ``--info``, ``--help``), :func:`_experiment_flags`."""
+    if _hydra_flags(overrides):
+        return _experiment_flags(path, list(overrides))
     return orchestrate.run_experiment(path, overrides, _ExperimentBoundary())

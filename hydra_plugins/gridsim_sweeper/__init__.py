@@ -42,7 +42,8 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-__all__ = ["TARGET", "GridsimSweeper", "GridsimSweeperConf", "plan_batches", "variant_key"]
+__all__ = ["TARGET", "GridsimSweeper", "GridsimSweeperConf", "numbered_subdir", "plan_batches",
+           "variant_key"]
 
 TARGET = "hydra_plugins.gridsim_sweeper.GridsimSweeper"
 #: The override that tells the replications of one variant apart.
@@ -174,15 +175,20 @@ class GridsimSweeper(BasicSweeper):
         super().validate_batch_is_legal(list(firsts.values()))
 
     @staticmethod
-    def _carrier(batch: list[tuple], subdir: str, launched_idx: int) -> list[str]:
+    def _carrier(batch: list[tuple], subdir: str, launched_idx: int,
+                 own_subdir: bool = False) -> list[str]:
         """The overrides of the Hydra job that runs ``batch`` as job number ``launched_idx``: the
-        job's own when it is one job that keeps its number, else a batch job."""
+        job's own when it is one job that keeps its number (with ``own_subdir``, the sweep's
+        ``subdir`` set for it: see :func:`numbered_subdir`), else a batch job."""
         # imported here: Hydra loads this plugin in every process that composes a config,
         # gridsim's boundary is only needed when a batch is launched (start-up time)
         from gridsim.app.hydra_app import BATCH_ENV, encode_batch
 
         first_num, first = batch[0]
         if len(batch) == 1 and first_num == launched_idx:
+            if own_subdir:
+                quoted = subdir.replace("\\", "\\\\").replace("'", "\\'")
+                return [*first, f"hydra.sweep.subdir='{quoted}'"]
             return list(first)
         spec = {"subdir": subdir, "members": [[num, _replication(ov)] for num, ov in batch]}
         return [*first, f"++hydra.job.env_set.{BATCH_ENV}={encode_batch(spec)}",
@@ -208,6 +214,13 @@ class GridsimSweeper(BasicSweeper):
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         raw: Any = OmegaConf.to_container(self.config.hydra.sweep, resolve=False)
         subdir = str(raw["subdir"])  # unresolved: each job resolves it for itself
+        oc: Any = OmegaConf.to_container(self.config.hydra.job.config.override_dirname,
+                                         resolve=True)
+        own_subdir = numbered_subdir(subdir, jobs, list(oc.get("exclude_keys") or []),
+                                     str(oc.get("item_sep", ",")), str(oc.get("kv_sep", "=")))
+        if own_subdir is not None:
+            log.info(f"a key left out of override_dirname is swept: run folders {own_subdir}")
+            subdir = own_subdir
         session = os.environ.get(SWEEP_SESSION_ENV, "")
 
         if self.validate and jobs:
@@ -227,7 +240,8 @@ class GridsimSweeper(BasicSweeper):
         relaunches = 0
         while waves:
             wave = waves.pop(0)
-            launch = [self._carrier(b, subdir, initial_job_idx + i) for i, b in enumerate(wave)]
+            launch = [self._carrier(b, subdir, initial_job_idx + i, own_subdir is not None)
+                      for i, b in enumerate(wave)]
             try:
                 results = self.launcher.launch(launch, initial_job_idx=initial_job_idx)
             except Exception as exc:
@@ -263,6 +277,38 @@ class GridsimSweeper(BasicSweeper):
             returns.append(results)
         _remove_scratch(sweep_dir)
         return returns
+
+
+def _key(override: str) -> str:
+    return override.lstrip("+~").split("=", 1)[0].split("@", 1)[0].strip()
+
+
+def numbered_subdir(subdir: str, jobs: Sequence[Sequence[str]], exclude_keys: Sequence[str],
+                    item_sep: str = ",", kv_sep: str = "=") -> str | None:
+    """The sweep's ``subdir`` with the job number in it, when the jobs' folder names would
+    otherwise collide: ``subdir`` names the folders by ``${hydra.job.override_dirname}`` and
+    a key that ``hydra.job.config.override_dirname.exclude_keys`` leaves out of it (a path:
+    conf/config.yaml) takes more than one value in the sweep. ``replication=0,job=3``
+    (``job=3`` when every swept key is left out); None: ``subdir`` as it is."""
+    if "hydra.job.override_dirname" not in subdir:
+        return None
+    excluded = set(exclude_keys)
+    values: dict[str, set[str]] = {}
+    kept = False
+    for job in jobs:
+        for o in job:
+            key = _key(o)
+            if key in excluded:
+                values.setdefault(key, set()).add(o)
+            elif not key.startswith("hydra"):
+                kept = True
+    if not any(len(v) > 1 for v in values.values()):
+        return None
+    number = f"job{kv_sep}${{hydra.job.num}}"
+    if kept:
+        return subdir.replace("${hydra.job.override_dirname}",
+                              f"${{hydra.job.override_dirname}}{item_sep}{number}")
+    return subdir.replace("${hydra.job.override_dirname}", number)
 
 
 def _remove_scratch(sweep_dir: Path) -> None:
