@@ -44,10 +44,10 @@ RUN_PAGE_FILES: tuple[str, ...] = (GRID_MODES_FILE, MAP_FILE, REPORT_FILE)
 
 #: What each file of a run holds (English 中文), in the order the report lists them.
 _FILES: dict[str, str] = {
-    "summary.json": "the run's metrics 运行指标汇总",
-    "incidents.csv": "one row per incident 事件明细",
+    "summary.json": "the run's metrics 运行指标",
+    "incidents.csv": "one row per incident 事件表",
     "events.csv": "the event log 事件日志",
-    "grids.csv": "one row per grid 网格明细",
+    "grids.csv": "one row per grid 网格表",
     "grids.geojson": "the grids with their results, lon/lat 网格地图数据",
     "grids.gpkg": "the grids with their results (GeoPackage) 网格地图数据",
     GRID_MODES_FILE: "each change of a grid's mode 网格模式变化",
@@ -129,7 +129,7 @@ def render_report(summary: dict[str, Any], folder: Path, *,
         body += ["<h2>Map 网格地图</h2>",
                  f'<p><a href="{MAP_FILE}">open the map on its own 全图</a></p>',
                  f'<iframe class="map" src="{MAP_FILE}" title="map"></iframe>']
-    body += ["<h2>Files 文件</h2><p>in this run folder, beside this page 本文件夹</p>",
+    body += ["<h2>Files 文件</h2><p>in this run folder, beside this page 本运行目录</p>",
              _files(folder, ("summary.json", "manifest.json"))]
     # the page's skeleton loads the font module, which imports matplotlib: only when a report
     # is written (a run without figures imports no matplotlib)

@@ -11,7 +11,6 @@
     return u.buffer;
   }
   function f32(b) { return new Float32Array(bytes(b)); }
-  function f64(b) { return new Float64Array(bytes(b)); }
   function u32(b) { return new Uint32Array(bytes(b)); }
   function i32(b) { return new Int32Array(bytes(b)); }
   function u16(b) { return new Uint16Array(bytes(b)); }
@@ -24,7 +23,7 @@
     if (m.kind === "num") m.v = f32(m.values); else m.c = u16(m.codes);
   });
   texts.forEach(function (t) { t.c = u16(t.codes); });
-  var ch = D.changes ? { g: u32(D.changes.g), t: f64(D.changes.t), m: u8(D.changes.m) } : null;
+  var ch = D.changes ? { g: u32(D.changes.g), t: f32(D.changes.t), m: u8(D.changes.m) } : null;
 
   // -- geometry: one Path2D per grid, its box ----------------------------------------------------
   var paths = new Array(n), box = new Float64Array(4 * n);
@@ -74,6 +73,7 @@
   var metric = -1;          // -1: the modes at the slider's time
   var tNow = 0, modeNow = new Uint8Array(n), fill = new Array(n), groups = [];
   var view = { s: 1, tx: 0, ty: 0 }, W = 0, H = 0, dpr = 1, hover = -1, pinned = -1;
+  var outline = [];        // grids out of peacetime over a metric: {colour, path}
 
   function modesAt(t) {
     modeNow.fill(0);
@@ -113,8 +113,6 @@
       }
     }
   }
-  var outline = [];
-
   function fmt(v, m) {
     if (v === null || v === undefined || isNaN(v)) return "–";
     if (m && m.share) return (100 * v).toFixed(1) + " %";
@@ -309,6 +307,20 @@
   document.getElementById("gm-source").textContent = n.toLocaleString("en") + " grids 网格 · " +
     D.source + (D.notes.length ? " · " + D.notes.join(" ") : "");
 
+  // the map opens at the time most grids are out of peacetime (the end of that moment)
+  function peakTime() {
+    if (!ch) return 0;
+    var cur = new Uint8Array(n), out = 0, best = 0, at = 0;
+    for (var i = 0; i < ch.t.length; i++) {
+      var was = cur[ch.g[i]] !== 0 ? 1 : 0;
+      cur[ch.g[i]] = ch.m[i];
+      out += (ch.m[i] !== 0 ? 1 : 0) - was;
+      if (out > best && (i + 1 === ch.t.length || ch.t[i + 1] > ch.t[i])) { best = out; at = ch.t[i]; }
+    }
+    return at;
+  }
+  tNow = peakTime();
+  slider.value = String(Math.round(1000 * tNow / dur));
   resize(); fit(); update();
 
   // for scripts and tests: the map's state
@@ -324,6 +336,10 @@
     fillOf: function (g) { return fill[g]; },
     modeOf: function (g) { return modes[modeNow[g]].name; },
     changes: ch ? { g: Array.from(ch.g), t: Array.from(ch.t), m: Array.from(ch.m) } : null,
+    centreOf: function (g) {  // the screen position (CSS pixels in the canvas) of a grid's box centre
+      return [view.tx + view.s * (box[4 * g] + box[4 * g + 1]) / 2,
+              view.ty - view.s * (box[4 * g + 2] + box[4 * g + 3]) / 2];
+    },
     gridAt: gridAt, legend: function () { return legend.textContent; }, ready: true
   };
 })();

@@ -380,7 +380,7 @@ def _payload(data: MapData) -> dict[str, Any]:
         "ringOffsets": _b64(data.ring_offsets, "u4"), "gridRings": _b64(data.grid_rings, "u4"),
         "metrics": metrics, "texts": texts, "modes": modes,
         "durationS": float(data.duration_s),
-        "changes": None if ch is None else {"g": _b64(ch[0], "u4"), "t": _b64(ch[1], "f8"),
+        "changes": None if ch is None else {"g": _b64(ch[0], "u4"), "t": _b64(ch[1], "f4"),
                                             "m": _b64(ch[2], "u1")},
     }
 
