@@ -15,8 +15,10 @@ import numpy as np
 from gridsim.fsutil import atomic_target
 from gridsim.model.frozen import thaw
 from gridsim.model.people import ALL_CATEGORIES, category_bit, role_bit
+from gridsim.model.region import SYNTHETIC_CRS  # the synthetic scenarios' CRS, named here too
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, ROLES, SUPPLY_ITEMS
 from gridsim.place.folder.spec import DEFAULT_MAX_SNAP_M, SPEC_FILE
+from gridsim.place.lonlat import WGS84, geometry_texts, oriented_lonlat
 from gridsim.place.roads import ROAD_CLASSES
 
 if TYPE_CHECKING:
@@ -46,13 +48,8 @@ class Scenario(Protocol):
     @property
     def shelters(self) -> Shelters: ...
 
-__all__ = ["SYNTHETIC_CRS", "export_scenario"]
+__all__ = ["EXPORT_DECIMALS", "SYNTHETIC_CRS", "export_scenario"]
 
-#: The coordinate system of synthetic scenarios: metres from a centre placed at Suining (a
-#: transverse Mercator projection centred there), so that an exported synthetic district lies on
-#: the map where the real one does.
-SYNTHETIC_CRS = ("+proj=tmerc +lat_0=30.53 +lon_0=105.59 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 "
-                 "+units=m +no_defs +type=crs")
 
 _FILES = {"grids": "grids.geojson", "roads": "roads.graphml",
           "supply_points": "supply_points.csv", "depots": "depots.csv",
@@ -84,17 +81,28 @@ def _names(mask: int, vocab: tuple[str, ...], bit: Any) -> str:
     return "|".join(v for v in vocab if mask & bit(v))
 
 
+#: Decimals of lon/lat in an exported grids.geojson: ``None``, every digit (the shortest text
+#: of each double), so that the polygons load back into the scenario's metres to a nanometre
+#: and the centres and areas they give match the scenario's (a run's grids.geojson, for
+#: viewing, rounds to 1e-6 degree).
+EXPORT_DECIMALS: int | None = None
+
+
 def _grids(scenario: Scenario, crs: str, path: Path) -> Path:
-    region = scenario.region
+    """grids.geojson in lon/lat (WGS 84, RFC 7946: no ``crs`` member, right-hand rings): the
+    grids' polygons (their own where the scenario has them, squares of their area otherwise),
+    and as properties everything a grid is, its centre and area in the scenario's metres
+    exactly."""
+    region = dataclasses.replace(scenario.region, crs=crs)
     g = region.grids
     h = region.hierarchy
-    half = np.maximum(g.side_m(), 1.0) / 2.0
+    shapes, lon, lat = oriented_lonlat(region)
+    geoms = geometry_texts(shapes, lon, lat, g.n, EXPORT_DECIMALS)
 
-    def feature(i: int) -> dict[str, Any]:
-        x, y, d = float(g.x_m[i]), float(g.y_m[i]), float(half[i])
-        ring = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+    def feature(i: int) -> str:
+        x, y = float(g.x_m[i]), float(g.y_m[i])
         t = int(g.township[i])
-        return {"type": "Feature", "properties": {
+        props = json.dumps({
             "id": i,
             "county": h.county_names[int(h.township_county[t])],
             "township": h.township_names[t],
@@ -116,12 +124,13 @@ def _grids(scenario: Scenario, crs: str, path: Path) -> Path:
             "centre_y_m": y,
             "road_node": str(int(scenario.roads.grid_node[i])),
             "neighbours": region.neighbours.of(i).tolist(),
-        }, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        }, ensure_ascii=False)
+        return f'{{"type": "Feature", "properties": {props}, "geometry": {geoms[i]}}}'
 
     def write(fh: io.TextIOBase) -> None:
         fh.write('{"type": "FeatureCollection",\n "name": "grids",\n "features": [\n')
         for i in range(g.n):
-            fh.write(json.dumps(feature(i), ensure_ascii=False))
+            fh.write(feature(i))
             fh.write(",\n" if i < g.n - 1 else "\n")
         fh.write("]}\n")
 
@@ -171,7 +180,7 @@ def _roster_rows(scenario: Scenario) -> Iterable[list[Any]]:
 
 
 def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
-                    crs: str = SYNTHETIC_CRS, max_snap_m: float = DEFAULT_MAX_SNAP_M
+                    crs: str | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M
                     ) -> list[Path]:
     """Write ``scenario`` as a scenario folder (created if needed; files of the same names are
     replaced, each atomically) and return the paths written.
@@ -179,12 +188,16 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
     Loading the folder (:func:`gridsim.place.folder.load_parts`) gives back exactly the same
     arrays: every value is written in full (floats with ``repr``), grids carry their exact
     centre, area, road node and neighbours. Coordinates are those of the scenario, in ``crs``
-    (for a synthetic scenario, :data:`SYNTHETIC_CRS`)."""
+    (by default the scenario's own, ``region.crs``: for a synthetic scenario
+    :data:`SYNTHETIC_CRS`), except grids.geojson's polygons, which are in lon/lat (WGS 84,
+    every digit) so that GIS tools place the folder where it belongs;
+    scenario.yaml says so (``input_crs.grids``)."""
     import yaml  # start-up time: YAML only when a file is read or written
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     region = scenario.region
+    crs = region.crs if crs is None else crs
     g = region.grids
     h = region.hierarchy
     sp = scenario.supplies
@@ -227,7 +240,7 @@ def export_scenario(scenario: Scenario, cfg: ScenarioConfig, folder: Path, *,
                        f"(generator {cfg.generator})",
         "crs": crs,
         **files,
-        "input_crs": {"grids": crs},
+        "input_crs": {"grids": WGS84},  # grids.geojson in lon/lat; the other files in crs
         "max_snap_m": float(max_snap_m),
         "counties": list(h.county_names),
         "townships": list(h.township_names),
