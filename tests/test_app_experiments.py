@@ -168,7 +168,7 @@ def test_the_console_script_sweeps_an_experiment_with_gridsims_sweeper(tmp_path:
     write_experiment(tmp_path, replications=2)
     proc = gridsim("experiment", "tiny.yaml", cwd=tmp_path)
     assert proc.returncode == 0, explain(proc)
-    assert "sweep: 4 done, 0 failed, 0 remaining" in proc.stdout, explain(proc)
+    assert "sweep: done 4/4, failed 0" in proc.stdout, explain(proc)
     multirun = (sweep_dir(tmp_path) / "multirun.yaml").read_text(encoding="utf-8")
     assert "_target_: hydra_plugins.gridsim_sweeper.GridsimSweeper" in multirun
     assert "validate: false" in multirun  # each variant was checked before the launch
@@ -314,7 +314,7 @@ def test_a_killed_worker_marks_its_run_failed_and_the_sweep_goes_on(
         assert f"failed: {n}: worker killed" in out
         assert not (sweep_dir(tmp_path) / n / "summary.json").exists()
     assert not list(sweep_dir(tmp_path).rglob("*.part"))
-    assert f"sweep: {len(done)} done, {len(failed)} failed, 0 remaining" in out
+    assert f"sweep: done {len(done)}/{len(done) + len(failed)}, failed {len(failed)}" in out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -467,3 +467,43 @@ def test_path_keys_stay_out_of_folder_names_and_the_job_number_tells_them_apart(
     # nothing to tell apart: the subdir as it is
     assert numbered_subdir("${hydra.job.override_dirname}", jobs[:2], exclude) is None
     assert numbered_subdir("${hydra.job.num}", jobs, exclude) is None
+
+
+# ----------------------------------------------------------------------------------------------
+# the progress line: done / total, failed, ETA (mean wall × runs left / parallelism)
+# ----------------------------------------------------------------------------------------------
+def _run(folder: Path, name: str, status: str, start: float, end: float | None,
+         session: str = "s") -> None:
+    (folder / name).mkdir(parents=True)
+    fields = {"status": status, "started_unix": start, "session": session}
+    if end is not None:
+        fields["finished_unix"] = end
+    (folder / name / MANIFEST).write_text(json.dumps(fields), encoding="utf-8")
+
+
+def test_the_progress_line_counts_from_the_manifests_with_an_eta_per_parallel_worker(
+        tmp_path: Path) -> None:
+    from gridsim.experiments.sweep import clock, sweep_status
+
+    t0 = 1_000_000.0
+    # two workers: runs of 30, 30, 60 and 40 s, two at a time from t0 to t0 + 90 (sum 160 s
+    # of wall over 90 s: parallelism 2); one still running, one from an earlier session
+    _run(tmp_path, "a", "done", t0, t0 + 30)
+    _run(tmp_path, "b", "done", t0, t0 + 30)
+    _run(tmp_path, "c", "failed", t0 + 30, t0 + 90)
+    _run(tmp_path, "d", "done", t0 + 30, t0 + 70)
+    _run(tmp_path, "e", "running", t0 + 90, None)
+    _run(tmp_path, "old", "done", t0 - 5000, t0 - 4000, session="before")
+    st = sweep_status(tmp_path, total=10, since=t0)
+    assert (st.done, st.failed, st.running, st.remaining) == (4, 1, 1, 5)
+    mean = (30 + 30 + 60 + 40) / 4  # the runs of this session, failed ones included
+    assert st.eta_s == pytest.approx(mean * 5 / 2)  # 100 s
+    assert st.line() == f"sweep: done 4/10, failed 1, ETA {clock(100)}"
+    assert st.line() == "sweep: done 4/10, failed 1, ETA 1:40"
+    # the launcher's workers, when known, rather than the parallelism seen
+    assert sweep_status(tmp_path, total=10, since=t0, parallel=4).eta_s == pytest.approx(
+        mean * 5 / 4)
+    # no total: counts only; all done: no ETA
+    assert sweep_status(tmp_path, since=t0).line() == "sweep: done 4, failed 1"
+    assert sweep_status(tmp_path, total=5, since=t0).line() == "sweep: done 4/5, failed 1"
+    assert (clock(42), clock(725), clock(7380)) == ("0:42", "12:05", "2:03:00")

@@ -1347,12 +1347,15 @@ def run_command(args: list[str]) -> int:
             return code
         session = uuid.uuid4().hex  # the manifests of this sweep's runs say it
         extra = ["hydra.mode=MULTIRUN", f"++hydra.job.env_set.{runs.SWEEP_SESSION_ENV}={session}"]
+        jobs = sweep_jobs(overrides)
+        total = str(len(jobs)) if jobs is not None else ""  # for the progress line
+        extra.append(f"++hydra.job.env_set.{runs.SWEEP_TOTAL_ENV}='{total}'")
         if not any(override_key(a) == "hydra/sweeper" for a in overrides):
             # gridsim's sweeper: replications of one variant in batches; every job was just
             # checked, so it composes none to check them again (Hydra's basic sweeper would)
             extra += ["hydra/sweeper=gridsim", f"hydra.sweeper.validate={code is None}"]
-        with _environ(runs.SWEEP_SESSION_ENV, session):  # for the sweeper, in this process
-            _multirun(None, "config", [*overrides, *extra])
+        with _environ(runs.SWEEP_SESSION_ENV, session), _environ(runs.SWEEP_TOTAL_ENV, total):
+            _multirun(None, "config", [*overrides, *extra])  # the sweeper: in this process
         return 0
     return _hydra_main(list(args))
 

@@ -49,6 +49,8 @@ __all__ = [
     "SweepPlan",
     "SweepStatus",
     "SweepWatcher",
+    "clock",
+    "eta_seconds",
     "read_manifest",
     "recover_lost_workers",
     "run_sweep",
@@ -80,21 +82,35 @@ class SweepStatus:
         return None if self.total is None else max(0, self.total - self.done - self.failed)
 
     def line(self) -> str:
-        rem = self.remaining
-        parts = [f"{self.done} done", f"{self.failed} failed"]
-        if rem is not None:
-            parts.append(f"{rem} remaining")
-        if self.eta_s is not None and rem:
-            parts.append(f"about {_duration(self.eta_s)} left")
+        """``sweep: done 3/10, failed 1, ETA 0:42`` (no total: ``sweep: done 3, failed 1``;
+        the ETA once a run of this session has ended and while runs are left)."""
+        done = f"done {self.done}" + (f"/{self.total}" if self.total is not None else "")
+        parts = [done, f"failed {self.failed}"]
+        if self.eta_s is not None and self.remaining:
+            parts.append(f"ETA {clock(self.eta_s)}")
         return "sweep: " + ", ".join(parts)
 
 
-def _duration(s: float) -> str:
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 5400:
-        return f"{s / 60:.0f} min"
-    return f"{s / 3600:.1f} h"
+def clock(s: float) -> str:
+    """Seconds as ``M:SS`` (``H:MM:SS`` from an hour): ``0:42``, ``12:05``, ``2:03:00``."""
+    total = max(0, round(s))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def eta_seconds(walls: Sequence[float], span_s: float, left: int,
+                parallel: int | None = None) -> float | None:
+    """The time left of a sweep: the mean wall time of its runs so far × the runs left /
+    the parallelism. ``parallel``: the launcher's workers when known, else the parallelism the
+    runs so far had (their summed wall time over the ``span_s`` from the first start to the
+    last end, at least 1)."""
+    if not walls or left <= 0:
+        return None if not walls else 0.0
+    mean = sum(walls) / len(walls)
+    if parallel is None:
+        parallel = max(1, round(sum(walls) / span_s)) if span_s > 0 else 1
+    return mean * left / max(1, min(parallel, left))
 
 
 def _manifests(sweep_dir: Path, cache: dict[Path, tuple[int, dict[str, Any]]] | None
@@ -123,13 +139,16 @@ def _manifests(sweep_dir: Path, cache: dict[Path, tuple[int, dict[str, Any]]] | 
 
 
 def sweep_status(sweep_dir: Path, total: int | None = None, since: float | None = None,
-                 cache: dict[Path, tuple[int, dict[str, Any]]] | None = None) -> SweepStatus:
-    """Count the runs of a sweep by status; estimate the time left from this session's pace:
-    the runs started at or after ``since`` (a unix time), or else those of this session."""
+                 cache: dict[Path, tuple[int, dict[str, Any]]] | None = None,
+                 parallel: int | None = None) -> SweepStatus:
+    """Count the runs of a sweep by status; estimate the time left (:func:`eta_seconds`) from
+    this session's runs: those started at or after ``since`` (a unix time), or else those of
+    this session. ``parallel``: the launcher's workers, when known."""
     done = failed = running = 0
     failures: list[tuple[str, str]] = []
-    finished_at: list[float] = []
-    started_at: list[float] = []
+    walls: list[float] = []
+    starts: list[float] = []
+    ends: list[float] = []
     for path, m in _manifests(sweep_dir, cache):
         status = m.get("status")
         if status == "done":
@@ -142,22 +161,16 @@ def sweep_status(sweep_dir: Path, total: int | None = None, since: float | None 
         if not isinstance(m.get("finished_unix"), int | float) or status not in ("done",
                                                                                  "failed"):
             continue
-        start = float(m.get("started_unix") or m["finished_unix"])
+        end = float(m["finished_unix"])
+        start = float(m.get("started_unix") or end)
         if (start >= since) if since is not None else m.get("session") == _session():
-            finished_at.append(float(m["finished_unix"]))
-            started_at.append(start if since is None else since)
+            walls.append(end - start)
+            starts.append(start)
+            ends.append(end)
     eta = None
-    if total is not None and finished_at:
-        # the pace between the first and the last run ended (the start-up before the first
-        # run, e.g. a launcher composing every job, is no guide to what is left)
-        first, last = min(finished_at), max(finished_at)
-        if len(finished_at) >= 2 and last > first:
-            rate: float | None = (len(finished_at) - 1) / (last - first)
-        else:
-            elapsed = last - min(started_at)
-            rate = len(finished_at) / elapsed if elapsed > 0 else None
-        remaining = max(0, total - done - failed)
-        eta = remaining / rate if rate else None
+    if total is not None and walls:
+        eta = eta_seconds(walls, max(ends) - min(starts), max(0, total - done - failed),
+                          parallel)
     return SweepStatus(done, failed, running, total, tuple(failures), eta)
 
 
