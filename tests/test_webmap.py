@@ -69,6 +69,8 @@ def test_grid_modes_are_the_logged_changes_and_end_in_each_grids_final_mode(run)
         assert (now[r["grid"]], r["mode"]) in _LEGAL, r
         now[r["grid"]] = r["mode"]
     assert now == last
+    # without figures: the timeline, but no page (gridsim.output.run_report)
+    assert not (folder / "report.html").exists() and not (folder / "map.html").exists()
 
 
 def test_map_from_run_reads_the_folder(run, tmp_path: Path) -> None:
