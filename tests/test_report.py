@@ -215,7 +215,9 @@ def test_report_pages_and_figures_carry_chinese_and_english_labels(report: Path)
         assert (report / link).is_file(), link
     # self-contained: every image inline, nothing fetched from anywhere
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 3
-    assert not re.findall(r'(?:src|href)="(?!data:)', page)
+    # ... but the interactive map, a page of its own beside the report (an iframe and a link)
+    local = re.findall(r'(?:src|href)="(?!data:)([^"]*)"', page)
+    assert local == ["map.html", "map.html"] and (report / "map.html").is_file(), local
 
 
 def test_two_parameter_sweep_labels_each_combination(tmp_path: Path) -> None:
@@ -235,10 +237,11 @@ def test_two_parameter_sweep_labels_each_combination(tmp_path: Path) -> None:
                              "alert=120, assembly=180", "alert=120, assembly=300"]
     assert cli.main(["report", str(tmp_path / "sweep"), "--out", str(tmp_path / "out")]) == 0
     md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    # the tables name each combination by its values, under the parameters' names
-    assert "| variant 方案 (alert / assembly) | runs 次数 |" in md
+    # keys the label registry does not know and the experiment does not label: each
+    # combination named by its keys and values (gridsim.experiments.labels, rule 3)
+    assert "| variant 方案 | runs 次数 |" in md
     for a, b in (("60", "180"), ("60", "300"), ("120", "180"), ("120", "300")):
-        assert f"| {a} / {b} | 3 |" in md
+        assert f"| alert={a}, assembly={b} | 3 |" in md
     assert "4 variants 方案: alert ∈ {60, 120} × assembly ∈ {180, 300}" in md
 
 

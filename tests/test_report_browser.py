@@ -37,7 +37,38 @@ def check_page(html: Path, profile: Path, variants: int, figures: int) -> dict[s
     return state
 
 
-def test_html_report_loads_shows_every_figure_and_one_row_per_variant(tmp_path: Path) -> None:
+FONT_STATE = """(async () => {
+  await document.fonts.ready;
+  const el = document.querySelector(".headlines .zh");
+  const text = el.textContent;
+  // its Chinese alone: digits and brackets come from the Latin families of the stack
+  const han = text.replace(/[^\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g, "");
+  const ctx = document.createElement("canvas").getContext("2d");
+  const width = font => { ctx.font = font; return ctx.measureText(han).width; };
+  return {
+    text, han,
+    loaded: [...document.fonts].filter(f => f.family.replace(/"/g, "") === "gridsim CJK"
+                                          && f.status === "loaded").length,
+    check: document.fonts.check('16px "gridsim CJK"', han),
+    page: width("16px " + getComputedStyle(el).fontFamily),
+    cjk: width('16px "gridsim CJK"'),
+    fallback: width("16px sans-serif"),
+  };
+})()"""
+
+
+@pytest.mark.slow  # about 9 s: a report with its figures and map, then the browser
+def test_html_report_draws_its_chinese_with_the_bundled_font_and_shows_every_figure(
+        tmp_path: Path) -> None:
+    """One page, in one browser: no console error, every figure shown, one row per variant
+    named in plain words, the headline's Chinese drawn in the inline "gridsim CJK" font (its
+    width in the page's font stack is its width in that font alone, not the fallback's: boxes
+    or another font), and a screenshot that is not blank."""
+    import json
+
+    import numpy as np
+    from browser import PAGE_STATE, Page
+    from PIL import Image
     from test_report import make_sweep  # hand-made runs of known numbers
 
     chromium()
@@ -46,9 +77,22 @@ def test_html_report_loads_shows_every_figure_and_one_row_per_variant(tmp_path: 
     rep = build_report(sweep)
     figures = len(list((tmp_path / "report" / "figures").glob("*.png")))
     assert figures == 3
-    state = check_page(tmp_path / "report" / "report.html", tmp_path / "profile",
-                       variants=len(rep.variants), figures=figures)
-    assert state["variantCells"] == ["1", "2", "4"]  # grid workers per grid
+    with Page(tmp_path / "report" / "report.html", tmp_path / "profile") as pg:
+        state = json.loads(pg.evaluate(PAGE_STATE))
+        fonts = pg.evaluate(FONT_STATE, await_promise=True)
+        shot = pg.screenshot(tmp_path / "report.png")
+        assert not pg.errors, pg.errors
+    assert len(state["images"]) == figures and all(
+        i["complete"] and i["w"] > 0 and i["shown"] > 0 for i in state["images"]), state
+    assert state["variantRows"] == len(rep.variants)
+    assert state["variantCells"] == [f"{n} grid worker{'s' if n > 1 else ''} per grid "
+                                     f"每网格{n}名网格员" for n in (1, 2, 4)]
+    assert "每网格4名网格员相比每网格1名网格员" in fonts["text"]
+    assert fonts["loaded"] >= 1 and fonts["check"], fonts
+    assert fonts["page"] == fonts["cjk"] != fonts["fallback"], fonts
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.shape[0] > 100 and pixels.std() > 10  # drawn, not blank
+    assert len(np.unique(pixels)) > 50  # text anti-aliased: many grey levels
 
 
 COMMITTED = sorted((ROOT / "reports").glob("*/report.html"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -19,12 +20,17 @@ from gridsim.output.cjk import bi
 from gridsim.output.figures import _figure, _save
 from gridsim.place.scenario import Scenario
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["bottleneck_map", "evacuation_curve", "replication_curves"]
 
 
-def evacuation_curve(result: EvacuationResult, path: Path, step_s: float, title: str = "") -> None:
+def evacuation_curve(result: EvacuationResult, path: Path, step_s: float, title: str = ""
+                     ) -> Figure:
     """People not yet left, on the way and sheltered over time since the warning, with the
-    deadline and the clearance time."""
+    deadline and the clearance time; the figure (saved). The legend sits outside the axes, to
+    the right: inside, it hid a band of the stack."""
     c = result.curve(step_s)
     t = c["since_warning_s"] / 60.0
     fig, ax = _figure((8, 4.5))
@@ -46,14 +52,17 @@ def evacuation_curve(result: EvacuationResult, path: Path, step_s: float, title:
     ax.set_ylabel(bi("people", "人数"))
     ax.set_title(f"{bi('Evacuation', '转移避险')} {title} "
                  f"({result.population:,} people, {len(result.grids)} grids)")
-    ax.legend(loc="center right", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
+              frameon=False)
     _save(fig, path)
+    return fig
 
 
 def replication_curves(results: Sequence[EvacuationResult], path: Path, step_s: float,
-                       title: str = "") -> None:
+                       title: str = "") -> Figure:
     """Share sheltered over time in each of several replications, with the clearance times
-    (their distribution over replications)."""
+    (their distribution over replications); the figure (saved). The legend sits below the
+    axes."""
     fig, ax = _figure((8, 4.5))
     clear = []
     for r in results:
@@ -66,18 +75,21 @@ def replication_curves(results: Sequence[EvacuationResult], path: Path, step_s: 
         ax.axvline(float(np.median(ok)), color="k", lw=1.2,
                    label=f"{bi('median clearance', '清空时间中位数')} {np.median(ok):.0f} min "
                          f"(range {min(ok):.0f}–{max(ok):.0f}, {len(results)} replications)")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), borderaxespad=0.0,
+                  fontsize=8, frameon=False)
     ax.set_ylim(0, 1.01)
     ax.set_xlabel(bi("minutes since the warning", "预警后分钟数"))
     ax.set_ylabel(bi("share sheltered", "安置比例"))
     ax.set_title(f"{bi('Evacuation curves', '转移曲线')} {title}")
     _save(fig, path)
+    return fig
 
 
 def bottleneck_map(result: EvacuationResult, scenario: Scenario, path: Path, top: int,
-                   title: str = "") -> None:
+                   title: str = "") -> Figure:
     """Roads, the evacuated grids, shelters (size by capacity, colour by occupancy) and the
-    links where people waited longest (width by the longest queue)."""
+    links where people waited longest (width by the longest queue); the figure (saved). The
+    legend sits below the map (inside, the shelters covered it)."""
     net = result.network
     roads = scenario.roads
     g = scenario.region.grids
@@ -131,5 +143,7 @@ def bottleneck_map(result: EvacuationResult, scenario: Scenario, path: Path, top
     ax.set_xlabel("km")
     ax.set_ylabel("km")
     ax.set_title(f"{bi('Evacuation bottlenecks', '转移瓶颈')} {title}")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), borderaxespad=0.0, fontsize=7,
+              ncol=2, frameon=False)
     _save(fig, path)
+    return fig

@@ -53,10 +53,14 @@ import numpy as np
 from scipy import stats
 
 from gridsim.errors import UserError
+from gridsim.experiments.headlines import Headline, headline, sense
+from gridsim.experiments.labels import variant_label
 from gridsim.output.run_folder import MANIFEST, SUMMARY, read_json
 
-__all__ = ["LABELS", "Report", "build_report", "collect_runs", "label", "metric_range",
-           "ordered_variants", "required_replications"]
+__all__ = ["LABELS", "Report", "best_and_worst", "better_direction", "build_report",
+           "collect_runs", "findings", "headline_pair", "label", "metric_range",
+           "ordered_variants", "own_labels", "paired_difference", "required_replications",
+           "variant_names", "variant_values"]
 
 #: Labels of metrics: (English, 中文).
 LABELS: dict[str, tuple[str, str]] = {
@@ -419,18 +423,90 @@ def build_report(folder: Path, warn: Callable[[str], None] | None = None) -> Rep
                 "wanted_half_width": h, "replications_needed": required_replications(sd, h),
             })
     pairs = _pairs(experiment, variants)
-    paired = []
-    for a, b in pairs:
-        for metric in metrics:
-            xa, xb = _values(rows, a, metric), _values(rows, b, metric)
-            common = sorted(set(xa) & set(xb))
-            d = np.array([xa[k] - xb[k] for k in common], dtype=float)
-            mean, sd, lo, hi = ci95(d)
-            paired.append({"variant": a, "baseline": b, "metric": metric,
-                           "n": int(np.isfinite(d).sum()), "mean_difference": mean, "sd": sd,
-                           "ci95_low": lo, "ci95_high": hi,
-                           "significant": bool(math.isfinite(lo) and (lo > 0 or hi < 0))})
+    paired = [paired_difference(rows, a, b, metric) for a, b in pairs for metric in metrics]
     return Report(rows, params, experiment, metrics, variants, statistics, paired)
+
+
+def paired_difference(rows: list[dict[str, Any]], a: str, b: str, metric: str
+                      ) -> dict[str, Any]:
+    """Variant ``a`` minus variant ``b`` in ``metric``, over their common replications: n, mean
+    difference, sd, 95 % interval and whether it excludes 0."""
+    xa, xb = _values(rows, a, metric), _values(rows, b, metric)
+    common = sorted(set(xa) & set(xb))
+    d = np.array([xa[k] - xb[k] for k in common], dtype=float)
+    mean, sd, lo, hi = ci95(d)
+    return {"variant": a, "baseline": b, "metric": metric,
+            "n": int(np.isfinite(d).sum()), "mean_difference": mean, "sd": sd,
+            "ci95_low": lo, "ci95_high": hi,
+            "significant": bool(math.isfinite(lo) and (lo > 0 or hi < 0))}
+
+
+def variant_values(rep: Report) -> dict[str, dict[str, str]]:
+    """Each variant's value of each swept parameter (``param.`` prefix removed)."""
+    out: dict[str, dict[str, str]] = {}
+    for r in rep.rows:
+        out.setdefault(r["variant"], {k.removeprefix("param."): str(r.get(k))
+                                      for k in rep.params})
+    return out
+
+
+def own_labels(rep: Report) -> dict[str, str]:
+    """The experiment file's own ``labels`` (see :mod:`gridsim.experiments.labels`)."""
+    own = rep.experiment.get("labels") or {}
+    return {str(k): str(v) for k, v in own.items()} if isinstance(own, dict) else {}
+
+
+def variant_names(rep: Report) -> dict[str, tuple[str, str]]:
+    """Each variant's plain name ``(en, zh)`` (:func:`gridsim.experiments.labels.variant_label`)."""
+    own = own_labels(rep)
+    return {v: variant_label(vals, own) for v, vals in variant_values(rep).items()}
+
+
+def headline_pair(rep: Report) -> tuple[str, str] | None:
+    """The comparison the report opens with: the experiment's first named pair, else the last
+    variant (in the order of the swept values) against the first."""
+    if len(rep.variants) < 2:
+        return None
+    if rep.experiment.get("pairs") and rep.paired:
+        return rep.paired[0]["variant"], rep.paired[0]["baseline"]
+    return rep.variants[-1], rep.variants[0]
+
+
+def findings(rep: Report, pair: tuple[str, str] | None = None) -> list[Headline]:
+    """One headline per metric for ``pair`` (default :func:`headline_pair`; every paired
+    difference when ``pair`` is ``("*", "*")``)."""
+    names = variant_names(rep)
+    if pair == ("*", "*"):
+        rows = rep.paired
+    else:
+        pair = pair or headline_pair(rep)
+        if pair is None:
+            return []
+        rows = [p for p in rep.paired if (p["variant"], p["baseline"]) == pair] or [
+            paired_difference(rep.rows, pair[0], pair[1], m) for m in rep.metrics]
+    return [headline(p["metric"], names[p["variant"]], names[p["baseline"]], p, LABELS)
+            for p in rows]
+
+
+def better_direction(metric: str) -> str | None:
+    """``"higher"``, ``"lower"`` or None (:data:`gridsim.experiments.headlines.METRICS`)."""
+    return sense(metric, LABELS).better
+
+
+def best_and_worst(rep: Report, metric: str) -> tuple[str, str, dict[str, Any]] | None:
+    """``(best, worst, their paired difference)`` by mean ``metric`` when its better direction
+    is known and the paired 95 % interval of best − worst excludes 0; else None (no variant is
+    named best or worst without a significant difference)."""
+    better = better_direction(metric)
+    means = [(s["mean"], s["variant"]) for s in rep.statistics
+             if s["metric"] == metric and math.isfinite(s["mean"])]
+    if better is None or len(means) < 2:
+        return None
+    means.sort()
+    low, high = means[0][1], means[-1][1]
+    best, worst = (high, low) if better == "higher" else (low, high)
+    d = paired_difference(rep.rows, best, worst, metric)
+    return (best, worst, d) if d["significant"] else None
 
 
 def _pairs(experiment: dict[str, Any], variants: list[str]) -> list[tuple[str, str]]:

@@ -14,21 +14,40 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from gridsim.experiments.report import Report, label
-from gridsim.fsutil import atomic_target, write_atomic
+from gridsim.experiments.headlines import Headline
+from gridsim.experiments.labels import key_name, value_label, value_tick
+from gridsim.experiments.report import (
+    Report,
+    best_and_worst,
+    findings,
+    headline_pair,
+    label,
+    own_labels,
+    variant_names,
+    variant_values,
+)
+from gridsim.experiments.tables import write_tables
+from gridsim.fsutil import write_atomic
 from gridsim.output.cjk import apply_fonts, bi
 from gridsim.output.figures import _figure, _save
+from gridsim.output.html import page
 
 __all__ = ["write_report"]
 
 #: The grid maps' panels, in Chinese.
-_TAG_ZH = {"best": "最好", "worst": "最差", "only": "唯一方案"}
+_TAG_ZH = {"best": "最好", "worst": "最差", "only": "唯一方案", "variant": "方案",
+           "baseline": "基准"}
 
 METHOD = ("Per variant: mean ± t(0.975, n−1)·s/√n (Student t, 95 %), cut to the metric's "
           "range: at 0 for counts and times, and at 1 as well for shares. Pairs: differences "
           "per replication (common random numbers: the same incidents in both variants), "
           "same interval on the differences (not cut). Replications needed: least n with "
           "t(0.975, n−1)·s/√n ≤ wanted half-width.")
+
+
+def _both(en: str, zh: str) -> str:
+    """English and Chinese side by side, once when they are the same text (a raw key)."""
+    return en if en == zh else bi(en, zh)
 
 
 def _fmt(v: Any) -> str:
@@ -67,17 +86,13 @@ def _numeric(values: list[str]) -> np.ndarray | None:
 
 def _variant_values(rep: Report) -> dict[str, dict[str, str]]:
     """Each variant's value of each swept parameter (``param.`` prefix removed)."""
-    out: dict[str, dict[str, str]] = {}
-    for r in rep.rows:
-        out.setdefault(r["variant"], {k.removeprefix("param."): str(r.get(k))
-                                      for k in rep.params})
-    return out
+    return variant_values(rep)
 
 
 def _axes_plan(rep: Report) -> tuple[str | None, str | None]:
-    """``(x, series)``: the numeric parameter to put on the x axis and the parameter to draw
-    one line per value of (or None), when the sweep has one or two parameters and one of them
-    is numeric; ``(None, None)`` for a categorical plot of the variants."""
+    """``(x, series)``: the numeric parameter whose levels go along the x axis and the
+    parameter to draw one series of points per value of (or None), when the sweep has one or
+    two parameters and one of them is numeric; ``(None, None)`` for one point per variant."""
     values = _variant_values(rep)
     names = [k.removeprefix("param.") for k in rep.params]
     if not 1 <= len(names) <= 2:
@@ -106,61 +121,80 @@ def _metric_axes(n: int, row_height: float) -> tuple[Figure, np.ndarray]:
     return fig, fig.subplots(rows_, cols, squeeze=False).ravel()
 
 
+_COLOURS = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#d6616b", "#8c6d31"]
+
+
+def _legend_below(fig: Figure, handles: list[Any], labels: list[str], title: str | None = None,
+                  top: float = 1.0) -> None:
+    """One legend for the whole figure, below every axes (never over data): the layout keeps
+    a strip at the bottom for it."""
+    ncol = min(len(labels), 3)
+    rows_ = math.ceil(len(labels) / max(ncol, 1)) + (1 if title else 0)
+    height = float(fig.get_size_inches()[1])
+    strip = min(0.45, (0.25 + 0.22 * rows_) / height)
+    fig.tight_layout(rect=(0.0, strip, 1.0, top))
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
+               fontsize=8, frameon=False, title=title, title_fontsize=8)
+
+
 def fig_metrics(rep: Report, path: Path) -> None:
-    """Each metric against the swept parameter (a line per value of a second parameter) with
-    95 % confidence bands; for categorical variants, means with 95 % interval bars."""
+    """Each metric's mean per variant as a point with its 95 % interval: the swept levels are
+    discrete, so points are never joined by lines or bands. With a numeric parameter its
+    levels go along the x axis (one series of points per value of a second parameter, side by
+    side); otherwise one point per variant."""
     n = len(rep.metrics)
     fig, axes = _metric_axes(n, 3.6)
     xkey, series = _axes_plan(rep)
     values = _variant_values(rep)
-    names_ = [k.removeprefix("param.") for k in rep.params]
+    own = own_labels(rep)
     groups: dict[str, list[str]] = {}
     for v in rep.variants:
         groups.setdefault(values[v][series] if series else "", []).append(v)
-    colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#d6616b", "#8c6d31"]
+    levels = (sorted({values[v][xkey] for v in rep.variants}, key=float)
+              if xkey is not None else [])
+    k = len(groups)
+    offsets = (np.arange(k) - (k - 1) / 2) * (0.6 / k) if k > 1 else np.zeros(1)
+    ci = bi("mean, 95 % CI", "均值与95%置信区间")
     for ax, metric in zip(axes, rep.metrics, strict=False):
         if xkey is not None:
             for i, (g, vs) in enumerate(groups.items()):
                 st = [_stat(rep, v, metric) for v in vs]
-                x = np.array([float(values[v][xkey]) for v in vs])
-                order = np.argsort(x)
-                mean, lo, hi = (np.array([s[k] for s in st])[order]
-                                for k in ("mean", "ci95_low", "ci95_high"))
-                c = colours[i % len(colours)]
-                name = f"{_short_key(series, names_)}={g}" if series else "mean"
-                ax.plot(x[order], mean, "o-", color=c, label=name, markersize=4)
-                ax.fill_between(x[order], lo, hi, color=c, alpha=0.1 if series else 0.18,
-                                linewidth=0,
-                                label=None if series else bi("95 % CI", "95%置信区间"))
-                if series:  # overlapping bands blur: their edges as thin lines
-                    ax.plot(x[order], lo, color=c, linewidth=0.6, alpha=0.6)
-                    ax.plot(x[order], hi, color=c, linewidth=0.6, alpha=0.6)
-            ticks = sorted({float(values[v][xkey]) for v in rep.variants})
-            if len(ticks) <= 8:
-                ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-            ax.set_xlabel(_short_key(xkey, names_), fontsize=8)
-            ax.legend(fontsize=7, frameon=False,
-                      title=bi("bands: 95 % CI", "阴影为95%置信区间") if series else None,
-                      title_fontsize=7)
+                x = np.array([levels.index(values[v][xkey]) for v in vs]) + offsets[i]
+                mean, lo, hi = (np.array([s[c] for s in st], dtype=float)
+                                for c in ("mean", "ci95_low", "ci95_high"))
+                name = _both(*value_label(series, g, own)) if series else ci
+                ax.errorbar(x, mean, yerr=_yerr(mean, lo, hi), fmt="o", capsize=4,
+                            color=_COLOURS[i % len(_COLOURS)], linestyle="none", markersize=5,
+                            label=name)
+            ax.set_xticks(range(len(levels)), [value_tick(xkey, lv, own) for lv in levels])
+            ax.set_xlim(-0.5, len(levels) - 0.5)
+            ax.set_xlabel(_both(*key_name(xkey, own)), fontsize=8)
         else:
             st = [_stat(rep, v, metric) for v in rep.variants]
-            mean = np.array([s["mean"] for s in st])
-            lo = np.array([s["ci95_low"] for s in st])
-            hi = np.array([s["ci95_high"] for s in st])
+            mean, lo, hi = (np.array([s[c] for s in st], dtype=float)
+                            for c in ("mean", "ci95_low", "ci95_high"))
             x = np.arange(len(rep.variants))
-            ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o", capsize=5,
-                        color="#3182bd", label=bi("mean, 95 % CI", "均值与95%置信区间"))
+            ax.errorbar(x, mean, yerr=_yerr(mean, lo, hi), fmt="o", capsize=5,
+                        color=_COLOURS[0], linestyle="none", label=ci)
             names, axis = _short_names(rep)
             _tick_labels(ax, names)
+            ax.set_xlim(-0.5, len(rep.variants) - 0.5)
             ax.set_xlabel(axis, fontsize=8)
-            ax.legend(fontsize=7, frameon=False)
         ax.set_title(label(metric, "\n"), fontsize=10)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, axis="y")
     for ax in axes[n:]:
         fig.delaxes(ax)
+    handles, labels = axes[0].get_legend_handles_labels()
     apply_fonts(fig)  # before the layout, which measures the text
-    fig.tight_layout()
+    bars = bi("bars: 95 % CI", "误差线为95%置信区间")
+    _legend_below(fig, handles, labels,
+                  title=f"{_both(*key_name(series, own))}; {bars}" if series else None)
     _save(fig, path)
+
+
+def _yerr(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Error bar lengths below and above (0 where the interval is undefined)."""
+    return np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(min=0.0)
 
 
 def _short_key(key: str, keys: list[str]) -> str:
@@ -177,22 +211,16 @@ def _short_key(key: str, keys: list[str]) -> str:
     return ".".join(parts[common:])
 
 
-def _short_variant(rep: Report, variant: str, sep: str = ", ") -> str:
-    """A variant named with short keys."""
-    keys = [k.removeprefix("param.") for k in rep.params]
-    values = _variant_values(rep)[variant]
-    return sep.join(f"{_short_key(k, keys)}={values[k]}" for k in keys) or variant
-
-
 def _short_names(rep: Report) -> tuple[list[str], str]:
-    """Variant names for a categorical axis, and the axis label: the values alone (joined by
-    " / " when several parameters are swept) under the parameter names."""
+    """Variant names for a categorical axis (the plain names of
+    :mod:`gridsim.experiments.labels`, English over Chinese), and the axis label (the swept
+    keys' plain names)."""
     keys = [k.removeprefix("param.") for k in rep.params]
-    if not keys:
-        return list(rep.variants), ""
-    values = _variant_values(rep)
-    names = [" / ".join(values[v][k] for k in keys) for v in rep.variants]
-    return names, " / ".join(_short_key(k, keys) for k in keys)
+    names = variant_names(rep)
+    own = own_labels(rep)
+    return ([f"{names[v][0]}\n{names[v][1]}" if names[v][1] != names[v][0] else names[v][0]
+             for v in rep.variants],
+            " / ".join(_both(*key_name(k, own)) for k in keys))
 
 
 def fig_distributions(rep: Report, path: Path) -> None:
@@ -252,45 +280,75 @@ def _grid_share(folder: Path, rep: Report, variant: str) -> tuple[np.ndarray, ..
     return x, y, area, share  # type: ignore[return-value]
 
 
-def fig_grid_maps(folder: Path, rep: Report, path: Path) -> bool:
-    """Per-grid 5-minute share of the best and the worst variant (by mean share)."""
+def grid_map_panels(rep: Report) -> tuple[list[tuple[str, str]], str]:
+    """The variants the grid maps show, each with its tag, and the figure's verdict: the best
+    and the worst variant by mean 5-minute share when their paired interval excludes 0;
+    otherwise the headline pair (variant, baseline), tagged by name only, and the verdict that
+    no variant differs significantly."""
+    extremes = best_and_worst(rep, "within_5min_share")
+    if extremes is not None:
+        best, worst, d = extremes
+        lo, hi = (f"{100 * d[k]:.1f}" for k in ("ci95_low", "ci95_high"))
+        return ([(best, "best"), (worst, "worst")],
+                bi(f"best − worst: [{lo}, {hi}] points (paired 95 % CI)",
+                   f"最好与最差的差 [{lo}, {hi}] 个百分点（配对95%置信区间）"))
+    pair = headline_pair(rep)
+    if pair is None:
+        return [(rep.variants[0], "only")], ""
+    return ([(pair[0], "variant"), (pair[1], "baseline")],
+            bi("no significant difference between variants", "各方案间无显著差异"))
+
+
+def fig_grid_maps(folder: Path, rep: Report, path: Path) -> str | None:
+    """Per-grid 5-minute share of two variants (:func:`grid_map_panels`); the figure's caption,
+    or None when there is nothing to draw."""
     if "within_5min_share" not in rep.metrics or len(rep.variants) < 1:
-        return False
-    means = {v: _stat(rep, v, "within_5min_share")["mean"] for v in rep.variants}
-    ranked = sorted((m, v) for v, m in means.items() if math.isfinite(m))
-    if not ranked:
-        return False
-    worst, best = ranked[0][1], ranked[-1][1]
-    maps = [(best, "best"), (worst, "worst")] if best != worst else [(best, "only")]
-    data = [(v, tag, _grid_share(folder, rep, v)) for v, tag in maps]
+        return None
+    if not any(math.isfinite(s["mean"]) for s in rep.statistics
+               if s["metric"] == "within_5min_share"):
+        return None
+    panels, verdict = grid_map_panels(rep)
+    data = [(v, tag, _grid_share(folder, rep, v)) for v, tag in panels]
     data = [d for d in data if d[2] is not None]
     if not data:
-        return False
-    fig, ax0 = _figure((6.5 * len(data), 6.0))
+        return None
+    names = variant_names(rep)
+    fig, ax0 = _figure((6.5 * len(data), 6.4))
     fig.delaxes(ax0)
     axes = fig.subplots(1, len(data), squeeze=False).ravel()
-    sc_plot = None
+    sc_plot = none_plot = None
     for ax, (v, tag, arrays) in zip(axes, data, strict=True):
         assert arrays is not None
         x, y, area, share = arrays
         size = np.clip(area / np.median(area) * (3000.0 / max(len(x), 1)), 2.0, 80.0)
         none = ~np.isfinite(share)
-        ax.scatter(x[none] / 1000, y[none] / 1000, s=size[none], c="#d9d9d9", marker="s",
-                   linewidths=0, label=bi("no incident", "无事件"))
+        none_plot = ax.scatter(x[none] / 1000, y[none] / 1000, s=size[none], c="#d9d9d9",
+                               marker="s", linewidths=0)
         sc_plot = ax.scatter(x[~none] / 1000, y[~none] / 1000, s=size[~none] * 1.4,
                              c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
                              linewidths=0)
         ax.set_aspect("equal")
-        ax.set_title(f"{bi(tag, _TAG_ZH[tag])}: {_short_variant(rep, v, sep=chr(10))}\n"
-                     f"{bi('mean 5-minute share', '平均五分钟到场率')} {means[v]:.1%}",
-                     fontsize=10)
+        mean = _stat(rep, v, "within_5min_share")["mean"]
+        head = f"{bi(tag, _TAG_ZH[tag])}: " if tag in _TAG_ZH else ""
+        ax.set_title(f"{head}{names[v][0]}\n{names[v][1]}\n"
+                     f"{bi('mean 5-minute share', '平均五分钟到场率')} {mean:.1%}", fontsize=10)
         ax.set_xlabel("km")
-        ax.legend(loc="lower right", fontsize=7)
+    if verdict:
+        fig.suptitle(verdict, fontsize=10)
+    apply_fonts(fig)  # before the layout, which measures the text
+    _legend_below(fig, [none_plot], [bi("no incident", "无事件")],
+                  top=1.0 - 0.35 / 6.4 if verdict else 1.0)
     if sc_plot is not None:
         fig.colorbar(sc_plot, ax=list(axes), shrink=0.7,
                      label=bi("share within 5 minutes", "五分钟到场率"))
     _save(fig, path)
-    return True
+    if verdict.startswith("best"):
+        return ("5-minute share by grid, best and worst variant (paired interval excludes 0) "
+                "最好/最差方案网格五分钟到场率")
+    if len(data) == 1:
+        return "5-minute share by grid 网格五分钟到场率"
+    return ("5-minute share by grid; no significant difference between variants "
+            "网格五分钟到场率（各方案间无显著差异）")
 
 
 def _table_md(headers: list[str], rows: list[list[str]]) -> str:
@@ -307,20 +365,21 @@ def _table_html(headers: list[str], rows: list[list[str]], css: str = "") -> str
 
 
 def _variant_column(rep: Report) -> tuple[str, dict[str, str]]:
-    """The header of the tables' variant column and each variant's name in it: its swept values
-    (joined by " / " when several parameters are swept) under the parameters' short names."""
-    names, axis = _short_names(rep)
-    return (f"variant 方案 ({axis})" if axis else "variant 方案"), dict(
-        zip(rep.variants, names, strict=True))
+    """The header of the tables' variant column and each variant's plain name in it."""
+    names = variant_names(rep)
+    return "variant 方案", {v: (n[0] if n[0] == n[1] else f"{n[0]} {n[1]}")
+                           for v, n in names.items()}
 
 
 def _swept(rep: Report) -> str:
-    """What the experiment sweeps: ``12 variants 方案: a ∈ {1, 2} × b ∈ {x, y, z}``."""
+    """What the experiment sweeps, in plain words: ``2 variants 方案: drills a year 每年演练次数
+    ∈ {1, 4}``."""
     values = _variant_values(rep)
+    own = own_labels(rep)
     parts = []
     for k in (k.removeprefix("param.") for k in rep.params):
-        seen = list(dict.fromkeys(values[v][k] for v in rep.variants))
-        parts.append(f"{k} ∈ {{{', '.join(seen)}}}")
+        seen = list(dict.fromkeys(value_tick(k, values[v][k], own) for v in rep.variants))
+        parts.append(f"{_both(*key_name(k, own))} ∈ {{{', '.join(seen)}}}")
     return f"{len(rep.variants)} variants 方案" + (": " + " × ".join(parts) if parts else "")
 
 
@@ -360,66 +419,62 @@ def _needed_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
-def _validity(valid: list[bool]) -> Any:
-    """An Arrow validity bitmap (None when every value is there)."""
-    import pyarrow as pa  # start-up time: pyarrow only for the Parquet table
+def _settings_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
+    """The only table with the raw config keys: each variant's plain name and its overrides."""
+    _, name = _variant_column(rep)
+    values = _variant_values(rep)
+    rows = [[name[v], v, ", ".join(f"{k}={values[v][k]}" for k in values[v]) or "(none)"]
+            for v in rep.variants]
+    return ["variant 方案", "id (results.csv)", "overrides 配置覆盖"], rows
 
-    if all(valid):
+
+def _write_map(folder: Path, rep: Report, out: Path) -> tuple[Path, str] | None:
+    """``map.html``: the interactive map (:mod:`gridsim.output.webmap`) of the baseline's first
+    replication (the headline pair's baseline, else the first variant); with the run it shows.
+    None when that run has no per-grid table."""
+    # the map module (its bundled script) only when a report is written (start-up time)
+    from gridsim.output.webmap import map_from_run, write_map
+
+    pair = headline_pair(rep)
+    baseline = pair[1] if pair else rep.variants[0]
+    runs = sorted((int(r.get("replication") or 0), r["run"]) for r in rep.rows
+                  if r["variant"] == baseline and r.get("status") == "done")
+    if not runs:
         return None
-    return pa.py_buffer(np.packbits(np.array(valid, dtype=bool), bitorder="little").tobytes())
+    data = map_from_run(folder / runs[0][1])
+    if data is None:
+        return None
+    name = variant_names(rep)[baseline]
+    what = f"{name[0]} {name[1]}, replication 重复 {runs[0][0]}"
+    write_map(data, out / MAP_HTML, title=f"{_title(rep, folder)}: {what}")
+    return out / MAP_HTML, what
 
 
-def _arrow_column(values: list[Any]) -> Any:
-    """One column of the Parquet table, typed as pandas typed it when the table was written
-    through a DataFrame: all ints int64; numbers with a missing value or a float double (NaN
-    and missing as null); all bools bool; nothing but missing values null; anything else text
-    (``str(v)``, missing as null).
+MAP_HTML = "map.html"
 
-    The arrays are made from their buffers: ``pyarrow.array`` imports pandas (to ask whether
-    its input is a pandas object), which costs ``gridsim report`` about a second of CPU."""
-    import pyarrow as pa  # start-up time: pyarrow only for the Parquet table
-
-    n = len(values)
-    present = [v for v in values if v is not None]
-    if not present:
-        return pa.nulls(n)
-    arr: Any = None
-    if len(present) == n and all(type(v) is bool for v in present):
-        bits = np.packbits(np.array(values, dtype=bool), bitorder="little")
-        arr = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits.tobytes())])
-    elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        if len(present) == n and all(isinstance(v, int) for v in present) and all(
-                -2**63 <= v < 2**63 for v in present):
-            data = np.array(values, dtype="<i8")
-            arr = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(data.tobytes())])
-        else:
-            floats = [None if v is None else float(v) for v in values]
-            valid = [f is not None and not math.isnan(f) for f in floats]
-            data = np.array([f if ok else 0.0 for f, ok in zip(floats, valid, strict=True)],
-                            dtype="<f8")
-            arr = pa.Array.from_buffers(pa.float64(), n,
-                                        [_validity(valid), pa.py_buffer(data.tobytes())])
-    if arr is None:
-        texts = [None if v is None else str(v).encode("utf-8") for v in values]
-        offsets = np.cumsum([0] + [len(t) if t is not None else 0 for t in texts], dtype="<i8")
-        arr = pa.Array.from_buffers(
-            pa.large_string(), n,
-            [_validity([t is not None for t in texts]), pa.py_buffer(offsets.tobytes()),
-             pa.py_buffer(b"".join(t for t in texts if t is not None))])
-    arr.validate(full=True)
-    return arr
+_CSS = """.headlines li{margin:.35em 0;padding:.2em .5em;border-left:4px solid #bbb;list-style:none}
+.headlines ul{padding-left:0}.headlines .zh{color:#444}
+.headlines li.better{border-color:#31a354}.headlines li.worse{border-color:#de2d26}
+.headlines li.different{border-color:#3182bd}.note{color:#555;font-size:90%}
+iframe.map{width:100%;height:560px;border:1px solid #ccc}
+.tables{overflow-x:auto}
+"""
 
 
-def _write_parquet(rows: list[dict[str, Any]], columns: list[str], path: Path) -> None:
-    """``results.parquet``: the rows in ``columns``, one type per column
-    (:func:`_arrow_column`), written with pyarrow (Snappy compression, as pandas wrote it)."""
-    import pyarrow as pa  # start-up time: pyarrow only for the Parquet table
-    import pyarrow.parquet as pq  # ... and its Parquet writer
+def _title(rep: Report, folder: Path) -> str:
+    return str(rep.experiment.get("title") or rep.experiment.get("name") or folder.name)
 
-    table = pa.Table.from_arrays([_arrow_column([r.get(c) for r in rows]) for c in columns],
-                                 names=columns)
-    with atomic_target(path) as tmp:
-        pq.write_table(table, tmp, compression="snappy")
+
+def _headline_html(items: list[Headline]) -> str:
+    return "<ul>" + "".join(
+        f'<li class="{h.verdict}"><span lang="en">{html.escape(h.en)}</span><br>'
+        f'<span class="zh" lang="zh">{html.escape(h.zh)}</span></li>' for h in items) + "</ul>"
+
+
+def _details(summary: str, inner: str, rows: int) -> str:
+    """A table under a heading that opens when clicked (open from the start when short)."""
+    return (f"<details{' open' if rows <= 8 else ''}><summary>{html.escape(summary)}"
+            f"</summary><div class=\"tables\">{inner}</div></details>")
 
 
 def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
@@ -430,7 +485,7 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     written: list[Path] = []
     columns = _columns(rep.rows, rep.params)
     write_atomic(out / "results.csv", _csv(rep.rows, columns))
-    _write_parquet(rep.rows, columns, out / "results.parquet")
+    written += write_tables(rep.rows, columns, rep.params, out)  # results(_long).parquet
     stat_cols = ["variant", "metric", "n", "mean", "sd", "ci95_low", "ci95_high", "half_width",
                  "wanted_half_width", "replications_needed"]
     write_atomic(out / "statistics.csv", _csv(rep.statistics, stat_cols))
@@ -439,58 +494,83 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     write_atomic(out / "paired_differences.csv", _csv(rep.paired, pair_cols))
     written += [out / n for n in ("results.csv", "results.parquet", "statistics.csv",
                                   "paired_differences.csv")]
-    pictures = [("metrics.png", "Metrics by variant with 95 % intervals 各方案指标及95%置信区间"),
+    pictures = [("metrics.png", "Metrics by variant: means with 95 % intervals "
+                                "各方案指标均值及95%置信区间"),
                 ("distributions.png", "Distributions over replications 重复运行分布")]
     fig_metrics(rep, figs / "metrics.png")
     fig_distributions(rep, figs / "distributions.png")
-    if fig_grid_maps(folder, rep, figs / "grid_maps.png"):
-        pictures.append(("grid_maps.png", "5-minute share by grid, best and worst variant "
-                                          "最优/最差方案网格五分钟到场率"))
+    caption = fig_grid_maps(folder, rep, figs / "grid_maps.png")
+    if caption:
+        pictures.append(("grid_maps.png", caption))
     written += [figs / p for p, _ in pictures]
-    title = str(rep.experiment.get("title") or rep.experiment.get("name") or folder.name)
+    mapped = _write_map(folder, rep, out)
+    if mapped:
+        written.append(mapped[0])
+    title = _title(rep, folder)
     done = sum(1 for r in rep.rows if r.get("status") == "done")
     failed = [r for r in rep.rows if r.get("status") == "failed"]
-    sh, sr = _summary_rows(rep)
-    ph, pr = _paired_rows(rep)
-    nh, nr = _needed_rows(rep)
+    heads = findings(rep)
+    pair = headline_pair(rep)
+    every = findings(rep, ("*", "*")) if len({(p["variant"], p["baseline"])
+                                              for p in rep.paired}) > 1 else []
+    note = (f"Each line: the paired difference over common replications (common random "
+            f"numbers), mean [95 % CI]; “no clear difference” when the interval spans 0. "
+            f"{len(heads)} metrics 指标."
+            if heads else "One variant only: nothing to compare 只有一个方案，无比较。")
+    tables = [("Results by variant 各方案结果 (mean [95 % CI])", _summary_rows(rep), "variants"),
+              ("Paired differences 配对差异", _paired_rows(rep), "paired"),
+              ("Replications needed 所需重复次数", _needed_rows(rep), "needed"),
+              ("Variants and their settings 方案与配置", _settings_rows(rep), "settings")]
     # Markdown
     md = [f"# {title}", "",
           f"{done} runs done 完成, {len(failed)} failed 失败; {_swept(rep)}.", "",
-          "## Results by variant 各方案结果 (mean [95 % CI])", "", _table_md(sh, sr), "",
-          "## Paired differences 配对差异", "", _table_md(ph, pr) if pr else "(one variant)", "",
-          "## Replications needed 所需重复次数", "", _table_md(nh, nr), "",
-          "## Method 方法", "", METHOD, ""]
-    for name, caption in pictures:
-        md += [f"### {caption}", "", f"![{caption}](figures/{name})", ""]
+          "## Findings 主要发现", ""]
+    md += [f"- {h.en}  \n  {h.zh}" for h in heads] or ["(one variant)"]
+    md += ["", note, ""]
+    for name, cap in pictures:
+        md += [f"### {cap}", "", f"![{cap}](figures/{name})", ""]
+    if mapped:
+        md += ["## Map 地图", "", f"[Interactive map 交互地图: {mapped[1]}]({MAP_HTML})", ""]
+    if every:
+        md += ["## Every comparison 全部比较", ""] + [f"- {h.en}  \n  {h.zh}" for h in every]
+        md += [""]
+    for cap, (hd, rows), _ in tables:
+        md += [f"## {cap}", "", _table_md(hd, rows) if rows else "(one variant)", ""]
+    md += ["## Method 方法", "", METHOD, ""]
     if failed:
         md += ["## Failed runs 失败运行", ""] + [f"- `{r['run']}`: {r['error']}" for r in failed]
     write_atomic(out / "report.md", "\n".join(md) + "\n")
-    # HTML (self-contained: figures embedded as data URIs)
+    # HTML (self-contained: figures embedded as data URIs, the font inline; the map beside it)
     imgs = "".join(
         f'<figure><img alt="{html.escape(c)}" src="data:image/png;base64,'
         f'{base64.b64encode((figs / n).read_bytes()).decode()}"/>'
         f"<figcaption>{html.escape(c)}</figcaption></figure>" for n, c in pictures)
     fails = "".join(f"<li><code>{html.escape(r['run'])}</code>: {html.escape(str(r['error']))}"
                     "</li>" for r in failed)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;margin:1em 0;font-size:90%}}td,th{{border:1px solid #ccc;
-padding:4px 8px;text-align:left}}th{{background:#f0f0f0}}img{{max-width:100%}}
-figure{{margin:1.5em 0}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>{done} runs done 完成, {len(failed)} failed 失败; {html.escape(_swept(rep))}.</p>
-<h2>Results by variant 各方案结果 (mean [95 % CI])</h2>
-{_table_html(sh, sr, "variants")}
-<h2>Paired differences 配对差异</h2>
-{_table_html(ph, pr, "paired") if pr else "<p>(one variant)</p>"}
-<h2>Replications needed 所需重复次数</h2>
-{_table_html(nh, nr, "needed")}
-<h2>Method 方法</h2><p>{html.escape(METHOD)}</p>
-<h2>Figures 图</h2>{imgs}
-{"<h2>Failed runs 失败运行</h2><ul>" + fails + "</ul>" if failed else ""}
-</body></html>
-"""
-    write_atomic(out / "report.html", page)
+    names = variant_names(rep)
+    lead = (f"{names[pair[0]][0]} compared with {names[pair[1]][0]} "
+            f"{names[pair[0]][1]}与{names[pair[1]][1]}比较" if pair else "")
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<p>{done} runs done 完成, {len(failed)} failed 失败; "
+            f"{html.escape(_swept(rep))}.</p>",
+            '<section class="headlines"><h2>Findings 主要发现</h2>',
+            f"<p>{html.escape(lead)}</p>" if lead else "",
+            _headline_html(heads), f'<p class="note">{html.escape(note)}</p></section>',
+            f"<h2>Figures 图</h2>{imgs}"]
+    if mapped:
+        body.append(f'<h2>Map 地图</h2><p><a href="{MAP_HTML}">{html.escape(mapped[1])}: '
+                    f'open the interactive map 打开交互地图</a></p>'
+                    f'<iframe class="map" src="{MAP_HTML}" title="map 地图"></iframe>')
+    if every:
+        body.append(_details(f"Every comparison 全部比较 ({len(every)})",
+                             f'<div class="headlines">{_headline_html(every)}</div>', 99))
+    body.append("<h2>Tables 表</h2>")
+    for cap, (hd, rows), css in tables:
+        inner = _table_html(hd, rows, css) if rows else "<p>(one variant)</p>"
+        body.append(_details(cap, inner, len(rows) * max(1, len(hd) // 8)))
+    body.append(f"<h2>Method 方法</h2><p>{html.escape(METHOD)}</p>")
+    if failed:
+        body.append("<h2>Failed runs 失败运行</h2><ul>" + fails + "</ul>")
+    write_atomic(out / "report.html", page(title, "\n".join(body), css=_CSS))
     written += [out / "report.md", out / "report.html"]
     return written
