@@ -7,7 +7,8 @@ and the key, exit code 2.
   ``summary.json`` has, nested ones as ``a.b`` (as ``gridsim report`` flattens them);
 * ``experiment.half_width`` values and ``experiment.relative_half_width``: positive numbers;
 * ``experiment.variant_keys``: keys the experiment sweeps;
-* ``experiment.pairs``: pairs of two variants, each named by a value of a swept key.
+* ``experiment.pairs``: pairs of two variants, each named by a value of a swept key;
+* ``experiment.labels``: ``"key=value"`` or ``"key"`` of a swept key, a non-empty label.
 
 The metric keys are read from the code that writes the summary
 (:func:`gridsim.output.metrics.summarize` and the evacuation's
@@ -349,6 +350,13 @@ def experiment_problems(settings: RunConfig, jobs: Sequence[Sequence[str]] | Non
                     problems.append(f"experiment.pairs[{i}]: {name!r} names no variant (the "
                                     "swept values are "
                                     f"{', '.join(sorted(values)) or 'none'})")
+        for name, text in exp.labels.items():
+            key, _, value = str(name).partition("=")
+            if key not in swept or (value and value not in swept[key]):
+                problems.append(f"experiment.labels.{name}: names no swept key or value (the "
+                                "form is \"key=value\" or \"key\" of a swept key)")
+            elif not str(text).strip():
+                problems.append(f"experiment.labels.{name}: the label is empty")
     return problems
 
 

@@ -630,6 +630,7 @@ class ExperimentConfig:
     half_width: dict[str, float] = field(default_factory=dict)  # wanted 95 % CI half-widths
     relative_half_width: float = 0.05  # ... as a share of the mean, for metrics not listed
     report_dir: str = ""  # where `gridsim experiment` writes the report when the sweep ends
+    labels: dict[str, str] = field(default_factory=dict)  # "key=value" (or "key") -> plain name
 
 
 @dataclass
