@@ -125,11 +125,15 @@ def test_grid_centre_off_the_road_network(broken: Path, small: RunConfig) -> Non
         p["centre_x_m"] += 9000.0
 
     edit_grids(broken, move)
-    (err,) = problems(broken, small)
+    # 9 km away it is also far from every other grid (the geometric check: docs "Geometric
+    # checks"), a problem of its own
+    err, isolated = problems(broken, small)
     assert err.startswith("grids.geojson: feature 7 (id 7): centre: expected a road node within "
                           "max_snap_m = 500 m (scenario.yaml) of the grid's centre, got the "
                           "nearest road ")
     assert err.endswith(" m away in roads.graphml")
+    assert isolated.startswith("grids.geojson: feature 7 (id 7): centre: expected a grid near "
+                               "the others")
 
 
 def test_grids_unreachable_on_the_road_graph(broken: Path, small: RunConfig) -> None:
@@ -302,7 +306,8 @@ def test_missing_and_unknown_files_and_keys(broken: Path, small: RunConfig) -> N
         "scenario.yaml: station: unknown key; expected one of grids, roads, supply_points, "
         "depots, stations, shelters, rosters, exposures, name, description, crs, input_crs, "
         "max_snap_m, "
-        "neighbour_tolerance_m, county, counties, townships, road_speeds_kmh, generate",
+        "neighbour_tolerance_m, county, counties, townships, road_speeds_kmh, generate, "
+        "allow_outside_files, checks",
         f"scenario.yaml: stations: expected an existing file in {broken}, got 'nothing.csv'"]
 
 

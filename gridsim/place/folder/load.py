@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import spatial
 
+from gridsim.model.params import scenario_presets
 from gridsim.model.people import ALL_CATEGORIES, Roster, category_bit, role_bit
 from gridsim.model.region import Region
 from gridsim.model.streams import Streams
@@ -18,6 +19,7 @@ from gridsim.model.supplies import SupplyPoints
 from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, ROLES, SUPPLY_ITEMS
 from gridsim.place import synthetic as syn
 from gridsim.place.folder.errors import Problems, ScenarioDataError
+from gridsim.place.folder.geometry import check_geometry
 from gridsim.place.folder.grids import (
     AREA_ABS_TOLERANCE_KM2,
     AREA_TOLERANCE,
@@ -47,6 +49,7 @@ __all__ = [
     "Parts",
     "Shelters",
     "folder_files",
+    "generate_block",
     "generated_parts",
     "load_folder",
     "load_parts",
@@ -80,9 +83,12 @@ def _positions(t: Table, spec: Spec, key: str, grids: GridData | None, net: Netw
         if g is None:
             return np.zeros(t.n), np.zeros(t.n), grid
         safe = np.where(grid >= 0, grid, 0)
-        return g.x_m[safe], g.y_m[safe], grid
-    x, y, ok = t.points(spec, key)
-    if g is not None and ok.any():
+        x, y, ok = g.x_m[safe], g.y_m[safe], grid >= 0  # at the grid's centre
+        where_field = "grid"
+    else:
+        x, y, ok = t.points(spec, key)
+        where_field = "x, y" if t.point is None else "geometry"
+    if g is not None and ok.any() and where_field != "grid":
         _, near = spatial.cKDTree(np.column_stack([g.x_m, g.y_m])).query(
             np.column_stack([x[ok], y[ok]]))
         grid[ok & (grid < 0)] = np.asarray(near, dtype=np.int64)[(grid < 0)[ok]]
@@ -90,9 +96,10 @@ def _positions(t: Table, spec: Spec, key: str, grids: GridData | None, net: Netw
         d = np.full(t.n, 0.0)
         d[ok] = net.distance_m(x[ok], y[ok])
         for i in np.flatnonzero(d > spec.max_snap_m).tolist():
-            t.problems.add(t.file, t.at(i), "x, y" if t.point is None else "geometry",
+            t.problems.add(t.file, t.at(i), where_field,
                            f"expected a position within max_snap_m = {spec.max_snap_m:g} m "
-                           f"({SPEC_FILE}) of a road, got the nearest road {d[i]:.0f} m away")
+                           f"({SPEC_FILE}) of a road, got the nearest road {d[i]:.0f} m away"
+                           + (" (at the centre of its grid)" if where_field == "grid" else ""))
     return x, y, grid
 
 
@@ -325,6 +332,9 @@ def _load(folder: Path, cfg: ScenarioConfig | None) -> tuple[Parts | None, Shelt
     grids = load_grids(spec, problems)
     raw = read_roads(spec, problems)
     net = assemble(raw, grids, spec, problems) if raw is not None and grids is not None else None
+    if grids is not None:  # the files against each other: one place?
+        check_geometry(spec.checks, grids, spec.label("grids"), raw, spec.label("roads"),
+                       problems)
     tables: dict[str, Table] = {}
     for key in OPTIONAL_FILES:
         if key in spec.files:
@@ -433,25 +443,44 @@ def generated_parts(folder: Path) -> set[str]:
 #: use (they keep a scenario folder composable as a config group option).
 _PLACEHOLDERS: dict[str, Any] = {
     "townships_per_county": 1, "villages_per_township": 1, "urban_grids": 0, "rural_grids": 0,
-    "people": {"commanders_per_grid": 0.0, "grid_workers_per_grid": 0,
-               "party_members_per_1000": 0.0},
 }
+#: The preset whose ``seed``, ``people``, ``supplies``, ``departments`` and
+#: ``exposure_per_kind`` a scenario folder's ``generate:`` block falls back on, key by key (the
+#: default scenario of ``conf/config.yaml``): a folder without ``generate:`` gets these.
+GENERATE_DEFAULTS_PRESET = "district"
+
+
+def generate_block(folder: Path) -> dict[str, Any]:
+    """The ``generate:`` settings of ``folder/scenario.yaml`` (only the keys of
+    :data:`~gridsim.place.folder.spec.GENERATE_KEYS`; empty when there is none: reading the
+    folder reports a bad block)."""
+    gen = _raw_yaml(Path(folder)).get("generate")
+    return {k: v for k, v in gen.items() if k in GENERATE_KEYS} if isinstance(gen, dict) else {}
+
+
+def _generate_defaults() -> dict[str, Any]:
+    """The settings of :data:`GENERATE_DEFAULTS_PRESET` a ``generate:`` block may give."""
+    import yaml  # start-up time: YAML only when a file is read or written
+
+    preset = scenario_presets().get(GENERATE_DEFAULTS_PRESET)
+    if preset is None or preset.name == "scenario.yaml":
+        return {}
+    data = yaml.safe_load(preset.read_text(encoding="utf-8"))
+    return {k: data[k] for k in GENERATE_KEYS if isinstance(data, dict) and k in data}
 
 
 def registry_node(scenario_yaml: Path, name: str | None = None) -> dict[str, Any]:
     """The config node of a scenario folder as an option of the ``scenario`` group: generator
-    ``files``, its path, and the ``generate:`` settings of its scenario.yaml."""
+    ``files``, its (absolute) path, and the ``generate:`` settings of its scenario.yaml, over
+    those of :data:`GENERATE_DEFAULTS_PRESET` (``people`` and ``supplies`` field by field;
+    ``seed``, ``departments`` and ``exposure_per_kind`` whole)."""
     folder = Path(scenario_yaml).parent
-    data = _raw_yaml(folder)
-    gen = data.get("generate") if isinstance(data.get("generate"), dict) else {}
-    node: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v)
-                            for k, v in _PLACEHOLDERS.items()}
-    for k, v in (gen or {}).items():
-        if k not in GENERATE_KEYS:
-            continue
-        if isinstance(v, dict) and isinstance(node.get(k), dict):
+    node: dict[str, Any] = {**_PLACEHOLDERS, **_generate_defaults()}
+    for k, v in generate_block(folder).items():
+        if k in ("people", "supplies") and isinstance(v, dict) and isinstance(node.get(k), dict):
             node[k] = {**node[k], **v}
         else:
             node[k] = v
-    node.update(name=name or folder.name, generator="files", path=str(folder))
+    node.update(name=name or folder.resolve().name, generator="files",
+                path=str(folder.resolve()))
     return node

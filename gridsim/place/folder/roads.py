@@ -442,9 +442,15 @@ def assemble(raw: _Raw, grids: GridData, spec: Spec, problems: Problems) -> Netw
     d1, k1 = main_tree.query(centres)
     unreachable: list[int] = []
     grid_label = spec.label("grids")
+    named_d = np.hypot(raw.x[np.maximum(node_of, 0)] - g.x_m, raw.y[np.maximum(node_of, 0)] - g.y_m)
     for gid in range(n_grids):
         if not free[gid]:
-            if label_of[node_of[gid]] != main:
+            if named_d[gid] > spec.max_snap_m:  # the node the data names, far from the grid
+                problems.add(grid_label, grids.where[gid], "centre",
+                             f"expected the grid's road node ({raw.node_name[node_of[gid]]} of "
+                             f"{label}) within max_snap_m = {spec.max_snap_m:g} m ({SPEC_FILE}) "
+                             f"of the grid's centre, got {named_d[gid]:.0f} m")
+            elif label_of[node_of[gid]] != main:
                 unreachable.append(gid)
             continue
         if d1[gid] <= spec.max_snap_m:

@@ -6,6 +6,7 @@ See ``docs/scenario_format.md`` for the format.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,15 @@ OPTIONAL_FILES = tuple(k for k in FILE_KEYS if k not in REQUIRED_FILES)
 #: make the people, supplies and stations of files a scenario leaves out).
 GENERATE_KEYS = ("seed", "people", "supplies", "departments", "exposure_per_kind")
 OTHER_KEYS = ("name", "description", "crs", "input_crs", "max_snap_m", "neighbour_tolerance_m",
-              "county", "counties", "townships", "road_speeds_kmh", "generate")
+              "county", "counties", "townships", "road_speeds_kmh", "generate",
+              "allow_outside_files", "checks")
+#: The thresholds of the geometric checks (``checks:`` in scenario.yaml may change them;
+#: :mod:`gridsim.place.folder.geometry`, docs/scenario_format.md "Geometric checks").
+DEFAULT_CHECKS: dict[str, float] = {
+    "road_far_km": 10.0,  # a road node farther than this from every grid centre
+    "grid_isolated_km": 5.0,  # a grid whose nearest other grid centre is farther than ...
+    "grid_isolated_factor": 10.0,  # ... this, and this × the median spacing, and its size
+}
 DEFAULT_MAX_SNAP_M = 500.0
 DEFAULT_NEIGHBOUR_TOLERANCE_M = 1.0
 
@@ -85,6 +94,7 @@ class Spec:
     townships: tuple[str, ...] | None = None
     road_speeds_kmh: dict[str, float] = field(default_factory=dict)
     generate: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
 
     def label(self, key: str) -> str:
         """The file name used in messages (relative to the folder)."""
@@ -152,6 +162,11 @@ def read_spec(folder: Path, problems: Problems) -> Spec | None:
         problems.add(f, "", "crs", "expected a projected coordinate system in metres "
                      f"(e.g. EPSG:32648), got {crs_text!r}, {kind}")
         ok = False
+    allow_outside = data.get("allow_outside_files", False)
+    if not isinstance(allow_outside, bool):
+        problems.add(f, "", "allow_outside_files", f"expected true or false, got {allow_outside!r}")
+        allow_outside = False
+    inside = folder.resolve()
     files: dict[str, Path] = {}
     for key, suffixes in FILE_KEYS.items():
         v = data.get(key)
@@ -166,6 +181,15 @@ def read_spec(folder: Path, problems: Problems) -> Spec | None:
             ok = ok and key not in REQUIRED_FILES
             continue
         p = folder / v
+        if not p.resolve().is_relative_to(inside):  # "../x", "/elsewhere/x", a link out
+            if not allow_outside:
+                problems.add(f, "", key, f"expected a file inside the scenario folder {folder}, "
+                             f"got {v!r} (outside it: set allow_outside_files: true in "
+                             f"{SPEC_FILE} to read it anyway)")
+                ok = ok and key not in REQUIRED_FILES
+                continue
+            sys.stderr.write(f"gridsim: warning: {folder / SPEC_FILE}: {key}: reading {v!r}, "
+                             "outside the scenario folder (allow_outside_files: true)\n")
         if not p.name.lower().endswith(suffixes):
             problems.add(f, "", key, f"expected a file ending in {' or '.join(suffixes)}, "
                          f"got {v!r}")
@@ -241,10 +265,24 @@ def read_spec(folder: Path, problems: Problems) -> Spec | None:
         if k not in GENERATE_KEYS:
             problems.add(f, "", f"generate.{k}",
                          f"unknown key; expected one of {', '.join(GENERATE_KEYS)}")
+    checks = dict(DEFAULT_CHECKS)
+    raw_checks = data.get("checks") or {}
+    if not isinstance(raw_checks, dict):
+        problems.add(f, "", "checks", f"expected a mapping check -> threshold, got {raw_checks!r}")
+        raw_checks = {}
+    for k, v in raw_checks.items():
+        if k not in DEFAULT_CHECKS:
+            problems.add(f, "", f"checks.{k}",
+                         f"unknown key; expected one of {', '.join(DEFAULT_CHECKS)}")
+        elif (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+              and v > 0):
+            checks[str(k)] = float(v)
+        else:
+            problems.add(f, "", f"checks.{k}", f"expected a number > 0, got {v!r}")
     if not ok:
         return None
     return Spec(folder=folder, name=str(name), crs=crs, crs_text=crs_text, files=files,
                 input_crs=input_crs, max_snap_m=nums["max_snap_m"],
                 neighbour_tolerance_m=nums["neighbour_tolerance_m"], county=str(county),
                 counties=lists["counties"], townships=lists["townships"],
-                road_speeds_kmh=good_speeds, generate=dict(generate))
+                road_speeds_kmh=good_speeds, generate=dict(generate), checks=checks)

@@ -243,12 +243,51 @@ class Table:
         return x, y, ok
 
 
+class _Members(dict):  # type: ignore[type-arg]
+    """A JSON object as read, with the names it gives more than once and all their values."""
+
+    repeated: dict[str, list[Any]]
+
+
+def _members(pairs: list[tuple[str, Any]]) -> _Members:
+    """``json``'s object_pairs_hook: the object, remembering repeated names (JSON allows them,
+    and a plain dict would keep the last value without a word)."""
+    obj = _Members(pairs)
+    obj.repeated = {}
+    if len(obj) < len(pairs):
+        for k, v in pairs:
+            obj.repeated.setdefault(k, []).append(v)
+        obj.repeated = {k: vs for k, vs in obj.repeated.items() if len(vs) > 1}
+    return obj
+
+
+def _repeated_names(data: Any, label: str, problems: Problems) -> None:
+    """A problem for each name a feature's properties (or the feature, or the collection)
+    give more than once."""
+    def report(obj: Any, where: str, what: str) -> None:
+        for name, values in (getattr(obj, "repeated", None) or {}).items():
+            shown = ", ".join(json.dumps(v, ensure_ascii=False)[:40] for v in values)
+            problems.add(label, where, name, f"expected each {what} name once, got {name!r} "
+                         f"{len(values)} times (values {shown})")
+
+    report(data, "", "member")
+    for i, ft in enumerate(data.get("features") or [] if isinstance(data, dict) else []):
+        if not isinstance(ft, dict):
+            continue
+        props = ft.get("properties")
+        report(ft, feature(i), "member")
+        report(props, feature(i, props.get("id") if isinstance(props, dict) else None),
+               "property")
+
+
 def read_geojson(path: Path, label: str, problems: Problems
                  ) -> tuple[list[Any], Any] | None:
     """The features of a GeoJSON FeatureCollection and the CRS its ``crs`` member names (the
-    older GeoJSON 2008 form that GDAL writes), or ``None`` after reporting why not."""
+    older GeoJSON 2008 form that GDAL writes), or ``None`` after reporting why not. A name
+    given twice in one object (a property of a feature, say) is a problem: it would be
+    ambiguous which value holds."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=_members)
     except UnicodeDecodeError as exc:
         problems.add(label, "", "encoding", f"expected UTF-8 text, got {exc.reason} at byte "
                      f"{exc.start}")
@@ -262,6 +301,10 @@ def read_geojson(path: Path, label: str, problems: Problems
         got = data.get("type") if isinstance(data, dict) else type(data).__name__
         problems.add(label, "", "type", f"expected a FeatureCollection with a list of features, "
                      f"got {got!r}")
+        return None
+    n_before = problems.count
+    _repeated_names(data, label, problems)
+    if problems.count > n_before:
         return None
     file_crs = None
     crs = data.get("crs")
