@@ -180,7 +180,9 @@ def _result(s, scenario, log=None):
 @pytest.mark.slow
 def test_a_city_scale_map_is_a_raster_with_the_core_enlarged(tmp_path: Path, captured) -> None:
     """Above RASTER_GRIDS grids: one image per panel (not a marker per grid), the urban core
-    in an inset, a colour bar, Chinese beside the English; the grid with share 0 is red."""
+    in an inset, a colour bar of the share's classes with their numbers of grids, Chinese
+    beside the English; the grid with share 0 is red, and at least 3 pixels wide on the whole
+    city's panel although an urban grid is smaller than a pixel there."""
     from matplotlib.collections import PathCollection
     from matplotlib.image import AxesImage
 
@@ -197,7 +199,9 @@ def test_a_city_scale_map_is_a_raster_with_the_core_enlarged(tmp_path: Path, cap
     assert not any(isinstance(c, PathCollection) for ax in _axes(fig) for c in ax.collections)
     texts = _texts(fig)
     assert any("urban core (enlarged) 城区放大" in t for t in texts)
-    assert any("share answered within 5 minutes 五分钟到场率" in t for t in texts)
+    assert any("share answered within 5 minutes (grids) 五分钟到场率 (网格数)" in t for t in texts)
+    # the classes' numbers of grids: 50 grids at 100 %, one at 0 (set above)
+    assert {"< 50 %\n(1)", "50–80 %\n(0)", "80–<100 %\n(0)", "100 %\n(50)"} <= set(texts)
     assert any(t.startswith("5-minute share by grid 各网格五分钟到场率") and f"{g.n:,} grids" in t
                and "51 with an incident" in t for t in texts)
     # the core panel: the pixel at the red grid's centre is red (RdYlGn at 0)
@@ -210,6 +214,14 @@ def test_a_city_scale_map_is_a_raster_with_the_core_enlarged(tmp_path: Path, cap
     i = int((g.y_m[urban[50]] / 1000.0 - y0) / (y1 - y0) * rgba.shape[0])
     r, gr, b, a = rgba[i, j]
     assert a == 1.0 and r > 0.6 and gr < 0.1 and b < 0.2, rgba[i, j]
+    # the whole city's panel (600 pixels over about 70 km: an urban grid of 0.05 km² is about
+    # two pixels wide): the red grid covers at least 3 × 3 pixels, more than its own square
+    whole = np.asarray(images[0].get_array())
+    red = np.all(whole == np.asarray(core.get_array())[i, j], axis=-1)
+    k = urban[50]
+    _, own = grid_raster(g.x_m[[k]] / 1000.0, g.y_m[[k]] / 1000.0, g.side_m()[[k]] / 1000.0,
+                         np.zeros(1), tuple(images[0].get_extent()), 600)
+    assert red.sum() >= 9 and red.sum() > own.sum(), (red.sum(), own.sum())
     assert (tmp_path / "map.png").stat().st_size > 10_000
 
 
@@ -246,6 +258,11 @@ def test_modes_over_time_shows_the_few_switched_grids(tmp_path: Path, captured) 
     title = ax.get_title()
     assert "各模式网格数" in title
     assert "(18,176 grids; at most 3, 0.017 % of all grids 占全部网格比例" in title
+    # the right axis: the same counts as a percentage of the 18,176 grids
+    (right,) = ax.child_axes
+    assert right.get_ylabel() == "% of all grids 占全部网格比例"
+    lo, hi = right.get_ylim()
+    assert lo == 0 and hi == pytest.approx(ax.get_ylim()[1] * 100 / n)
 
 
 def test_every_label_of_the_run_figures_has_chinese_beside_english(tmp_path: Path,

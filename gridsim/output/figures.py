@@ -44,8 +44,19 @@ FIGURES: tuple[str, ...] = ("response_times.png", "modes_over_time.png", "map_wi
 
 _MODE_COLOURS = {"PEACE": "#9ecae1", "ALERT": "#fdae6b", "FORWARD_COMMAND": "#e6550d",
                  "RECOVERY": "#a1d99b"}
-#: Grids with no incident answered in the run, on the map.
-_NO_INCIDENT = "#d0d0d0"
+#: Grids with no incident answered in the run, on the map: light, so that the few grids with
+#: one stand out at city scale (a run of a few days answers incidents in a few hundred of the
+#: city's 18,176 grids).
+_NO_INCIDENT = "#ececec"
+#: Classes of the 5-minute share on the maps: a grid's share is a ratio of a few incidents
+#: (mostly 0, 1/2 or 1), so a continuous scale shows one green; four classes of strong contrast
+#: show where the standard is missed. Upper bounds; the last class is exactly 100 %.
+_SHARE_BOUNDS = (0.0, 0.5, 0.8, 1.0, 1.0 + 1e-9)
+_SHARE_COLOURS = ("#b2182b", "#f4a582", "#92c5de", "#2166ac")
+_SHARE_CLASSES = ("< 50 %", "50–80 %", "80–<100 %", "100 %")
+#: At city scale a grid with an incident is drawn at least this many pixels wide on the map's
+#: raster, on top of the others (an urban grid is about one pixel of the whole city).
+_MIN_INCIDENT_PIXELS = 3
 
 _P = ParamSpec("_P")
 #: Resolution of every PNG (dots per inch).
@@ -203,7 +214,7 @@ def modes_over_time(result: RunResult, path: Path) -> None:
     # the axes as large as before (6.2 by 3.1 inches), the legend's column beside them inside
     # the canvas, room for a two-line title: the figure is cropped to what is drawn (_save)
     fig, ax = _figure((9.8, 4.4))
-    fig.subplots_adjust(left=0.1, right=0.733, bottom=0.1, top=0.8)
+    fig.subplots_adjust(left=0.1, right=0.70, bottom=0.1, top=0.8)
     ax.stackplot(t, out.T, step="post", labels=[bi(m, zh(m)) for m in modes],
                  colors=[_MODE_COLOURS[m] for m in modes])
     top = max(peak * 1.2, 1.0)  # room for the warnings' ribbon
@@ -213,12 +224,26 @@ def modes_over_time(result: RunResult, path: Path) -> None:
     handles += _warning_ribbon(ax, result.settings.hazard.warnings, bi)
     ax.set_xlabel(bi("hour", "小时"))
     ax.set_ylabel(bi("grids out of peacetime", "平时以外的网格"))
+    # the same counts as a share of all the grids, on the right: at city scale a few hundred
+    # switched grids read as the small part of the city they are
+    share = ax.secondary_yaxis("right", functions=(functools.partial(_percent, n=n),
+                                                   functools.partial(_count, n=n)))
+    share.set_ylabel(bi("% of all grids", "占全部网格比例"))
     ax.set_title(f"{bi('Grids by mode over time', '各模式网格数')}\n({n:,} grids; at most "
                  f"{peak:,}, {100 * peak / n:.2g} % {bi('of all grids', '占全部网格比例')}, out of "
                  "peacetime at once)")
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
-              bbox_to_anchor=(1.0, 1.0))
+              bbox_to_anchor=(1.13, 1.0))
     _save(fig, path)
+
+
+def _percent(v: Any, n: int) -> Any:
+    """Grids as a percentage of ``n`` grids (the modes figure's right axis)."""
+    return np.asarray(v, dtype=float) * (100.0 / n)
+
+
+def _count(p: Any, n: int) -> Any:
+    return np.asarray(p, dtype=float) * (n / 100.0)
 
 
 #: Colours of the warning levels (预警信号: 蓝色, 黄色, 橙色, 红色).
@@ -272,6 +297,34 @@ def _warning_ribbon(ax: Axes, warnings: list, bi: Callable[[str, str], str]) -> 
     return handles
 
 
+def _share_scale():
+    """The colour map and norm of the 5-minute share's classes (:data:`_SHARE_BOUNDS`)."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap  # (start-up time)
+
+    return (ListedColormap(list(_SHARE_COLOURS), name="gridsim_share"),
+            BoundaryNorm(list(_SHARE_BOUNDS), len(_SHARE_COLOURS)))
+
+
+def _share_bar(fig: Figure, ax: Axes, share: np.ndarray, bi: Callable[[str, str], str],
+               **kw: Any) -> None:
+    """The colour bar of the share's classes, each labelled with its number of grids."""
+    from matplotlib.cm import ScalarMappable  # (start-up time)
+
+    cmap, norm = _share_scale()
+    fin = share[np.isfinite(share)]
+    counts = np.histogram(np.clip(fin, 0.0, 1.0), bins=list(_SHARE_BOUNDS))[0]
+    bounds = np.array(_SHARE_BOUNDS)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, spacing="uniform",
+                       ticks=((bounds[:-1] + bounds[1:]) / 2).tolist(), **kw)
+    labels = [f"{c}\n({k:,})" for c, k in zip(_SHARE_CLASSES, counts.tolist(), strict=True)]
+    if kw.get("location") == "bottom":
+        bar.ax.set_xticklabels(labels)
+    else:
+        bar.ax.set_yticklabels([t.replace("\n", " ") for t in labels])
+    bar.ax.tick_params(length=0)
+    bar.set_label(bi("share answered within 5 minutes (grids)", "五分钟到场率 (网格数)"))
+
+
 def _vector_map(result: RunResult, ax: Axes, share: np.ndarray):
     """Every grid a square marker of its own area over the road network (a district)."""
     from matplotlib.collections import LineCollection  # (start-up time)
@@ -287,32 +340,44 @@ def _vector_map(result: RunResult, ax: Axes, share: np.ndarray):
                                      linewidths=0.4, zorder=1))
     size = np.clip(g.area_km2 / np.median(g.area_km2) * (4000.0 / max(g.n, 1)), 1.0, 60.0)
     none = ~np.isfinite(share)
-    ax.scatter(g.x_m[none] / 1000.0, g.y_m[none] / 1000.0, s=size[none], c="#bdbdbd",
-               marker="s", linewidths=0, zorder=2, label=bi("no incident", "无事件"))
-    mappable = ax.scatter(g.x_m[~none] / 1000.0, g.y_m[~none] / 1000.0, s=size[~none] * 1.5,
-                          c=share[~none], cmap="RdYlGn", vmin=0, vmax=1, marker="s",
-                          linewidths=0, zorder=3)
+    ax.scatter(g.x_m[none] / 1000.0, g.y_m[none] / 1000.0, s=size[none], c=_NO_INCIDENT,
+               marker="s", linewidths=0.3, edgecolors="#bdbdbd", zorder=2,
+               label=bi("no incident", "无事件"))
+    cmap, norm = _share_scale()
+    ax.scatter(g.x_m[~none] / 1000.0, g.y_m[~none] / 1000.0, s=size[~none] * 1.5,
+               c=np.clip(share[~none], 0.0, 1.0), cmap=cmap, norm=norm, marker="s",
+               linewidths=0, zorder=3)
     ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=8)
-    return mappable
 
 
 def _raster_panel(ax: Axes, result: RunResult, share: np.ndarray,
                   box: tuple[float, float, float, float], pixels: int, road_width: float
                   ) -> None:
-    """The share of every grid as a raster over ``box`` (km), grids with no incident grey,
-    arterial roads on top."""
-    from matplotlib import colormaps  # (start-up time)
-    from matplotlib.collections import LineCollection
+    """The share of every grid as a raster over ``box`` (km) in the share's classes, grids
+    with no incident light grey, those with one at least :data:`_MIN_INCIDENT_PIXELS` wide on
+    top; arterial roads on top."""
+    from matplotlib.collections import LineCollection  # (start-up time)
     from matplotlib.colors import to_rgba
 
     sc = result.scenario
     g = sc.region.grids
-    image, covered = grid_raster(g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 1000.0, share,
-                                 box, pixels)
+    x, y, side = g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 1000.0
+    image, covered = grid_raster(x, y, side, share, box, pixels)
+    inc = np.isfinite(share)
+    if inc.any():  # the grids with an incident again, none narrower than a few pixels
+        pixel = max(box[1] - box[0], box[3] - box[2]) / pixels
+        over, on = grid_raster(x[inc], y[inc], np.maximum(side[inc], _MIN_INCIDENT_PIXELS * pixel),
+                               share[inc], box, pixels)
+        image[on] = over[on]
+        covered |= on
     # 8-bit RGBA: what the PNG holds anyway, and matplotlib resamples it faster than floats
-    rgba = colormaps["RdYlGn"](np.nan_to_num(np.clip(image, 0.0, 1.0)), bytes=True)
-    rgba[covered & np.isnan(image)] = np.round(np.array(to_rgba(_NO_INCIDENT)) * 255)
+    palette = np.round(np.array([to_rgba(c) for c in (*_SHARE_COLOURS, _NO_INCIDENT)]) * 255
+                       ).astype(np.uint8)
+    cls = np.where(np.isnan(image), len(_SHARE_COLOURS),
+                   np.clip(np.searchsorted(_SHARE_BOUNDS, np.nan_to_num(image), side="right") - 1,
+                           0, len(_SHARE_COLOURS) - 1))
+    rgba = palette[cls]
     rgba[~covered] = 0
     x0, x1, y0, y1 = box
     ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest",
@@ -333,11 +398,9 @@ def _raster_panel(ax: Axes, result: RunResult, share: np.ndarray,
     ax.set_aspect("equal")
 
 
-def _raster_map(result: RunResult, fig: Figure, ax: Axes, share: np.ndarray):
+def _raster_map(result: RunResult, fig: Figure, ax: Axes, share: np.ndarray) -> None:
     """The city as a raster, the urban core enlarged beside it (a city)."""
-    from matplotlib.cm import ScalarMappable  # (start-up time)
-    from matplotlib.colors import Normalize
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # (start-up time)
     from matplotlib.patches import Patch
 
     from gridsim.output.cjk import bi
@@ -360,7 +423,6 @@ def _raster_map(result: RunResult, fig: Figure, ax: Axes, share: np.ndarray):
         ax.indicate_inset_zoom(inset, edgecolor="#252525", alpha=0.8)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8,
               frameon=False)
-    return ScalarMappable(norm=Normalize(0.0, 1.0), cmap="RdYlGn")
 
 
 @_in_fonts
@@ -374,12 +436,11 @@ def map_within_5min(result: RunResult, path: Path, share: np.ndarray) -> None:
     raster = g.n > RASTER_GRIDS
     fig, ax = _figure((11.0, 7.5) if raster else (7, 7))
     if raster:
-        mappable = _raster_map(result, fig, ax, share)
-        bar = fig.colorbar(mappable, ax=ax, location="bottom", shrink=0.6, pad=0.08, aspect=40)
+        _raster_map(result, fig, ax, share)
+        _share_bar(fig, ax, share, bi, location="bottom", shrink=0.6, pad=0.08, aspect=40)
     else:
-        mappable = _vector_map(result, ax, share)
-        bar = fig.colorbar(mappable, ax=ax, shrink=0.7)
-    bar.set_label(bi("share answered within 5 minutes", "五分钟到场率"))
+        _vector_map(result, ax, share)
+        _share_bar(fig, ax, share, bi, shrink=0.7)
     ax.set_xlabel("km")
     ax.set_ylabel("km")
     with_incident = int(np.isfinite(share).sum())
