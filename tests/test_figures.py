@@ -219,8 +219,9 @@ def test_a_city_scale_map_is_a_raster_with_the_core_enlarged(tmp_path: Path, cap
     whole = np.asarray(images[0].get_array())
     red = np.all(whole == np.asarray(core.get_array())[i, j], axis=-1)
     k = urban[50]
+    x0w, x1w, y0w, y1w = images[0].get_extent()
     _, own = grid_raster(g.x_m[[k]] / 1000.0, g.y_m[[k]] / 1000.0, g.side_m()[[k]] / 1000.0,
-                         np.zeros(1), tuple(images[0].get_extent()), 600)
+                         np.zeros(1), (x0w, x1w, y0w, y1w), 600)
     assert red.sum() >= 9 and red.sum() > own.sum(), (red.sum(), own.sum())
     assert (tmp_path / "map.png").stat().st_size > 10_000
 
