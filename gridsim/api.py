@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import math
 import numbers
 import os
@@ -242,15 +243,13 @@ class Result:
 # load and run
 # ----------------------------------------------------------------------------------------------
 def _runs_below(folder: Path, limit: int = 3) -> list[Path]:
-    """A few run folders under ``folder`` (a sweep's), for a hint."""
-    found: list[Path] = []
+    """A few run folders one or two levels under ``folder`` (a sweep's, an experiment's), for
+    a hint; the deeper level is looked at only when the first has none, and lazily."""
     with contextlib.suppress(OSError):
-        for manifest in sorted(folder.glob(f"*/{MANIFEST}")) + sorted(
-                folder.glob(f"*/*/{MANIFEST}")):
-            found.append(manifest.parent)
-            if len(found) >= limit:
-                break
-    return found
+        first = sorted(m.parent for m in folder.glob(f"*/{MANIFEST}"))[:limit]
+        return first or [m.parent for m in itertools.islice(
+            folder.glob(f"*/*/{MANIFEST}"), limit)]
+    return []
 
 
 def load(folder: str | os.PathLike[str]) -> Result:
