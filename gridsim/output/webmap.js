@@ -46,8 +46,8 @@
   // -- colours -----------------------------------------------------------------------------------
   var VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962",
                  "#addc30", "#fde725"];
-  var RDYLGN = ["#a50026", "#d73027", "#f46d43", "#fdae61", "#fee08b", "#d9ef8b", "#a6d96a",
-                "#66bd63", "#1a9850"];
+  // shares: red (the standard missed) to blue, the 5-minute map's colours (figures.py)
+  var SHARE = ["#b2182b", "#f4a582", "#92c5de", "#2166ac"];
   var CATS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
               "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"];
   var NONE = "#ececec", BINS = 32;
@@ -87,7 +87,7 @@
     } else {
       var m = metrics[metric];
       if (m.kind === "num") {
-        var cols = binColours(m.share ? RDYLGN : VIRIDIS), span = m.hi - m.lo || 1;
+        var cols = binColours(m.share ? SHARE : VIRIDIS), span = m.hi - m.lo || 1;
         for (i = 0; i < n; i++) {
           var v = m.v[i];
           fill[i] = isNaN(v) ? NONE
@@ -142,7 +142,7 @@
       var m = metrics[metric];
       h = "<b>" + esc(m.label) + "</b><br>";
       if (m.kind === "num") {
-        var stops = m.share ? RDYLGN : VIRIDIS;
+        var stops = m.share ? SHARE : VIRIDIS;
         h += '<div class="bar" style="background:linear-gradient(to right,' + stops.join(",") +
           ')"></div><div class="ends"><span>' + (m.clipped ? "≤ " : "") + fmt(m.lo, m) +
           "</span><span>" + (m.clipped ? "≥ " : "") + fmt(m.hi, m) + "</span></div>";
@@ -154,7 +154,8 @@
         });
       }
       if (outline.length) {
-        h += "outlined: out of peacetime 平时以外 (" + (tNow / 3600).toFixed(2) + " h)<br>";
+        h += "outlined: out of peacetime 平时以外 (" + (tNow / 3600).toFixed(2) + " h" +
+          (gridPixels() > 6 ? "" : "; zoom in 放大") + ")<br>";
         outline.forEach(function (o) {
           var md = modes.filter(function (x) { return x.colour === o.colour; })[0];
           h += '<span class="sw" style="background:#fff;border:2px solid ' + o.colour +
@@ -185,18 +186,25 @@
     ctx.setTransform(s, 0, 0, -s, view.tx * dpr, view.ty * dpr);
     groups.forEach(function (gr) { ctx.fillStyle = gr.colour; ctx.fill(gr.path, "evenodd"); });
     // grid borders once the grids are large enough on screen to carry them
-    var med = Math.sqrt((X1 - X0) * (Y1 - Y0) / Math.max(n, 1)) * view.s;
+    var med = gridPixels();
     if (med > 8) {
       ctx.lineWidth = 0.6 / view.s;
       ctx.strokeStyle = "rgba(80,80,80,0.5)";
       groups.forEach(function (gr) { ctx.stroke(gr.path); });
     }
-    ctx.lineWidth = 2.2 / view.s;
-    outline.forEach(function (o) { ctx.strokeStyle = o.colour; ctx.stroke(o.path); });
+    // outlines only where a grid is large enough on screen to show its fill inside them
+    if (med > 6) {
+      ctx.lineWidth = Math.min(2.5, med / 6) / view.s;
+      outline.forEach(function (o) { ctx.strokeStyle = o.colour; ctx.stroke(o.path); });
+    }
     [hover, pinned].forEach(function (g) {
       if (g < 0) return;
       ctx.lineWidth = 2.5 / view.s; ctx.strokeStyle = "#000"; ctx.stroke(paths[g]);
     });
+  }
+  // the typical width of a grid on screen, in CSS pixels
+  function gridPixels() {
+    return Math.sqrt((X1 - X0) * (Y1 - Y0) / Math.max(n, 1)) * view.s;
   }
   function update() { modesAt(tNow); colourAll(); drawLegend(); draw(); showTime(); }
   function showTime() {
@@ -243,7 +251,7 @@
     var f = Math.exp(-e.deltaY * 0.0015), r = canvas.getBoundingClientRect();
     var mx = e.clientX - r.left, my = e.clientY - r.top;
     view.s *= f; view.tx = mx - (mx - view.tx) * f; view.ty = my - (my - view.ty) * f;
-    draw();
+    drawLegend(); draw();
   }, { passive: false });
   canvas.addEventListener("mousedown", function (e) {
     drag = { x: e.clientX, y: e.clientY, tx: view.tx, ty: view.ty, moved: false };

@@ -394,7 +394,7 @@ border-bottom:1px solid #ddd;background:#fafafa}
 #gm-wrap{position:relative;flex:1;min-height:300px;overflow:hidden}
 #gm-canvas{position:absolute;left:0;top:0;width:100%;height:100%;cursor:grab;background:#fff}
 #gm-legend{position:absolute;right:.6em;top:.6em;background:rgba(255,255,255,.92);
-border:1px solid #ccc;padding:.4em .6em;font-size:12px;max-width:18em}
+border:1px solid #ccc;padding:.4em .6em;font-size:12px;max-width:24em}
 #gm-legend .sw{display:inline-block;width:1.1em;height:.9em;vertical-align:middle;
 margin-right:.4em;border:1px solid #999}
 #gm-legend .bar{height:.9em;border:1px solid #999;margin:.2em 0}
