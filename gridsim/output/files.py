@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gridsim.csvtext import csv_columns, csv_text
+from gridsim.csvtext import csv_column, csv_columns, csv_text
 from gridsim.engine.incident import INCIDENT_FIELDS
 from gridsim.engine.simulation import RunResult
 from gridsim.evacuation.output import write_evacuation
@@ -69,9 +69,10 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
                  csv_columns(INCIDENT_FIELDS, [list(map(attrgetter(f), incs))
                                                for f in INCIDENT_FIELDS]))
     columns = grid_columns(result)
-    write_atomic(folder / "grids.csv", csv_columns(GRID_FIELDS, columns))
+    texts = [csv_column(c) for c in columns]  # each cell's text, once for both files
+    write_atomic(folder / "grids.csv", csv_columns(GRID_FIELDS, texts))
     # the same rows with the grids' polygons, in lon/lat (and the scenario's CRS): always
-    write_geo(folder, result.scenario.region, GRID_FIELDS, columns)
+    write_geo(folder, result.scenario.region, GRID_FIELDS, columns, texts)
     if result.settings.output.events_log:
         write_atomic(folder / "events.csv", csv_text(("time_s", "event", "grid", "incident",
                                                       "detail"), result.ctx.log.sorted_rows()))

@@ -1,10 +1,13 @@
 """A map of a scenario (PNG): grids coloured by kind or by population density, with roads,
 department stations, township depots and key monitoring points.
 
-Grids are drawn as squares of their own area (one :class:`~matplotlib.collections.PolyCollection`)
-up to :data:`~gridsim.output.raster.RASTER_GRIDS` grids (a district), and above it (a city of
-18,176 grids) as one raster of :data:`~gridsim.output.raster.RASTER_PIXELS` pixels a side, each
-the colour of the grid whose square holds it (:func:`~gridsim.output.raster.grid_raster`);
+Grids are drawn as their real polygons where the scenario has them (a scenario folder:
+:attr:`gridsim.model.region.Region.shapes`; one :class:`~matplotlib.collections.PathCollection`
+of a compound path per grid, holes left empty, edges of width 0 at city scale), else as squares
+of their own area (one :class:`~matplotlib.collections.PolyCollection`) up to
+:data:`~gridsim.output.raster.RASTER_GRIDS` grids (a district), and above it (a city of 18,176
+grids) as one raster of :data:`~gridsim.output.raster.RASTER_PIXELS` pixels a side, each the
+colour of the grid whose square holds it (:func:`~gridsim.output.raster.grid_raster`);
 roads as :class:`~matplotlib.collections.LineCollection` s (one per road class). At city scale
 lines and markers are thinner and an inset shows the urban core, whose grids are too small to
 see at full extent.
@@ -39,7 +42,7 @@ from gridsim.place.roads import ROAD_CLASSES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.cm import ScalarMappable
-    from matplotlib.collections import PolyCollection
+    from matplotlib.collections import PathCollection, PolyCollection
     from matplotlib.colors import Normalize
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -112,7 +115,7 @@ def _spread(at: np.ndarray, x: np.ndarray, y: np.ndarray, side: np.ndarray, fact
 
 def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _Style,
           box: tuple[float, float, float, float] | None = None
-          ) -> tuple[list[Patch | Line2D], PolyCollection | ScalarMappable]:
+          ) -> tuple[list[Patch | Line2D], PolyCollection | PathCollection | ScalarMappable]:
     """Draw every layer of the map on ``ax`` (only what lies in ``box`` = x0, x1, y0, y1 km,
     if given); returns the legend handles and what a colour bar of the grids reads."""
     g = sc.region.grids
@@ -122,11 +125,14 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
         keep = np.ones(g.n, dtype=bool)
     else:
         x0, x1, y0, y1 = box
-        keep = (x + side / 2 >= x0) & (x - side / 2 <= x1) & (y + side / 2 >= y0) & \
-            (y - side / 2 <= y1)
+        gx0, gx1, gy0, gy1 = _grid_bounds(sc)
+        keep = (gx1 >= x0) & (gx0 <= x1) & (gy1 >= y0) & (gy0 <= y1)
     handles: list[Patch | Line2D] = []
 
-    if g.n > RASTER_GRIDS:  # a city: the grids as one raster (gridsim.output.raster)
+    if sc.region.shapes is not None:  # the scenario's own polygons, at any scale
+        grids: PolyCollection | PathCollection | ScalarMappable = _polygon_grids(
+            ax, sc, colour, norm, style, keep, handles)
+    elif g.n > RASTER_GRIDS:  # a city: the grids as one raster (gridsim.output.raster)
         grids = _raster_grids(ax, sc, colour, norm, box or _extent(x, y, side))
         if colour == "kind":
             handles += _kind_handles(g)
@@ -135,6 +141,64 @@ def _draw(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _S
 
     _draw_layers(ax, sc, style, box, keep, handles)
     return handles, grids
+
+
+def _grid_bounds(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each grid's bounding box in km (``x0, x1, y0, y1``): of its polygons where the scenario
+    has them, else of its square."""
+    shapes = sc.region.shapes
+    g = sc.region.grids
+    if shapes is None:
+        x, y, half = g.x_m / 1000.0, g.y_m / 1000.0, g.side_m() / 2000.0
+        return x - half, x + half, y - half, y + half
+    start = shapes.ring_ptr[shapes.grid_ptr(g.n)[:-1]]  # each grid's first position
+    xy = shapes.xy / 1000.0
+    return (np.minimum.reduceat(xy[:, 0], start), np.maximum.reduceat(xy[:, 0], start),
+            np.minimum.reduceat(xy[:, 1], start), np.maximum.reduceat(xy[:, 1], start))
+
+
+def _grid_paths(sc: Scenario, keep: np.ndarray) -> list:
+    """One compound path (km) per kept grid: each ring a closed sub-path, holes wound against
+    their exterior (:func:`gridsim.place.lonlat.oriented`), so that a non-zero fill leaves them
+    empty."""
+    from matplotlib.path import Path as MplPath  # (start-up time: see the module's docstring)
+
+    from gridsim.place.lonlat import oriented  # (pyproj-free; imported with the drawing)
+
+    g = sc.region.grids
+    assert sc.region.shapes is not None
+    shapes = oriented(sc.region.shapes)
+    ptr = shapes.ring_ptr
+    codes = np.full(len(shapes.xy), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[ptr[:-1]] = MplPath.MOVETO
+    codes[ptr[1:] - 1] = MplPath.CLOSEPOLY
+    xy = shapes.xy / 1000.0
+    at = ptr[shapes.grid_ptr(g.n)].tolist()
+    return [MplPath(xy[at[i]:at[i + 1]], codes[at[i]:at[i + 1]])
+            for i in np.flatnonzero(keep).tolist()]
+
+
+def _polygon_grids(ax: Axes, sc: Scenario, colour: str, norm: Normalize | None, style: _Style,
+                   keep: np.ndarray, handles: list) -> PathCollection:
+    """The grids kept as their own polygons (a scenario folder's, at any scale: a city's
+    18,176 paths with edges of width 0 cost matplotlib well under a second)."""
+    from matplotlib.collections import PathCollection  # (start-up time: see the docstring)
+
+    g = sc.region.grids
+    paths = _grid_paths(sc, keep)
+    if colour == "kind":
+        face = [_KIND_COLOURS[GRID_KINDS[int(k)]] for k in g.kind[keep]]
+        grids = PathCollection(paths, facecolors=face, edgecolors="white",
+                               linewidths=style.edge, zorder=1)
+        handles += _kind_handles(g)
+    else:
+        assert norm is not None
+        density = g.population / np.maximum(g.area_km2, 1e-9)
+        grids = PathCollection(paths, cmap="YlOrRd", norm=norm, edgecolors="white",
+                               linewidths=style.edge, zorder=1)
+        grids.set_array(np.maximum(density[keep], norm.vmin or 0.0))
+    ax.add_collection(grids)
+    return grids
 
 
 def _extent(x: np.ndarray, y: np.ndarray, side: np.ndarray) -> tuple[float, float, float, float]:
@@ -333,10 +397,8 @@ def scenario_map(sc: Scenario, path: Path, colour: str = "kind", title: str | No
         norm = LogNorm(vmin=lo, vmax=max(hi, lo * 10.0))
 
     handles, grids = _draw(ax, sc, colour, norm, _CITY if big else _DISTRICT)
-    half = g.side_m() / 2000.0
-    x, y = g.x_m / 1000.0, g.y_m / 1000.0
-    _limits(ax, float((x - half).min()), float((x + half).max()), float((y - half).min()),
-            float((y + half).max()))
+    gx0, gx1, gy0, gy1 = _grid_bounds(sc)
+    _limits(ax, float(gx0.min()), float(gx1.max()), float(gy0.min()), float(gy1.max()))
     ax.set_xlabel("km")
     ax.set_ylabel("km")
 

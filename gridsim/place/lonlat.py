@@ -15,7 +15,7 @@ import numpy as np
 
 from gridsim.model.region import Grids, GridShapes, Region
 
-__all__ = ["MIN_SIDE_M", "WGS84", "geometry_texts", "grid_shapes", "oriented_lonlat",
+__all__ = ["MIN_SIDE_M", "WGS84", "geometry_texts", "grid_shapes", "oriented", "oriented_lonlat",
            "polygon_ptrs", "square_shapes", "to_lonlat"]
 
 #: A square drawn for a grid is at least this wide (a grid of no area still shows).
@@ -80,6 +80,17 @@ def _orientation_order(shapes: GridShapes, x: np.ndarray, y: np.ndarray) -> np.n
     mirrored = ptr[:-1][ring_of] + ptr[1:][ring_of] - 1 - idx  # s + e - 1 - i within the ring
     idx[f] = mirrored[f]
     return idx
+
+
+def oriented(shapes: GridShapes) -> GridShapes:
+    """``shapes`` with their rings in the right-hand rule's order in their own coordinates
+    (exteriors counter-clockwise, holes clockwise: what a non-zero fill needs to leave the
+    holes empty)."""
+    order = _orientation_order(shapes, shapes.xy[:, 0], shapes.xy[:, 1])
+    if order is None:
+        return shapes
+    return GridShapes(ring_ptr=shapes.ring_ptr, ring_grid=shapes.ring_grid,
+                      ring_hole=shapes.ring_hole, xy=shapes.xy[order])
 
 
 def oriented_lonlat(region: Region) -> tuple[GridShapes, np.ndarray, np.ndarray]:

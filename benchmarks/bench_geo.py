@@ -1,0 +1,89 @@
+"""CPU seconds of a city run's GIS files: grids.geojson, grids.gpkg and the summary's CRS keys.
+
+    python benchmarks/bench_geo.py [--repeat N] [--scenario NAME] [--hours H]
+
+One short run of ``--scenario`` (default ``suining_city``: 18,176 grids; ``hazard=calm``,
+``--hours`` simulated hours: the GIS files' cost depends on the grids, not on the incidents) is
+simulated once; then, ``--repeat`` times and interleaved (the machine is shared), each piece
+of :mod:`gridsim.output.geo` is timed with ``time.process_time`` (user + sys) and the best
+(least) time kept:
+
+* ``grids.geojson`` text (squares of the grids' areas, as a synthetic scenario has), and
+  written (atomically) to a temporary folder;
+* the same with the region given real polygons (``Region.shapes``: the squares, clockwise, so
+  that every ring is re-ordered to the right-hand rule: the costliest path);
+* ``grids.gpkg`` (pyogrio), if it imports;
+* ``crs_fields`` (summary.json's ``crs``, ``centre_lon``, ``centre_lat``).
+
+Prints one table, no pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--scenario", default="suining_city")
+    ap.add_argument("--hours", type=float, default=1.0)
+    args = ap.parse_args()
+
+    import numpy as np
+
+    from gridsim.app.hydra_app import compose_settings
+    from gridsim.engine.simulation import build, simulate
+    from gridsim.model.region import GridShapes
+    from gridsim.output import geo
+    from gridsim.output.metrics import GRID_FIELDS, grid_columns
+    from gridsim.place.lonlat import square_shapes
+
+    settings, _ = compose_settings([f"scenario={args.scenario}", "hazard=calm",
+                                    f"duration_h={args.hours}", "output.progress=false",
+                                    "output.figures=false"])
+    result = simulate(settings, build(settings))
+    region = result.scenario.region
+    columns = grid_columns(result)
+    sq = square_shapes(region.grids)
+    # the same squares clockwise: every ring reversed (position order within each ring)
+    ring_of = np.repeat(np.arange(sq.n_rings), np.diff(sq.ring_ptr))
+    idx = sq.ring_ptr[:-1][ring_of] + sq.ring_ptr[1:][ring_of] - 1 - np.arange(len(sq.xy))
+    cw = GridShapes(ring_ptr=sq.ring_ptr, ring_grid=sq.ring_grid, ring_hole=sq.ring_hole,
+                    xy=sq.xy[idx])
+    with_polygons = dataclasses.replace(region, shapes=cw)
+    out = Path(tempfile.mkdtemp(prefix="bench_geo_"))
+
+    cases: dict[str, Callable[[], object]] = {
+        "grids.geojson text (squares)": lambda: geo.geojson_text(region, GRID_FIELDS, columns),
+        "grids.geojson text (polygons, reoriented)": lambda: geo.geojson_text(
+            with_polygons, GRID_FIELDS, columns),
+        "grids.gpkg": lambda: geo.write_gpkg(out / geo.GPKG, region, GRID_FIELDS, columns),
+        "write_geo (both files)": lambda: geo.write_geo(out, region, GRID_FIELDS, columns),
+        "crs_fields": lambda: geo.crs_fields(region),
+    }
+    geo.crs_fields(region)  # the first pyproj transformer of the process, apart
+    best: dict[str, float] = {}
+    for _ in range(args.repeat):
+        for name, fn in cases.items():
+            t0 = time.process_time()
+            fn()
+            spent = time.process_time() - t0
+            best[name] = min(best.get(name, spent), spent)
+    print(f"{args.scenario}: {region.grids.n:,} grids")
+    print(f"{'piece':44s} {'CPU s':>7s}")
+    for name, spent in best.items():
+        print(f"{name:44s} {spent:7.3f}")
+    sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.suffix in (".geojson",
+                                                                             ".gpkg")}
+    print("sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
+    print(f"(best of {args.repeat}, interleaved; files in {out})")
+
+
+if __name__ == "__main__":
+    main()
