@@ -82,6 +82,7 @@ class Command:
         ids = lead_ids.tolist()
         self._leaders = [ids[a:b] for a, b in itertools.pairwise(cut)]
         self._cats = roster.categories.tolist()  # plain ints: read one person at a time
+        self._assembled_v = switch.assembled_at.data  # likewise: Python floats
         self.n_lent = 0  # members lent to another grid now
         self._rows: dict[int, dict[int, float]] = {}  # near-time rows read by _trip_s
         self._bits = {t: category_bit(c) for t, c in cfg.task_groups.items()}
@@ -112,10 +113,10 @@ class Command:
         """Task groups grid ``g``'s post may run at once: its commander's span, else (no
         on-site commander at the post, or all on incidents) the grid leader's, else
         ``leaderless_span``."""
-        now = self.env.now
+        now = self.env._now
         d = self.dispatcher
-        at = self.switch.assembled_at
-        busy, held = d.busy, d.held_priority
+        at = self._assembled_v
+        busy, held = d.busy_v, d.held_v  # (the arrays' memory: Python scalars)
         for p in self._leaders[g]:  # a commander, else a grid leader, at the post, not on incidents
             if at[p] <= now and not (busy[p] and held[p] < 0):
                 return int(self.cfg.span_of_control)

@@ -137,6 +137,11 @@ class Dispatcher:
         # how many are held, the priority of incidents' requests, the hook that takes a held
         # person off their task, and who is told when a person is free
         self.held_priority = np.full(roster.n, -1, dtype=np.int64)
+        # the same two arrays' memory, one person at a time: an element read or written
+        # through a memoryview is a Python bool or int (the same value), at a fraction of a
+        # numpy scalar's cost (the post tasks read and set them for every join and release)
+        self.busy_v = self.busy.data
+        self.held_v = self.held_priority.data
         self.n_held = 0
         self.request_priority = 0
         self.preempt_hook: Callable[[int], None] | None = None
@@ -671,22 +676,41 @@ class Dispatcher:
 
     def occupy(self, person: int, priority: int) -> None:
         """A free person is held by a post task at ``priority``."""
-        assert not self.busy[person]
-        self.busy[person] = True
-        self.held_priority[person] = priority
+        busy = self.busy_v
+        assert not busy[person]
+        busy[person] = True
+        self.held_v[person] = priority
         self.n_held += 1
-        self._busy_change(person, self.env.now, +1)
+        # self._busy_change(person, now, +1), inline: a post task's every join comes here
+        g = self._home[person]
+        now = self.env._now
+        grid_busy = self.grid_busy
+        self._grid_area[g] += grid_busy[g] * (now - self._grid_last[g])
+        self._grid_last[g] = now
+        grid_busy[g] += 1
 
     def vacate(self, person: int, offer: bool = True) -> None:
         """A person held by a post task is free again (the task is done or stopped); if
         ``offer``, waiting requests and other tasks may take them at once."""
-        assert self.held_priority[person] >= 0
-        self.busy[person] = False
-        self.held_priority[person] = -1
+        held = self.held_v
+        assert held[person] >= 0
+        busy = self.busy_v
+        busy[person] = False
+        held[person] = -1
         self.n_held -= 1
-        self._busy_change(person, self.env.now, -1)
-        if offer:
-            self._freed(person)
+        # self._busy_change(person, now, -1), inline (as in occupy)
+        g = self._home[person]
+        now = self.env._now
+        grid_busy = self.grid_busy
+        self._grid_area[g] += grid_busy[g] * (now - self._grid_last[g])
+        self._grid_last[g] = now
+        grid_busy[g] -= 1
+        if offer:  # self._freed(person), inline
+            if self.pending:
+                self.retry()
+            if self.free_listeners and not busy[person]:
+                for listener in self.free_listeners:
+                    listener(person)
 
     def _busy_change(self, person: int, now: float, delta: int) -> None:
         g = self._home[person]

@@ -226,10 +226,11 @@ class _Task:
         k = len(team)
         dt = now - self.seg_start
         self.seg_start = now
+        kind = self.kind
         if dt > 0 and k:
             kdt = k * dt
             self.stats.person_s += kdt
-            if self.kind == _WORK and self.state == "working":
+            if kind == _WORK and self.state == "working":
                 self.left_s -= kdt
                 self.stocked_s -= kdt
                 self.done_s += kdt
@@ -237,12 +238,30 @@ class _Task:
         work = self.work
         work.person_task[p] = self
         work.dispatcher.occupy(p, self.priority)
-        if self.kind == _PATROL and not k:
+        if kind == _PATROL and not k:
             self.run_start = now
             work.patrol_changed(self.grid, now)
-        if self.kind == _WORK or (k + 1 < self.people) != self.wanted:
-            self._recount()  # (else a post or patrol whose count is unchanged: nothing to do)
-        self._poke()
+        if self.done:  # (never, from _offer: it joins people to tasks that want them)
+            self._recount()
+            return
+        # self._recount() and self._poke(), inline
+        w = k + 1 < self.people
+        if w != self.wanted:
+            self.wanted = w
+            work.want_n[self.grid] += 1 if w else -1
+        if kind != _WORK:
+            return  # a post or a patrol just holds its team
+        if w != self.counted:
+            self.counted = w
+            wanting = work.wanting
+            n = wanting.get(self.grid, 0) + (1 if w else -1)
+            if n:
+                wanting[self.grid] = n
+            else:
+                del wanting[self.grid]
+        if self.started and not self.poked:
+            self.poked = True
+            _schedule(self.env, _Wake(self._woken), URGENT)
 
     def leave(self, p: int) -> None:
         """``p`` is taken off the task (pre-empted; the dispatcher keeps them busy)."""
@@ -489,6 +508,8 @@ class StormWork:
         indptr = self.roster.by_grid_indptr.tolist()
         self._home = self.roster.grid.tolist()  # each person's grid, read one at a time
         self._members = list(itertools.pairwise(indptr))
+        self._lo = indptr[:-1]  # each grid's first member
+        self._assembled_v = switch.assembled_at.data  # its memory: Python floats
         names = [ch.name for ch in catalogue.detection]
         self.channel = names.index(cfg.patrol_channel)  # validated: it is one of them
         self.specs = sorted(
@@ -564,8 +585,8 @@ class StormWork:
         if not self.want_n[g]:
             return  # no task of the post wants people (or no post)
         now = self.env._now
-        lo = self._members[g][0]
-        busy = self.dispatcher.busy
+        lo = self._lo[g]
+        busy = self.dispatcher.busy_v  # (the busy array's memory: Python bools)
         # The free members at the post, in roster order. Not a scan of all of them: the post
         # keeps those who may be free (_maybe_free: every member, at the start; then each
         # member found busy here is dropped, and each member set free is put back by _on_free,
@@ -587,7 +608,8 @@ class StormWork:
                 left.append(p)
         if gone is not None:
             maybe.difference_update(gone)
-        left.sort()
+        if len(left) > 1:
+            left.sort()
         lent = self.lent_in.get(g)
         if lent:
             left.extend(p for p in lent if not busy[p])
@@ -595,35 +617,43 @@ class StormWork:
             return
         tasks = self.tasks[g]
         command = self.command
-        span = -1  # task groups the post may still start (-1: no limit)
-        # the span is only read for a group with no team yet (and teams change below only by
-        # the tasks' own joins): without such a group, it need not be worked out
-        if command is not None and command.groups:
-            for t in tasks:
-                if t.kind != _HOLD and not t.team and not t.done and len(t.team) < t.people:
-                    span = command.span(g)
-                    for t2 in tasks:
-                        if t2.kind != _HOLD and t2.team:
-                            span -= 1
-                    break
+        groups = command is not None and command.groups
+        # task groups the post may still start (-1: no limit), worked out when first read:
+        # for the first task of the list below with no team yet that is no post's hold. Up to
+        # it, the joins below are to tasks with a team already or to holds, which change
+        # neither the count of groups with a team nor the span (the people it reads who join
+        # a task are held, not on incidents): the value is the one at the call's start.
+        span: int | None = None
         role_ok = self.role_ok
         # the tasks that want people (t.wants()), highest priority first; a task's wish
         # changes below only by its own joins, so reading it as each task comes is the same
         # as listing them first
         for task in tasks:
-            if task.done or len(task.team) >= task.people:
+            team = task.team
+            if task.done or len(team) >= task.people:
                 continue
             if not left:
                 return
-            if span >= 0 and task.kind != _HOLD and not task.team:
-                if span == 0:
-                    continue  # beyond the span of control: waits for a group to end
-                span -= 1
+            if groups and not team and task.kind != _HOLD:
+                if span is None:
+                    span = command.span(g)
+                    for t2 in tasks:
+                        if t2.kind != _HOLD and t2.team:
+                            span -= 1
+                if span >= 0:
+                    if span == 0:
+                        continue  # beyond the span of control: waits for a group to end
+                    span -= 1
             ok = role_ok[task.name]
+            if len(left) == 1:  # one free member: the task takes them, if it may
+                one = left[0]
+                if ok is None or ok[one]:
+                    left.pop()
+                    task.join(one)
+                continue
             # (Command.order keeps a single member's list as it is)
-            order = left if command is None or len(left) == 1 else command.order(task.name,
-                                                                                 left)
-            while len(task.team) < task.people:  # task.wants(): it is not done here
+            order = left if command is None else command.order(task.name, left)
+            while len(team) < task.people:  # task.wants(): it is not done here
                 if ok is None:
                     pick = order[0] if order else None
                 else:
@@ -640,15 +670,15 @@ class StormWork:
                 task.join(pick)
 
     def _on_free(self, p: int) -> None:
-        maybe = self._maybe_free.get(self._home[p])
+        g = self._home[p]
+        maybe = self._maybe_free.get(g)
         if maybe is not None:
             maybe.add(p)  # may be taken at their post again (see _offer)
         command = self.command
         # (Command.released is False while nobody is lent)
         if command is not None and command.n_lent and command.released(p):
             return  # lent to another grid: offered there, or sent home
-        g = self._home[p]
-        if self.want_n[g] and self.switch.assembled_at[p] <= self.env._now:
+        if self.want_n[g] and self._assembled_v[p] <= self.env._now:
             self._offer(g)  # (a post none of whose tasks wants people would take nobody)
 
     def _preempt(self, p: int) -> None:
