@@ -507,3 +507,27 @@ def test_the_progress_line_counts_from_the_manifests_with_an_eta_per_parallel_wo
     assert sweep_status(tmp_path, since=t0).line() == "sweep: done 4, failed 1"
     assert sweep_status(tmp_path, total=5, since=t0).line() == "sweep: done 4/5, failed 1"
     assert (clock(42), clock(725), clock(7380)) == ("0:42", "12:05", "2:03:00")
+
+
+# ----------------------------------------------------------------------------------------------
+# Dask: refused, not silently run on loky
+# ----------------------------------------------------------------------------------------------
+def test_a_joblib_backend_the_launcher_would_ignore_is_refused_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from gridsim.experiments.orchestrate import launcher_problem
+
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    assert launcher_problem(joblib, None) is None and launcher_problem(joblib, "loky") is None
+    assert "dask" in (launcher_problem(joblib, "dask") or "")
+    assert launcher_problem("hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+                            "dask") is None
+    write_experiment(tmp_path)
+    code, _out, err = run_inprocess(tmp_path, "hydra/launcher=joblib",
+                                   "hydra.launcher.backend=dask", monkeypatch=monkeypatch,
+                                   capsys=capsys)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert "hydra.launcher.backend=dask" in lines[0] and "tiny.yaml" in lines[0]
+    assert "hydra/launcher=ray" in lines[0] and "submitit_slurm" in lines[0]
+    assert not (tmp_path / "multirun").exists()

@@ -1394,6 +1394,11 @@ class _Composed:
     def ray_object_store(self) -> bool:
         return "object_store_memory" in self.config.hydra.launcher.ray.init
 
+    @property
+    def launcher_backend(self) -> str | None:
+        backend = self.config.hydra.launcher.get("backend")
+        return None if backend is None else str(backend)
+
 
 class _ExperimentBoundary:
     """The Hydra side of ``gridsim experiment``

@@ -19,12 +19,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from gridsim.errors import UserError
 from gridsim.experiments import checks, sweep
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
 
-__all__ = ["SWEEPER_TARGET", "Boundary", "Composed", "experiment_jobs", "launch_overrides",
-           "override_key", "quote", "run_experiment", "session_overrides"]
+__all__ = ["DASK_HINT", "DASK_UNSUPPORTED", "SWEEPER_TARGET", "Boundary", "Composed",
+           "experiment_jobs", "launch_overrides", "launcher_problem", "override_key", "quote",
+           "run_experiment", "session_overrides"]
 
 #: gridsim's sweeper (``hydra/sweeper=gridsim``, :mod:`hydra_plugins.gridsim_sweeper`).
 SWEEPER_TARGET = "hydra_plugins.gridsim_sweeper.GridsimSweeper"
@@ -62,6 +64,10 @@ class Composed(Protocol):
 
     @property
     def ray_object_store(self) -> bool: ...
+
+    #: ``hydra.launcher.backend`` (joblib's; None when unset or absent)
+    @property
+    def launcher_backend(self) -> str | None: ...
 
 
 class Boundary(Protocol):
@@ -120,6 +126,27 @@ def session_overrides(session: str) -> list[str]:
             f"++hydra.job.env_set.{sweep.SWEEP_SESSION_ENV}={session}"]
 
 
+#: What :func:`launcher_problem` says of Dask (README "Experiments", docs/experiments.md).
+DASK_UNSUPPORTED = (
+    "hydra.launcher.backend={backend}: Hydra's joblib launcher always runs joblib's loky "
+    "backend (it overrides the setting), so the runs would not go to {backend}; gridsim does "
+    "not support Dask")
+DASK_HINT = ("on one machine leave the backend unset (hydra/launcher=joblib); for a cluster "
+             "use Hydra's Ray launcher (hydra/launcher=ray) or SLURM "
+             "(hydra/launcher=submitit_slurm): docs/experiments.md")
+
+
+def launcher_problem(launcher_target: str, backend: str | None) -> str | None:
+    """Why a launch would not do what its config says (None: it would): a joblib backend
+    other than loky, which Hydra's joblib launcher silently replaces by loky (``dask``,
+    ``ray``, ``threading``, ...)."""
+    if "joblib" not in launcher_target.lower():
+        return None
+    if backend is None or str(backend) in ("", "None", "null", "loky"):
+        return None
+    return DASK_UNSUPPORTED.format(backend=backend)
+
+
 def launch_overrides(base: Composed) -> list[str]:
     """Hydra settings ``gridsim experiment`` adds to its composed config before the launch.
 
@@ -157,6 +184,9 @@ def run_experiment(path: Path, overrides: list[str], hydra: Boundary) -> int:
                                    path.stem)
     except ConfigError as exc:
         raise ConfigError([f"{path}: {e}" for e in exc.errors]) from None
+    problem = launcher_problem(base.launcher_target, base.launcher_backend)
+    if problem:
+        raise UserError(problem, path, DASK_HINT)
     jobs = experiment_jobs(base, overrides, hydra.sweep_jobs)
     primary = str(path)
     base_settings: RunConfig | None = None

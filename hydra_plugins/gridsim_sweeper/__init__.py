@@ -199,7 +199,15 @@ class GridsimSweeper(BasicSweeper):
         assert self.launcher is not None
         assert self.hydra_context is not None
         # imported here: see _carrier (start-up time)
+        from gridsim.errors import UserError
+        from gridsim.experiments.orchestrate import DASK_HINT, launcher_problem
         from gridsim.experiments.sweep import SWEEP_SESSION_ENV, recover_lost_workers
+
+        launcher_cfg = self.config.hydra.launcher
+        problem = launcher_problem(str(launcher_cfg.get("_target_", "")),
+                                   launcher_cfg.get("backend"))
+        if problem:  # before any job: joblib's launcher would run loky instead, silently
+            raise UserError(problem, hint=DASK_HINT)
 
         params_conf = self._parse_config()
         params_conf.extend(arguments)
