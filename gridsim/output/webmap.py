@@ -285,8 +285,9 @@ def map_from_run(folder: Path) -> MapData | None:
 
 
 def map_from_result(result: RunResult) -> MapData:
-    """The map of a run in memory: its per-grid table (the columns of grids.csv), squares of
-    each grid's area, and the modes over time from its event log."""
+    """The map of a run in memory: its per-grid table (the columns of grids.csv), the grids'
+    polygons where the scenario has them (``Region.shapes``, in the scenario's metres), squares
+    of each grid's area otherwise, and the modes over time from its event log."""
     # the per-grid table's module imports the engine's results (kept out of map_from_run)
     from gridsim.output.metrics import GRID_FIELDS, grid_columns
 
@@ -295,13 +296,20 @@ def map_from_result(result: RunResult) -> MapData:
     texts = [[v if isinstance(v, str) else _cell(v) for v in c] for c in cols]
     numeric, text = _columns(list(GRID_FIELDS), texts)
     changes = mode_changes(result)
-    xy, ring_off, grid_rings = _squares(np.asarray(g.x_m, float), np.asarray(g.y_m, float),
-                                        np.asarray(g.area_km2, float))
+    shapes = getattr(result.scenario.region, "shapes", None)
+    if shapes is not None and shapes.n_rings:
+        xy = np.asarray(shapes.xy, dtype=float)
+        ring_off = np.asarray(shapes.ring_ptr, dtype=np.int64)
+        grid_rings = np.asarray(shapes.grid_ptr(g.n), dtype=np.int64)
+        source = "the scenario's grid polygons 网格边界"
+    else:
+        xy, ring_off, grid_rings = _squares(np.asarray(g.x_m, float), np.asarray(g.y_m, float),
+                                            np.asarray(g.area_km2, float))
+        source = "squares of each grid's area 按面积的方格"
     notes = () if changes is not None else ("no mode timeline: output.events_log is off",)
     return MapData(grid=np.arange(g.n, dtype=np.int64), xy=xy, ring_offsets=ring_off,
                    grid_rings=grid_rings, lonlat=False, numeric=numeric, text=text,
-                   duration_s=float(result.duration_s), changes=changes,
-                   source="the run in memory (squares of each grid's area 按面积的方格)",
+                   duration_s=float(result.duration_s), changes=changes, source=source,
                    notes=notes)
 
 
