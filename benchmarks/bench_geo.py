@@ -12,8 +12,13 @@ of :mod:`gridsim.output.geo` is timed with ``time.process_time`` (user + sys) an
   written (atomically) to a temporary folder;
 * the same with the region given real polygons (``Region.shapes``: the squares, clockwise, so
   that every ring is re-ordered to the right-hand rule: the costliest path);
+* ``grids.geojson`` text as a run makes it (the cells' texts shared with grids.csv, which has
+  made them already);
 * ``grids.gpkg`` (pyogrio), if it imports;
-* ``crs_fields`` (summary.json's ``crs``, ``centre_lon``, ``centre_lat``).
+* ``write_geo``: both files as a run writes them (cells' texts shared);
+* ``crs_fields`` (summary.json's ``crs``, ``centre_lon``, ``centre_lat``);
+* ``--map``: ``gridsim scenario map`` of the city with polygons (18,176 compound paths,
+  edges of width 0) and, beside it, as the raster of squares (once each: a second apiece).
 
 Prints one table, no pass or fail.
 """
@@ -33,11 +38,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scenario", default="suining_city")
     ap.add_argument("--hours", type=float, default=1.0)
+    ap.add_argument("--map", action="store_true", help="also time the city map both ways")
     args = ap.parse_args()
 
     import numpy as np
 
     from gridsim.app.hydra_app import compose_settings
+    from gridsim.csvtext import csv_column
     from gridsim.engine.simulation import build, simulate
     from gridsim.model.region import GridShapes
     from gridsim.output import geo
@@ -58,13 +65,17 @@ def main() -> None:
                     xy=sq.xy[idx])
     with_polygons = dataclasses.replace(region, shapes=cw)
     out = Path(tempfile.mkdtemp(prefix="bench_geo_"))
+    texts = [csv_column(c) for c in columns]
 
     cases: dict[str, Callable[[], object]] = {
         "grids.geojson text (squares)": lambda: geo.geojson_text(region, GRID_FIELDS, columns),
         "grids.geojson text (polygons, reoriented)": lambda: geo.geojson_text(
             with_polygons, GRID_FIELDS, columns),
+        "grids.geojson text (squares, cell texts shared)": lambda: geo.geojson_text(
+            region, GRID_FIELDS, columns, cell_texts=texts),
         "grids.gpkg": lambda: geo.write_gpkg(out / geo.GPKG, region, GRID_FIELDS, columns),
-        "write_geo (both files)": lambda: geo.write_geo(out, region, GRID_FIELDS, columns),
+        "write_geo (both files, as a run)": lambda: geo.write_geo(out, region, GRID_FIELDS,
+                                                                  columns, texts),
         "crs_fields": lambda: geo.crs_fields(region),
     }
     geo.crs_fields(region)  # the first pyproj transformer of the process, apart
@@ -76,13 +87,22 @@ def main() -> None:
             spent = time.process_time() - t0
             best[name] = min(best.get(name, spent), spent)
     print(f"{args.scenario}: {region.grids.n:,} grids")
-    print(f"{'piece':44s} {'CPU s':>7s}")
+    print(f"{'piece':48s} {'CPU s':>7s}")
     for name, spent in best.items():
-        print(f"{name:44s} {spent:7.3f}")
+        print(f"{name:48s} {spent:7.3f}")
     sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.suffix in (".geojson",
                                                                              ".gpkg")}
     print("sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
     print(f"(best of {args.repeat}, interleaved; files in {out})")
+    if args.map:
+        from gridsim.output.maps import scenario_map
+
+        scenario_map(result.scenario, out / "warm.png")  # matplotlib and the font, apart
+        for name, sc in (("polygons", dataclasses.replace(
+                result.scenario, region=with_polygons)), ("raster of squares", result.scenario)):
+            t0 = time.process_time()
+            scenario_map(sc, out / f"map_{name.split()[0]}.png")
+            print(f"scenario map, {name:18s} {time.process_time() - t0:7.3f} CPU s")
 
 
 if __name__ == "__main__":
