@@ -396,3 +396,17 @@ def test_maps_draw_a_folders_polygons(hand_run: tuple[RunResult, Path], tmp_path
         signed = sum(shapely.Polygon(r).area * (1 if r.is_ccw else -1) for r in rings)
         assert signed == pytest.approx(ref.area / 1e6, rel=1e-9)
     assert maps.scenario_map(sc, tmp_path / "map.png").stat().st_size > 10_000
+
+
+def test_a_position_without_lonlat_is_a_clear_error(small_run: tuple[RunResult, Path]) -> None:
+    """A scenario whose metres its CRS cannot take to lon/lat (beyond the projection's
+    domain) names the grid and the CRS instead of writing ``inf`` into the file."""
+    from gridsim.errors import UserError
+
+    result, _ = small_run
+    region = result.scenario.region
+    far = dataclasses.replace(region.grids, x_m=np.where(np.arange(region.grids.n) == 7,
+                                                         1e30, region.grids.x_m))
+    with pytest.raises(UserError, match=r"grid 7 of scenario 'small'.*no lon/lat"):
+        geo.geojson_text(dataclasses.replace(region, grids=far), ["grid"],
+                         [range(region.grids.n)])

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gridsim.errors import UserError
 from gridsim.model.region import Grids, GridShapes, Region
 
 __all__ = ["MIN_SIDE_M", "WGS84", "geometry_texts", "grid_shapes", "oriented", "oriented_lonlat",
@@ -98,6 +99,14 @@ def oriented_lonlat(region: Region) -> tuple[GridShapes, np.ndarray, np.ndarray]
     lon/lat (unrounded)."""
     shapes = grid_shapes(region)
     lon, lat = to_lonlat(region.crs, shapes.xy[:, 0], shapes.xy[:, 1])
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():  # a position the scenario's CRS cannot take to lon/lat (outside its area)
+        k = int(np.flatnonzero(bad)[0])
+        grid = int(shapes.ring_grid[np.searchsorted(shapes.ring_ptr, k, side="right") - 1])
+        raise UserError(f"grid {grid} of scenario {region.name!r}: position "
+                        f"({shapes.xy[k, 0]:.1f}, {shapes.xy[k, 1]:.1f}) m has no lon/lat in "
+                        f"its coordinate system {region.crs!r}",
+                        hint=f"{int(bad.sum())} positions in all; check the scenario's crs")
     order = _orientation_order(shapes, lon, lat)
     if order is not None:
         shapes = GridShapes(ring_ptr=shapes.ring_ptr, ring_grid=shapes.ring_grid,
