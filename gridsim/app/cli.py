@@ -90,6 +90,11 @@ def _run(args: list[str]) -> int:
 
 
 def _experiment(args: list[str]) -> int:
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write("usage: gridsim experiment <experiment.yaml> [overrides] "
+                         "[--cfg job|hydra|all] [--info [what]] [--help]\n"
+                         "  --help after the file: the experiment's config groups and keys\n")
+        return 0
     if not args or args[0].startswith("-"):
         raise UserError("usage: gridsim experiment <experiment.yaml> [overrides]")
     from gridsim.app.hydra_app import experiment_command  # start-up time: Hydra on demand
