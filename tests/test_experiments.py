@@ -232,9 +232,9 @@ def test_progress_lines_show_done_failed_remaining_and_time_left(reference) -> N
     _, code, out, err = reference
     assert code == 0, out + err
     lines = [ln for ln in err.splitlines() if ln.startswith("sweep:")]
-    assert any(re.fullmatch(r"sweep: \d+ done, 0 failed, [1-9]\d* remaining, about \d+ (s|min) "
-                            r"left", ln) for ln in lines), err
-    assert f"sweep: {RUNS} done, 0 failed, 0 remaining" in out
+    assert any(re.fullmatch(r"sweep: done [1-9]\d*/\d+, failed 0, ETA \d+:\d\d", ln)
+               for ln in lines), err
+    assert f"sweep: done {RUNS}/{RUNS}, failed 0" in out
 
 
 def test_watcher_prints_a_line_when_a_run_ends(tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_watcher_prints_a_line_when_a_run_ends(tmp_path: Path) -> None:
              finished_unix=t0 + 20)
     w._tick()
     # 2 runs in 20 s of this session, 1 left: about 10 s
-    assert stream.getvalue() == "sweep: 2 done, 1 failed, 1 remaining, about 10 s left\n"
+    assert stream.getvalue() == "sweep: done 2/4, failed 1, ETA 0:10\n"
 
 
 def test_gridsim_sweeper_composes_one_job_per_variant_before_launching(reference) -> None:
@@ -464,7 +464,7 @@ def test_a_run_that_raises_is_recorded_the_sweep_goes_on_and_reports_list_it(
     assert "Traceback" in ms[bad]["traceback"] and ms[bad]["wall_s"] is not None
     assert not (sweep_dir(tmp_path) / bad / "summary.json").exists()
     # the listing at the end names it with its error
-    assert "sweep: 3 done, 1 failed, 0 remaining" in out
+    assert "sweep: done 3/4, failed 1" in out
     assert f"failed: {bad}: ValueError: scenario data corrupt" in out
     # ... and so does the report
     report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")

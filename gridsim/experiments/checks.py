@@ -350,12 +350,12 @@ def experiment_problems(settings: RunConfig, jobs: Sequence[Sequence[str]] | Non
                     problems.append(f"experiment.pairs[{i}]: {name!r} names no variant (the "
                                     "swept values are "
                                     f"{', '.join(sorted(values)) or 'none'})")
-        for name, text in exp.labels.items():
-            key, _, value = str(name).partition("=")
-            if key not in swept or (value and value not in swept[key]):
+        for name, label in exp.labels.items():
+            lkey, _, lvalue = str(name).partition("=")
+            if lkey not in swept or (lvalue and lvalue not in swept[lkey]):
                 problems.append(f"experiment.labels.{name}: names no swept key or value (the "
                                 "form is \"key=value\" or \"key\" of a swept key)")
-            elif not str(text).strip():
+            elif not str(label).strip():
                 problems.append(f"experiment.labels.{name}: the label is empty")
     return problems
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from gridsim.csvtext import csv_column, csv_columns, csv_text
 from gridsim.engine.incident import INCIDENT_FIELDS
+from gridsim.engine.recorder import EVENT_COLUMNS
 from gridsim.engine.simulation import RunResult
 from gridsim.evacuation.output import write_evacuation
 from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-exported here
@@ -74,8 +75,8 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
     # the same rows with the grids' polygons, in lon/lat (and the scenario's CRS): always
     write_geo(folder, result.scenario.region, GRID_FIELDS, columns, texts)
     if result.settings.output.events_log:
-        write_atomic(folder / "events.csv", csv_text(("time_s", "event", "grid", "incident",
-                                                      "detail"), result.ctx.log.sorted_rows()))
+        write_atomic(folder / "events.csv",
+                     csv_text(EVENT_COLUMNS, result.ctx.log.table_rows()))
     if result.settings.output.figures:
         share = np.array(columns[GRID_FIELDS.index("within_5min_share")], dtype=float)
         write_figures(result, folder, share)
