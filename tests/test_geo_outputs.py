@@ -199,6 +199,20 @@ def test_same_run_gives_byte_identical_gis_files(small_run: tuple[RunResult, Pat
             assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
 
 
+def test_output_gis_false_writes_no_gis_file_and_the_same_rest(
+        small_run: tuple[RunResult, Path], tmp_path: Path) -> None:
+    """``output.gis=false`` (large sweeps): no grids.geojson nor grids.gpkg; every other file
+    is the same as with them."""
+    result, folder = small_run
+    out = dataclasses.replace(result.settings.output, gis=False)
+    quiet = dataclasses.replace(result, settings=dataclasses.replace(result.settings, output=out))
+    write_outputs(quiet, tmp_path, "test")
+    assert not (tmp_path / geo.GEOJSON).exists() and not (tmp_path / geo.GPKG).exists()
+    assert (folder / geo.GEOJSON).exists()
+    for name in ("grids.csv", "incidents.csv"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
 def test_summary_and_manifest_state_the_crs(small_run: tuple[RunResult, Path],
                                             tmp_path: Path) -> None:
     _, folder = small_run

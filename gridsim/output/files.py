@@ -72,8 +72,9 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
     columns = grid_columns(result)
     texts = [csv_column(c) for c in columns]  # each cell's text, once for both files
     write_atomic(folder / "grids.csv", csv_columns(GRID_FIELDS, texts))
-    # the same rows with the grids' polygons, in lon/lat (and the scenario's CRS): always
-    write_geo(folder, result.scenario.region, GRID_FIELDS, columns, texts)
+    # the same rows with the grids' polygons, in lon/lat (and the scenario's CRS)
+    if result.settings.output.gis:
+        write_geo(folder, result.scenario.region, GRID_FIELDS, columns, texts)
     if result.settings.output.events_log:
         write_atomic(folder / "events.csv",
                      csv_text(EVENT_COLUMNS, result.ctx.log.table_rows()))
