@@ -52,6 +52,34 @@ def edit_text(path: Path, fn: Callable[[str], str]) -> None:
     path.write_text(fn(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+def in_metres(folder: Path) -> Path:
+    """``folder`` with grids.geojson in metres of the scenario crs (``input_crs.grids`` the
+    scenario crs) instead of the export's lon/lat (``input_crs.grids: EPSG:4326``): the form a
+    planner's GIS may write, and the one the tests below add features to in metres. pyproj
+    projects the lon/lat back; the folder still validates."""
+    from pyproj import Transformer
+
+    spec = folder / "scenario.yaml"
+    text = spec.read_text(encoding="utf-8")
+    crs = re.search(r"^crs: (.+)$", text, re.MULTILINE)
+    assert crs is not None and "input_crs:\n  grids: EPSG:4326\n" in text
+    to_m = Transformer.from_crs("EPSG:4326", crs.group(1), always_xy=True)
+
+    def project(feats: list[dict[str, Any]]) -> None:
+        for f in feats:
+            g = f["geometry"]
+            polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+            for poly in polys:
+                for ring in poly:
+                    ring[:] = [list(to_m.transform(lon, lat)) for lon, lat in ring]
+
+    edit_grids(folder, project)
+    spec.write_text(text.replace("input_crs:\n  grids: EPSG:4326\n",
+                                 f"input_crs:\n  grids: {crs.group(1)}\n"), encoding="utf-8")
+    assert validate_folder(folder) == []
+    return folder
+
+
 def problems(folder: Path, small: RunConfig) -> list[str]:
     """The problems of ``folder``; loading it raises with the same list."""
     errors = validate_folder(folder)
@@ -138,6 +166,7 @@ def test_grid_centre_off_the_road_network(broken: Path, small: RunConfig) -> Non
 
 def test_grids_unreachable_on_the_road_graph(broken: Path, small: RunConfig) -> None:
     """Two grids 6 km east of the district, on a road of their own: one error lists them."""
+    in_metres(broken)  # the new grids' squares below are in metres
     x0 = 6000.0
 
     def add(feats: list[dict[str, Any]]) -> None:
@@ -221,6 +250,7 @@ def test_geographic_coordinate_system(broken: Path, small: RunConfig) -> None:
 
 
 def test_unknown_input_coordinate_system(broken: Path, small: RunConfig) -> None:
+    in_metres(broken)  # input_crs.grids is the scenario's tmerc, then made unknown
     edit_text(broken / "scenario.yaml", lambda s: s.replace("input_crs:\n  grids: ",
                                                             "input_crs:\n  grids: NOPE"))
     (err,) = problems(broken, small)
@@ -290,6 +320,7 @@ def test_more_grid_fields(broken: Path, small: RunConfig) -> None:
 
 def test_metres_read_as_lon_lat(broken: Path, small: RunConfig) -> None:
     """Grids in metres without input_crs: GeoJSON is lon/lat unless said otherwise."""
+    in_metres(broken)
     edit_text(broken / "scenario.yaml", lambda s: s.replace("input_crs:\n  grids: ",
                                                             "input_crs:\n  depots: "))
     errors = problems(broken, small)

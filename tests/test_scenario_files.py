@@ -253,9 +253,9 @@ def test_pbf_extract_simulates(helsinki: Path) -> None:
                             hazard=dataclasses.replace(s.hazard, incidents=[fire]))
     r = simulate(s)
     assert r.scenario.n_grids == 9
-    fire = [i for i in r.incidents if i.hazard == "building_fire" and i.grid == 4]
-    assert fire and fire[0].first_on_scene_s is not None
-    assert fire[0].first_on_scene_s > fire[0].notified_s
+    hits = [i for i in r.incidents if i.hazard == "building_fire" and i.grid == 4]
+    assert hits and hits[0].first_on_scene_s is not None
+    assert hits[0].first_on_scene_s > hits[0].notified_s
 
 
 def test_ids_the_config_gives_are_checked_once_loaded(helsinki: Path) -> None:
@@ -392,11 +392,16 @@ def test_folder_under_scenarios_runs_as_an_option(exported: Path, tmp_path: Path
     import gridsim.model.params as config
     from gridsim.app import cli
 
+    # as scenarios/<name>/scenario.yaml is registered: the option's name is the folder's name,
+    # which is also the scenario's name in the settings and in summary.json (as for
+    # scenario=<path>), so the folder here is named as its option
+    folder = tmp_path / "small_files"
+    shutil.copytree(exported, folder)
     presets = config.scenario_presets()
     monkeypatch.setattr(config, "scenario_presets",
-                        lambda: {**presets, "small_files": exported / "scenario.yaml"})
+                        lambda: {**presets, "small_files": folder / "scenario.yaml"})
     s = settings_for("scenario=small_files", "duration_h=12", *FAST)
-    assert s.scenario.generator == "files" and s.scenario.path == str(exported)
+    assert s.scenario.generator == "files" and s.scenario.path == str(folder.resolve())
     assert s.scenario.name == "small_files"
     assert s.scenario.people.commanders_per_grid == 1.18  # from generate: in scenario.yaml
     out = tmp_path / "run"
