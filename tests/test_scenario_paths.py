@@ -145,3 +145,104 @@ def test_validate_and_run_agree_on_the_roster(folder: Path, tmp_path: Path,
     assert summary["responders_on_roster"] == on_roster
     assert summary["scenario"] == "my_district"
     assert summary["scenario_path"] == str(folder.resolve())
+
+
+# ----------------------------------------------------------------------------------------------
+# the ids a run config names, checked against the folder before anything runs
+# ----------------------------------------------------------------------------------------------
+def _city_rainstorm_townships() -> list[int]:
+    """The townships conf/hazard/city_rainstorm.yaml rains on (read from the file itself)."""
+    from importlib.resources import files
+
+    text = files(hydra_app.CONFIG_MODULE).joinpath("hazard", "city_rainstorm.yaml").read_text(
+        encoding="utf-8")
+    return [int(t) for t in yaml.safe_load(text)["weather"]["townships"]]
+
+
+def _plan(tmp_path: Path) -> Path:
+    """A plan folder (by hand, as gridsim plan writes one) whose sites are grids 2, 80 and 95."""
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "plan.yaml").write_text("gridsim_plan: 1\nmodel: mclp\nsites:\n  kind: supply_points"
+                                    "\n  grids: [2, 80, 95]\n  holds: {sandbag: 200}\n",
+                                    encoding="utf-8")
+    return plan
+
+
+# small exported: 70 grids (ids 0..69), 4 townships (ids 0..3)
+HAS_GRIDS = "my_district/grids.geojson has 70 grids, ids 0..69"
+HAS_TOWNS = "my_district/grids.geojson has 4 townships, ids 0..3"
+
+
+@pytest.mark.parametrize("case", ["weather", "warning", "drill", "plan"])
+def test_ids_the_folder_lacks_stop_validate_and_run(case: str, folder: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """One line per key naming the key, the ids the folder lacks and where the key was set;
+    exit 2 from ``gridsim scenario validate <folder> [overrides]`` and from ``gridsim run``,
+    and no run folder."""
+    from gridsim.app import cli
+
+    monkeypatch.chdir(tmp_path)
+    if case == "weather":  # a hazard option of conf/ whose weather rains on 66 townships
+        overrides = ["hazard=city_rainstorm"]
+        beyond = [t for t in _city_rainstorm_townships() if t >= 4]
+        assert len(beyond) > 10  # listed up to ten, then counted
+        line = (f"config error at hazard.weather.townships: township ids "
+                f"{', '.join(map(str, beyond[:10]))} ... ({len(beyond)} in all) are not in "
+                f"scenario folder 'my_district' ({HAS_TOWNS}) (conf/hazard/city_rainstorm.yaml)")
+    elif case == "warning":  # a scripted warning's grids
+        overrides = ["hazard=flood_evacuation", "hazard.warnings.0.grids=[3,70]"]
+        line = ("config error at hazard.warnings[0].grids: grid id 70 is not in scenario "
+                f"folder 'my_district' ({HAS_GRIDS}) (command-line override "
+                "hazard.warnings.0.grids=[3,70])")
+    elif case == "drill":
+        overrides = ["drill.grids=[5,70,71]"]
+        line = ("config error at drill.grids: grid ids 70, 71 are not in scenario folder "
+                f"'my_district' ({HAS_GRIDS}) (command-line override drill.grids=[5,70,71])")
+    else:
+        plan = _plan(tmp_path)
+        overrides = [f"plan={plan}"]
+        line = (f"config error at plan: {plan} names grids 80, 95 that scenario folder "
+                f"'my_district' lacks ({HAS_GRIDS}) (command-line override plan={plan})")
+    capsys.readouterr()
+    assert scenario_main(["validate", str(folder), *overrides]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"gridsim: folder {folder}: 1 problem", f"  {line}"]
+    out = tmp_path / "run"
+    assert cli.main(["run", f"scenario={folder}", *overrides, f"hydra.run.dir={out}"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"gridsim: {line}"]
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["plan"] if case == "plan" else [])
+
+
+def test_validate_takes_the_runs_defaults_and_refuses_a_scenario_override(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without overrides the run's own defaults are checked (the default hazard rains on
+    townships 0..3, which small has); the scenario is the first argument only."""
+    assert scenario_main(["validate", str(folder)]) == 0
+    capsys.readouterr()
+    assert scenario_main(["validate", str(folder), "scenario=small"]) == 2
+    assert capsys.readouterr().err == (
+        f"gridsim: scenario=small: the scenario is {folder}, the first argument; give only other "
+        "overrides (e.g. hazard=flood_evacuation plan=DIR)\n")
+
+
+def test_folder_ids_number_townships_as_loading_does(tmp_path: Path) -> None:
+    """Township ids: natural order of the names (T2 before T10), or scenario.yaml's list."""
+    from gridsim.place.folder.ids import folder_ids
+
+    (tmp_path / "scenario.yaml").write_text("name: x\ngrids: g.geojson\n", encoding="utf-8")
+    feats = [{"type": "Feature", "properties": {"id": i, "township": t}, "geometry": None}
+             for i, t in enumerate(["T10", "T2", "T10"])]
+    (tmp_path / "g.geojson").write_text(json.dumps({"type": "FeatureCollection",
+                                                    "features": feats}), encoding="utf-8")
+    ids = folder_ids(tmp_path)
+    assert ids is not None and (ids.n_grids, ids.townships) == (3, ("T2", "T10"))
+    assert ids.grids_file == "g.geojson"
+    (tmp_path / "scenario.yaml").write_text("name: x\ngrids: g.geojson\ntownships: [T10, T2]\n"
+                                            "max_snap_m: 400\n", encoding="utf-8")
+    ids = folder_ids(tmp_path)  # scenario.yaml changed (its size): read again
+    assert ids is not None and ids.townships == ("T10", "T2")
+    (tmp_path / "g.geojson").write_text("{", encoding="utf-8")
+    assert folder_ids(tmp_path) is None  # loading the folder reports the syntax

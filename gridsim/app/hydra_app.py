@@ -65,6 +65,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import get_omega_conf_dumper  # the dumper of OmegaConf.to_yaml
 
 from gridsim.app import runs
+from gridsim.app.id_checks import folder_id_errors
 from gridsim.experiments import checks, orchestrate
 from gridsim.fsutil import write_atomic
 from gridsim.model import params
@@ -656,6 +657,7 @@ def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config
     except Exception as exc:  # OmegaConf raises many kinds; all mean "bad config"
         raise ConfigError([describe(exc, choices, overrides, searchpath, primary)]) from None
     errors = validate(settings)
+    errors += folder_id_errors(settings)  # ids a scenario folder lacks (hazard, drill, plan)
     if errors:
         raise ConfigError([f"config error at {e} "
                            f"({where(e.split(':')[0], choices, overrides, searchpath, primary)})"

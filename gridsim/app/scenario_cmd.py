@@ -5,15 +5,17 @@
   preset has a ``reference:`` block;
 * ``map <name|path> --out map.png [--colour kind|density]``: a map of the grids
   (:mod:`gridsim.output.maps`);
-* ``validate <path>``: every check of a scenario folder (or preset file) at once;
+* ``validate <path> [overrides]``: every check of a scenario folder (or preset file) at once,
+  with the run config ``gridsim run scenario=<path> [overrides]`` would have (the ids its
+  hazard, drill and plan name checked against the folder: :mod:`gridsim.app.id_checks`);
 * ``export <name|path> <folder>``: build the scenario and write it as a scenario folder.
 
 ``<name|path>`` is a preset (an option of the ``scenario`` config group, see
 :func:`gridsim.model.params.scenario_presets`), a scenario folder (a directory with
 ``scenario.yaml``) or a preset YAML file. It is composed exactly like ``gridsim run
-scenario=<name>`` (with ``hazard=calm``: nothing is simulated, and a scenario should not fail on
-the townships of a warning it will never see), so a bad file gets the same one-line errors and
-exit code 2.
+scenario=<name>`` (describe, map and export with ``hazard=calm``: nothing is simulated, and a
+scenario should not fail on the townships of a warning it will never see; validate with the
+run's defaults and its overrides), so a bad file gets the same one-line errors and exit code 2.
 """
 
 from __future__ import annotations
@@ -126,8 +128,10 @@ def _locate(arg: str) -> _Target:
                  "(or give the path of a scenario folder or preset YAML file)")
 
 
-def _compose(target: _Target) -> Any:
-    """The run settings of ``target``, composed and checked like ``gridsim run``.
+def _compose(target: _Target, overrides: list[str] | None = None) -> Any:
+    """The run settings of ``target``, composed and checked like ``gridsim run``: with
+    ``hazard=calm`` (describe, map, export), or, given ``overrides`` (validate), exactly as
+    ``gridsim run scenario=<target> <overrides>`` composes them (its default hazard included).
 
     Raises :class:`gridsim.model.validate.ConfigError` naming the key and the file."""
     from gridsim.app import hydra_app  # start-up time: Hydra only for this command
@@ -136,8 +140,9 @@ def _compose(target: _Target) -> Any:
     if target.node is not None:
         hydra_app.store_scenario_option(_PATH_OPTION, target.node)
         option = _PATH_OPTION
+    rest = ["hazard=calm"] if overrides is None else list(overrides)
     try:
-        settings, _ = hydra_app.compose_settings([f"scenario={option}", "hazard=calm"])
+        settings, _ = hydra_app.compose_settings([f"scenario={option}", *rest])
     except ConfigError as exc:
         if target.node is None:
             raise
@@ -324,6 +329,11 @@ def _summary(parts: Any) -> str:
 def _cmd_validate(ns: argparse.Namespace) -> int:
 
     target = _locate(ns.path)
+    overrides = list(ns.overrides)
+    for arg in overrides:
+        if arg.lstrip("+~").split("=", 1)[0].split("@", 1)[0] == "scenario":
+            raise _Usage(f"{arg}: the scenario is {ns.path}, the first argument; give only "
+                         "other overrides (e.g. hazard=flood_evacuation plan=DIR)")
     errors: list[str] = []
     if target.folder is not None:
         # start-up time: pyproj and shapely only for folders
@@ -332,7 +342,7 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
         errors.extend(validate_folder(target.folder))
         settings = None
         try:
-            settings = _compose(target)
+            settings = _compose(target, overrides)
         except ConfigError as exc:
             errors.extend(exc.errors)
         parts = None
@@ -352,7 +362,7 @@ def _cmd_validate(ns: argparse.Namespace) -> int:
         from gridsim.place.scenario import generate_parts
 
         try:
-            settings = _compose(target)
+            settings = _compose(target, overrides)
             parts = generate_parts(settings.scenario)
         except ConfigError as exc:
             errors.extend(exc.errors)
@@ -429,8 +439,16 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a scenario folder: every problem at once",
                        description="Check a scenario folder (or a preset YAML file): every "
-                                   "problem at once. Exit 0 if it is valid, 2 if not.")
+                                   "problem at once, with the run config gridsim run "
+                                   "scenario=<path> [overrides] would have (the township and "
+                                   "grid ids of its hazard, drill and plan checked against the "
+                                   "folder). Exit 0 if it is valid, 2 if not.")
     v.add_argument("path", help="a scenario folder, a preset YAML file or a preset name")
+    v.add_argument("overrides", nargs="*", metavar="override",
+                   help="run config overrides (as gridsim run takes them, e.g. "
+                        "hazard=flood_evacuation drill.grids=[3,4] plan=DIR): the ids they name "
+                        "(townships, grids) are checked against the folder; without any, the "
+                        "run's defaults are checked")
     v.set_defaults(func=_cmd_validate)
 
     e = sub.add_parser("export", help="build a scenario and write it as a scenario folder",
