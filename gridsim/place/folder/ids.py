@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gridsim.place.folder.grids import natural_key
 from gridsim.place.folder.spec import SPEC_FILE
@@ -32,9 +31,10 @@ class FolderIds:
         return len(self.townships)
 
 
-#: (scenario.yaml, grids file) with their sizes and modification times -> the tables: a sweep
-#: checks every job in one process, and a run checks again when it starts.
-_READ: dict[tuple[Any, ...], FolderIds] = {}
+#: scenario.yaml's stamp (path, size, modification time) -> the grids file's stamp and the
+#: tables: a sweep checks every job in one process, and a run checks again when it starts (a
+#: cached check costs two stat calls, no YAML).
+_READ: dict[tuple[str, int, int], tuple[tuple[str, int, int], FolderIds]] = {}
 _READ_KEPT = 8
 
 
@@ -56,19 +56,18 @@ def folder_ids(folder: Path) -> FolderIds | None:
     folder = Path(folder)
     spec_path = folder / SPEC_FILE
     try:
+        key = _stamp(spec_path)
+        hit = _READ.get(key)
+        if hit is not None and _stamp(folder / hit[1].grids_file) == hit[0]:
+            return hit[1]
         spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
         grids_name = spec.get("grids") if isinstance(spec, dict) else None
         if not isinstance(grids_name, str) or not grids_name.strip():
             return None
         grids_path = folder / grids_name
-        key = (*_stamp(spec_path), *_stamp(grids_path))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
-    if key in _READ:
-        return _READ[key]
-    try:
+        grids_key = _stamp(grids_path)
         data = json.loads(grids_path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list) or not features:
@@ -86,7 +85,8 @@ def folder_ids(folder: Path) -> FolderIds | None:
         townships = tuple(sorted(names, key=natural_key))
     ids = FolderIds(name=folder.resolve().name, grids_file=grids_name, n_grids=len(features),
                     townships=townships)
+    _READ.pop(key, None)
     while len(_READ) >= _READ_KEPT:
         del _READ[next(iter(_READ))]
-    _READ[key] = ids
+    _READ[key] = (grids_key, ids)
     return ids
