@@ -145,13 +145,17 @@ class Command:
 
     def review(self) -> None:
         """One review by every township (then county) of its posts: spare members to the
-        grids whose tasks lag (see the module docstring)."""
+        grids whose tasks lag (see the module docstring).
+
+        Each level's donors (posts with spare members) are sorted once per unit by ``(load,
+        grid)`` and walked from the front for each lagging grid, equal loads ordered by road
+        time (:meth:`_by_load_trip`'s order); a donor left with nobody spare is dropped from
+        its unit's list as the walk passes it, so a review costs the donors it builds and
+        walks, not lagging grids × donors of the township."""
         storm, d, now = self.storm, self.dispatcher, self.env.now
         at = self.switch.assembled_at
         indptr = self.roster.by_grid_indptr
         lagging: list[tuple[float, int, int]] = []
-        spare: dict[int, list[int]] = {}
-        load: dict[int, float] = {}
         # only a post with a work task that wants people can lag (storm.wanting: those posts,
         # kept up to date by the tasks); every other post standing may give
         for g in sorted(storm.wanting):
@@ -164,51 +168,107 @@ class Command:
                 lagging.append((-backlog, g, places))
         if not lagging:
             return
-        lag = {g for _, g, _ in lagging}
-        others = np.array(sorted(g for g in storm.tasks if g not in lag), dtype=np.int64)
+        lag = np.array(sorted(g for _, g, _ in lagging), dtype=np.int64)
+        posts = np.sort(np.fromiter(storm.tasks, dtype=np.int64, count=len(storm.tasks)))
+        others = posts[~np.isin(posts, lag)]
         # donors can only be in a lagging grid's township (or county): look at those alone
-        near = np.array(sorted({int(self.township[g]) for g in lag}), dtype=np.int64)
-        keep = np.isin(self.township[others], near)
+        keep = np.isin(self.township[others], self.township[lag])
         if self.cfg.county_transfer:
-            near_c = np.array(sorted({int(self.county[g]) for g in lag}), dtype=np.int64)
-            keep |= np.isin(self.county[others], near_c)
+            keep |= np.isin(self.county[others], self.county[lag])
         cand = others[keep]
-        if len(cand):
-            people, pos = people_of(self.roster, cand)
-            free = ~d.busy[people] & (at[people] <= now) & (self._lent[people] < 0)
-            cuts = np.searchsorted(pos[free], np.arange(1, len(cand)))
-            for g, ids in zip(cand.tolist(), np.split(people[free], cuts), strict=True):
-                if len(ids):
-                    lo, hi = int(indptr[g]), int(indptr[g + 1])
-                    spare[g] = ids.tolist()
-                    load[g] = float(d.grid_busy[g]) / max(hi - lo, 1)
-        if not lagging or not spare:
+        if not len(cand):
             return
+        people, pos = people_of(self.roster, cand)
+        free = ~d.busy[people] & (at[people] <= now) & (self._lent[people] < 0)
+        n_free = np.bincount(pos[free], minlength=len(cand))
+        has = n_free > 0
+        if not has.any():
+            return
+        # donor k: grid donor[k], its spare members ids[nxt[k]:end[k]] (roster order)
+        donor = cand[has]
+        ends = np.cumsum(n_free[has])
+        end = ends.tolist()
+        nxt = (ends - n_free[has]).tolist()
+        ids = people[free].tolist()
+        gb = d.grid_busy
+        size = np.maximum(indptr[donor + 1] - indptr[donor], 1)
+        load = np.fromiter(map(gb.__getitem__, donor.tolist()), dtype=float,
+                           count=len(donor)) / size  # float(busy) / size, as a Python float
+        grid = donor.tolist()
+        loads = load.tolist()
+        twn = self.township[donor].tolist()
         lagging.sort()
         levels = [("township", self.township)] if self.cfg.township_transfer else []
         if self.cfg.county_transfer:
             levels.append(("county", self.county))
+        max_transfer = int(self.cfg.max_transfer)
         for level, unit in levels:
-            by_unit: dict[int, list[int]] = {}
-            for g in spare:
-                by_unit.setdefault(int(unit[g]), []).append(g)
+            by_unit = self._by_unit(unit[donor], load, np.array(nxt) < ends)
+            county = level == "county"
             for _, g, places in lagging:
-                want = min(places, int(self.cfg.max_transfer)) - self._sent_now.get(g, 0)
+                want = min(places, max_transfer) - self._sent_now.get(g, 0)
                 if want <= 0:  # served at the township level already: no donor is asked
                     continue
-                donors = by_unit.get(int(unit[g]), [])
-                if level == "county":  # other townships only: the township has had its turn
-                    donors = [x for x in donors if self.township[x] != self.township[g]]
-                # each donor asked gives at least one person: the first ``want`` are all that
-                # can be asked
-                donors = self._by_load_trip([x for x in donors if spare.get(x)], load, g, want)
-                for x in donors:
-                    while want > 0 and spare[x]:
-                        self._send(spare[x].pop(0), x, g, level)
+                lst = by_unit.get(int(unit[g]))
+                if not lst:
+                    continue
+                # other townships only at the county level: the township has had its turn
+                skip = int(self.township[g]) if county else -1
+                chosen, walked = self._first_donors(lst, g, want, skip, grid, loads, twn,
+                                                    nxt, end)
+                for k in chosen:
+                    while want > 0 and nxt[k] < end[k]:
+                        self._send(ids[nxt[k]], grid[k], g, level)
+                        nxt[k] += 1
                         want -= 1
                     if want <= 0:
                         break
+                # drop the donors of the walked front that have nobody spare left
+                lst[:walked] = [k for k in lst[:walked] if nxt[k] < end[k]]
         self._sent_now.clear()
+
+    @staticmethod
+    def _by_unit(units: np.ndarray, load: np.ndarray, alive: np.ndarray) -> dict[int, list[int]]:
+        """Donors ``k`` (``alive``) of each unit, sorted by ``(load[k], k)`` (``k`` in grid
+        order)."""
+        k = np.flatnonzero(alive)
+        order = k[np.lexsort((k, load[k], units[k]))]
+        u = units[order]
+        cut = np.flatnonzero(u[1:] != u[:-1]) + 1
+        firsts = u[np.concatenate([[0], cut])].tolist() if len(u) else []
+        bounds = [0, *cut.tolist(), len(u)]
+        flat = order.tolist()
+        return {x: flat[a:b] for x, a, b in zip(firsts, bounds, bounds[1:], strict=False)}
+
+    def _first_donors(self, lst: list[int], g: int, want: int, skip: int, grid: list[int],
+                      loads: list[float], twn: list[int], nxt: list[int], end: list[int]
+                      ) -> tuple[list[int], int]:
+        """The first ``want`` donors of ``lst`` (sorted by ``(load, grid)``) with someone spare
+        and not of township ``skip``, in :meth:`_by_load_trip`'s order to grid ``g`` (equal
+        loads by road time, then grid); and how far into ``lst`` the walk went."""
+        out: list[int] = []
+        i, n = 0, len(lst)
+        while i < n and len(out) < want:
+            k = lst[i]
+            i += 1
+            if nxt[k] >= end[k] or twn[k] == skip:
+                continue
+            level = loads[k]
+            if i == n or loads[lst[i]] != level:  # alone at its load
+                out.append(k)
+                continue
+            run = [k]
+            while i < n and loads[lst[i]] == level:
+                x = lst[i]
+                if nxt[x] < end[x] and twn[x] != skip:
+                    run.append(x)
+                i += 1
+            if len(run) == 1:
+                out.append(k)
+            else:  # the (trip, grid) keys are distinct: the least few
+                out.extend(heapq.nsmallest(want - len(out), run,
+                                           key=lambda x: (self._trip_s(grid[x], g), grid[x])))
+        return out, i
 
     def _by_load_trip(self, donors: list[int], load: dict[int, float], g: int,
                       first: int | None = None) -> list[int]:
