@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from params import add_incident, add_warning, checked, one_grid
 
+from gridsim.engine.command import Command
 from gridsim.engine.simulation import RunResult, simulate
 from gridsim.model.dists import Dist
 from gridsim.model.frozen import changed
@@ -29,6 +30,7 @@ from gridsim.model.params import (
 )
 from gridsim.model.vocab import CATEGORIES, GRID_KINDS
 from gridsim.output.metrics import summarize
+from tests.conftest import settings_for
 
 OFF = StormTaskConfig(enabled=False)
 READY_S = 1980.0
@@ -339,3 +341,131 @@ def test_the_evacuation_is_the_same_worked_out_at_the_order_or_after_the_run() -
         for f in fields(x):
             assert np.array_equal(getattr(x, f.name), getattr(y, f.name)), f.name
     assert (a.helpers.end_s > 2400.0).all()  # the case has help to compare
+
+
+# -- 三级包保 at scale: the review's incremental donor lists against a brute force ---------------
+def _brute_force_review(cmd) -> list[tuple[int, int, int, str]]:
+    """The sends of one review as the module docstring states them, by brute force: every post
+    standing that does not lag may give its spare members (free, at the post, not lent; in
+    roster order), the lagging grids most behind first (then by grid) each take at most
+    ``max_transfer`` less those already sent, from the donors of their township (then, still
+    wanting, of their county but another township) with someone spare, sorted by the whole key
+    (load = busy share, road time to the grid, grid). ``(person, from, to, level)`` in order."""
+    storm, d, cfg, now = cmd.storm, cmd.dispatcher, cmd.cfg, cmd.env.now
+    indptr = cmd.roster.by_grid_indptr
+    lagging = []
+    for g in storm.tasks:
+        work = [t for t in storm.tasks[g] if t.kind == "work" and t.wants()]
+        for t in work:
+            t.account()
+        places = sum(int(t.cfg.people) - len(t.team) for t in work)
+        backlog = sum(t.left_s for t in work)
+        if places > 0 and backlog >= cfg.backlog_min * 60.0:
+            lagging.append((-backlog, g, places))
+    lagging.sort()
+    lag = {g for _, g, _ in lagging}
+    spare = {g: [p for p in range(int(indptr[g]), int(indptr[g + 1]))
+                 if not d.busy[p] and cmd.switch.assembled_at[p] <= now and cmd._lent[p] < 0]
+             for g in storm.tasks if g not in lag}
+    load = {g: d.grid_busy[g] / max(int(indptr[g + 1] - indptr[g]), 1) for g in spare}
+    sent: dict[int, int] = {}
+    out = []
+    levels = ([("township", cmd.township)] if cfg.township_transfer else []) + (
+        [("county", cmd.county)] if cfg.county_transfer else [])
+    for level, unit in levels:
+        for _, g, places in lagging:
+            want = min(places, int(cfg.max_transfer)) - sent.get(g, 0)
+            donors = sorted((x for x in spare if spare[x] and unit[x] == unit[g]
+                             and (level == "township" or cmd.township[x] != cmd.township[g])),
+                            key=lambda x: (load[x], cmd._trip_s(x, g), x))
+            for x in donors:
+                while want > 0 and spare[x]:
+                    out.append((spare[x].pop(0), x, g, level))
+                    sent[g] = sent.get(g, 0) + 1
+                    want -= 1
+    return out
+
+
+#: The small scenario's storm made heavy (relocation 200 person-min a resident moved, by teams of
+#: up to 20; warnings by 4), 20 townships of a few grids each and a low backlog threshold: many
+#: grids lag and townships run out of spare members.
+_HEAVY = ("scenario=small", "scenario.townships_per_county=20", "duration_h=48",
+          "response.command.backlog_min=10", "response.storm_work.relocate.minutes_per_unit=200",
+          "response.storm_work.warn.people=4")
+
+
+@pytest.mark.parametrize("command", [
+    {"max_transfer": 20, "relocate_people": 20},
+    {"max_transfer": 3, "relocate_people": 6, "township_transfer": False},
+], ids=["township-and-county", "county-alone"])
+def test_every_review_sends_whom_the_brute_force_sends(command) -> None:
+    """A heavy storm (:data:`_HEAVY`): at every review the sends (person, from, to, level) are
+    those of :func:`_brute_force_review` worked out just before it, at both levels (the county
+    alone too: its donors are of other townships only). (Ties of load: the next test.)"""
+    reviews: list[tuple[list, list]] = []
+
+    def observe(ctx) -> None:
+        cmd = ctx.command
+        review, send = cmd.review, cmd._send
+
+        def _review() -> None:
+            expected = _brute_force_review(cmd)
+            got: list = []
+
+            def _send(p: int, src: int, dst: int, level: str) -> None:
+                got.append((p, src, dst, level))
+                send(p, src, dst, level)
+
+            cmd._send = _send
+            review()
+            cmd._send = send
+            reviews.append((expected, got))
+
+        cmd.review = _review
+
+    s = settings_for(*_HEAVY, "output.figures=false", "output.progress=false",
+                     "output.events_log=false",
+                     f"response.storm_work.relocate.people={command['relocate_people']}",
+                     *(f"response.command.{k}={v}" for k, v in command.items()
+                       if k != "relocate_people"))
+    simulate(s, observe=observe)
+    assert len(reviews) == 48 * 2 - 1  # every 30 min, up to (not at) the end
+    for expected, got in reviews:
+        assert got == expected
+    levels = {level for _, got in reviews for *_, level in got}
+    assert levels == ({"township", "county"} if command.get("township_transfer", True)
+                      else {"county"})
+    assert sum(len(got) for _, got in reviews) >= 10
+
+
+def test_the_donor_walk_is_the_sort_by_load_road_time_and_grid() -> None:
+    """:meth:`Command._first_donors` on random hand-made unit lists (loads of few values, so
+    many ties; road times of few values, so ties of those too, broken by grid; donors with
+    nobody spare left; a township skipped): the first ``want`` of the plain sort by (load, road
+    time, grid) of the donors with someone spare not of that township; and nothing past the
+    walked front is needed (the same answer from that front alone)."""
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        grid = sorted(rng.choice(1000, size=n, replace=False).tolist())
+        loads = rng.choice([0.0, 0.25, 0.5, 1.0], size=n).tolist()
+        twn = rng.integers(0, 3, size=n).tolist()
+        end = [1] * n
+        nxt = rng.choice([0, 1], size=n, p=[0.7, 0.3]).tolist()  # 1: nobody spare left
+        trip = {x: float(rng.choice([10.0, 20.0, 30.0])) for x in grid}
+        g, want = int(rng.integers(1000, 2000)), int(rng.integers(1, 8))
+        skip = int(rng.integers(-1, 3))  # -1: no township skipped (the township level)
+
+        def road(_self, a: int, b: int, trip=trip, g=g) -> float:
+            assert b == g
+            return trip[a]
+
+        fake = type("Cmd", (), {"_trip_s": road})()
+        lst = sorted(range(n), key=lambda k: (loads[k], grid[k]))
+        expected = sorted((k for k in lst if nxt[k] < end[k] and twn[k] != skip),
+                          key=lambda k: (loads[k], trip[grid[k]], grid[k]))[:want]
+        got, walked = Command._first_donors(fake, lst, g, want, skip, grid, loads, twn, nxt, end)
+        assert got == expected
+        front, _ = Command._first_donors(fake, lst[:walked], g, want, skip, grid, loads, twn,
+                                         nxt, end)
+        assert front == expected
