@@ -10,6 +10,7 @@ import csv
 import math
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,29 @@ def test_grid_modes_are_the_logged_changes_and_end_in_each_grids_final_mode(run)
     assert now == last
     # without figures: the timeline, but no page (gridsim.output.run_report)
     assert not (folder / "report.html").exists() and not (folder / "map.html").exists()
+
+
+def test_the_timeline_is_the_switchs_record_with_or_without_the_log(run, tmp_path: Path) -> None:
+    """The switch's record of the mode changes (RunResult.mode_changes) is the event log's
+    ``mode_*`` rows, in time order (how grid_modes.csv was read from the log before); the same
+    run with ``output.events_log=false`` writes a grid_modes.csv of the same bytes, and its
+    results are the same bytes too (the record draws nothing)."""
+    result, folder = run
+    code = {f"mode_{m.lower()}": i for i, m in enumerate(MODES)}
+    logged = sorted(((t, g, code[e]) for t, e, g, _, _ in result.ctx.log.rows if e in code),
+                    key=lambda r: r[0])
+    g, t, m = result.mode_changes
+    assert len(logged) > 0 and list(zip(t.tolist(), g.tolist(), m.tolist(), strict=True)) == logged
+    assert (g.dtype, t.dtype, m.dtype) == (np.int64, np.float64, np.int8)
+    off = replace(result.settings, output=replace(result.settings.output, events_log=False))
+    quiet = simulate(off)
+    assert not quiet.ctx.log.enabled and quiet.ctx.log.rows == []
+    write_outputs(quiet, tmp_path / "off", "test")
+    assert not (tmp_path / "off" / "events.csv").exists()
+    for name in (GRID_MODES_FILE, "summary.json", "grids.csv", "incidents.csv"):
+        assert (tmp_path / "off" / name).read_bytes() == (folder / name).read_bytes(), name
+    data = map_from_run(tmp_path / "off")
+    assert data is not None and data.changes is not None and not data.notes
 
 
 def test_map_from_run_reads_the_folder(run, tmp_path: Path) -> None:

@@ -81,6 +81,13 @@ class RunResult:
         (the ledger's demand counter: supplied + unmet; see gridsim.planning.stock)."""
         return self.ctx.supply.ledger.demand
 
+    @property
+    def mode_changes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(grid, t_s, mode)`` of every change of a grid's mode in the run, in time order
+        (the switch's own record, kept with or without the event log; mode: an index of
+        :data:`gridsim.model.vocab.MODES`): the run's mode timeline, ``grid_modes.csv``."""
+        return self.ctx.switch.mode_changes()
+
 
 def build(settings: RunConfig) -> Scenario:
     """Phase 1: the place, from the scenario settings alone (the response settings do not go

@@ -32,7 +32,9 @@ on :meth:`ModeSwitch.ready_event` rather than polling the mode.
 
 from __future__ import annotations
 
+import itertools
 import math
+from array import array
 from collections.abc import Callable
 
 import numpy as np
@@ -118,6 +120,11 @@ class ModeSwitch:
         self.leave_at = np.full(roster.n, np.inf)  # leaves home (or work) for the post
         self.counts = np.bincount(self.mode, minlength=len(MODES)).astype(np.int64)
         self.mode_log: list[tuple[float, tuple[int, ...]]] = [(0.0, tuple(self.counts.tolist()))]
+        # every change of a grid's mode, in the order made (time order): grid, time, new mode;
+        # kept whether or not the event log is on (the run's mode timeline, mode_changes)
+        self._ch_grid = array("q")
+        self._ch_t = array("d")
+        self._ch_mode = array("b")
         # episodes: one per ALERT
         self.ep_grid: list[int] = []
         self.ep_trigger_s: list[float] = []
@@ -168,6 +175,10 @@ class ModeSwitch:
         self.counts[new] += len(grids)
         self.mode[grids] = new
         self.mode_log.append((now, tuple(self.counts.tolist())))
+        self._ch_grid.frombytes(grids.astype(np.int64, copy=False).tobytes())
+        n = len(grids)
+        self._ch_t.extend(itertools.repeat(now, n))
+        self._ch_mode.extend(itertools.repeat(new, n))
         if self.log.enabled:
             for g, o in zip(grids.tolist(), old.tolist(), strict=True):
                 self._log_change(now, g, o, new, reason)
@@ -180,8 +191,18 @@ class ModeSwitch:
         self.counts[old] -= 1
         self.counts[new] += 1
         self.mode_log.append((now, tuple(self.counts.tolist())))
+        self._ch_grid.append(g)
+        self._ch_t.append(now)
+        self._ch_mode.append(new)
         if self.log.enabled:
             self._log_change(now, g, old, new, reason)
+
+    def mode_changes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(grid, t_s, mode)`` of every change of a grid's mode so far, in time order
+        (same-time changes in the order made: the order of their event-log rows); copies,
+        int64, float64 and int8 (an index of :data:`gridsim.model.vocab.MODES`)."""
+        return (np.array(self._ch_grid, dtype=np.int64), np.array(self._ch_t, dtype=float),
+                np.array(self._ch_mode, dtype=np.int8))
 
     def _log_change(self, now: float, g: int, old: int, new: int, reason: str) -> None:
         self.log.log(now, f"mode_{MODES[new].lower()}", g, -1,

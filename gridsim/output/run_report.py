@@ -5,7 +5,7 @@ English and Chinese labels), then the run's figures (the PNGs, embedded), the in
 (``map.html``, :mod:`gridsim.output.webmap`, written beside the report and shown in a frame),
 and the list of the run's files with what each holds. It is written only when the run draws its
 figures (``output.figures``); the mode timeline ``grid_modes.csv`` the map reads is written by
-every run that keeps its event log.
+every run (from the switch's record of the mode changes, with or without the event log).
 
 Like every file of a run it holds no wall-clock time and no absolute path: the same config and
 seed give the same bytes. The skeleton and the bundled CJK font are
@@ -140,15 +140,13 @@ def render_report(summary: dict[str, Any], folder: Path, *,
 
 def write_run_pages(result: RunResult, folder: Path, summary: dict[str, Any],
                     labels: Sequence[tuple[str, str, str]]) -> list[Path]:
-    """Write what this module adds to a run folder: ``grid_modes.csv`` (when the run kept its
-    event log) and, when the run draws figures, ``map.html`` and ``report.html``. Called by the
-    run's writer after the other files, before ``summary.json``; ``labels`` are the terminal
-    summary's metrics (key, bilingual label, format)."""
+    """Write what this module adds to a run folder: ``grid_modes.csv`` (every run, from the
+    switch's record of the mode changes) and, when the run draws figures, ``map.html`` and
+    ``report.html``. Called by the run's writer after the other files, before
+    ``summary.json``; ``labels`` are the terminal summary's metrics (key, bilingual label,
+    format)."""
     folder = Path(folder)
-    out: list[Path] = []
-    modes = write_grid_modes(result, folder)
-    if modes is not None:
-        out.append(modes)
+    out: list[Path] = [write_grid_modes(result, folder)]
     if not result.settings.output.figures:
         return out
     # from the run in memory: the same grids, values and polygons as grids.csv and

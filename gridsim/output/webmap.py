@@ -11,7 +11,7 @@ Geometry: the grid polygons of ``grids.geojson`` where the run folder has that f
 lon/lat, drawn in a local equirectangular projection), squares of each grid's area around its
 ``x_m, y_m`` (local metres) otherwise. The modes over time come from ``grid_modes.csv`` (grid,
 t_s, mode: one row per change, every grid in PEACE at 0), which :func:`write_grid_modes` writes
-from the run's event log.
+from the switch's record of the changes (every run, with or without the event log).
 
 City scale: the data travel as base64 little-endian typed arrays (Float32 coordinates relative
 to the map's centre, Float32 metric values, small integer codes for text columns and modes); the
@@ -110,27 +110,17 @@ class MapData:
 # ----------------------------------------------------------------------------------------------
 # the mode timeline
 # ----------------------------------------------------------------------------------------------
-def mode_changes(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def mode_changes(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(grid, t_s, mode)`` of every change of a grid's mode in the run, in time order (the
-    switch logs each change in the event log; None when the run kept no log)."""
-    log = result.ctx.log
-    if not log.enabled:
-        return None
-    code = {f"mode_{m.lower()}": i for i, m in enumerate(MODES)}
-    rows = [(r[0], r[2], code[r[1]]) for r in log.rows if r[1] in code]
-    rows.sort(key=lambda r: r[0])  # stable: same-time changes keep their order
-    if not rows:
-        return (np.zeros(0, np.int64), np.zeros(0, float), np.zeros(0, np.int8))
-    t, g, m = zip(*rows, strict=True)
-    return (np.array(g, dtype=np.int64), np.array(t, dtype=float), np.array(m, dtype=np.int8))
+    switch's record of them, :attr:`RunResult.mode_changes`: with or without the event log;
+    the same changes, in the same order, as the log's ``mode_*`` rows)."""
+    return result.mode_changes
 
 
-def write_grid_modes(result: RunResult, folder: Path) -> Path | None:
-    """Write :data:`GRID_MODES_FILE` (grid, t_s, mode) into ``folder``; None without a log."""
-    changes = mode_changes(result)
-    if changes is None:
-        return None
-    g, t, m = changes  # grid ids are the grids' indices (grids.csv's "grid" column)
+def write_grid_modes(result: RunResult, folder: Path) -> Path:
+    """Write :data:`GRID_MODES_FILE` (grid, t_s, mode) into ``folder`` (every run: the
+    switch's record, :func:`mode_changes`)."""
+    g, t, m = mode_changes(result)  # grid ids are the grids' indices (grids.csv's "grid")
     return write_atomic(folder / GRID_MODES_FILE,
                         csv_columns(("grid", "t_s", "mode"),
                                     [g.tolist(), t.tolist(), [MODES[i] for i in m.tolist()]]))
@@ -277,8 +267,8 @@ def map_from_run(folder: Path) -> MapData | None:
     if changes is not None and len(changes[1]):
         duration = max(duration, float(changes[1].max()))
     notes = () if changes is not None else (
-        "no mode timeline in this run folder (grid_modes.csv; written when output.events_log "
-        "is on) 无模式时间线",)
+        "no mode timeline in this run folder (grid_modes.csv: every run writes it; a folder of "
+        "an older gridsim, or made by hand, may have none) 无模式时间线",)
     return MapData(grid=ids, xy=outlines[0], ring_offsets=outlines[1], grid_rings=outlines[2],
                    lonlat=lonlat, numeric=numeric, text=text, duration_s=duration,
                    changes=changes, source=source, notes=notes)
@@ -287,7 +277,7 @@ def map_from_run(folder: Path) -> MapData | None:
 def map_from_result(result: RunResult) -> MapData:
     """The map of a run in memory: its per-grid table (the columns of grids.csv), the grids'
     polygons where the scenario has them (``Region.shapes``, in the scenario's metres), squares
-    of each grid's area otherwise, and the modes over time from its event log."""
+    of each grid's area otherwise, and the modes over time (the switch's record)."""
     # the per-grid table's module imports the engine's results (kept out of map_from_run)
     from gridsim.output.metrics import GRID_FIELDS, grid_columns
 
@@ -306,11 +296,9 @@ def map_from_result(result: RunResult) -> MapData:
         xy, ring_off, grid_rings = _squares(np.asarray(g.x_m, float), np.asarray(g.y_m, float),
                                             np.asarray(g.area_km2, float))
         source = "squares of each grid's area 按面积的方格"
-    notes = () if changes is not None else ("no mode timeline: output.events_log is off",)
     return MapData(grid=np.arange(g.n, dtype=np.int64), xy=xy, ring_offsets=ring_off,
                    grid_rings=grid_rings, lonlat=False, numeric=numeric, text=text,
-                   duration_s=float(result.duration_s), changes=changes, source=source,
-                   notes=notes)
+                   duration_s=float(result.duration_s), changes=changes, source=source)
 
 
 def _cell(v: Any) -> str:
