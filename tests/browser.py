@@ -144,9 +144,15 @@ PAGE_STATE = """JSON.stringify({
 })"""
 
 
-def open_page(html: Path, profile: Path) -> tuple[dict[str, Any], list[str]]:
-    """Load ``html`` in headless chromium: ``(page state, console errors)``."""
-    browser = DevTools(chromium(), profile)
+def open_page(html: Path, profile: Path, browser: DevTools | None = None
+              ) -> tuple[dict[str, Any], list[str]]:
+    """Load ``html`` in headless chromium: ``(page state, console errors)``. With ``browser``
+    (a running :class:`DevTools`, e.g. one a module's tests share: chromium's start is most of
+    a page's cost) the page opens in a new tab of it, closed afterwards."""
+    own = browser is None
+    if browser is None:
+        browser = DevTools(chromium(), profile)
+    seen = len(browser.events)
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = browser.send("Target.attachToTarget",
@@ -154,13 +160,22 @@ def open_page(html: Path, profile: Path) -> tuple[dict[str, Any], list[str]]:
         for domain in ("Page", "Runtime", "Log"):
             browser.send(f"{domain}.enable", session=session)
         browser.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
-        browser.wait_for("Page.loadEventFired")
+        while True:  # this tab's load (a shared browser's events hold earlier tabs' too)
+            e = browser.wait_for("Page.loadEventFired")
+            if e.get("sessionId") in (session, None):
+                break
+            browser.events.remove(e)
         state = json.loads(browser.send("Runtime.evaluate",
                                         {"expression": PAGE_STATE, "returnByValue": True},
                                         session=session)["result"]["value"])
-        return state, console_errors(browser.events)
+        mine = [e for e in browser.events[seen:] if e.get("sessionId") in (session, None)]
+        errors = console_errors(mine)
+        if not own:
+            browser.send("Target.closeTarget", {"targetId": target})
+        return state, errors
     finally:
-        browser.close()
+        if own:
+            browser.close()
 
 
 class Page:

@@ -14,20 +14,22 @@ in CI (``CI=true``), where it fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import ROOT, chromium, open_page
+from browser import ROOT, DevTools, chromium, open_page
 
 from gridsim.app import cli
 from gridsim.experiments.report import build_report
 
 
-def check_page(html: Path, profile: Path, variants: int, figures: int) -> dict[str, Any]:
-    """Open the page; check it loads without errors, shows every figure and has one row per
-    variant; its state."""
-    state, errors = open_page(html, profile)
+def check_page(html: Path, profile: Path, variants: int, figures: int,
+               browser: DevTools | None = None) -> dict[str, Any]:
+    """Open the page (in ``browser``'s new tab, if given); check it loads without errors, shows
+    every figure and has one row per variant; its state."""
+    state, errors = open_page(html, profile, browser)
     assert not errors, f"{html}: console errors: {errors}"
     assert len(state["images"]) == figures, state
     for i, img in enumerate(state["images"]):
@@ -98,14 +100,23 @@ def test_html_report_draws_its_chinese_with_the_bundled_font_and_shows_every_fig
 COMMITTED = sorted((ROOT / "reports").glob("*/report.html"))
 
 
+@pytest.fixture(scope="module")
+def shared_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    """One chromium for the committed reports (its start is most of a page's cost)."""
+    browser = DevTools(chromium(), tmp_path_factory.mktemp("browser") / "profile")
+    yield browser
+    browser.close()
+
+
 @pytest.mark.parametrize("html", COMMITTED, ids=[p.parent.name for p in COMMITTED])
-def test_committed_reference_report_loads_in_the_browser(html: Path, tmp_path: Path) -> None:
+def test_committed_reference_report_loads_in_the_browser(html: Path, tmp_path: Path,
+                                                         shared_browser: DevTools) -> None:
     import pandas as pd
 
-    chromium()
     variants = pd.read_csv(html.parent / "statistics.csv")["variant"].nunique()
     figures = len(list((html.parent / "figures").glob("*.png")))
-    check_page(html, tmp_path / "profile", variants=variants, figures=figures)
+    check_page(html, tmp_path / "profile", variants=variants, figures=figures,
+               browser=shared_browser)
 
 
 def test_the_check_catches_a_broken_page(tmp_path: Path) -> None:
