@@ -1,6 +1,8 @@
 """GIS outputs (issue 13, point 1): grids.geojson and grids.gpkg of a run, read back with
-pyproj, shapely and pyogrio (sqlite3 for the GeoPackage's tables); the CRS in summary.json and
-the manifest; ``gridsim scenario export``'s lon/lat grids; maps drawing real polygons.
+pyproj, shapely and pyogrio (GDAL, an independent reader of the GeoPackage gridsim writes by
+hand through sqlite3; sqlite3 and struct for its tables, geometry headers and R-tree, checked
+against OGC 12-128r18); the CRS in summary.json and the manifest; ``gridsim scenario
+export``'s lon/lat grids; maps drawing real polygons.
 
 The facts checked come from outside the code under test: the synthetic district is placed at
 Suining (105.59 E, 30.53 N, docs/domain.md); a hand-made folder's polygons are given in lon/lat
@@ -16,6 +18,8 @@ import dataclasses
 import json
 import math
 import sqlite3
+import struct
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +199,94 @@ def test_same_run_gives_byte_identical_gis_files(small_run: tuple[RunResult, Pat
     result, folder = small_run
     write_outputs(result, tmp_path, "test")
     for name in (geo.GEOJSON, geo.GPKG, "summary.json", "grids.csv"):
-        if (folder / name).exists():
-            assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def _blob_header(blob: bytes) -> tuple[bytes, int, int, int, tuple[float, ...]]:
+    """OGC 12-128r18 §2.1.3: magic, version, flags, srs_id (little-endian: flags bit 0 set),
+    envelope [minx, maxx, miny, maxy] (envelope type 1: flags bits 1-3)."""
+    magic, version, flags = blob[:2], blob[2], blob[3]
+    (srs_id,) = struct.unpack("<i", blob[4:8])
+    return magic, version, flags, srs_id, struct.unpack("<4d", blob[8:40])
+
+
+def test_gpkg_tables_follow_the_geopackage_standard(small_run: tuple[RunResult, Path]) -> None:
+    """The required tables and rows of a GeoPackage 1.3 (OGC 12-128r18), read with sqlite3;
+    each geometry's header and envelope, and the R-tree, against the grids' squares computed
+    here from ``x_m, y_m, area_km2``."""
+    result, folder = small_run
+    g = result.scenario.region.grids
+    half = np.maximum(np.sqrt(g.area_km2) * 1000.0, 1.0) / 2  # a square of the grid's area
+    want = np.column_stack([g.x_m - half, g.x_m + half, g.y_m - half, g.y_m + half])
+    path = folder / geo.GPKG
+    assert not any(p.name.startswith(geo.GPKG) and p.name != geo.GPKG for p in folder.iterdir())
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        q = db.execute
+        assert q("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+        assert q("PRAGMA user_version").fetchone()[0] == 10300
+        assert q("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert q("PRAGMA foreign_key_check").fetchall() == []
+        srs = {r[0]: r[1:] for r in q("SELECT srs_id, organization, organization_coordsys_id,"
+                                      " definition FROM gpkg_spatial_ref_sys")}
+        assert set(srs) == {-1, 0, 4326, 100000}  # the synthetic CRS has no EPSG code
+        assert srs[-1][:2] == ("NONE", -1) and srs[0][:2] == ("NONE", 0)
+        assert srs[4326][:2] == ("EPSG", 4326)
+        assert CRS.from_wkt(srs[4326][2]).to_epsg() == 4326
+        assert srs[100000][0] == "NONE"
+        assert CRS.from_wkt(srs[100000][2]).equals(CRS.from_user_input(SYNTHETIC_CRS))
+        (contents,) = q("SELECT table_name, data_type, last_change, min_x, min_y, max_x, max_y,"
+                        " srs_id FROM gpkg_contents").fetchall()
+        assert contents[:3] == ("grids", "features", geo.GPKG_DATE)
+        assert contents[3:7] == pytest.approx((want[:, 0].min(), want[:, 2].min(),
+                                               want[:, 1].max(), want[:, 3].max()), abs=1e-6)
+        assert contents[7] == 100000
+        assert q("SELECT * FROM gpkg_geometry_columns").fetchall() == [
+            ("grids", "geom", "POLYGON", 100000, 0, 0)]
+        rows = q("SELECT fid, geom FROM grids ORDER BY fid").fetchall()
+        assert [r[0] for r in rows] == list(range(1, g.n + 1))
+        for k, (_, blob) in enumerate(rows):
+            magic, version, flags, srs_id, env = _blob_header(blob)
+            assert (magic, version, flags, srs_id) == (b"GP", 0, 0b011, 100000)
+            assert env == pytest.approx(tuple(want[k]), abs=1e-6)
+            poly = shapely.from_wkb(blob[40:])  # standard WKB after the 40-byte header
+            assert poly.geom_type == "Polygon" and poly.is_valid
+            assert poly.area == pytest.approx(g.area_km2[k] * 1e6, rel=1e-9)
+        # the R-tree: one box per feature, each holding its envelope (float32, rounded out)
+        assert q("SELECT extension_name, scope FROM gpkg_extensions WHERE table_name = 'grids'"
+                 " AND column_name = 'geom'").fetchall() == [("gpkg_rtree_index", "write-only")]
+        boxes = np.array(q("SELECT id, minx, maxx, miny, maxy FROM rtree_grids_geom"
+                           " ORDER BY id").fetchall())
+        np.testing.assert_array_equal(boxes[:, 0], np.arange(1, g.n + 1))
+        assert np.all(boxes[:, [1, 3]] <= want[:, [0, 2]])
+        assert np.all(boxes[:, [2, 4]] >= want[:, [1, 3]])
+        np.testing.assert_allclose(boxes[:, 1:], want, atol=1e-3)  # float32 near 2 km
+        triggers = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert triggers == {f"rtree_grids_geom_{s}" for s in
+                            ("insert", "update1", "update2", "update3", "update4", "delete")}
+    # GDAL's spatial filter (through the R-tree): a small box at grid 20's centre finds it
+    pyogrio = pytest.importorskip("pyogrio")
+    info = pyogrio.read_info(path)
+    assert info["geometry_type"] == "Polygon" and info["capabilities"]["fast_spatial_filter"]
+    x, y = float(g.x_m[20]), float(g.y_m[20])
+    _, fids, _, fields = pyogrio.raw.read(path, bbox=(x - 1, y - 1, x + 1, y + 1),
+                                          return_fids=True, columns=["grid"])
+    assert 21 in fids.tolist() and 20 in fields[0].tolist()
+
+
+def test_gpkg_needs_neither_pyogrio_nor_gdal(small_run: tuple[RunResult, Path],
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run writes grids.gpkg with no GIS library importable (the geo extra absent): the
+    same bytes as the run's file."""
+    result, folder = small_run
+    for name in ("pyogrio", "pyogrio.raw", "osgeo", "fiona", "pyarrow"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
+    from gridsim.output.metrics import grid_columns
+
+    assert geo.write_gpkg(tmp_path / geo.GPKG, result.scenario.region, GRID_FIELDS,
+                          grid_columns(result))
+    assert (tmp_path / geo.GPKG).read_bytes() == (folder / geo.GPKG).read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == [geo.GPKG]  # no .part, -journal, -wal
 
 
 def test_output_gis_false_writes_no_gis_file_and_the_same_rest(
@@ -334,6 +424,14 @@ def test_a_folders_gpkg_keeps_its_utm_polygons(hand_run: tuple[RunResult, Path])
     meta, _, wkb, _ = pyogrio.raw.read(out / geo.GPKG)
     assert CRS.from_user_input(meta["crs"]).to_epsg() == 32648
     assert meta["geometry_type"] == "MultiPolygon"
+    with sqlite3.connect(f"file:{out / geo.GPKG}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT srs_id, organization, organization_coordsys_id FROM "
+                          "gpkg_spatial_ref_sys WHERE srs_id > 4326").fetchall() == [
+            (32648, "EPSG", 32648)]
+        assert db.execute("SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns"
+                          ).fetchall() == [("MULTIPOLYGON", 32648)]
+        flags = {_blob_header(b)[2:4] for (b,) in db.execute("SELECT geom FROM grids")}
+        assert flags == {(0b011, 32648)}
     tr = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
     for g, given in zip(shapely.from_wkb(wkb), HAND_GEOMS, strict=True):
         ref = _tr(tr, shapely.geometry.shape(given))
