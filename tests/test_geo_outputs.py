@@ -260,6 +260,17 @@ def test_gpkg_tables_follow_the_geopackage_standard(small_run: tuple[RunResult, 
         assert np.all(boxes[:, [1, 3]] <= want[:, [0, 2]])
         assert np.all(boxes[:, [2, 4]] >= want[:, [1, 3]])
         np.testing.assert_allclose(boxes[:, 1:], want, atol=1e-3)  # float32 near 2 km
+        # SQLite's own check of the tree gridsim packs (nodes, parents, rowids, boxes), and a
+        # query through it against brute force over the envelopes
+        assert q("SELECT rtreecheck('rtree_grids_geom')").fetchone() == ("ok",)
+        for x0, y0, r in ((0.0, 0.0, 300.0), (float(g.x_m[33]), float(g.y_m[33]), 50.0),
+                          (float(g.x_m.min()), float(g.y_m.max()), 1e3)):
+            hit = {i for (i,) in q("SELECT id FROM rtree_grids_geom WHERE minx <= ? AND "
+                                   "maxx >= ? AND miny <= ? AND maxy >= ?",
+                                   (x0 + r, x0 - r, y0 + r, y0 - r))}
+            brute = {k + 1 for k in range(g.n) if want[k, 0] <= x0 + r and want[k, 1] >= x0 - r
+                     and want[k, 2] <= y0 + r and want[k, 3] >= y0 - r}
+            assert hit == brute and brute
         triggers = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert triggers == {f"rtree_grids_geom_{s}" for s in
                             ("insert", "update1", "update2", "update3", "update4", "delete")}
@@ -271,6 +282,40 @@ def test_gpkg_tables_follow_the_geopackage_standard(small_run: tuple[RunResult, 
     _, fids, _, fields = pyogrio.raw.read(path, bbox=(x - 1, y - 1, x + 1, y + 1),
                                           return_fids=True, columns=["grid"])
     assert 21 in fids.tolist() and 20 in fields[0].tolist()
+
+
+@pytest.mark.parametrize("count", [1, 51, 52, 3000])
+def test_packed_rtree_answers_as_sqlites_own(count: int) -> None:
+    """The R-tree grids.gpkg packs (STR, written node by node) for one node, a full one, one
+    more, and three levels (3,000 boxes): SQLite's rtreecheck passes and window queries give
+    what the same boxes INSERTed one by one into SQLite's R-tree give, and brute force."""
+    rng = np.random.default_rng(count)
+    x, y = rng.uniform(-5e4, 5e4, count), rng.uniform(-5e4, 5e4, count)
+    half = rng.uniform(1.0, 800.0, (count, 2))
+    env = np.column_stack([x - half[:, 0], x + half[:, 0], y - half[:, 1], y + half[:, 1]])
+    packed = sqlite3.connect(":memory:")
+    inserted = sqlite3.connect(":memory:")
+    for db in (packed, inserted):
+        db.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+    geo._pack_rtree(packed, "r", env)
+    inserted.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)",
+                         zip(range(1, count + 1), *env.T.tolist(), strict=True))
+    packed.commit()
+    depth = packed.execute("SELECT substr(data, 1, 2) FROM r_node WHERE nodeno = 1").fetchone()
+    assert int.from_bytes(depth[0], "big") == {1: 0, 51: 0, 52: 1, 3000: 2}[count]
+    fresh = sqlite3.connect(":memory:")  # read back as another connection would
+    fresh.deserialize(packed.serialize())
+    assert fresh.execute("SELECT rtreecheck('r')").fetchone() == ("ok",)
+    assert fresh.execute("SELECT count(*) FROM r").fetchone() == (count,)
+    sql = "SELECT id FROM r WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?"
+    for _ in range(20):
+        cx, cy, r = *rng.uniform(-5e4, 5e4, 2), rng.uniform(0.0, 5e3)
+        win = (cx + r, cx - r, cy + r, cy - r)
+        got = {i for (i,) in fresh.execute(sql, win)}
+        assert got == {i for (i,) in inserted.execute(sql, win)}
+        assert got == set((np.flatnonzero((env[:, 0] <= cx + r) & (env[:, 1] >= cx - r)
+                                          & (env[:, 2] <= cy + r) & (env[:, 3] >= cy - r))
+                           + 1).tolist())
 
 
 def test_gpkg_needs_neither_pyogrio_nor_gdal(small_run: tuple[RunResult, Path],

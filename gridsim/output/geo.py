@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sqlite3
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -225,6 +227,98 @@ def _sql_cells(column: Sequence[Any] | range) -> tuple[str, list[Any]]:
     return "TEXT", arr.tolist()
 
 
+def _outward_float32(v: np.ndarray, up: bool) -> np.ndarray:
+    """``v`` as float32 rounded outward (down for a minimum, ``up`` for a maximum), so that a
+    box of float32 still holds the box of doubles (what SQLite's R-tree stores)."""
+    f = v.astype(np.float32)
+    wrong = f < v if up else f > v
+    if wrong.any():
+        f[wrong] = np.nextafter(f[wrong], np.float32(np.inf if up else -np.inf))
+    return f
+
+
+def _str_order(boxes: np.ndarray, m: int) -> np.ndarray:
+    """Sort-Tile-Recursive order of ``boxes`` (rows minx, maxx, miny, maxy) for nodes of ``m``
+    entries: slabs of ``s * m`` boxes by centre x (``s`` the square root of the number of
+    nodes), each slab by centre y (Leutenegger, Lopez & Edgington 1997)."""
+    k = len(boxes)
+    s = math.ceil(math.sqrt(math.ceil(k / m)))
+    cx = boxes[:, 0] + boxes[:, 1]
+    cy = boxes[:, 2] + boxes[:, 3]
+    by_x = np.lexsort((np.arange(k), cx))
+    slab = np.empty(k, dtype=np.int64)
+    slab[by_x] = np.arange(k) // (s * m)
+    return np.lexsort((np.arange(k), cy, slab))
+
+
+def _pack_rtree(db: sqlite3.Connection, name: str, env: np.ndarray) -> None:
+    """Fill the (just created, empty) SQLite R-tree ``name`` with the boxes ``env`` (row ``k``
+    the box of fid ``k + 1``: minx, maxx, miny, maxy) by writing its nodes directly, packed
+    bottom-up in STR order: a tenth of the CPU of 18,176 INSERTs, which split nodes one
+    insertion at a time, and a tree of full nodes.
+
+    SQLite's R-tree keeps its tree in three tables beside it (its documented file format,
+    sqlite.org/src/file/ext/rtree/rtree.c): ``<name>_node(nodeno, data)``, each node a blob
+    of the root's length: 2 bytes the tree's depth (the root's only), 2 bytes the number of
+    cells, then per cell an int64 (a rowid in a leaf, a child's nodeno above) and the four
+    coordinates as float32, all big-endian; node 1 is the root; ``<name>_rowid(rowid,
+    nodeno)`` (each entry's leaf) and ``<name>_parent(nodeno, parentnode)``. SQLite's
+    ``rtreecheck()`` verifies the result (tests/test_geo_outputs.py)."""
+    size = db.execute(f"SELECT length(data) FROM {name}_node WHERE nodeno = 1").fetchone()[0]
+    m = (size - 4) // 24  # cells per node: SQLite's own choice for the page size
+    # levels bottom-up: each level's cells (a child: a fid, or a node's index in the level
+    # below), their boxes and the index of the node holding each; full nodes of m cells
+    child = np.arange(1, len(env) + 1, dtype=np.int64)
+    box = np.column_stack([_outward_float32(env[:, 0], False), _outward_float32(env[:, 1], True),
+                           _outward_float32(env[:, 2], False), _outward_float32(env[:, 3], True)])
+    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while True:
+        order = _str_order(box.astype(np.float64), m)
+        child, box = child[order], box[order]
+        node_of = np.arange(len(child)) // m
+        levels.append((child, box, node_of))
+        if len(child) <= m:
+            break
+        starts = np.arange(0, len(child), m)
+        box = np.column_stack([np.minimum.reduceat(box[:, 0], starts),
+                               np.maximum.reduceat(box[:, 1], starts),
+                               np.minimum.reduceat(box[:, 2], starts),
+                               np.maximum.reduceat(box[:, 3], starts)])
+        child = np.arange(len(starts), dtype=np.int64)
+    # node numbers: the root is 1, the levels below it follow from the top down
+    counts = [(len(c) + m - 1) // m or 1 for c, _, _ in levels]
+    numbers: list[np.ndarray] = []
+    first = 1
+    for count in reversed(counts):
+        numbers.insert(0, np.arange(first, first + count, dtype=np.int64))
+        first += count
+    depth = len(levels) - 1
+    cell = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])
+    nodes: list[tuple[int, bytes]] = []
+    parents: list[tuple[int, int]] = []
+    for lev, (child, box, node_of) in enumerate(levels):
+        ids = numbers[lev - 1][child] if lev else child
+        cells = np.zeros(len(ids), dtype=cell)
+        cells["id"] = ids
+        cells["box"] = box
+        raw = cells.tobytes()
+        ptr = np.searchsorted(node_of, np.arange(counts[lev] + 1))
+        for j, nodeno in enumerate(numbers[lev].tolist()):
+            lo, hi = int(ptr[j]), int(ptr[j + 1])
+            data = (struct.pack(">HH", depth if nodeno == 1 else 0, hi - lo)
+                    + raw[lo * cell.itemsize:hi * cell.itemsize])
+            nodes.append((nodeno, data + bytes(size - len(data))))
+        if lev:
+            parents.extend(zip(ids.tolist(), numbers[lev][node_of].tolist(), strict=True))
+    leaf_fid, _, leaf_node = levels[0]
+    db.execute(f"DELETE FROM {name}_node")
+    db.executemany(f"INSERT INTO {name}_node (nodeno, data) VALUES (?, ?)", sorted(nodes))
+    db.executemany(f"INSERT INTO {name}_rowid (rowid, nodeno) VALUES (?, ?)",
+                   sorted(zip(leaf_fid.tolist(), numbers[0][leaf_node].tolist(), strict=True)))
+    db.executemany(f"INSERT INTO {name}_parent (nodeno, parentnode) VALUES (?, ?)",
+                   sorted(parents))
+
+
 def _gpkg_bytes(region: Region, header: Sequence[str],
                 columns: Sequence[Sequence[Any] | range], shapes: GridShapes) -> bytes:
     """The whole GeoPackage, built in an in-memory SQLite database and serialised."""
@@ -291,8 +385,7 @@ def _gpkg_bytes(region: Region, header: Sequence[str],
         except sqlite3.OperationalError:
             pass
         else:
-            db.executemany("INSERT INTO rtree_grids_geom VALUES (?, ?, ?, ?, ?)",
-                           zip(range(1, n + 1), *env.T.tolist(), strict=True))
+            _pack_rtree(db, "rtree_grids_geom", env)
             for stmt in _RTREE_TRIGGERS.format(t="grids", c="geom", i="fid").split("END;"):
                 if stmt.strip():
                     db.execute(stmt + "END;")
