@@ -295,7 +295,7 @@ def _pack_rtree(db: sqlite3.Connection, name: str, env: np.ndarray) -> None:
     depth = len(levels) - 1
     cell = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])
     nodes: list[tuple[int, bytes]] = []
-    parents: list[tuple[int, int]] = []
+    parent_of = np.zeros(first, dtype=np.int64)  # by node number (0: none, the root's)
     for lev, (child, box, node_of) in enumerate(levels):
         ids = numbers[lev - 1][child] if lev else child
         cells = np.zeros(len(ids), dtype=cell)
@@ -309,14 +309,17 @@ def _pack_rtree(db: sqlite3.Connection, name: str, env: np.ndarray) -> None:
                     + raw[lo * cell.itemsize:hi * cell.itemsize])
             nodes.append((nodeno, data + bytes(size - len(data))))
         if lev:
-            parents.extend(zip(ids.tolist(), numbers[lev][node_of].tolist(), strict=True))
+            parent_of[ids] = numbers[lev][node_of]
     leaf_fid, _, leaf_node = levels[0]
+    leaf_of = np.empty(len(env), dtype=np.int64)  # by fid - 1
+    leaf_of[leaf_fid - 1] = numbers[0][leaf_node]
+    nodes.sort(key=lambda nd: nd[0])  # every table in key order
     db.execute(f"DELETE FROM {name}_node")
-    db.executemany(f"INSERT INTO {name}_node (nodeno, data) VALUES (?, ?)", sorted(nodes))
+    db.executemany(f"INSERT INTO {name}_node (nodeno, data) VALUES (?, ?)", nodes)
     db.executemany(f"INSERT INTO {name}_rowid (rowid, nodeno) VALUES (?, ?)",
-                   sorted(zip(leaf_fid.tolist(), numbers[0][leaf_node].tolist(), strict=True)))
+                   zip(range(1, len(env) + 1), leaf_of.tolist(), strict=True))
     db.executemany(f"INSERT INTO {name}_parent (nodeno, parentnode) VALUES (?, ?)",
-                   sorted(parents))
+                   zip(range(2, first), parent_of[2:].tolist(), strict=True))
 
 
 def _gpkg_bytes(region: Region, header: Sequence[str],
