@@ -1,6 +1,6 @@
 """CPU seconds of a city run's GIS files: grids.geojson, grids.gpkg and the summary's CRS keys.
 
-    python benchmarks/bench_geo.py [--repeat N] [--scenario NAME] [--hours H]
+    python benchmarks/bench_geo.py [--repeat N] [--scenario NAME] [--hours H] [--map]
 
 One short run of ``--scenario`` (default ``suining_city``: 18,176 grids; ``hazard=calm``,
 ``--hours`` simulated hours: the GIS files' cost depends on the grids, not on the incidents) is
@@ -14,9 +14,14 @@ of :mod:`gridsim.output.geo` is timed with ``time.process_time`` (user + sys) an
   that every ring is re-ordered to the right-hand rule: the costliest path);
 * ``grids.geojson`` text as a run makes it (the cells' texts shared with grids.csv, which has
   made them already);
-* ``grids.gpkg`` (pyogrio), if it imports;
+* ``grids.gpkg`` (written by hand through sqlite3), and apart its SQLite R-tree: packed as
+  gridsim packs it, and for comparison filled by one INSERT per grid (SQLite's own R*-tree
+  insertion);
 * ``write_geo``: both files as a run writes them (cells' texts shared);
 * ``crs_fields`` (summary.json's ``crs``, ``centre_lon``, ``centre_lat``);
+* the CPU of a fresh Python process importing ``sqlite3`` (what grids.gpkg needs now) and
+  ``pyogrio`` (what its GDAL writer needed, with geopandas and pandas when installed), less
+  that of a process importing nothing (each the best of ``--repeat`` processes);
 * ``--map``: ``gridsim scenario map`` of the city with polygons (18,176 compound paths,
   edges of width 0) and, beside it, as the raster of squares (once each: a second apiece).
 
@@ -31,6 +36,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def main() -> None:
@@ -65,6 +74,9 @@ def main() -> None:
                     xy=sq.xy[idx])
     with_polygons = dataclasses.replace(region, shapes=cw)
     out = Path(tempfile.mkdtemp(prefix="bench_geo_"))
+    corners = sq.xy.reshape(region.grids.n, 5, 2)  # one ring of 5 positions per grid
+    env = np.column_stack([corners[:, :, 0].min(axis=1), corners[:, :, 0].max(axis=1),
+                           corners[:, :, 1].min(axis=1), corners[:, :, 1].max(axis=1)])
     texts = [csv_column(c) for c in columns]
 
     cases: dict[str, Callable[[], object]] = {
@@ -77,6 +89,8 @@ def main() -> None:
         "write_geo (both files, as a run)": lambda: geo.write_geo(out, region, GRID_FIELDS,
                                                                   columns, texts),
         "crs_fields": lambda: geo.crs_fields(region),
+        "grids.gpkg's R-tree, packed (as written)": lambda: _rtree(env, packed=True),
+        "grids.gpkg's R-tree, one INSERT per grid": lambda: _rtree(env, packed=False),
     }
     geo.crs_fields(region)  # the first pyproj transformer of the process, apart
     best: dict[str, float] = {}
@@ -94,6 +108,10 @@ def main() -> None:
                                                                              ".gpkg")}
     print("sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
     print(f"(best of {args.repeat}, interleaved; files in {out})")
+    base = _child_cpu("pass", args.repeat)
+    for mod in ("sqlite3", "pyogrio"):
+        spent = _child_cpu(f"import {mod}", args.repeat)
+        print(f"{'import ' + mod + ' (a process, less an empty one)':48s} {spent - base:7.3f}")
     if args.map:
         from gridsim.output.maps import scenario_map
 
@@ -103,6 +121,39 @@ def main() -> None:
             t0 = time.process_time()
             scenario_map(sc, out / f"map_{name.split()[0]}.png")
             print(f"scenario map, {name:18s} {time.process_time() - t0:7.3f} CPU s")
+
+
+def _rtree(env: np.ndarray, packed: bool) -> None:
+    """An in-memory SQLite R-tree of the boxes ``env`` (minx, maxx, miny, maxy per grid)."""
+    import sqlite3
+
+    from gridsim.output import geo
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+    if packed:
+        geo._pack_rtree(db, "r", env)
+    else:
+        db.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)",
+                       zip(range(1, len(env) + 1), *env.T.tolist(), strict=True))
+    db.commit()
+    db.close()
+
+
+def _child_cpu(code: str, repeat: int) -> float:
+    """The least CPU seconds (user + sys) of ``repeat`` fresh Python processes running
+    ``code``."""
+    import resource
+    import subprocess
+    import sys
+
+    best = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return best
 
 
 if __name__ == "__main__":
