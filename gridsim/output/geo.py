@@ -20,8 +20,9 @@
     ``last_change`` fixed at :data:`GPKG_DATE`, so that a run's files are byte-identical.
 
 Everything is vectorised over the grids (positions transformed by one pyproj call, texts
-joined by ``map``): for a city's 18,176 grids grids.geojson costs about 0.2 s CPU and both
-files about 0.35 s (benchmarks/bench_geo.py, a loaded 2-core machine). The scenario's CRS and
+joined by ``map``; the GeoPackage's R-tree packed in one pass): for a city's 18,176 grids
+grids.geojson costs about 0.2 s CPU, grids.gpkg about 0.2 s and both files about 0.4 s
+(benchmarks/bench_geo.py, a shared 2-core machine). The scenario's CRS and
 the lon/lat of its centre go to ``summary.json`` (:func:`crs_fields`).
 """
 
