@@ -610,7 +610,7 @@ class OutputConfig:
 
     events_log: bool = True
     figures: bool = True
-    gis: bool = True  # grids.geojson (lon/lat) and grids.gpkg (with the geo extra)
+    gis: bool = True  # grids.geojson (lon/lat) and grids.gpkg (the scenario's CRS)
     progress: bool = True
     counterfactual: bool = False  # also run the same incidents with no grid response
     # run-size ceilings, checked before the run (gridsim.model.budget)

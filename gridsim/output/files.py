@@ -33,7 +33,7 @@ from gridsim.output.run_report import write_run_pages
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 
 #: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`);
-#: grids.gpkg only where pyogrio imports.
+#: grids.geojson and grids.gpkg with ``output.gis`` (the default).
 OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv",
                                  *GEO_FILES)
 
