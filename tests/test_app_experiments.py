@@ -409,6 +409,7 @@ def test_report_of_a_folder_that_is_not_there_is_one_line(
 # ----------------------------------------------------------------------------------------------
 # Hydra's own flags; path-valued keys out of the folder names
 # ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_experiment_passes_hydras_cfg_flags_and_runs_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -117,6 +117,7 @@ experiment:
 """
 
 
+@pytest.mark.slow
 def test_a_job_that_only_sets_values_gets_the_config_hydra_composes_for_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """_derived_job_config against Hydra's own load_sweep_config (a composition of its own):

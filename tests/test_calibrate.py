@@ -328,6 +328,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
+@pytest.mark.slow
 def test_the_report_files_are_complete(reports: tuple[Path, Path]) -> None:
     out = reports[0]
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)

@@ -45,6 +45,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_the_installed_bash_script_completes_run_groups_options_and_commands(
         tmp_path: Path) -> None:
     bash = shutil.which("bash")

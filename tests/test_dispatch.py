@@ -195,6 +195,7 @@ def test_nearest_grids_first_gives_the_exhaustive_choice(overrides: tuple[str, .
     assert sum(i.from_post for i in r.incidents) > 0  # people were sent from posts
 
 
+@pytest.mark.slow
 def test_how_far_dispatch_looks_first_does_not_change_results() -> None:
     """From the own grid only (growing the look often), from every candidate at once (which
     is the definition itself), or as shipped: the same run. (``_prefix``, the size of the

@@ -145,6 +145,7 @@ def _check_full_disk(folder: Path, code: int, err: str) -> None:
     assert not (folder / "drill.json").exists(), "an incomplete drill has no drill.json"
 
 
+@pytest.mark.slow
 def test_a_full_disk_simulated(drill_folder: Path, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:

@@ -84,6 +84,7 @@ def test_a_variant_choosing_another_group_option_is_composed(
     assert fast == full
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("job", "bad"), [
     (["scenario=small", "hazard=calm", "duration_h=2", "seed=5"], False),
     (["scenario=small", "hazard=calm", "duration_h=-5", "seed=5"], True),

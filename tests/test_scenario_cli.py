@@ -137,7 +137,8 @@ def test_usage_lists_the_scenario_commands(cwd: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # map
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("colour", ["kind", pytest.param("density", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("colour", ["kind", "density"])
 def test_map_writes_a_png(colour: str, cwd: Path) -> None:
     out = cwd / f"small_{colour}.png"
     proc = gridsim("scenario", "map", "small", "--out", out.name, "--colour", colour, cwd=cwd)

@@ -34,6 +34,7 @@ def _scenario(overrides: list[str]) -> object:
     return hydra_app.compose_settings([*overrides, "hazard=calm"])[0].scenario
 
 
+@pytest.mark.slow
 def test_relative_absolute_and_bare_name(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(folder.parent)
     first = None
@@ -52,6 +53,7 @@ def test_relative_absolute_and_bare_name(folder: Path, monkeypatch: pytest.Monke
     assert sc.people.grid_workers_per_grid == 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_a_sweep_of_folders_registers_each(folder: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     other = tmp_path / "other"
@@ -93,6 +95,7 @@ def test_bad_paths_get_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert _scenario(["scenario=small"]).generator == "synthetic"  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_without_generate_it_validates_with_the_district_settings(folder: Path,
                                                                   tmp_path: Path) -> None:
     bare = tmp_path / "bare"
@@ -174,7 +177,9 @@ HAS_GRIDS = "my_district/grids.geojson has 70 grids, ids 0..69"
 HAS_TOWNS = "my_district/grids.geojson has 4 townships, ids 0..3"
 
 
-@pytest.mark.parametrize("case", ["weather", "warning", "drill", "plan"])
+@pytest.mark.parametrize("case", [pytest.param("weather", marks=pytest.mark.slow), "warning",
+                                  pytest.param("drill", marks=pytest.mark.slow),
+                                  pytest.param("plan", marks=pytest.mark.slow)])
 def test_ids_the_folder_lacks_stop_validate_and_run(case: str, folder: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
