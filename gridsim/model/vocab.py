@@ -9,9 +9,12 @@ __all__ = [
     "CATEGORIES",
     "DEPARTMENTS",
     "EXPOSURES",
+    "FIND_CHANNELS",
     "GRADES",
     "GRID_KINDS",
+    "HAZARD_CLASSES",
     "HOPS",
+    "LOOP_STAGES",
     "MODES",
     "ROAD_CLASSES",
     "ROLES",
@@ -61,6 +64,22 @@ EXTRA_INJECTS: tuple[str, ...] = (
 
 HOPS: tuple[str, ...] = ("grid_to_village", "village_to_township", "township_to_county")
 
+#: Classes of peacetime hazard (隐患类别, gridsim.engine.peacetime): each raises the matching
+#: incident types in its grid (``peacetime.classes.<c>.raises``).
+HAZARD_CLASSES: tuple[str, ...] = (
+    "electrical", "gas", "fire_load", "ebike_indoor", "structural", "geohazard",
+)
+
+#: The channels that find hazards: 大排查 inspection campaigns by grid workers, 随手拍
+#: residents' snapshots, 敲门行动 door-knocking by party members, video AI over the feeds.
+FIND_CHANNELS: tuple[str, ...] = ("inspection", "snapshot", "door_knocking", "video_ai")
+
+#: The stages of the closed loop 四单四办, in order: residents raise it (群众点单), the owners'
+#: committee files it (业委会提单), the party branch dispatches it (支部派单), the property
+#: company or committee does the work led by a party member (党员领办, 承办, 协办), the owners
+#: rate the fix (业主评单; unsatisfied: back to work).
+LOOP_STAGES: tuple[str, ...] = ("raise", "file", "dispatch", "work", "rate")
+
 ZH: dict[str, str] = {
     "urban_community": "城市社区", "rural": "农村", "enterprise": "企业", "commercial": "商圈",
     "rescue": "救援抢险", "order": "秩序维护", "relocation": "转移安置", "medical": "医疗救护",
@@ -78,6 +97,12 @@ ZH: dict[str, str] = {
     "forest_km2": "林地面积", "steep_slope_km2": "陡坡面积",
     "flood_prone_residents": "易涝区人口", "flood_prone_households": "易涝区户数",
     "monitoring_points": "重点监测点",
+    "electrical": "用电隐患", "gas": "燃气隐患", "fire_load": "消防通道及可燃物",
+    "ebike_indoor": "电动车进楼入户", "structural": "房屋结构隐患", "geohazard": "地灾隐患点",
+    "inspection": "大排查", "snapshot": "随手拍", "door_knocking": "敲门行动",
+    "video_ai": "视频AI识别",
+    "raise": "群众点单", "file": "业委会提单", "dispatch": "支部派单", "work": "承办整改",
+    "rate": "业主评单",
 }
 
 #: Road classes of a road network (index into this tuple): gridsim's synthetic roads and a
