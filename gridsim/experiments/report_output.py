@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gridsim.experiments import campaign_report as cr
 from gridsim.experiments.headlines import Headline
 from gridsim.experiments.labels import key_name, value_label, value_tick
 from gridsim.experiments.report import (
@@ -477,6 +478,24 @@ def _details(summary: str, inner: str, rows: int) -> str:
             f"</summary><div class=\"tables\">{inner}</div></details>")
 
 
+def campaign_section(rep: Report, folder: Path, out: Path
+                     ) -> tuple[list[str], str, list[Path]] | None:
+    """The e-bike campaign's section (:mod:`gridsim.experiments.campaign_report`) when the
+    experiment sweeps ``campaign`` with ``none``: its Markdown lines, its HTML and the files
+    written (``campaign.csv``, ``campaign_targets.csv``); None otherwise."""
+    if not cr.applies(rep.rows, rep.params):
+        return None
+    values = _variant_values(rep)
+    names = {values[v]["campaign"]: n for v, n in variant_names(rep).items()}
+    rows = cr.campaign_rows(rep.rows, folder, [values[v]["campaign"] for v in rep.variants])
+    targets = cr.target_rows(rows)
+    table, target_table = cr.write_campaign_csv(rows, targets)
+    write_atomic(out / "campaign.csv", table)
+    write_atomic(out / "campaign_targets.csv", target_table)
+    return (cr.section_markdown(rows, targets, names), cr.section_html(rows, targets, names),
+            [out / "campaign.csv", out / "campaign_targets.csv"])
+
+
 def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
     """Write every output of the report into ``out``; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -521,10 +540,13 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
               ("Paired differences 配对差异", _paired_rows(rep), "paired"),
               ("Replications needed 所需重复次数", _needed_rows(rep), "needed"),
               ("Variants and their settings 方案与配置", _settings_rows(rep), "settings")]
+    extra = campaign_section(rep, folder, out)  # the e-bike campaign's own section, or None
+    if extra:
+        written += extra[2]
     # Markdown
     md = [f"# {title}", "",
           f"{done} runs done 完成, {len(failed)} failed 失败; {_swept(rep)}.", "",
-          "## Findings 主要发现", ""]
+          *(extra[0] if extra else []), "## Findings 主要发现", ""]
     md += [f"- {h.en}  \n  {h.zh}" for h in heads] or ["(one variant)"]
     md += ["", note, ""]
     for name, cap in pictures:
@@ -552,7 +574,7 @@ def write_report(rep: Report, folder: Path, out: Path) -> list[Path]:
             f"{names[pair[0]][1]}与{names[pair[1]][1]}比较" if pair else "")
     body = [f"<h1>{html.escape(title)}</h1>",
             f"<p>{done} runs done 完成, {len(failed)} failed 失败; "
-            f"{html.escape(_swept(rep))}.</p>",
+            f"{html.escape(_swept(rep))}.</p>", extra[1] if extra else "",
             '<section class="headlines"><h2>Findings 主要发现</h2>',
             f"<p>{html.escape(lead)}</p>" if lead else "",
             _headline_html(heads), f'<p class="note">{html.escape(note)}</p></section>',
