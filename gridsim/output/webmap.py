@@ -282,9 +282,7 @@ def map_from_result(result: RunResult) -> MapData:
     from gridsim.output.metrics import GRID_FIELDS, grid_columns
 
     g = result.scenario.region.grids
-    cols = grid_columns(result)
-    texts = [[v if isinstance(v, str) else _cell(v) for v in c] for c in cols]
-    numeric, text = _columns(list(GRID_FIELDS), texts)
+    numeric, text = _result_columns(list(GRID_FIELDS), grid_columns(result))
     changes = mode_changes(result)
     shapes = getattr(result.scenario.region, "shapes", None)
     if shapes is not None and shapes.n_rings:
@@ -305,6 +303,30 @@ def _cell(v: Any) -> str:
     if isinstance(v, float) and not math.isfinite(v):
         return ""
     return str(v)
+
+
+def _result_columns(names: list[str], cols: list[list[Any] | range]) -> tuple[
+        tuple[tuple[str, np.ndarray], ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """:func:`_columns` of the per-grid table in memory, as if each value had been written as
+    text (:func:`_cell`) and read back. A column of only Python ints and floats goes straight
+    to an array (``float(str(v)) == float(v)`` for both: ``str`` of a float round-trips, of an
+    int is exact; a non-finite float reads back as NaN); any other column (texts, bools,
+    None, numpy scalars) through the texts, as read from grids.csv. At city scale that is
+    about 0.3 s less than a text per cell (345,000 cells)."""
+    numeric: list[tuple[str, np.ndarray]] = []
+    text: list[tuple[str, tuple[str, ...]]] = []
+    for name, col in zip(names, cols, strict=True):
+        if name in _PLACE:
+            continue
+        if set(map(type, col)) <= {int, float}:
+            v = np.array(col, dtype=float)
+            v[~np.isfinite(v)] = math.nan
+            numeric.append((name, v))
+            continue
+        num, txt = _columns([name], [[c if isinstance(c, str) else _cell(c) for c in col]])
+        numeric += num
+        text += txt
+    return tuple(numeric), tuple(text)
 
 
 # ----------------------------------------------------------------------------------------------
