@@ -65,6 +65,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import get_omega_conf_dumper  # the dumper of OmegaConf.to_yaml
 
 from gridsim.app import runs
+from gridsim.app.five_pre_map import apply_five_pre
 from gridsim.app.id_checks import folder_id_errors
 from gridsim.experiments import checks, orchestrate
 from gridsim.fsutil import write_atomic
@@ -656,7 +657,8 @@ def check(cfg: DictConfig, overrides: Sequence[str], primary: str = "conf/config
         settings = to_settings(cfg)
     except Exception as exc:  # OmegaConf raises many kinds; all mean "bad config"
         raise ConfigError([describe(exc, choices, overrides, searchpath, primary)]) from None
-    errors = validate(settings)
+    settings, errors = apply_five_pre(settings)  # 五预 levers onto the model's keys, once
+    errors += validate(settings)
     errors += folder_id_errors(settings)  # ids a scenario folder lacks (hazard, drill, plan)
     if errors:
         raise ConfigError([f"config error at {e} "

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridsim.model.dists import Dist
+from gridsim.model.five_pre import FivePreConfig
 
 #: A value a config file must give: exactly OmegaConf's ``MISSING``, so that the structured
 #: configs made from these dataclasses treat it as missing (this module does not import
@@ -805,6 +806,7 @@ class RunConfig:
     drill: DrillConfig = field(default_factory=DrillConfig)
     planning: PlanningConfig = field(default_factory=PlanningConfig)
     plan: str | None = None  # a plan folder or plan.yaml applied to the run (gridsim plan)
+    five_pre: FivePreConfig = field(default_factory=FivePreConfig)  # 五预 levers (boundary)
 
 
 SCENARIOS_MODULE = "gridsim.scenarios"

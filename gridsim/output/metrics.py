@@ -16,6 +16,7 @@ from gridsim.engine.command import summary_of as command_summary
 from gridsim.engine.incident import Incident
 from gridsim.engine.moves import summary_of as moves_summary
 from gridsim.engine.simulation import RunResult
+from gridsim.model.five_pre import five_pre_record
 from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
 from gridsim.output.geo import crs_fields
 
@@ -206,6 +207,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "response": s.response.name,
         "seed": s.seed,
         "replication": s.replication,
+        "five_pre": five_pre_record(s.five_pre),  # the 五预 levers (gridsim.model.five_pre)
         "gridsim_version": version,
         # an evacuating warning adds its keys (README "Metrics", gridsim.evacuation.results)
         **(result.evacuations[0].summary() if result.evacuations else {}),
