@@ -91,6 +91,15 @@ METRICS: dict[str, MetricSense] = {
     "grid_clearance_max_s": MetricSense("slowest grid clearance", "网格清空时间最大值", _S,
                                         "lower"),
     "evacuated": MetricSense("people sheltered", "已安置人数", _COUNT, "higher"),
+    "incidents_by_hazard.ebike_fire": MetricSense("e-bike fires", "电动自行车火灾", _COUNT,
+                                                  "lower"),
+    "ebike_fires_indoor": MetricSense("indoor e-bike fires", "室内电动自行车火灾", _COUNT,
+                                      "lower"),
+    "incidents_averted.ebike_fire": MetricSense("e-bike fires averted", "避免电动自行车火灾",
+                                                _COUNT, "higher"),
+    "campaign_cost_cny": MetricSense("campaign cost", "整治行动成本", _CNY, None),
+    "hazards_found": MetricSense("hazards found", "发现隐患数", _COUNT, None),
+    "hazards_rectified": MetricSense("hazards rectified", "整改隐患数", _COUNT, "higher"),
 }
 
 #: The unit's own words (en_up, en_down, zh_up, zh_down).

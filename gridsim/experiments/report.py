@@ -115,6 +115,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "grid_clearance_p50_s": ("grid clearance p50 (s)", "网格清空时间中位数"),
     "grid_clearance_max_s": ("grid clearance max (s)", "网格清空时间最大值"),
     "evacuated": ("people sheltered", "已安置人数"),
+    "incidents_by_hazard.ebike_fire": ("e-bike fires", "电动自行车火灾"),
+    "ebike_fires_indoor": ("indoor e-bike fires", "室内电动自行车火灾"),
+    "incidents_averted.ebike_fire": ("e-bike fires averted", "避免电动自行车火灾"),
+    "campaign_cost_cny": ("campaign cost (CNY)", "整治行动成本 (元)"),
+    "hazards_found": ("hazards found", "发现隐患数"),
+    "hazards_rectified": ("hazards rectified", "整改隐患数"),
 }
 
 _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_p50_s",
