@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from gridsim.model.budget import size_errors
+from gridsim.model.campaign import campaign_errors
 from gridsim.model.consequences import consequences_errors, grade_rule_errors
 from gridsim.model.dists import Dist, dist_errors
 from gridsim.model.params import RainResponseConfig, RunConfig, ScenarioConfig
@@ -105,6 +106,7 @@ def validate(s: RunConfig) -> list[str]:
     from gridsim.planning.checks import planning_errors
 
     c.errors.extend(planning_errors(s))
+    c.errors.extend(campaign_errors(s.campaign))
     c.num("output.max_incidents", s.output.max_incidents, 0, lo_open=True)
     c.num("output.max_steps", s.output.max_steps, 0, lo_open=True)
     _plan(c, s)
