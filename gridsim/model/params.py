@@ -18,6 +18,7 @@ from typing import Any
 
 from gridsim.model.campaign import CampaignConfig
 from gridsim.model.dists import Dist
+from gridsim.model.five_pre import FivePreConfig
 
 #: A value a config file must give: exactly OmegaConf's ``MISSING``, so that the structured
 #: configs made from these dataclasses treat it as missing (this module does not import
@@ -806,6 +807,7 @@ class RunConfig:
     drill: DrillConfig = field(default_factory=DrillConfig)
     planning: PlanningConfig = field(default_factory=PlanningConfig)
     plan: str | None = None  # a plan folder or plan.yaml applied to the run (gridsim plan)
+    five_pre: FivePreConfig = field(default_factory=FivePreConfig)  # 五预 levers (boundary)
     # the peacetime campaign (conf/campaign/; gridsim.model.campaign); the default is
     # campaign=none, all measures off, as the hand-built micro tests' RunConfig gets it
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
