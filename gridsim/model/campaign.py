@@ -22,13 +22,16 @@ named source) and ``zh``. The mechanisms (class ``c``, grid ``g``; ``E`` = ebike
   parked upstairs are barred). Cost: ``count × cost_cny``.
 * ``door_knocking`` (敲门行动 / 人车同屋排查): party members (``Roster`` role ``party_member``)
   give ``duty_share`` of their days to it, knocking on ``households_per_person_day`` doors a
-  day; a household's visit rate is ``v_g = members_g × duty_share × households_per_person_day /
-  households_g`` per day (0 in a grid without households or outside ``kinds``), and
-  ``find_extra_per_day[c, g] = v_g × find_prob[c]``. Cost: person-days (``Σ_g members_g ×
-  duty_share`` a day, over the days it is on) × ``cost_cny`` (a day's value).
+  day; a household's visit rate is ``v_g = min(1, members_g × duty_share ×
+  households_per_person_day / households_g)`` per day (0 in a grid without households or
+  outside ``kinds``), and ``find_extra_per_day[c, g] = v_g × find_prob[c]``: the form of the
+  loop's own door-knocking channel (:mod:`gridsim.model.peace`), on top of it. Cost:
+  person-days (``Σ_g members_g × duty_share`` a day over the grids of ``kinds``, over the days
+  it is on) × ``cost_cny`` (a day's value).
 * ``inspection_drive`` (大排查专项行动): grid workers give an extra ``duty_share`` of their days,
-  inspecting ``buildings_per_person_day`` buildings a day: ``b_g = workers_g × duty_share ×
-  buildings_per_person_day / buildings_g``, ``find_extra_per_day[c, g] = b_g × find_prob[c]``.
+  inspecting ``buildings_per_person_day`` buildings a day: ``b_g = min(1, workers_g ×
+  duty_share × buildings_per_person_day / buildings_g)``, ``find_extra_per_day[c, g] = b_g ×
+  find_prob[c]`` (the loop's inspection channel's form, on top of it).
   Cost: person-days × ``cost_cny``.
 * ``video_ai`` (视频AI识别扩面): the feeds times ``feeds_factor``:
   ``channel_factor["video_ai"] = feeds_factor`` (its finds and its false positives both scale).
@@ -37,8 +40,11 @@ named source) and ``zh``. The mechanisms (class ``c``, grid ``g``; ``E`` = ebike
 
 A campaign's phases: the first (``from_day=None``) holds the measures already in place; then one
 phase per distinct start day, its levers those of every measure started by then (factors
-multiply, extra find rates add: :meth:`Levers.combined`), its ``remove_share`` only that of the
-measures starting that day (a removal happens once, when its measure starts).
+multiply, extra find rates add, removal shares compound: :meth:`Levers.combined`). A phase's
+``remove_share`` is so the removal of all its measures together; the loop removes, when a phase
+starts, only the part beyond the previous phase's (``1 − (1 − r_new) / (1 − r_old)``: the new
+measures' share, :class:`gridsim.engine.peacetime.PeaceLoop`), and nothing at the start (the
+run starts from the steady state under the first phase).
 """
 
 from __future__ import annotations
@@ -320,13 +326,13 @@ def measure_levers(m: _Measure, grids: Grids, roster: Roster) -> Levers:
         remove[_EBIKE] = m.efficacy * covered
     elif isinstance(m, DoorKnockingConfig):
         members = roster.count_by_grid(roster.has_role("party_member")).astype(float)
-        visits = _share(members * m.duty_share * m.households_per_person_day,
-                        grids.exposure("households"))
+        visits = np.minimum(1.0, _share(members * m.duty_share * m.households_per_person_day,
+                                        grids.exposure("households")))
         extra = _find_extra(np.where(_kind_mask(grids, m.kinds), visits, 0.0), m.find_prob)
     elif isinstance(m, InspectionDriveConfig):
         workers = roster.count_by_grid(roster.has_role("grid_worker")).astype(float)
-        visits = _share(workers * m.duty_share * m.buildings_per_person_day,
-                        grids.exposure("buildings"))
+        visits = np.minimum(1.0, _share(workers * m.duty_share * m.buildings_per_person_day,
+                                        grids.exposure("buildings")))
         extra = _find_extra(np.where(_kind_mask(grids, m.kinds), visits, 0.0), m.find_prob)
     else:
         channels["video_ai"] = m.feeds_factor
@@ -347,13 +353,7 @@ def campaign_phases(cfg: CampaignConfig, grids: Grids, roster: Roster) -> list[L
         acc = Levers.neutral(grids.n)
         for n, m in on:
             if m.from_day is None or (day is not None and m.from_day <= day):
-                lv = levers[n]
-                if m.from_day != day:  # started earlier: its removal is past
-                    lv = Levers(new_factor=lv.new_factor,
-                                find_extra_per_day=lv.find_extra_per_day,
-                                remove_share=np.zeros_like(lv.remove_share),
-                                channel_factor=lv.channel_factor)
-                acc = acc.combined(lv)
+                acc = acc.combined(levers[n])
         phases.append(LeverPhase(from_day=day, levers=acc))
     return phases
 
@@ -368,7 +368,8 @@ def campaign_costs(cfg: CampaignConfig, grids: Grids, roster: Roster, days: floa
     (ports, systems, added video feeds: counted when the measure is in place within the run),
     person-days × ``cost_cny`` (door-knocking, the inspection drive: the people of the grids
     of its ``kinds`` × ``duty_share`` × the days it is on within the run).
-    ``video_feeds`` is the loop's feed count before the campaign."""
+    ``video_feeds`` is the region's video feeds before the campaign (the loop's
+    ``peacetime.channels.video_ai``: ``feeds × residents / feeds_for_residents``)."""
     out: dict[str, float] = {}
     for name in MEASURES:
         m: _Measure = getattr(cfg, name)
