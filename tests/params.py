@@ -23,10 +23,13 @@ from gridsim.model.params import (
     DispatchConfig,
     EvacuationChannelConfig,
     EvacuationConfig,
+    HazardClassConfig,
     HazardConfig,
     HazardTypeConfig,
     KindConfig,
+    LoopStageConfig,
     OutputConfig,
+    PeacetimeConfig,
     PeaceWorkConfig,
     PeopleConfig,
     ReportingConfig,
@@ -40,14 +43,35 @@ from gridsim.model.params import (
     WarningConfig,
 )
 from gridsim.model.validate import validate
-from gridsim.model.vocab import CATEGORIES, DEPARTMENTS, GRID_KINDS, HOPS, ROLES
+from gridsim.model.vocab import (
+    CATEGORIES,
+    DEPARTMENTS,
+    GRID_KINDS,
+    HAZARD_CLASSES,
+    HOPS,
+    LOOP_STAGES,
+    ROLES,
+)
 from gridsim.place.roads import ROAD_CLASSES
 
-__all__ = ["ZERO", "add_incident", "add_warning", "changed", "checked", "one_grid"]
+__all__ = ["ZERO", "add_incident", "add_warning", "changed", "checked", "one_grid",
+           "quiet_peacetime"]
 
 ZERO = Dist.fixed(0.0)
 #: A supply point's stock (the shipped urban-community figure; only the sandbags matter here).
 ITEMS = {"alarm": 2, "extinguisher": 8, "first_aid_kit": 4, "sandbag": 60}
+
+
+def quiet_peacetime() -> PeacetimeConfig:
+    """A peacetime loop that raises no incident type and has no hazards (multipliers 1): every
+    class with zero new hazards, every stage one server per grid taking a day."""
+    day = Dist.fixed(86400.0)
+    return PeacetimeConfig(
+        name="quiet", step_h=6.0,
+        classes={c: HazardClassConfig(exposure="grid", new_per_unit_day={}, raises={},
+                                      deadline_days=7.0, work=day)
+                 for c in HAZARD_CLASSES},
+        loop={st: LoopStageConfig(actor="committee", time=day) for st in LOOP_STAGES})
 
 
 def checked(s: RunConfig) -> RunConfig:
@@ -125,7 +149,7 @@ def one_grid(commanders: int, *, duration_h: float, rate_per_day: float = 0.0,
     )
     return checked(RunConfig(
         seed=seed, duration_h=duration_h, scenario=_one_grid_scenario(commanders),
-        catalogue=catalogue, hazard=hazard, response=response,
+        catalogue=catalogue, hazard=hazard, response=response, peacetime=quiet_peacetime(),
         output=OutputConfig(events_log=False, figures=False, progress=False),
         evacuation=_evacuation()))
 

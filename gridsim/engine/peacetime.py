@@ -1,33 +1,598 @@
-"""Peacetime hazard hunting over all grids, one vectorised step at a time.
+"""The peacetime hazard loop during a run: individual hazards through 四单四办, over all grids.
 
-Mass inspection, exposure and rectification (大排查、大曝光、大整治), residents' snap-and-report
-(随手拍) and knocking on doors (敲门行动) find hazards; the closed loop 四单四办 (residents raise,
-committee files, branch dispatches, owners rate) rectifies them by a deadline. The model per grid:
+The model (rates, channels, pools, the steady state) is :mod:`gridsim.model.peace`; this module
+runs it. Every hazard is a row of numpy arrays (class, grid, stage, times, channel). A step of
+``dt`` days, vectorised over all grids, splits at the boundaries where rates change (a lever
+phase starts, an inspection campaign 大排查 starts or stops) and within each piece of constant
+rates:
 
-* new hazards appear as Poisson with rate ``new_hazards_per_grid_day`` (by grid kind);
-* each open, unfound hazard is found at rate ``d = discovery_per_day``;
-* each found hazard is rectified at rate ``r = -ln(1 - share) / deadline`` so that ``share`` of
-  them are fixed within the deadline.
+* new hazards: Poisson per class and grid (one Poisson total, cells by their rates), at uniform
+  times;
+* finds: each unfound hazard is found with probability ``1 − e^{−d L}`` over what is left of the
+  piece, at a truncated-exponential time, by channel ``k`` with probability ``d_k / d``
+  (competing exponentials);
+* the stages: multi-server FCFS queues per pool (a grid or a village), served in order raise →
+  file → dispatch → work → rate, each case's service time drawn when it starts, at exact
+  continuous times: within a pool the next event is the earlier of its next completion and its
+  next start (``max(free since, earliest waiting arrival)`` when a server is free); at a start
+  the cases past their deadline go first (支部督办), then the earliest arrival. A pass over the
+  stages repeats work and rate while rating sends cases back within the piece (rework).
 
-Its steady state has ``λ/d`` unfound and ``λ/r`` found-but-open hazards per grid; the run starts
-there (Poisson draws). The open stock scales the rates of stock-driven hazard types:
-``multiplier = max(0, 1 + sensitivity × (open / steady - 1))``, so it is 1 on average.
+A rework case joins the work queue at its rating time; a pool with a server free then serves it
+from then. (If the pool's servers already took other cases after that time within the piece, the
+rework case waits for the next free one: the only inexactness, and only in a saturated pool.)
+
+Streams: :meth:`PeaceLoop.start` draws on ``peace/initial`` (the steady state), :meth:`step` on
+``peace/steps`` (all the rest); the caller passes them (gridsim.engine.simulation).
+
+Steady-state start (:meth:`PeaceLoop.start`), under the phase in force at t = 0
+(``from_day=None``): unfound hazards Poisson of the mean at the start of an inspection period;
+in each stage and pool, the number in system from the M/M/c stationary law (load ``Λ S̄``; a
+Jackson network's product form: pools and stages independent), the cases in service with an
+exponential residual service of their class's mean, their class and grid drawn in proportion to
+``λ v S`` (in service) or ``λ v`` (waiting); their found times are their stage arrival less the
+mean sojourns of the stages before (the initial cases' deadlines are so approximate). A phase
+with a ``from_day`` removes, when it starts, the part of its ``remove_share`` beyond the
+previous phase's: ``1 − (1 − r_new) / (1 − r_old)`` of the open hazards of each class and grid.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.params import PeaceWorkConfig
+from gridsim.model.peace import CHANNEL_LABELS, PeaceModel
 from gridsim.model.region import Grids
-from gridsim.model.vocab import GRID_KINDS
+from gridsim.model.vocab import GRID_KINDS, HAZARD_CLASSES, LOOP_STAGES, ZH
 
-__all__ = ["PeaceWork"]
+__all__ = ["PeaceLoop", "PeaceWork"]
+
+_NS = len(LOOP_STAGES)
+_WORK = LOOP_STAGES.index("work")
+_RATE = LOOP_STAGES.index("rate")
+_DONE = _NS  # a row's stage once it has left the loop
+_NK = len(CHANNEL_LABELS)
+_INF = math.inf
 
 
+@dataclass
+class _Rows:
+    """The cases in the loop (found, not yet rectified), one row each."""
+
+    cls: np.ndarray  # int64
+    grid: np.ndarray  # int64
+    stage: np.ndarray  # int64, _DONE when gone
+    busy: np.ndarray  # bool: in service (else waiting)
+    t_arr: np.ndarray  # arrival at the current stage (days)
+    t_end: np.ndarray  # end of service (days; inf while waiting)
+    t_found: np.ndarray
+    deadline: np.ndarray
+    channel: np.ndarray  # int64, CHANNEL_LABELS
+    in_run: np.ndarray  # bool: found during the run
+
+    FIELDS = ("cls", "grid", "stage", "busy", "t_arr", "t_end", "t_found", "deadline",
+              "channel", "in_run")
+
+    @staticmethod
+    def empty() -> _Rows:
+        i, f, b = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+        return _Rows(i, i, i, b, f, f, f, f, i, b)
+
+    def __len__(self) -> int:
+        return len(self.cls)
+
+    def extend(self, other: _Rows) -> None:
+        for k in self.FIELDS:
+            setattr(self, k, np.concatenate([getattr(self, k), getattr(other, k)]))
+
+    def keep(self, mask: np.ndarray) -> None:
+        for k in self.FIELDS:
+            setattr(self, k, getattr(self, k)[mask])
+
+
+class _Stats:
+    """Per stage and class: what peacetime.csv reports (arrivals during the run only)."""
+
+    def __init__(self, n_classes: int) -> None:
+        shape = (_NS, n_classes)
+        self.arrivals = np.zeros(shape, np.int64)
+        self.started = np.zeros(shape, np.int64)
+        self.wait_sum = np.zeros(shape)
+        self.completed = np.zeros(shape, np.int64)
+        self.time_sum = np.zeros(shape)
+        self.rework = np.zeros(shape, np.int64)
+        self.supervised = np.zeros(shape, np.int64)
+        self.in_stage_days = np.zeros(shape)  # ∫ number in stage dt over the run
+        self.waits: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(_NS)]
+        self.on_time = np.zeros(n_classes, np.int64)
+
+
+class PeaceLoop:
+    """The loop's state during a run (see the module docstring)."""
+
+    def __init__(self, model: PeaceModel, phases: Sequence[LeverPhase]) -> None:
+        self.model = model
+        n, nc = model.n_grids, model.n_classes
+        initial = [p for p in phases if p.from_day is None]
+        self._levers = initial[-1].levers if initial else Levers.neutral(n)
+        self._pending = sorted((p for p in phases if p.from_day is not None),
+                               key=lambda p: float(p.from_day))  # type: ignore[arg-type]
+        self.now_day = 0.0
+        self.u_cls = np.zeros(0, np.int64)
+        self.u_grid = np.zeros(0, np.int64)
+        self.rows = _Rows.empty()
+        self.free_since = [np.full(s.n_pools, -_INF) for s in model.stages]
+        self.stats = _Stats(nc)
+        self.new_by_class = np.zeros(nc, np.int64)
+        self.found_by = np.zeros((_NK, nc), np.int64)  # found during the run, by channel
+        self.rectified_by_class = np.zeros(nc, np.int64)  # rectified during the run
+        self.rectified_in_run_by_class = np.zeros(nc, np.int64)  # ... of those found in it
+        self.removed_unfound = np.zeros(nc, np.int64)
+        self.removed_loop = np.zeros(nc, np.int64)
+        self.removed_loop_in_run = np.zeros(nc, np.int64)
+        self.unfound_start = np.zeros(nc, np.int64)
+        self.loop_start = np.zeros(nc, np.int64)
+        self._rates_key: tuple[int, bool] | None = None
+        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        self._phase_no = 0
+        self._open: np.ndarray = np.zeros((nc, n))
+        self._mult: np.ndarray | None = None
+
+    # -- start ---------------------------------------------------------------------------------
+    @staticmethod
+    def start(model: PeaceModel, phases: Sequence[LeverPhase],
+              rng: np.random.Generator) -> PeaceLoop:
+        """The loop at its steady state under the phase in force at t = 0 (module doc)."""
+        loop = PeaceLoop(model, phases)
+        lv = loop._levers
+        m0, _ = model.unfound_mean(lv)
+        counts = rng.poisson(m0.ravel())
+        cells = np.repeat(np.arange(counts.size), counts)
+        loop.u_cls, loop.u_grid = np.divmod(cells, model.n_grids)
+        loop.unfound_start = np.bincount(loop.u_cls, minlength=model.n_classes)
+        loop.rows = loop._initial_rows(lv, rng)
+        loop.loop_start = np.bincount(loop.rows.cls, minlength=model.n_classes)
+        for s, st in enumerate(model.stages):
+            busy = np.bincount(st.pool_of_grid[loop.rows.grid[loop.rows.busy
+                                                              & (loop.rows.stage == s)]],
+                               minlength=st.n_pools)
+            loop.free_since[s] = np.where(busy >= st.servers, _INF, -_INF)
+        loop._refresh()
+        return loop
+
+    def _initial_rows(self, lv: Levers, rng: np.random.Generator) -> _Rows:
+        m = self.model
+        lam = m.new_rates(lv)
+        loads = m.stage_loads(lv)
+        nc, n = m.n_classes, m.n_grids
+        before = np.zeros((nc, n))  # mean sojourn of the stages before, by class and grid
+        out = _Rows.empty()
+        for s, (st, (_, _, rho, wait, pwait)) in enumerate(zip(m.stages, loads,
+                                                                    strict=True)):
+            c = st.servers
+            a = rho * c
+            waiting_n = np.zeros(st.n_pools, np.int64)
+            busy_n = np.zeros(st.n_pools, np.int64)
+            queued = rng.random(st.n_pools) < pwait
+            q = np.flatnonzero(queued & (a > 0))
+            if len(q):
+                busy_n[q] = c[q]
+                waiting_n[q] = rng.geometric(1.0 - rho[q]) - 1
+            rest = np.flatnonzero(~queued & (a > 0))
+            draw = rng.poisson(a[rest])
+            bad = draw >= c[rest]
+            while bad.any():  # truncated Poisson (N < c) by rejection
+                draw[bad] = rng.poisson(a[rest][bad])
+                bad = draw >= c[rest]
+            busy_n[rest] = draw
+            flow = lam * m.visits(s)[:, None]
+            weight_busy = flow * st.mean_days[:, None]
+            parts = []
+            for k, (num, w) in enumerate(((busy_n, weight_busy), (waiting_n, flow))):
+                cells = _draw_cells(st.pool_of_grid, num, w, rng)
+                cls, grid = np.divmod(cells, n)
+                pools = st.pool_of_grid[grid]
+                busy = np.full(len(cells), k == 0)
+                if k == 0:
+                    t_arr = -rng.exponential(1.0, len(cells)) * st.mean_days[cls]
+                    t_end = rng.exponential(1.0, len(cells)) * st.mean_days[cls]
+                else:
+                    cond = np.where(pwait[pools] > 0, wait[pools] / np.maximum(pwait[pools],
+                                                                               1e-300), 0.0)
+                    t_arr = -rng.exponential(1.0, len(cells)) * cond
+                    t_end = np.full(len(cells), _INF)
+                t_found = t_arr - before[cls, grid]
+                parts.append(_Rows(cls=cls, grid=grid, stage=np.full(len(cells), s, np.int64),
+                                   busy=busy, t_arr=t_arr, t_end=t_end, t_found=t_found,
+                                   deadline=t_found + m.deadline_days[cls],
+                                   channel=np.zeros(len(cells), np.int64),
+                                   in_run=np.zeros(len(cells), bool)))
+            for p in parts:
+                out.extend(p)
+            before = before + np.where(np.isfinite(wait), wait, 0.0)[st.pool_of_grid][None, :] \
+                + st.mean_days[:, None]
+        return out
+
+    # -- rates ---------------------------------------------------------------------------------
+    def _rates_now(self, active: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """(find rates (K+1, C·G), total find rate (C·G), cumulative new rates (C·G), total)."""
+        key = (self._phase_no, active)
+        if self._rates_key != key or self._rates is None:
+            m, lv = self.model, self._levers
+            fr = m.find_rates(lv, active).reshape(_NK, -1)
+            cum = np.cumsum(m.new_rates(lv).ravel())
+            self._rates = (fr, fr.sum(axis=0), cum, float(cum[-1]) if len(cum) else 0.0)
+            self._rates_key = key
+        return self._rates
+
+    # -- step ----------------------------------------------------------------------------------
+    def step(self, dt_days: float, rng: np.random.Generator) -> None:
+        """Advance by ``dt_days``: pieces of constant rates between phase starts and the
+        inspection campaign's switches (module doc)."""
+        t_end = self.now_day + dt_days
+        m = self.model
+        while self.now_day < t_end:
+            t0 = self.now_day
+            while self._pending and float(self._pending[0].from_day) <= t0:  # type: ignore[arg-type]
+                self._apply_phase(self._pending.pop(0), rng)
+            t1 = t_end
+            if self._pending:
+                t1 = min(t1, float(self._pending[0].from_day))  # type: ignore[arg-type]
+            p = m.inspection_period_days
+            if 0 < p and m.inspection_active_days < p:
+                k = math.floor(t0 / p)
+                for b in (k * p + m.inspection_active_days, (k + 1) * p):
+                    if b > t0 + 1e-12:
+                        t1 = min(t1, b)
+                        break
+            self._advance(t0, t1, m.inspection_active(t0), rng)
+            self.now_day = t1
+        self._refresh()
+
+    def _apply_phase(self, phase: LeverPhase, rng: np.random.Generator) -> None:
+        old, new = self._levers.remove_share, phase.levers.remove_share
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = np.where(old < 1.0, 1.0 - (1.0 - new) / np.where(old < 1.0, 1.0 - old, 1.0),
+                             0.0)
+        extra = np.clip(extra, 0.0, 1.0)
+        self._levers = phase.levers
+        self._phase_no += 1
+        if not extra.any():
+            return
+        nc = self.model.n_classes
+        gone = rng.random(len(self.u_cls)) < extra[self.u_cls, self.u_grid]
+        self.removed_unfound += np.bincount(self.u_cls[gone], minlength=nc)
+        self.u_cls, self.u_grid = self.u_cls[~gone], self.u_grid[~gone]
+        r = self.rows
+        gone = rng.random(len(r)) < extra[r.cls, r.grid]
+        self.removed_loop += np.bincount(r.cls[gone], minlength=nc)
+        self.removed_loop_in_run += np.bincount(r.cls[gone & r.in_run], minlength=nc)
+        # a case in service frees its server: the pools' free times restart at the removal
+        for s, st in enumerate(self.model.stages):
+            freed = gone & r.busy & (r.stage == s)
+            if freed.any():
+                self.free_since[s][np.unique(st.pool_of_grid[r.grid[freed]])] = self.now_day
+        r.keep(~gone)
+
+    def _advance(self, t0: float, t1: float, active: bool, rng: np.random.Generator) -> None:
+        m = self.model
+        n, nc = m.n_grids, m.n_classes
+        fr, dtot, cum, total = self._rates_now(active)
+        length = t1 - t0
+        # new hazards of the piece
+        k = int(rng.poisson(total * length)) if total > 0 else 0
+        cells_new = np.searchsorted(cum, rng.random(k) * total, side="right")
+        cells_new = np.minimum(cells_new, len(cum) - 1)
+        t_new = t0 + length * rng.random(k)
+        self.new_by_class += np.bincount(cells_new // n, minlength=nc)
+        # finds among the old unfound and the new
+        cells = np.concatenate([self.u_cls * n + self.u_grid, cells_new])
+        t_from = np.concatenate([np.full(len(self.u_cls), t0), t_new])
+        d = dtot[cells]
+        span = t1 - t_from
+        p_find = -np.expm1(-d * span)
+        found = rng.random(len(cells)) < p_find
+        fc, ft, fd = cells[found], t_from[found], d[found]
+        u = rng.random(len(fc))
+        t_find = ft - np.log1p(-u * p_find[found]) / fd
+        t_find = np.minimum(t_find, np.nextafter(t1, -_INF))
+        ch_u = rng.random(len(fc)) * fd
+        ch_cum = np.cumsum(fr[:, fc], axis=0)
+        channel = np.minimum((ch_cum < ch_u[None, :]).sum(axis=0), _NK - 1)
+        keep = cells[~found]
+        self.u_cls, self.u_grid = np.divmod(keep, n)
+        f_cls, f_grid = np.divmod(fc, n)
+        np.add.at(self.found_by, (channel, f_cls), 1)
+        order = np.argsort(t_find, kind="stable")
+        f_cls, f_grid, t_find, channel = f_cls[order], f_grid[order], t_find[order], \
+            channel[order]
+        nf = len(f_cls)
+        self.rows.extend(_Rows(cls=f_cls, grid=f_grid, stage=np.zeros(nf, np.int64),
+                               busy=np.zeros(nf, bool), t_arr=t_find,
+                               t_end=np.full(nf, _INF), t_found=t_find,
+                               deadline=t_find + m.deadline_days[f_cls], channel=channel,
+                               in_run=np.ones(nf, bool)))
+        np.add.at(self.stats.arrivals[0], f_cls, 1)
+        for s in range(_NS):
+            self._stage_pass(s, t0, t1, rng)
+        while True:  # rework sent back to work within the piece
+            r = self.rows
+            again = (r.stage == _WORK) & ~r.busy & (r.t_arr < t1)
+            if not again.any() or not self._stage_pass(_WORK, t0, t1, rng):
+                break
+            self._stage_pass(_RATE, t0, t1, rng)
+        self.rows.keep(self.rows.stage != _DONE)
+
+    def _stage_pass(self, s: int, t0: float, t1: float, rng: np.random.Generator) -> bool:
+        """Serve stage ``s``'s queues up to ``t1``; True if anything started or ended."""
+        r, st = self.rows, self.model.stages[s]
+        sel = np.flatnonzero(r.stage == s)
+        if not len(sel):
+            return False
+        pools = st.pool_of_grid[r.grid[sel]]
+        busy = r.busy[sel]
+        has_wait = np.zeros(st.n_pools, bool)
+        has_wait[pools[~busy]] = True
+        # pools with nobody waiting: every service ending before t1 ends, in any order
+        quick = busy & ~has_wait[pools] & (r.t_end[sel] < t1)
+        acted = bool(quick.any())
+        if acted:
+            q = sel[quick]
+            qp = pools[quick]
+            nb = np.bincount(pools[busy], minlength=st.n_pools)
+            full = nb >= st.servers
+            first = np.full(st.n_pools, _INF)
+            np.minimum.at(first, qp, r.t_end[q])
+            hit = np.isfinite(first) & full
+            self.free_since[s][hit] = first[hit]
+            self._complete(s, q, r.t_end[q], rng)
+        slow = sel[has_wait[pools]]
+        if not len(slow):
+            return acted
+        up, loc = np.unique(st.pool_of_grid[r.grid[slow]], return_inverse=True)
+        cap = st.servers[up]
+        fs = self.free_since[s][up].copy()
+        st_busy = r.busy[slow].copy()
+        alive = np.ones(len(slow), bool)
+        end = r.t_end[slow].copy()
+        arr = r.t_arr[slow]
+        dl = r.deadline[slow]
+        nb = np.bincount(loc[st_busy], minlength=len(up))
+        npool = len(up)
+        while True:
+            bmask = alive & st_busy
+            wmask = alive & ~st_busy
+            min_end = np.full(npool, _INF)
+            np.minimum.at(min_end, loc[bmask], end[bmask])
+            min_arr = np.full(npool, _INF)
+            np.minimum.at(min_arr, loc[wmask], arr[wmask])
+            start_t = np.where(nb < cap, np.maximum(fs, min_arr), _INF)
+            ev = np.minimum(min_end, start_t)
+            act = ev < t1
+            if not act.any():
+                break
+            acted = True
+            comp = act & (min_end <= start_t)
+            strt = act & ~comp
+            if comp.any():
+                cand = np.flatnonzero(bmask & comp[loc] & (end == min_end[loc]))
+                _, first = np.unique(loc[cand], return_index=True)
+                done = cand[first]
+                lp = loc[done]
+                was_full = nb[lp] >= cap[lp]
+                fs[lp[was_full]] = end[done][was_full]
+                nb[lp] -= 1
+                alive[done] = False
+                self._complete(s, slow[done], end[done], rng)
+            if strt.any():
+                tt = start_t[loc]
+                cand = np.flatnonzero(wmask & strt[loc] & (arr <= tt))
+                late = (dl[cand] > tt[cand]).astype(np.int64)  # 0: past its deadline, first
+                order = np.lexsort((cand, arr[cand], late, loc[cand]))
+                cand = cand[order]
+                _, first = np.unique(loc[cand], return_index=True)
+                go = cand[first]
+                lp = loc[go]
+                t_go = start_t[lp]
+                dur = self._service(s, r.cls[slow[go]], rng)
+                st_busy[go] = True
+                end[go] = t_go + dur
+                nb[lp] += 1
+                fs[lp[nb[lp] >= cap[lp]]] = _INF
+                rows = slow[go]
+                r.busy[rows] = True
+                r.t_end[rows] = end[go]
+                run = r.t_arr[rows] >= 0
+                if run.any():
+                    w = t_go[run] - r.t_arr[rows][run]
+                    c = r.cls[rows][run]
+                    np.add.at(self.stats.started[s], c, 1)
+                    np.add.at(self.stats.wait_sum[s], c, w)
+                    self.stats.waits[s].append((c, w))
+        self.free_since[s][up] = fs
+        return acted
+
+    def _service(self, s: int, cls: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Service times (days) of cases of classes ``cls`` starting at stage ``s``."""
+        st = self.model.stages[s]
+        u = rng.random(len(cls))
+        if st.time is not None:
+            return st.time.ppf_array(u) / 86400.0
+        out = np.empty(len(cls))
+        for c in np.unique(cls):
+            m = cls == c
+            out[m] = self.model.work[int(c)].ppf_array(u[m]) / 86400.0
+        return out
+
+    def _complete(self, s: int, rows: np.ndarray, t: np.ndarray,
+                  rng: np.random.Generator) -> None:
+        """Cases ``rows`` end service at stage ``s`` at times ``t``."""
+        r, stats, nc = self.rows, self.stats, self.model.n_classes
+        cls = r.cls[rows]
+        arr = r.t_arr[rows]
+        run = arr >= 0
+        np.add.at(stats.completed[s], cls[run], 1)
+        np.add.at(stats.time_sum[s], cls[run], (t - arr)[run])
+        np.add.at(stats.in_stage_days[s], cls, t - np.maximum(arr, 0.0))
+        sup = (r.deadline[rows] >= arr) & (r.deadline[rows] < t)
+        np.add.at(stats.supervised[s], cls[sup], 1)
+        r.busy[rows] = False
+        r.t_end[rows] = _INF
+        r.t_arr[rows] = t
+        if s < _RATE:
+            r.stage[rows] = s + 1
+            np.add.at(stats.arrivals[s + 1], cls, 1)
+            return
+        back = rng.random(len(rows)) < self.model.rework_share[cls]
+        np.add.at(stats.rework[s], cls[back], 1)
+        r.stage[rows[back]] = _WORK
+        np.add.at(stats.arrivals[_WORK], cls[back], 1)
+        fixed = rows[~back]
+        fc = cls[~back]
+        r.stage[fixed] = _DONE
+        self.rectified_by_class += np.bincount(fc, minlength=nc)
+        self.rectified_in_run_by_class += np.bincount(fc[r.in_run[fixed]], minlength=nc)
+        ok = t[~back] <= r.deadline[fixed]
+        stats.on_time += np.bincount(fc[ok], minlength=nc)
+
+    # -- what the run reads --------------------------------------------------------------------
+    def _refresh(self) -> None:
+        n, nc = self.model.n_grids, self.model.n_classes
+        cells = np.concatenate([self.u_cls * n + self.u_grid, self.rows.cls * n + self.rows.grid])
+        self._open = np.bincount(cells, minlength=nc * n).reshape(nc, n).astype(float)
+        self._mult = None
+
+    def stock_end(self) -> np.ndarray:
+        """(C, G) open hazards now (unfound + in the loop)."""
+        return self._open.astype(np.int64)
+
+    def unfound(self) -> np.ndarray:
+        """(C, G) open hazards not yet found."""
+        n, nc = self.model.n_grids, self.model.n_classes
+        return np.bincount(self.u_cls * n + self.u_grid, minlength=nc * n).reshape(nc, n)
+
+    def multipliers(self) -> np.ndarray:
+        """(H, G) factor on each incident type's base rate in each grid (mean 1 at the
+        baseline steady state): ``1 − Σ_c s_hc + Σ_c s_hc open_cg / baseline_cg``."""
+        if self._mult is None:
+            self._mult = self.model.multipliers_of(self._open)
+        return self._mult
+
+    def driven_share(self, h: int, g: int) -> np.ndarray:
+        """(C,) share of type ``h``'s current rate in grid ``g`` raised by each class."""
+        m = self.model
+        base = m.baseline_open[:, g]
+        ratio = np.where(base > 0, self._open[:, g] / np.where(base > 0, base, 1.0), 1.0)
+        part = m.raises[h] * ratio
+        total = 1.0 - m.raises[h].sum() + part.sum()
+        return part / total if total > 0 else np.zeros_like(part)
+
+    @property
+    def found_total(self) -> int:
+        """Hazards found during the run."""
+        return int(self.found_by.sum())
+
+    @property
+    def rectified_total(self) -> int:
+        """Hazards rectified (rated satisfied) during the run."""
+        return int(self.rectified_by_class.sum())
+
+    @property
+    def new_total(self) -> int:
+        return int(self.new_by_class.sum())
+
+    @property
+    def rectified_on_time_share(self) -> float | None:
+        """Share of the hazards rectified during the run within their deadline (None: none)."""
+        n = self.rectified_total
+        return float(self.stats.on_time.sum()) / n if n else None
+
+    def found_by_channel(self) -> dict[str, int]:
+        """Hazards found during the run by channel (CHANNEL_LABELS; ``campaign``: a
+        campaign's extra find rate)."""
+        return {k: int(v) for k, v in zip(CHANNEL_LABELS, self.found_by.sum(axis=1),
+                                          strict=True)}
+
+    def stage_rows(self) -> list[dict[str, object]]:
+        """The rows of peacetime.csv: per stage, each class and ``all``."""
+        st, nc = self.stats, self.model.n_classes
+        r = self.rows
+        now = self.now_day
+        in_stage = st.in_stage_days.copy()
+        open_sup = np.zeros((_NS, nc), np.int64)
+        for s in range(_NS):
+            m = r.stage == s
+            np.add.at(in_stage[s], r.cls[m], now - np.maximum(r.t_arr[m], 0.0))
+            # supervision of the cases still in the stage: their deadline passed in it
+            sup = m & (r.deadline >= r.t_arr) & (r.deadline < now)
+            open_sup[s] = np.bincount(r.cls[sup], minlength=nc)
+        out: list[dict[str, object]] = []
+        for s, stage in enumerate(LOOP_STAGES):
+            waits_c = [c for c, _ in st.waits[s]]
+            waits_w = [w for _, w in st.waits[s]]
+            wc = np.concatenate(waits_c) if waits_c else np.zeros(0, np.int64)
+            ww = np.concatenate(waits_w) if waits_w else np.zeros(0)
+            for c in [*range(nc), None]:
+                sl = slice(None) if c is None else c
+                pick = np.ones(len(wc), bool) if c is None else wc == c
+
+                def tot(a: np.ndarray, sl: slice | int = sl, s: int = s) -> float:
+                    return float(np.sum(a[s][sl]))
+
+                started, completed = tot(st.started), tot(st.completed)
+                rated = float(np.sum(self.rectified_by_class[sl])) if s == _RATE else 0.0
+                on_time = float(np.sum(st.on_time[sl]))
+                out.append({
+                    "stage": stage, "stage_zh": ZH[stage],
+                    "hazard_class": "all" if c is None else HAZARD_CLASSES[c],
+                    "hazard_class_zh": "全部" if c is None else ZH[HAZARD_CLASSES[c]],
+                    "arrivals": int(tot(st.arrivals)), "completed": int(completed),
+                    "mean_wait_days": tot(st.wait_sum) / started if started else None,
+                    "p90_wait_days": float(np.quantile(ww[pick], 0.9)) if pick.any() else None,
+                    "mean_time_days": tot(st.time_sum) / completed if completed else None,
+                    "on_time_share": (on_time / rated if rated else None) if s == _RATE
+                    else None,
+                    "rework": int(tot(st.rework)),
+                    "supervised": int(tot(st.supervised) + float(np.sum(open_sup[s][sl]))),
+                    "mean_in_stage": tot(in_stage) / now if now > 0 else None,
+                })
+        return out
+
+
+def _draw_cells(pool_of_grid: np.ndarray, num: np.ndarray, weight: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+    """``num[p]`` cells (flat class × grid indices) of each pool ``p``, drawn in proportion to
+    ``weight`` (C, G) among the pool's cells."""
+    total = int(num.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    nc = weight.shape[0]
+    cell_pool = np.tile(pool_of_grid, nc)
+    order = np.argsort(cell_pool, kind="stable")
+    w = weight.ravel()[order]
+    cum = np.cumsum(w)
+    n_pools = len(num)
+    pool_tot = np.bincount(cell_pool, weights=weight.ravel(), minlength=n_pools)
+    pool_hi = np.cumsum(pool_tot)
+    pool_lo = pool_hi - pool_tot
+    p = np.repeat(np.arange(n_pools), num)
+    u = pool_lo[p] + rng.random(total) * pool_tot[p]
+    idx = np.searchsorted(cum, u, side="right")
+    # keep inside the pool's own cells (rounding at its edges), and on a cell of weight > 0
+    first = np.searchsorted(cell_pool[order], p, side="left")
+    last = np.searchsorted(cell_pool[order], p, side="right") - 1
+    idx = np.clip(idx, first, last)
+    return order[idx]
+
+
+# ----------------------------------------------------------------------------------------------
+# the loop before issue 14, kept until the run is wired to PeaceLoop (then removed)
+# ----------------------------------------------------------------------------------------------
 @dataclass
 class PeaceWork:
     """The open-hazard stock (隐患存量) of every grid during a run."""

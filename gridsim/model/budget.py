@@ -2,7 +2,7 @@
 days.
 
 A run keeps every incident (its record, its log rows) until the end, and steps the peacetime
-hazard stock of every grid every ``hazard.peace_work.step_h``. Both are known in expectation
+hazard loop of every grid every ``peacetime.step_h``. Both are known in expectation
 before the run, from the settings alone:
 
 * **incidents**: every hazard type arrives as a Poisson process in every grid, so the expected
@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridsim.model.params import RunConfig, ScenarioConfig
+from gridsim.model.params import PeacetimeConfig, RunConfig, ScenarioConfig
 from gridsim.model.rates import (
     DERIVED_EXPOSURES,
     GENERATED_EXPOSURES,
@@ -278,7 +278,8 @@ def run_size(s: RunConfig, grids: float, per_day: dict[str, float],
                 incidents += (_finite(mult) - 1.0) * rates[name] * hours / 24.0
     incidents = max(incidents, 0.0)
     incidents += sum(1 for si in s.hazard.incidents if _finite(si.at_h) < duration_h)
-    step_h = _finite(s.hazard.peace_work.step_h)
+    # peacetime missing: reported by validate; no steps counted here
+    step_h = _finite(s.peacetime.step_h) if isinstance(s.peacetime, PeacetimeConfig) else 0.0
     steps_f = duration_h / step_h if step_h > 0 else 0.0
     steps = int(min(steps_f, 1e18)) + 2 * len(s.hazard.warnings) + weather_steps
     log = bool(s.output.events_log)
@@ -359,7 +360,7 @@ def size_errors(s: RunConfig, size: RunSize | None = None) -> list[str]:
         remedies.append("lower the rates (hazard.rate_scale, catalogue)")
     if size.steps > max_steps:
         beyond.append(f"{_num(max_steps)} scheduled steps (output.max_steps)")
-        remedies.append("lengthen hazard.peace_work.step_h")
+        remedies.append("lengthen peacetime.step_h")
     if not beyond:
         return []
     keys = " or ".join(k.split("(")[1].rstrip(")") for k in beyond)

@@ -35,22 +35,28 @@ __all__ = [
     "DesignStormConfig",
     "DetectionChannelConfig",
     "DispatchConfig",
+    "DoorKnockingChannelConfig",
     "DrillConfig",
     "DrillCurveConfig",
     "EvacuationChannelConfig",
     "EvacuationConfig",
     "ExperimentConfig",
     "ExposureConfig",
+    "FindChannelsConfig",
     "ForecastWarningConfig",
     "GradeRuleConfig",
     "GridDesignConfig",
+    "HazardClassConfig",
     "HazardConfig",
     "HazardTypeConfig",
+    "InspectionChannelConfig",
     "KindConfig",
+    "LoopStageConfig",
     "LossConfig",
     "ObservedRainConfig",
     "OutputConfig",
     "PeaceWorkConfig",
+    "PeacetimeConfig",
     "PeopleConfig",
     "PlanningConfig",
     "RainResponseConfig",
@@ -64,6 +70,7 @@ __all__ = [
     "ScriptedIncidentConfig",
     "SeasonalRainConfig",
     "ShelterConfig",
+    "SnapshotChannelConfig",
     "StormFormulaConfig",
     "StormTaskConfig",
     "StormWorkConfig",
@@ -71,6 +78,7 @@ __all__ = [
     "SupplyPolicyConfig",
     "SurvivalConfig",
     "SwitchConfig",
+    "VideoAIChannelConfig",
     "WarningConfig",
     "WeatherConfig",
     "scenario_presets",
@@ -615,6 +623,9 @@ class OutputConfig:
     gis: bool = True  # grids.geojson (lon/lat) and grids.gpkg (the scenario's CRS)
     progress: bool = True
     counterfactual: bool = False  # also run the same incidents with no grid response
+    # with an enabled campaign measure, also run the arrivals under campaign=none (paired: the
+    # same streams; conditions and arrivals only) for incidents_averted
+    campaign_baseline: bool = True
     # run-size ceilings, checked before the run (gridsim.model.budget)
     max_incidents: float = 1e6  # expected incidents
     max_steps: float = 1e6  # scheduled peacetime steps
@@ -790,6 +801,105 @@ class EvacuationConfig:
     bottlenecks: int = 10  # links listed as bottlenecks
 
 
+# ----------------------------------------------------------------------------------------------
+# peacetime: the hazard loop (隐患闭环: 大排查 / 随手拍 / 敲门行动 / 视频AI -> 四单四办)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class HazardClassConfig:
+    """One class of peacetime hazard (``gridsim.model.vocab.HAZARD_CLASSES``): how its sites
+    appear, which incident types their open stock drives, and how the loop fixes them."""
+
+    exposure: str = "grid"  # what the stock grows with (gridsim.model.vocab.EXPOSURES)
+    new_per_unit_day: dict[str, float] = field(default_factory=dict)  # by grid kind, per unit
+    raises: dict[str, float] = field(default_factory=dict)  # incident type -> share of its rate
+    deadline_days: float = MISSING  # 限时整改: the rectification deadline after it is found
+    work: Dist = field(default_factory=Dist)  # 承办: the work time of one fix
+    rework_share: float = 0.0  # owners unsatisfied at rating (业主评单): back to work
+
+
+@dataclass
+class InspectionChannelConfig:
+    """大排查: people of ``role`` inspect buildings on ``duty_share`` of their days, in
+    campaigns of ``active_days`` every ``period_days`` (0: all the time)."""
+
+    role: str = "grid_worker"
+    duty_share: float = 0.0
+    buildings_per_person_day: float = 0.0
+    period_days: float = 0.0
+    active_days: float = 0.0
+    workday_h: float = 8.0  # a person-day of inspection, hours (video AI's visits take hours)
+    find_prob: dict[str, float] = field(default_factory=dict)  # class -> found if inspected
+
+
+@dataclass
+class SnapshotChannelConfig:
+    """随手拍: residents pass a hazard ``spot_per_day`` times a day (by class); ``awareness`` of
+    them report it."""
+
+    awareness: float = 0.0
+    spot_per_day: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DoorKnockingChannelConfig:
+    """敲门行动: party members visit households on ``duty_share`` of their days."""
+
+    role: str = "party_member"
+    duty_share: float = 0.0
+    households_per_person_day: float = 0.0
+    find_prob: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class VideoAIChannelConfig:
+    """视频AI识别: ``feeds`` cameras for ``feeds_for_residents`` residents (a region gets its
+    residents' share, placed by residents); ``coverage`` of a class's hazards are in view and
+    each in view is detected at ``detect_per_day``; every false positive costs a grid worker's
+    verification visit of ``visit_h`` hours, taken from the inspection channel's time."""
+
+    feeds: float = 0.0
+    feeds_for_residents: float = 1.0
+    coverage: dict[str, float] = field(default_factory=dict)
+    detect_per_day: float = 0.0
+    false_positives_per_feed_day: float = 0.0
+    visit_h: float = 0.0
+
+
+@dataclass
+class FindChannelsConfig:
+    """The four find channels (``gridsim.model.vocab.FIND_CHANNELS``)."""
+
+    inspection: InspectionChannelConfig = field(default_factory=InspectionChannelConfig)
+    snapshot: SnapshotChannelConfig = field(default_factory=SnapshotChannelConfig)
+    door_knocking: DoorKnockingChannelConfig = field(default_factory=DoorKnockingChannelConfig)
+    video_ai: VideoAIChannelConfig = field(default_factory=VideoAIChannelConfig)
+
+
+@dataclass
+class LoopStageConfig:
+    """One stage of 四单四办 (``gridsim.model.vocab.LOOP_STAGES``): ``servers`` actors per
+    ``pool`` (grid or village), times ``servers_per`` ("": a fixed count; an exposure or a role:
+    that many per unit in the pool; at least 1), each serving one case at a time for ``time``
+    (the work stage takes its class's ``work`` instead)."""
+
+    actor: str = MISSING  # residents | committee | branch | party_member | property | owners
+    pool: str = "grid"  # grid | village
+    servers: float = 1.0
+    servers_per: str = ""
+    time: Dist = field(default_factory=Dist)
+
+
+@dataclass
+class PeacetimeConfig:
+    """The peacetime hazard loop (gridsim.model.peace, gridsim.engine.peacetime)."""
+
+    name: str = MISSING
+    step_h: float = 6.0  # one vectorised step over all grids
+    classes: dict[str, HazardClassConfig] = field(default_factory=dict)
+    channels: FindChannelsConfig = field(default_factory=FindChannelsConfig)
+    loop: dict[str, LoopStageConfig] = field(default_factory=dict)
+
+
 @dataclass
 class RunConfig:
     """The root of a run's configuration."""
@@ -806,6 +916,7 @@ class RunConfig:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     drill: DrillConfig = field(default_factory=DrillConfig)
     planning: PlanningConfig = field(default_factory=PlanningConfig)
+    peacetime: PeacetimeConfig = MISSING
     plan: str | None = None  # a plan folder or plan.yaml applied to the run (gridsim plan)
     five_pre: FivePreConfig = field(default_factory=FivePreConfig)  # 五预 levers (boundary)
     # the peacetime campaign (conf/campaign/; gridsim.model.campaign); the default is

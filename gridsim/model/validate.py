@@ -15,7 +15,13 @@ from gridsim.model.budget import size_errors
 from gridsim.model.campaign import campaign_errors
 from gridsim.model.consequences import consequences_errors, grade_rule_errors
 from gridsim.model.dists import Dist, dist_errors
-from gridsim.model.params import RainResponseConfig, RunConfig, ScenarioConfig
+from gridsim.model.params import (
+    CatalogueConfig,
+    PeacetimeConfig,
+    RainResponseConfig,
+    RunConfig,
+    ScenarioConfig,
+)
 from gridsim.model.rates import GENERATED_EXPOSURES, exposure_source
 from gridsim.model.vocab import (
     CATEGORIES,
@@ -24,7 +30,9 @@ from gridsim.model.vocab import (
     EXTRA_INJECTS,
     GRADES,
     GRID_KINDS,
+    HAZARD_CLASSES,
     HOPS,
+    LOOP_STAGES,
     ROLES,
     SUPPLY_ITEMS,
 )
@@ -96,6 +104,7 @@ def validate(s: RunConfig) -> list[str]:
     _scenario(c, s)
     _catalogue(c, s)
     _hazard(c, s)
+    _peacetime(c, s)
     _response(c, s)
     _drill(c, s)
     # the evacuation layer checks its own settings, on demand
@@ -425,6 +434,94 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
         c.add(f"{kk}.rectified_by_deadline_share", "must be < 1")
     c.num(f"{kk}.sensitivity", pw.sensitivity, 0)
     _weather(c, s, n_town if ranges else 0)
+
+
+def _peacetime(c: _Checker, s: RunConfig) -> None:
+    """The peacetime hazard loop (gridsim.model.peace): classes, channels, the 四单四办 stages."""
+    # the loop's vocabularies of actors and pools live with its model
+    from gridsim.model.peace import ACTORS, POOLS
+
+    pt, k = s.peacetime, "peacetime"
+    if not isinstance(pt, PeacetimeConfig):
+        c.add(k, "missing: choose a peacetime option (peacetime=standard)")
+        return
+    c.num(f"{k}.step_h", pt.step_h, 0, lo_open=True)
+    c.keys(f"{k}.classes", pt.classes, HAZARD_CLASSES, "hazard class")
+    types = tuple(s.catalogue.hazards) if isinstance(s.catalogue, CatalogueConfig) else ()
+    raised: dict[str, float] = {}
+    for name, hc in pt.classes.items():
+        kk = f"{k}.classes.{name}"
+        if hc.exposure not in EXPOSURES:
+            c.add(f"{kk}.exposure", f"unknown exposure {hc.exposure!r}; expected one of "
+                  f"{', '.join(EXPOSURES)}")
+        c.keys(f"{kk}.new_per_unit_day", hc.new_per_unit_day, GRID_KINDS, "grid kind")
+        for kind, v in hc.new_per_unit_day.items():
+            c.num(f"{kk}.new_per_unit_day.{kind}", v, 0)
+        for h, v in hc.raises.items():
+            if types and h not in types:
+                c.add(f"{kk}.raises.{h}", f"not an incident type of the catalogue; expected one "
+                      f"of {', '.join(types)}")
+            c.num(f"{kk}.raises.{h}", v, 0, 1)
+            if isinstance(v, (int, float)) and math.isfinite(v):
+                raised[h] = raised.get(h, 0.0) + float(v)
+        c.num(f"{kk}.deadline_days", hc.deadline_days, 0, lo_open=True)
+        c.dist(f"{kk}.work", hc.work)
+        c.num(f"{kk}.rework_share", hc.rework_share, 0)
+        if isinstance(hc.rework_share, (int, float)) and hc.rework_share >= 1:
+            c.add(f"{kk}.rework_share", f"must be < 1, got {hc.rework_share}")
+    for h, total in raised.items():
+        if total > 1 + 1e-9:
+            c.add(f"{k}.classes.*.raises.{h}", f"the classes' shares of {h!r} add up to "
+                  f"{total:g}; expected at most 1")
+    ch, kc = pt.channels, f"{k}.channels"
+
+    def probs(key: str, d: dict[str, float], hi: float | None = 1.0) -> None:
+        c.keys(key, d, HAZARD_CLASSES, "hazard class")
+        for name, v in d.items():
+            c.num(f"{key}.{name}", v, 0, hi)
+
+    for key, role in ((f"{kc}.inspection.role", ch.inspection.role),
+                      (f"{kc}.door_knocking.role", ch.door_knocking.role)):
+        if role not in ROLES:
+            c.add(key, f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    ins = ch.inspection
+    c.num(f"{kc}.inspection.duty_share", ins.duty_share, 0, 1)
+    c.num(f"{kc}.inspection.buildings_per_person_day", ins.buildings_per_person_day, 0)
+    c.num(f"{kc}.inspection.period_days", ins.period_days, 0)
+    c.num(f"{kc}.inspection.active_days", ins.active_days, 0)
+    if ins.period_days > 0 and ins.active_days > ins.period_days:
+        c.add(f"{kc}.inspection.active_days", f"must be at most period_days "
+              f"({ins.period_days}), got {ins.active_days}")
+    c.num(f"{kc}.inspection.workday_h", ins.workday_h, 0, lo_open=True)
+    probs(f"{kc}.inspection.find_prob", ins.find_prob)
+    c.num(f"{kc}.snapshot.awareness", ch.snapshot.awareness, 0, 1)
+    probs(f"{kc}.snapshot.spot_per_day", ch.snapshot.spot_per_day, None)
+    dk = ch.door_knocking
+    c.num(f"{kc}.door_knocking.duty_share", dk.duty_share, 0, 1)
+    c.num(f"{kc}.door_knocking.households_per_person_day", dk.households_per_person_day, 0)
+    probs(f"{kc}.door_knocking.find_prob", dk.find_prob)
+    va = ch.video_ai
+    c.num(f"{kc}.video_ai.feeds", va.feeds, 0)
+    c.num(f"{kc}.video_ai.feeds_for_residents", va.feeds_for_residents, 0, lo_open=True)
+    probs(f"{kc}.video_ai.coverage", va.coverage)
+    c.num(f"{kc}.video_ai.detect_per_day", va.detect_per_day, 0)
+    c.num(f"{kc}.video_ai.false_positives_per_feed_day", va.false_positives_per_feed_day, 0)
+    c.num(f"{kc}.video_ai.visit_h", va.visit_h, 0)
+    c.keys(f"{k}.loop", pt.loop, LOOP_STAGES, "loop stage")
+    c.require(f"{k}.loop", pt.loop, LOOP_STAGES, "stages")
+    for name, st in pt.loop.items():
+        kk = f"{k}.loop.{name}"
+        if st.actor not in ACTORS:
+            c.add(f"{kk}.actor", f"unknown actor {st.actor!r}; expected one of "
+                  f"{', '.join(ACTORS)}")
+        if st.pool not in POOLS:
+            c.add(f"{kk}.pool", f"unknown pool {st.pool!r}; expected one of {', '.join(POOLS)}")
+        c.num(f"{kk}.servers", st.servers, 0, lo_open=True)
+        if st.servers_per and st.servers_per not in EXPOSURES + ROLES:
+            c.add(f"{kk}.servers_per", f"unknown {st.servers_per!r}; expected \"\" (a fixed "
+                  f"count), an exposure ({', '.join(EXPOSURES)}) or a role ({', '.join(ROLES)})")
+        if name != "work":
+            c.dist(f"{kk}.time", st.time)
 
 
 def _rain(c: _Checker, k: str, rc: RainResponseConfig) -> None:
