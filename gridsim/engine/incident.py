@@ -121,6 +121,10 @@ class Incident:
     # when the controlling kit (the hazard's control_supplies) was on scene, borrowed or
     # fetched: NaN if it was at hand (or the hazard needs none), inf if none was within reach
     control_kit_s: float = NAN
+    # the peacetime hazard class (gridsim.model.vocab.HAZARD_CLASSES) whose open hazard caused
+    # it, drawn at arrival with the share of the type's rate that class's stock drives in the
+    # grid (PeaceLoop.driven_share; stream peace/cause); "" for none (the type's base rate)
+    cause: str = ""
 
     @property
     def response_s(self) -> float:
@@ -140,7 +144,7 @@ INCIDENT_FIELDS: tuple[str, ...] = (
     "supply_shortage", "supply_delay_s", "escalated", "escalated_s", "department_arrived_s",
     "report_county_s", "report_limit_s", "report_on_time", "switch_trigger",
     "people_trapped", "people_rescued", "deaths", "injuries", "loss_cny", "controlled_s",
-    "rescued_by", "potential_loss_cny", "people_spared",
+    "rescued_by", "potential_loss_cny", "people_spared", "cause",
 )
 
 
