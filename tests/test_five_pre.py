@@ -22,6 +22,7 @@ from gridsim.model.five_pre import MAPPING, FivePreConfig, five_pre_errors, five
 from gridsim.model.frozen import changed
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
+from gridsim.model.vocab import HAZARD_CLASSES
 from gridsim.output.files import write_outputs
 
 #: A short small run through the storm (rain from hour 28, signals from about hour 27-29).
@@ -148,6 +149,66 @@ def test_drills_and_plan_set_their_keys(base: RunConfig) -> None:
         "plan": (None, "experiments/plans/prepositioning")}
 
 
+def test_find_factor_scales_each_channels_rate_number_and_nothing_else(base: RunConfig) -> None:
+    d = _diff(base, _with(base, "prevention.find_factor", 2.0))
+    ch = base.peacetime.channels
+    want = {"peacetime.channels.inspection.buildings_per_person_day":
+            (ch.inspection.buildings_per_person_day, 2 * ch.inspection.buildings_per_person_day),
+            "peacetime.channels.door_knocking.households_per_person_day":
+            (ch.door_knocking.households_per_person_day,
+             2 * ch.door_knocking.households_per_person_day),
+            "peacetime.channels.video_ai.detect_per_day":
+            (ch.video_ai.detect_per_day, 2 * ch.video_ai.detect_per_day)}
+    want |= {f"peacetime.channels.snapshot.spot_per_day.{c}": (v, 2 * v)
+             for c, v in ch.snapshot.spot_per_day.items() if v != 0}
+    assert d == want
+
+
+def test_capacity_factor_scales_every_stages_servers_and_nothing_else(base: RunConfig) -> None:
+    d = _diff(base, _with(base, "prevention.capacity_factor", 3.0))
+    assert d.keys() == {f"peacetime.loop.{k}.servers" for k in base.peacetime.loop}
+    for k, st in base.peacetime.loop.items():
+        assert math.isclose(d[f"peacetime.loop.{k}.servers"][1], 3 * st.servers)
+
+
+def _peace_model(s: RunConfig) -> Any:
+    from gridsim.engine.hazards import catalogue_from_config  # the loop's model: these tests only
+    from gridsim.model.peace import PeaceModel
+    from gridsim.place.scenario import build_scenario
+
+    sc = build_scenario(s.scenario)
+    names = [h.name for h in catalogue_from_config(s.catalogue).hazards]
+    return PeaceModel.build(s.peacetime, sc.region.grids, sc.roster, names)
+
+
+def test_prevention_bites_in_the_loop(base: RunConfig) -> None:
+    """find_factor 2: each channel's rate number doubles (inspection's buildings a person-day,
+    snapshot, door-knocking and video rates; a coverage above 1 a day stays capped at 1, as
+    gridsim.model.peace caps it), so the unfound stock falls wherever hazards appear;
+    capacity_factor 2: no stage waits longer, some shorter (Erlang C with more servers)."""
+    from gridsim.model.levers import Levers  # the loop's levers: these tests only
+
+    m0, m2 = _peace_model(base), _peace_model(_with(base, "prevention.find_factor", 2.0))
+    neutral = Levers.neutral(m0.n_grids)
+    assert np.allclose(m2.inspect_cover_per_person_day, 2 * m0.inspect_cover_per_person_day)
+    assert np.allclose(m2.snapshot_per_day, 2 * m0.snapshot_per_day)
+    assert np.allclose(m2.video_per_day, 2 * m0.video_per_day) and m0.video_per_day.any()
+    prob = np.array([base.peacetime.channels.door_knocking.find_prob.get(c, 0.0)
+                     for c in HAZARD_CLASSES])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover0 = np.where(prob > 0, m0.door_per_day / np.where(prob > 0, prob, 1.0), 0.0)
+    assert np.allclose(m2.door_per_day, prob * np.minimum(1.0, 2 * cover0))
+    u0, u2 = m0.unfound_mean(neutral)[1], m2.unfound_mean(neutral)[1]
+    new = m0.new_rates(neutral) > 0
+    assert new.any() and np.all(u2[new] < u0[new])
+    mc = _peace_model(_with(base, "prevention.capacity_factor", 2.0))
+    for (_, _, _, w0, _), (_, _, _, w2, _) in zip(m0.stage_loads(neutral),
+                                                  mc.stage_loads(neutral), strict=True):
+        assert np.all(w2 <= w0 + 1e-12)
+    assert any(np.any(w2 < w0) for (_, _, _, w0, _), (_, _, _, w2, _)
+               in zip(m0.stage_loads(neutral), mc.stage_loads(neutral), strict=True))
+
+
 def test_the_boundary_applies_the_levers_once(base: RunConfig) -> None:
     """Composed through the Hydra boundary, a lever gives the settings of the direct mapping;
     the frozen settings keep the block only as the record (applying it again would scale
@@ -251,3 +312,26 @@ def test_the_summary_records_the_levers(base: RunConfig, tmp_path: Path) -> None
     summary = write_outputs(simulate(s), tmp_path, __version__)
     assert summary["five_pre"]["drills"] == {"per_year": 2.0}
     assert summary["five_pre"]["forecasting"] == {"lead_time_factor": 1.0, "skill": 0.0}
+
+
+@pytest.mark.slow
+def test_the_experiment_file_passes_its_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """experiments/five_pre.yaml: every variant composed and checked (metric keys, pairs,
+    labels), nothing run; each variant sets exactly the one lever its name says."""
+    from gridsim.app import hydra_app
+    from gridsim.experiments import sweep
+
+    plans: list[Any] = []
+
+    def record(plan: Any, launch: object) -> int:
+        plans.append(plan)
+        return 0
+
+    monkeypatch.setattr(sweep, "run_sweep", record)
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    assert hydra_app.experiment_command(root / "five_pre.yaml", []) == 0
+    assert [p.name for p in plans] == ["five_pre"] and plans[0].total == 8 * 20
+    s = compose_settings(["five_pre_lever=drills_4"], root, "five_pre")[0]
+    assert five_pre_record(s.five_pre) == five_pre_record(
+        changed(FivePreConfig(), {"drills.per_year": 4.0}))
+    assert s.evacuation.drills.per_year == 4.0

@@ -78,12 +78,32 @@ def _drills(s: RunConfig, fp: FivePreConfig) -> RunConfig:
         ev, drills=dataclasses.replace(ev.drills, per_year=float(fp.drills.per_year))))
 
 
-def _prevention(s: RunConfig, fp: FivePreConfig, errors: list[str]) -> RunConfig:
+def _prevention(s: RunConfig, fp: FivePreConfig) -> RunConfig:
+    """Every find channel's rate × ``find_factor`` (through the one number each rate is
+    proportional to, :mod:`gridsim.model.peace`: inspection's buildings a person-day,
+    随手拍's spot rates by class, door-knocking's households a person-day, video AI's detection
+    rate; video AI's false positives, and so its visits' cost to inspections, stay) and the
+    servers of every 四单四办 stage × ``capacity_factor``."""
     pv = fp.prevention
-    if pv.find_factor != 1.0 or pv.capacity_factor != 1.0:
-        errors.append("five_pre.prevention: the peacetime loop (peacetime.*) these levers scale "
-                      "is not in this version: expected find_factor and capacity_factor at 1")
-    return s
+    if pv.find_factor == 1.0 and pv.capacity_factor == 1.0:
+        return s
+    pt = s.peacetime
+    ch, f = pt.channels, pv.find_factor
+    channels = dataclasses.replace(
+        ch,
+        inspection=dataclasses.replace(
+            ch.inspection, buildings_per_person_day=ch.inspection.buildings_per_person_day * f),
+        snapshot=dataclasses.replace(
+            ch.snapshot, spot_per_day={c: v * f for c, v in ch.snapshot.spot_per_day.items()}),
+        door_knocking=dataclasses.replace(
+            ch.door_knocking,
+            households_per_person_day=ch.door_knocking.households_per_person_day * f),
+        video_ai=dataclasses.replace(ch.video_ai,
+                                     detect_per_day=ch.video_ai.detect_per_day * f))
+    loop = {k: dataclasses.replace(st, servers=st.servers * pv.capacity_factor)
+            for k, st in pt.loop.items()}
+    return dataclasses.replace(s, peacetime=dataclasses.replace(pt, channels=channels,
+                                                                loop=loop))
 
 
 def apply_five_pre(settings: RunConfig) -> tuple[RunConfig, list[str]]:
@@ -95,7 +115,7 @@ def apply_five_pre(settings: RunConfig) -> tuple[RunConfig, list[str]]:
     if errors:
         return settings, errors
     s = _forecasting(settings, fp)
-    s = _prevention(s, fp, errors)
+    s = _prevention(s, fp)
     s = _preparedness(s, fp, errors)
     s = _drills(s, fp)
     return (settings, errors) if errors else (s, errors)
