@@ -26,6 +26,7 @@ from gridsim.model.campaign import (
     campaign_phases,
     measure_levers,
     port_allocation,
+    region_count,
 )
 from gridsim.model.levers import Levers
 from gridsim.model.people import Roster, role_bit
@@ -110,6 +111,21 @@ def test_charging_ports_move_only_new_ebike_sites_where_placed() -> None:
     # more capacity than bikes: the served share stops at 1
     big = dataclasses.replace(m, bikes_per_port=1000)
     _only(measure_levers(big, _grids(), _roster()), new={(E, 0): 0.5, (E, 1): 0.5})
+
+
+def test_city_counts_scale_to_the_region_by_residents() -> None:
+    g, r = _grids(), _roster()  # 4 x 100 residents
+    assert region_count(ChargingPortsConfig(count=8, for_residents=800), g) == 4
+    assert region_count(BlockingSystemsConfig(count=7, for_residents=1000), g) == 3  # 2.8
+    assert region_count(ChargingPortsConfig(count=8), g) == 8  # the region's own count
+    # 8 ports for 800 residents: this region's 4, as test_ports_by_largest_remainder's
+    m = ChargingPortsConfig(enabled=True, count=8, for_residents=800, bikes_per_port=10,
+                            uptake=0.5, cost_cny=100)
+    _only(measure_levers(m, g, r), new={(E, 0): 0.75, (E, 1): 1 - 0.5 / 3})
+    assert campaign_costs(_campaign(charging_ports=m), g, r, 10.0, 0.0) == {
+        "charging_ports": 4 * 100}
+    bad = campaign_errors(_campaign(charging_ports=ChargingPortsConfig(for_residents=0)))
+    assert [e.split(":")[0] for e in bad] == ["campaign.charging_ports.for_residents"]
 
 
 def test_blocking_systems_fill_grids_most_ebikes_first() -> None:
@@ -309,7 +325,15 @@ def test_shipped_campaigns_on_hand_built_grids(shipped: dict[str, CampaignConfig
     none = campaign_phases(shipped["none"], g, r)
     assert len(none) == 1 and none[0].levers.is_neutral()
     assert campaign_cost_cny(shipped["none"], g, r, 199.0, 29100) == 0.0
-    (p,) = campaign_phases(shipped["ebike_2025"], g, r)
+    c = shipped["ebike_2025"]
+    # four grids of 100 residents get no share of the city's ports (2,229 x 400 / 2.8 M < 0.5)
+    (p,) = campaign_phases(c, g, r)
+    assert np.all(p.levers.new_factor == 1.0) and not p.levers.remove_share.any()
+    # as if the city's ports and systems were this region's
+    c = dataclasses.replace(
+        c, charging_ports=dataclasses.replace(c.charging_ports, for_residents=None),
+        blocking_systems=dataclasses.replace(c.blocking_systems, for_residents=None))
+    (p,) = campaign_phases(c, g, r)
     lv = p.levers
     others = [c for c in range(len(HAZARD_CLASSES)) if c != E]
     assert np.all(lv.new_factor[others] == 1.0) and not lv.remove_share[others].any()

@@ -8,18 +8,20 @@ the run starts, so the run starts from the loop's steady state under it; a day: 
 many days into the run), ``cost_cny`` per unit with its ``cost_source`` (``"assumed"`` or a
 named source) and ``zh``. The mechanisms (class ``c``, grid ``g``; ``E`` = ebike_indoor):
 
-* ``charging_ports`` (集中充电端口): ``count`` ports placed in the grids of ``kinds`` in
+* ``charging_ports`` (集中充电端口): ``count`` ports (with ``for_residents``, a region gets its
+  residents' share of them: :func:`region_count`) placed in the grids of ``kinds`` in
   proportion to their e-bikes (``Grids.ebikes``; largest remainder, ties to the lower grid id).
   A port serves ``bikes_per_port`` bikes; ``uptake`` of the served owners stop charging indoors:
   ``served_g = min(1, ports_g × bikes_per_port / ebikes_g)`` and
-  ``new_factor[E, g] = 1 − uptake × served_g``. Cost: ``count × cost_cny``.
-* ``blocking_systems`` (电梯AI阻车系统): ``count`` systems at lift doors, each covering
+  ``new_factor[E, g] = 1 − uptake × served_g``. Cost: the region's ports × ``cost_cny``.
+* ``blocking_systems`` (电梯AI阻车系统): ``count`` systems at lift doors (the region's share as
+  for the ports), each covering
   ``households_per_system`` households; they go to the grids of ``kinds`` in decreasing order of
   e-bikes (ties: lower id first), each grid getting ``ceil(households_g / households_per_system)``
   before the next (the last one gets what is left). ``covered_g = min(1, systems_g ×
   households_per_system / households_g)``: ``new_factor[E, g] ×= 1 − efficacy × covered_g`` and,
   when the measure starts, ``remove_share[E, g] = efficacy × covered_g`` (the bikes already
-  parked upstairs are barred). Cost: ``count × cost_cny``.
+  parked upstairs are barred). Cost: the region's systems × ``cost_cny``.
 * ``door_knocking`` (敲门行动 / 人车同屋排查): party members (``Roster`` role ``party_member``)
   give ``duty_share`` of their days to it, knocking on ``households_per_person_day`` doors a
   day; a household's visit rate is ``v_g = min(1, members_g × duty_share ×
@@ -76,6 +78,7 @@ __all__ = [
     "campaign_phases",
     "measure_levers",
     "port_allocation",
+    "region_count",
 ]
 
 #: The measures of a campaign, in the order of :class:`CampaignConfig`'s fields.
@@ -102,6 +105,8 @@ class ChargingPortsConfig:
     from_day: float | None = None
     zh: str = "集中充电端口"
     count: int = 0  # ports added
+    # residents ``count`` is for (a region gets its residents' share); None: this region's own
+    for_residents: float | None = None
     kinds: list[str] = field(default_factory=_urban)  # grid kinds that get ports
     bikes_per_port: float = 1.0  # bikes one port serves
     uptake: float = 0.0  # share of the served owners who no longer charge indoors
@@ -117,6 +122,7 @@ class BlockingSystemsConfig:
     from_day: float | None = None
     zh: str = "电梯AI阻车系统"
     count: int = 0  # systems added
+    for_residents: float | None = None  # as ChargingPortsConfig.for_residents
     kinds: list[str] = field(default_factory=_urban)
     households_per_system: float = 1.0  # high-rise households one system covers
     efficacy: float = 0.0  # share of the covered indoor sites it stops (and removes)
@@ -225,11 +231,15 @@ def campaign_errors(cfg: CampaignConfig, key: str = "campaign") -> list[str]:
                           "a named source), got an empty string")
         if isinstance(m, ChargingPortsConfig):
             num(f"{k}.count", m.count, 0)
+            if m.for_residents is not None:
+                num(f"{k}.for_residents", m.for_residents, 0.0, lo_open=True)
             kinds(f"{k}.kinds", m.kinds)
             num(f"{k}.bikes_per_port", m.bikes_per_port, 0.0, lo_open=True)
             num(f"{k}.uptake", m.uptake, 0.0, 1.0)
         elif isinstance(m, BlockingSystemsConfig):
             num(f"{k}.count", m.count, 0)
+            if m.for_residents is not None:
+                num(f"{k}.for_residents", m.for_residents, 0.0, lo_open=True)
             kinds(f"{k}.kinds", m.kinds)
             num(f"{k}.households_per_system", m.households_per_system, 0.0, lo_open=True)
             num(f"{k}.efficacy", m.efficacy, 0.0, 1.0)
@@ -250,6 +260,15 @@ def campaign_errors(cfg: CampaignConfig, key: str = "campaign") -> list[str]:
 
 # --------------------------------------------------------------------------------------------
 # placement
+
+
+def region_count(m: ChargingPortsConfig | BlockingSystemsConfig, grids: Grids) -> int:
+    """The units of ``m`` in this region: ``count``, or with ``for_residents`` its residents'
+    share ``round(count × residents / for_residents)`` (a city's 2,229 ports, a district's
+    part of them)."""
+    if m.for_residents is None:
+        return int(m.count)
+    return round(m.count * float(grids.population.sum()) / m.for_residents)
 
 
 def _kind_mask(grids: Grids, kinds: Sequence[str]) -> np.ndarray:
@@ -315,11 +334,12 @@ def measure_levers(m: _Measure, grids: Grids, roster: Roster) -> Levers:
     remove = lv.remove_share.copy()
     channels: dict[str, float] = {}
     if isinstance(m, ChargingPortsConfig):
-        ports = port_allocation(m.count, grids, m.kinds)
+        ports = port_allocation(region_count(m, grids), grids, m.kinds)
         served = np.minimum(1.0, _share(ports * m.bikes_per_port, grids.exposure("ebikes")))
         new[_EBIKE] = 1.0 - m.uptake * served
     elif isinstance(m, BlockingSystemsConfig):
-        systems = blocking_allocation(m.count, m.households_per_system, grids, m.kinds)
+        systems = blocking_allocation(region_count(m, grids), m.households_per_system, grids,
+                                      m.kinds)
         covered = np.minimum(1.0, _share(systems * m.households_per_system,
                                          grids.exposure("households")))
         new[_EBIKE] = 1.0 - m.efficacy * covered
@@ -381,7 +401,7 @@ def campaign_costs(cfg: CampaignConfig, grids: Grids, roster: Roster, days: floa
             continue
         on_days = days - start
         if isinstance(m, ChargingPortsConfig | BlockingSystemsConfig):
-            units = float(m.count)
+            units = float(region_count(m, grids))
         elif isinstance(m, DoorKnockingConfig | InspectionDriveConfig):
             role = "party_member" if isinstance(m, DoorKnockingConfig) else "grid_worker"
             people = roster.count_by_grid(roster.has_role(role))[_kind_mask(grids, m.kinds)]
