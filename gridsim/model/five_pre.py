@@ -22,9 +22,13 @@ lever (neutral)                             the model's keys it sets
                                             ``.timing_error_sd_h`` × (1 − skill)
 ``warning.switch_level`` (null)             ``hazard.weather.warnings.switch_level``: the lowest
                                             signal that opens a post (null: as configured)
-``prevention.find_factor`` (1)              the peacetime loop's find channels
-                                            (``peacetime.channels.*``): every channel's find rate
-                                            × f (see :mod:`gridsim.app.five_pre_map`)
+``prevention.find_factor`` (1)              every find channel's rate × f, through the one
+                                            number it is proportional to:
+                                            ``peacetime.channels.inspection.
+                                            buildings_per_person_day``, ``.snapshot.spot_per_day.
+                                            <class>``, ``.door_knocking.households_per_person_day``,
+                                            ``.video_ai.detect_per_day`` (a coverage above 1 a day
+                                            stays capped; video AI's false positives stay)
 ``prevention.capacity_factor`` (1)          the 四单四办 loop's servers
                                             (``peacetime.loop.<stage>.servers``) × f
 ``preparedness.stock_factor`` (1)           ``scenario.supplies.grid_stock.<kind>.<item>`` × f,
@@ -34,6 +38,14 @@ lever (neutral)                             the model's keys it sets
 ``drills.per_year`` (null)                  ``evacuation.drills.per_year`` (null: as configured):
                                             the drill curve shortens pre-movement and the switch
 ==========================================  =====================================================
+
+The incident rates that the loop drives are normalised by the loop's own steady state under
+neutral levers (:mod:`gridsim.model.peace`), computed from the ``peacetime`` keys as the run has
+them. The prevention levers change the loop itself (its open stock, waits and on-time share),
+and the normaliser with it: on their own they leave the incident rates at their calibrated
+means. What moves the incident rates is a departure from the loop as configured: a campaign's
+levers (:mod:`gridsim.model.levers`). docs/peacetime.md ("五预") says what this means for a
+planner.
 """
 
 from __future__ import annotations
@@ -105,7 +117,10 @@ MAPPING: dict[str, tuple[str, ...]] = {
     "forecasting.skill": ("hazard.weather.warnings.depth_error_sigma",
                           "hazard.weather.warnings.timing_error_sd_h"),
     "warning.switch_level": ("hazard.weather.warnings.switch_level",),
-    "prevention.find_factor": ("peacetime.channels.*",),
+    "prevention.find_factor": ("peacetime.channels.inspection.buildings_per_person_day",
+                               "peacetime.channels.snapshot.spot_per_day.*",
+                               "peacetime.channels.door_knocking.households_per_person_day",
+                               "peacetime.channels.video_ai.detect_per_day"),
     "prevention.capacity_factor": ("peacetime.loop.*.servers",),
     "preparedness.stock_factor": ("scenario.supplies.grid_stock.*.*",),
     "preparedness.plan": ("plan",),
