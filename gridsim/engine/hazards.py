@@ -65,7 +65,6 @@ class HazardType:
     escalate_after_s: float
     department: str
     department_handling: Dist
-    driven_by_hazard_stock: bool
     # item indices of ``supplies`` that must be on scene before the grid crew controls it
     control_supplies: tuple[int, ...] = ()
 
@@ -118,7 +117,6 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
             escalate_after_s=float(hc.escalate_after_s),
             department=hc.department,
             department_handling=hc.department_handling,
-            driven_by_hazard_stock=bool(hc.driven_by_hazard_stock),
             control_supplies=tuple(SUPPLY_ITEMS.index(it) for it in hc.control_supplies),
         ))
     channels = tuple(
@@ -134,9 +132,12 @@ def catalogue_from_config(cfg: CatalogueConfig) -> Catalogue:
 class RateField:
     """Incident rates (per second) of every hazard type in every grid, piecewise constant.
 
-    ``rate[h, g] = base[h, g] × warning[h, g] × (stock multiplier of g if h is stock-driven)``,
-    where ``base[h, g]`` is the hazard's rate per unit of its exposure in grid g's kind × the
-    grid's exposure × ``hazard.rate_scale`` (:func:`gridsim.model.rates.base_rates_per_day`).
+    ``rate[h, g] = base[h, g] × warning[h, g] × stock[h, g]``, where ``base[h, g]`` is the
+    hazard's rate per unit of its exposure in grid g's kind × the grid's exposure ×
+    ``hazard.rate_scale`` (:func:`gridsim.model.rates.base_rates_per_day`) and ``stock[h, g]``
+    the peacetime loop's multiplier (:meth:`gridsim.engine.peacetime.PeaceLoop.multipliers`:
+    the open hazards of the classes that raise type ``h``, against their baseline steady state;
+    1 for a type no hazard class raises, and 1 until set).
     Hazards that respond to rain have one more factor, their weather multiplier per grid
     (:meth:`set_weather`, :mod:`gridsim.engine.weather`; 1 until set).
     The owner of the schedule (:func:`gridsim.engine.simulation._conditions`) changes the
@@ -152,9 +153,9 @@ class RateField:
                             for h in catalogue.hazards])
         self.base = per_day * hazard.rate_scale / 86400.0
         self.warning = np.ones_like(self.base)
-        self.stock = np.ones(grids.n)
         self.weather: dict[int, np.ndarray] = {}  # hazard index -> rain multiplier per grid
-        self.driven = np.array([h.driven_by_hazard_stock for h in catalogue.hazards], dtype=bool)
+        self._stock: np.ndarray | None = None  # (H, G) multipliers of the peacetime loop
+        self._stock_rows: frozenset[int] = frozenset()  # the types whose row is not all 1
         if isinstance(boundaries, Schedule):
             self.next_boundary = boundaries.next_boundary  # type: ignore[method-assign]
             self.is_boundary = boundaries.is_boundary  # type: ignore[method-assign]
@@ -169,12 +170,30 @@ class RateField:
         self.updated_at_s = now
         self._cum.clear()
 
+    @property
+    def stock(self) -> np.ndarray:
+        """The peacetime multipliers, (H, G) (all 1 until set)."""
+        return np.ones_like(self.base) if self._stock is None else self._stock
+
+    @stock.setter
+    def stock(self, multipliers: np.ndarray) -> None:
+        """Set the (H, G) multipliers (call :meth:`touch` after); rows of all 1 (the types no
+        hazard class raises) cost nothing in :meth:`rates`."""
+        m = np.asarray(multipliers, dtype=float)
+        if m.shape != self.base.shape:
+            raise ValueError(f"RateField.stock: expected shape {self.base.shape}, got {m.shape}")
+        self._stock = m
+        self._stock_rows = frozenset(np.flatnonzero((m != 1.0).any(axis=1)).tolist())
+
     def rates(self, h: int) -> np.ndarray:
         r = self.base[h] * self.warning[h]
         w = self.weather.get(h)
         if w is not None:
             r = r * w
-        return r * self.stock if self.driven[h] else r
+        if h in self._stock_rows:
+            assert self._stock is not None  # (rows are set with it)
+            r = r * self._stock[h]
+        return r
 
     def set_weather(self, h: int, multiplier: np.ndarray) -> None:
         """Hazard ``h``'s rain multiplier per grid from now on (call :meth:`touch` after)."""

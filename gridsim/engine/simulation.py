@@ -30,7 +30,7 @@ from gridsim.engine.hazards import (
 )
 from gridsim.engine.incident import Incident, RunContext, respond, settle_consequences
 from gridsim.engine.moves import Moves
-from gridsim.engine.peacetime import PeaceWork
+from gridsim.engine.peacetime import PeaceLoop
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.schedule import Schedule
 from gridsim.engine.storm import StormWork
@@ -41,17 +41,21 @@ from gridsim.engine.weather import RunWeather, build_weather
 from gridsim.evacuation.model import drill_multiplier
 from gridsim.evacuation.results import EvacuationResult
 from gridsim.evacuation.run import RunEvacuation
+from gridsim.model.campaign import MEASURES, campaign_phases
 from gridsim.model.clock import ProcessGenerator, next_hour_s
 from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
 from gridsim.model.consequences import Potential, still_in_danger
+from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.params import RunConfig, WarningConfig
+from gridsim.model.peace import PeaceModel
 from gridsim.model.plan import Move
 from gridsim.model.streams import Streams
 from gridsim.model.validate import ConfigError
-from gridsim.model.vocab import GRADES
+from gridsim.model.vocab import GRADES, HAZARD_CLASSES
 from gridsim.place.scenario import Scenario, build_scenario, check_loaded
 
-__all__ = ["RunResult", "build", "elaborate_travel", "simulate", "without_grid"]
+__all__ = ["RunResult", "build", "campaign_on", "elaborate_travel", "peace_model", "simulate",
+           "without_grid"]
 
 
 @dataclass
@@ -61,7 +65,7 @@ class RunResult:
     settings: RunConfig
     scenario: Scenario
     ctx: RunContext
-    peace: PeaceWork
+    peace: PeaceLoop  # the peacetime loop at the end of the run (gridsim.engine.peacetime)
     duration_s: float
     events_processed: int
     # one per warning that evacuates (gridsim.evacuation)
@@ -70,6 +74,10 @@ class RunResult:
     counterfactual: list[Incident] | None = None
     # the plan's storm 前置 moves carried out (gridsim.engine.moves), None without moves
     moves: Moves | None = None
+    # incidents per hazard type of the paired pass under campaign=none (the same streams; the
+    # conditions and the arrivals only, see simulate): None when not run (no campaign measure
+    # enabled, output.campaign_baseline false, or the counterfactual pass)
+    campaign_baseline: dict[str, int] | None = None
 
     @property
     def incidents(self) -> list[Incident]:
@@ -116,11 +124,45 @@ def _schedule(settings: RunConfig, duration_s: float, weather: RunWeather | None
     for w in settings.hazard.warnings:
         start = w.start_h * 3600.0
         warnings.append((start, start + w.duration_h * 3600.0))
-    return Schedule(settings.hazard.peace_work.step_h * 3600.0, warnings, duration_s,
+    return Schedule(settings.peacetime.step_h * 3600.0, warnings, duration_s,
                     weather.times_s if weather is not None else ())
 
 
-def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceWork,
+#: Peace models kept per scenario (:attr:`Scenario.memo`), the oldest dropped first.
+PEACE_CACHE = 4
+
+
+def peace_model(settings: RunConfig, scenario: Scenario, catalogue: Catalogue) -> PeaceModel:
+    """The run's compiled peacetime loop (:class:`~gridsim.model.peace.PeaceModel`: rates of
+    every class and grid, pools, servers), cached on the scenario per distinct
+    ``settings.peacetime`` and catalogue (the same grids and roster give the same model)."""
+    names = tuple(h.name for h in catalogue.hazards)
+    key = ("peace", settings.peacetime, names)
+    grids, roster = scenario.region.grids, scenario.roster
+    got = scenario.memo.get(key)
+    if got is not None and got[0] is grids and got[1] is roster:
+        return got[2]  # type: ignore[no-any-return]
+    model = PeaceModel.build(settings.peacetime, grids, roster, names)
+    mine = [k for k in scenario.memo if isinstance(k, tuple) and k and k[0] == "peace"]
+    for k in mine[: max(0, len(mine) - PEACE_CACHE + 1)]:
+        del scenario.memo[k]
+    scenario.memo[key] = (grids, roster, model)
+    return model
+
+
+def campaign_on(settings: RunConfig) -> bool:
+    """Whether the run's campaign (``settings.campaign``) has any measure enabled."""
+    return any(getattr(settings.campaign, m).enabled for m in MEASURES)
+
+
+def _warning_grids(settings: RunConfig, scenario: Scenario) -> list[np.ndarray]:
+    """The grids of each warning of ``settings.hazard.warnings``, in order."""
+    return [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
+            else scenario.region.township_grids(w.townships)
+            for w in settings.hazard.warnings]
+
+
+def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceLoop,
                 peace_rng: np.random.Generator, warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
                 switch: ModeSwitch | None, log: EventLog,
@@ -143,8 +185,10 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
             yield env.timeout(t - env.now)
         if action == "peace_step":
             peace.step(float(payload) / 86400.0, peace_rng)  # type: ignore[arg-type]
-            field.stock = peace.multiplier()
-            log.log(env.now, "peace_step", -1, -1, f"open hazards {int(peace.open.sum())}")
+            field.stock = peace.multipliers()
+            if log.enabled:
+                log.log(env.now, "peace_step", -1, -1,
+                        f"open hazards {int(peace.stock_end().sum())}")
         elif action == "weather_step":
             assert weather is not None
             weather.apply(int(payload), field)  # type: ignore[call-overload]
@@ -348,15 +392,15 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
         dispatcher, switch, supply, catalogue, log)
     ctx.command = Command(env, scenario, resp.command, dispatcher, switch, ctx.storm,
                           travel.near, travel.depot_time_s, log)  # 分类嵌入, 三级包保
-    peace = PeaceWork.start(settings.hazard.peace_work, scenario.region.grids,
-                            streams.get("peace/initial"))
+    # the peacetime loop (四单四办) under the campaign's lever phases, from its steady state
+    model = peace_model(settings, scenario, catalogue)
+    phases = campaign_phases(settings.campaign, scenario.region.grids, scenario.roster)
+    peace = PeaceLoop.start(model, phases, streams.get("peace/initial"))
     schedule = _schedule(settings, duration_s, weather)
     field = RateField(catalogue, scenario.region.grids, settings.hazard, schedule)
-    field.stock = peace.multiplier()
+    field.stock = peace.multipliers()
     field.touch(0.0)
-    warning_grids = [np.unique(np.asarray(w.grids, dtype=np.int64)) if w.grids
-                     else scenario.region.township_grids(w.townships)
-                     for w in settings.hazard.warnings]
+    warning_grids = _warning_grids(settings, scenario)
     hazard_index = {h.name: h.index for h in catalogue.hazards}
     for w, wg in zip(settings.hazard.warnings, warning_grids, strict=True):  # storm_utilization
         ctx.storm.watch_warning(wg, w.start_h * 3600.0, (w.start_h + w.duration_h) * 3600.0)
@@ -378,6 +422,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     relocatable = {h.name: settings.catalogue.hazards[h.name].consequences.relocatable_share
                    for h in catalogue.hazards}
     storm = ctx.storm
+    cause_rng = streams.get("peace/cause")  # its own stream: no other stream's draws change
 
     def on_incident(hz: HazardType, g: int, x: float, y: float, p: Potential,
                     u: np.ndarray) -> None:
@@ -389,7 +434,8 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
         inc = Incident(id=len(ctx.incidents), hazard=hz.name, grade=GRADES[p.grade], grid=g,
                        x_m=x, y_m=y, occurred_s=env.now, u=u, potential=p,
                        people_trapped=trapped, injuries=p.injured,
-                       potential_loss_cny=p.loss_cny, people_spared=p.trapped - trapped)
+                       potential_loss_cny=p.loss_cny, people_spared=p.trapped - trapped,
+                       cause=_cause(peace.driven_share(hz.index, g), float(cause_rng.random())))
         ctx.incidents.append(inc)
         env.process(respond(ctx, inc, hz))
 
@@ -415,6 +461,10 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     settle_consequences(ctx, duration_s)  # who was rescued, who died, what it cost
     # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
     evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
+    baseline = None  # the paired arrivals under campaign=none, for incidents_averted
+    if settings.output.campaign_baseline and not counterfactual_pass and campaign_on(settings):
+        baseline = _arrival_counts(settings, scenario, catalogue, weather, model,
+                                   [LeverPhase(None, Levers.neutral(scenario.n_grids))])
     counterfactual = None
     if settings.output.counterfactual and resp.grid_response:
         counterfactual = simulate(without_grid(settings), scenario,
@@ -422,7 +472,58 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                                   counterfactual_pass=True).incidents
     return RunResult(settings=settings, scenario=scenario, ctx=ctx, peace=peace,
                      duration_s=duration_s, events_processed=int(events),
-                     evacuations=evacuations, counterfactual=counterfactual, moves=premoves)
+                     evacuations=evacuations, counterfactual=counterfactual, moves=premoves,
+                     campaign_baseline=baseline)
+
+
+def _cause(share: np.ndarray, u: float) -> str:
+    """The hazard class of :data:`~gridsim.model.vocab.HAZARD_CLASSES` whose open stock caused
+    an incident, for the uniform ``u``: class ``c`` with probability ``share[c]`` (the share of
+    the incident type's current rate in its grid that the class drives), none ("") with the
+    rest."""
+    c = int(np.searchsorted(np.cumsum(share), u, side="right"))
+    return HAZARD_CLASSES[c] if c < len(HAZARD_CLASSES) else ""
+
+
+def _arrival_counts(settings: RunConfig, scenario: Scenario, catalogue: Catalogue,
+                    weather: RunWeather | None, model: PeaceModel,
+                    phases: Sequence[LeverPhase]) -> dict[str, int]:
+    """The incidents of each hazard type of ``settings`` with the peacetime loop under
+    ``phases`` instead of the campaign's: the paired pass of ``incidents_averted``.
+
+    Only what sets the rates runs (the warnings, scripted and forecast alike, as ``settings``
+    has them; the weather; the peacetime loop) and the arrival processes, on fresh streams of
+    the same seed: every incident type that no hazard class raises arrives exactly as in the
+    run, and the others differ only by the loop's open stock. No incident is responded to
+    (rates do not depend on the response), so the pass costs a small part of the run's."""
+    streams = Streams(settings.seed, settings.replication)
+    duration_s = settings.duration_h * 3600.0
+    grids = scenario.region.grids
+    env = simpy.Environment()
+    peace = PeaceLoop.start(model, phases, streams.get("peace/initial"))
+    schedule = _schedule(settings, duration_s, weather)
+    field = RateField(catalogue, grids, settings.hazard, schedule)
+    field.stock = peace.multipliers()
+    field.touch(0.0)
+    env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
+                            settings.hazard.warnings, _warning_grids(settings, scenario),
+                            {h.name: h.index for h in catalogue.hazards}, None,
+                            EventLog(enabled=False), None, weather, None))
+    counts = dict.fromkeys((h.name for h in catalogue.hazards), 0)
+    for si in settings.hazard.incidents:  # placed by hand: the same in both passes
+        if si.at_h * 3600.0 < duration_s:
+            counts[si.hazard] += 1
+
+    def count(hz: HazardType, g: int, x: float, y: float, p: Potential, u: np.ndarray) -> None:
+        counts[hz.name] += 1
+
+    for hz in catalogue.hazards:
+        env.process(arrivals(env, hz, field, grids, streams.get(f"hazard/{hz.name}"), count,
+                             duration_s, streams.get(f"consequences/{hz.name}"),
+                             catalogue.grade_rule))
+    with _rare_collections():
+        env.run(until=duration_s)
+    return counts
 
 
 def without_grid(settings: RunConfig) -> RunConfig:

@@ -28,14 +28,16 @@ from gridsim.fsutil import write_atomic  # the one atomic-write helper, re-expor
 from gridsim.output.figures import write_figures
 from gridsim.output.geo import GEO_FILES, write_geo
 from gridsim.output.metrics import GRID_FIELDS, grid_columns, summarize
+from gridsim.output.peacetime import PEACETIME_FILES, write_peacetime
 from gridsim.output.run_report import write_run_pages
 
 __all__ = ["OUTPUT_FILES", "format_summary", "write_atomic", "write_outputs"]
 
 #: Data files of a run (figures are listed in :data:`gridsim.output.figures.FIGURES`);
-#: grids.geojson and grids.gpkg with ``output.gis`` (the default).
+#: grids.geojson and grids.gpkg with ``output.gis`` (the default); peacetime.csv and its figure
+#: peacetime.png (with ``output.figures``), :mod:`gridsim.output.peacetime`.
 OUTPUT_FILES: tuple[str, ...] = ("summary.json", "incidents.csv", "events.csv", "grids.csv",
-                                 *GEO_FILES)
+                                 *GEO_FILES, *PEACETIME_FILES)
 
 
 @contextlib.contextmanager
@@ -81,6 +83,8 @@ def _write_outputs(result: RunResult, folder: Path, version: str) -> dict[str, A
     if result.settings.output.figures:
         share = np.array(columns[GRID_FIELDS.index("within_5min_share")], dtype=float)
         write_figures(result, folder, share)
+    # the peacetime loop by stage and hazard class, and its figure (gridsim.output.peacetime)
+    write_peacetime(result, folder, result.settings.output.figures)
     if result.evacuations:  # evacuation*.csv and figures (gridsim.evacuation.output)
         ev = result.settings.evacuation
         names = [w.name for w in result.settings.hazard.warnings if w.evacuate]

@@ -15,9 +15,10 @@ import numpy as np
 from gridsim.engine.command import summary_of as command_summary
 from gridsim.engine.incident import Incident
 from gridsim.engine.moves import summary_of as moves_summary
-from gridsim.engine.simulation import RunResult
+from gridsim.engine.simulation import RunResult, campaign_on
+from gridsim.model.campaign import campaign_cost_cny
 from gridsim.model.five_pre import five_pre_record
-from gridsim.model.vocab import GRID_KINDS, MODES, SUPPLY_ITEMS
+from gridsim.model.vocab import GRID_KINDS, HAZARD_CLASSES, MODES, SUPPLY_ITEMS
 from gridsim.output.geo import crs_fields
 
 __all__ = ["FIVE_MINUTES_S", "grid_columns", "grid_rows", "summarize"]
@@ -113,6 +114,62 @@ def _supply_delays(result: RunResult) -> dict[str, Any]:
     return {"supply_delay_mean_s": _r(_mean(d)), "supply_delayed_incidents": int((d > 0).sum())}
 
 
+#: The incident type of e-bike fires, whose indoor ones (cause ``ebike_indoor``, 人车同屋 and
+#: indoor charging) the summary counts apart: ``ebike_fires_indoor``.
+EBIKE_FIRE = "ebike_fire"
+
+
+def _peacetime(result: RunResult) -> dict[str, Any]:
+    """The peacetime loop's keys (README "Metrics"; :mod:`gridsim.engine.peacetime`): hazards
+    found and rectified during the run, the share of those rectified within their class's
+    deadline, the open stock at the end (in all and by class), the finds by channel; the
+    incidents' causes; the campaign, its cost and the incidents it averted against the paired
+    pass under ``campaign=none`` (zero for each type without an enabled measure: the run is its
+    own baseline; null with ``output.campaign_baseline`` false)."""
+    s = result.settings
+    peace = result.peace
+    stock = peace.stock_end()
+    incs = result.incidents
+    by_type = {h.name: 0 for h in result.ctx.catalogue.hazards}
+    by_cause = dict.fromkeys(HAZARD_CLASSES, 0)
+    indoor = 0
+    for i in incs:
+        by_type[i.hazard] += 1
+        if i.cause:
+            by_cause[i.cause] += 1
+            indoor += i.hazard == EBIKE_FIRE and i.cause == "ebike_indoor"
+    base = result.campaign_baseline
+    if base is not None:
+        averted: dict[str, int] | None = {k: base[k] - n for k, n in by_type.items()}
+    elif campaign_on(s):
+        averted = None  # output.campaign_baseline: false
+    else:
+        averted = dict.fromkeys(by_type, 0)
+    vid = s.peacetime.channels.video_ai  # the region's feeds, as the loop places them
+    feeds = float(vid.feeds * result.scenario.region.grids.exposure("residents").sum()
+                  / max(vid.feeds_for_residents, 1e-300))
+    return {
+        "hazards_found": int(peace.found_total),
+        # by channel of gridsim.model.vocab.FIND_CHANNELS, and "campaign" (a campaign's extra
+        # find rate: door-knocking, an inspection drive)
+        "hazards_found_by_channel": peace.found_by_channel(),
+        "hazards_rectified": int(peace.rectified_total),
+        "rectified_on_time_share": _r(math.nan if peace.rectified_on_time_share is None
+                                      else peace.rectified_on_time_share, 6),
+        "hazard_stock_end": int(stock.sum()),
+        "hazard_stock_end_by_class": {c: int(stock[k].sum())
+                                      for k, c in enumerate(HAZARD_CLASSES)},
+        "open_hazards_end": int(stock.sum()),  # (the key's older name: the same number)
+        "ebike_fires_indoor": int(indoor),
+        "incidents_by_cause": by_cause,
+        "campaign": s.campaign.name,
+        "campaign_cost_cny": _r(campaign_cost_cny(
+            s.campaign, result.scenario.region.grids, result.scenario.roster,
+            result.duration_s / 86400.0, feeds), 0),
+        "incidents_averted": averted,
+    }
+
+
 def summarize(result: RunResult, version: str) -> dict[str, Any]:
     """The run summary (summary.json): plain numbers only, no wall-clock times or paths."""
     s = result.settings
@@ -190,9 +247,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "losses_averted_cny": _r(_losses(cf) - sum(i.loss_cny for i in incs), 0),
         "deaths_without_grid": sum(i.deaths for i in cf) if cf is not None else None,
         "rescues": sum(1 for i in incs if i.rescued_by == "grid"),
-        "hazards_found": result.peace.found_total,
-        "hazards_rectified": result.peace.rectified_total,
-        "open_hazards_end": int(result.peace.open.sum()),
+        **_peacetime(result),  # the peacetime loop (四单四办), the campaign
         "grids": result.scenario.n_grids,
         "population": int(result.scenario.region.grids.population.sum()),
         "responders_on_roster": roster_n,
@@ -257,7 +312,7 @@ def grid_columns(result: RunResult) -> list[list[Any] | range]:
     episodes = np.bincount(np.array(sw.ep_grid, dtype=np.int64), minlength=n)
     lat_sum = np.bincount(eg, weights=lat, minlength=n)
     lat_n = np.bincount(eg, minlength=n)
-    open_h = result.peace.open
+    open_h = result.peace.stock_end().sum(axis=0)
     stock = result.ctx.supply.ledger.stock
     responders = sc.roster.count_by_grid()
     with np.errstate(divide="ignore", invalid="ignore"):
