@@ -154,6 +154,8 @@ def _peacetime(result: RunResult) -> dict[str, Any]:
         # find rate: door-knocking, an inspection drive)
         "hazards_found_by_channel": peace.found_by_channel(),
         "hazards_rectified": int(peace.rectified_total),
+        "hazards_rectified_by_class": {c: int(peace.rectified_by_class[k])
+                                       for k, c in enumerate(HAZARD_CLASSES)},
         "rectified_on_time_share": _r(math.nan if peace.rectified_on_time_share is None
                                       else peace.rectified_on_time_share, 6),
         "hazard_stock_end": int(stock.sum()),
