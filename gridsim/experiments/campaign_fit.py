@@ -136,14 +136,18 @@ def _with(settings: RunConfig, rate_factor: float, share: float, visit_factor: f
 
 
 def fit(settings: RunConfig, fires_none: float = 23.0, fires: float = 3.0,
-        p_zero: float = 0.5, max_visit_factor: float = 3.0) -> Fit:
+        p_zero: float = 0.5, max_households_per_person_day: float = 120.0) -> Fit:
     """Fit the e-bike rate, the indoor share and the door-knocking visits of ``settings`` (the
     2025 campaign's run config) to ``fires_none`` without and ``fires`` with the campaign, the
-    indoor ones such that none comes before day 181 with probability ``p_zero``. The visit
-    factor is bounded by ``max_visit_factor``: at the bound, the share alone is fitted to
+    indoor ones such that none comes before day 181 with probability ``p_zero``. The visits
+    are bounded: at most ``max_households_per_person_day`` households checked a person-day
+    ([assumed]: three buildings' stairwells of 40 households); at the bound the share alone is
+    fitted to
     ``fires``, ``s = (1 − fires / fires_none) / (1 − ρ(k))`` (ρ does not depend on s or on
     the rate), and ``p_zero`` is what it comes to."""
     scenario = build(settings)
+    max_visit_factor = (max_households_per_person_day
+                        / settings.campaign.door_knocking.households_per_person_day)
     before = ebike_steady(settings, scenario)
     rate_factor = fires_none / before.fires_none
     target_in = indoor_target(before.days, p_zero)

@@ -194,6 +194,9 @@ class _Keys:
             return [str(v) for v in self.src.value(node.id)]
         if isinstance(node, ast.Attribute) and node.attr == "hazards":
             return self.hazards
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "enumerate" and len(node.args) == 1):
+            return self.iterable(node.args[0])  # ``for k, c in enumerate(X)``: X's items
         return None
 
     def tree(self, node: ast.expr, fn: ast.FunctionDef) -> Tree | None:
@@ -217,6 +220,10 @@ class _Keys:
         if isinstance(node, ast.DictComp):
             gen = node.generators[0]
             values = self.iterable(gen.iter)
+            if isinstance(gen.iter, ast.Call) and not (  # enumerate: keyed by the item
+                    isinstance(gen.target, ast.Tuple) and len(gen.target.elts) == 2
+                    and ast.unparse(node.key) == ast.unparse(gen.target.elts[1])):
+                values = None
             if values is None:
                 raise ValueError(f"cannot read the keys of {ast.unparse(node)!r}")
             leaf = self.tree(node.value, fn)
