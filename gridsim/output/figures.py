@@ -211,10 +211,13 @@ def modes_over_time(result: RunResult, path: Path) -> None:
     modes = [m for m in MODES if m != "PEACE"]
     out = counts[:, [MODES.index(m) for m in modes]]
     peak = int(out.sum(axis=1).max()) if len(out) else 0
-    # the axes as large as before (6.2 by 3.1 inches), the legend's column beside them inside
-    # the canvas, room for a two-line title: the figure is cropped to what is drawn (_save)
-    fig, ax = _figure((9.8, 4.4))
-    fig.subplots_adjust(left=0.1, right=0.70, bottom=0.1, top=0.8)
+    # the axes as large as before (5.88 by 3.1 inches, 0.98 in from the left), the legend's
+    # column beside them inside the canvas (room for its longest label, a level's warnings
+    # counted in three digits), room for a two-line title: the figure is cropped to what is
+    # drawn (_save); a legend past the canvas's edge would make _save draw it twice
+    width = 10.6
+    fig, ax = _figure((width, 4.4))
+    fig.subplots_adjust(left=0.98 / width, right=6.86 / width, bottom=0.1, top=0.8)
     ax.stackplot(t, out.T, step="post", labels=[bi(m, zh(m)) for m in modes],
                  colors=[_MODE_COLOURS[m] for m in modes])
     top = max(peak * 1.2, 1.0)  # room for the warnings' ribbon
