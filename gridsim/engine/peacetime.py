@@ -41,9 +41,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gridsim.errors import UserError
 from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.params import PeaceWorkConfig
 from gridsim.model.peace import CHANNEL_LABELS, PeaceModel
@@ -176,6 +178,12 @@ class PeaceLoop:
                                                                     strict=True)):
             c = st.servers
             a = rho * c
+            if np.any(rho >= 1.0):
+                bad_pool = int(np.flatnonzero(rho >= 1.0)[0])
+                raise UserError(f"peacetime.loop.{st.name}: no steady state under the levers in "
+                                f"force at the start: pool {bad_pool} has load "
+                                f"{rho[bad_pool]:.2f} per server "
+                                f"(>= 1)", hint="fewer new hazards or more servers")
             waiting_n = np.zeros(st.n_pools, np.int64)
             busy_n = np.zeros(st.n_pools, np.int64)
             queued = rng.random(st.n_pools) < pwait
@@ -518,7 +526,7 @@ class PeaceLoop:
         return {k: int(v) for k, v in zip(CHANNEL_LABELS, self.found_by.sum(axis=1),
                                           strict=True)}
 
-    def stage_rows(self) -> list[dict[str, object]]:
+    def stage_rows(self) -> list[dict[str, Any]]:
         """The rows of peacetime.csv: per stage, each class and ``all``."""
         st, nc = self.stats, self.model.n_classes
         r = self.rows
@@ -531,7 +539,7 @@ class PeaceLoop:
             # supervision of the cases still in the stage: their deadline passed in it
             sup = m & (r.deadline >= r.t_arr) & (r.deadline < now)
             open_sup[s] = np.bincount(r.cls[sup], minlength=nc)
-        out: list[dict[str, object]] = []
+        out: list[dict[str, Any]] = []
         for s, stage in enumerate(LOOP_STAGES):
             waits_c = [c for c, _ in st.waits[s]]
             waits_w = [w for _, w in st.waits[s]]
