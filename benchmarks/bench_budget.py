@@ -59,7 +59,7 @@ def _child(overrides: list[str], traced: bool) -> dict:
     if traced:
         tracemalloc.stop()
     steps = sum(1 for _ in result.ctx.log.rows if _[1] == "peace_step")
-    step_h = settings.hazard.peace_work.step_h
+    step_h = settings.peacetime.step_h
     return {"incidents": len(result.incidents), "cpu_s": cpu, "kept_bytes": kept,
             "grids": scenario.region.grids.n, "steps": int(settings.duration_h // step_h),
             "logged_steps": steps, "events": result.events_processed}

@@ -30,7 +30,6 @@ from gridsim.model.params import (
     LoopStageConfig,
     OutputConfig,
     PeacetimeConfig,
-    PeaceWorkConfig,
     PeopleConfig,
     ReportingConfig,
     ResponseConfig,
@@ -124,13 +123,12 @@ def one_grid(commanders: int, *, duration_h: float, rate_per_day: float = 0.0,
         rate_per_grid_day={"urban_community": rate_per_day},  # no consequences: grade IV
         needs={"rescue": 1}, supplies={}, handling=handling or Dist.fixed(600.0),
         grade_handling_factor={}, escalate_grade="I", escalate_after_s=1e15, department="fire",
-        department_handling=Dist.fixed(60.0), driven_by_hazard_stock=False)
+        department_handling=Dist.fixed(60.0))
     catalogue = CatalogueConfig(
         name="test", hazards={"test": hazard_type},
         detection={"resident_report": DetectionChannelConfig(
             delay=ZERO, coverage=dict.fromkeys(GRID_KINDS, 1.0))})
-    hazard = HazardConfig(name="calm", peace_work=PeaceWorkConfig(
-        new_hazards_per_grid_day=dict.fromkeys(GRID_KINDS, 0.05), sensitivity=0.0))
+    hazard = HazardConfig(name="calm")
     response = ResponseConfig(
         name="test",
         dispatch=DispatchConfig(

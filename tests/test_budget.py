@@ -147,7 +147,7 @@ def test_a_run_beyond_the_step_ceiling_is_refused_even_without_incidents() -> No
     assert len(errors) == 1
     assert "about 0 incidents and 1.7e8 scheduled steps over 1 grid " in errors[0]  # 1e9 h / 6 h
     assert "the ceiling is 1e6 scheduled steps (output.max_steps): shorten duration_h, " \
-           "lengthen hazard.peace_work.step_h, or raise output.max_steps" in errors[0]
+           "lengthen peacetime.step_h, or raise output.max_steps" in errors[0]
 
 
 def test_ceilings_are_settings_and_a_run_below_them_passes() -> None:

@@ -47,12 +47,10 @@ import numpy as np
 
 from gridsim.errors import UserError
 from gridsim.model.levers import LeverPhase, Levers
-from gridsim.model.params import PeaceWorkConfig
 from gridsim.model.peace import CHANNEL_LABELS, PeaceModel
-from gridsim.model.region import Grids
-from gridsim.model.vocab import GRID_KINDS, HAZARD_CLASSES, LOOP_STAGES, ZH
+from gridsim.model.vocab import HAZARD_CLASSES, LOOP_STAGES, ZH
 
-__all__ = ["PeaceLoop", "PeaceWork"]
+__all__ = ["PeaceLoop"]
 
 _NS = len(LOOP_STAGES)
 _WORK = LOOP_STAGES.index("work")
@@ -596,58 +594,3 @@ def _draw_cells(pool_of_grid: np.ndarray, num: np.ndarray, weight: np.ndarray,
     last = np.searchsorted(cell_pool[order], p, side="right") - 1
     idx = np.clip(idx, first, last)
     return order[idx]
-
-
-# ----------------------------------------------------------------------------------------------
-# the loop before issue 14, kept until the run is wired to PeaceLoop (then removed)
-# ----------------------------------------------------------------------------------------------
-@dataclass
-class PeaceWork:
-    """The open-hazard stock (隐患存量) of every grid during a run."""
-
-    new_per_day: np.ndarray
-    discovery_per_day: float
-    rectify_per_day: float
-    sensitivity: float
-    unfound: np.ndarray
-    found_open: np.ndarray
-    steady_open: np.ndarray
-    found_total: int = 0
-    rectified_total: int = 0
-    new_total: int = 0
-
-    @staticmethod
-    def start(cfg: PeaceWorkConfig, grids: Grids, rng: np.random.Generator) -> PeaceWork:
-        lam = np.array([cfg.new_hazards_per_grid_day.get(k, 0.0) for k in GRID_KINDS])[
-            grids.kind.astype(np.int64)]
-        d = cfg.discovery_per_day
-        r = -math.log(1.0 - cfg.rectified_by_deadline_share) / cfg.rectification_deadline_days
-        steady_unfound, steady_found = lam / d, lam / r
-        return PeaceWork(
-            new_per_day=lam, discovery_per_day=d, rectify_per_day=r,
-            sensitivity=cfg.sensitivity,
-            unfound=rng.poisson(steady_unfound).astype(np.int64),
-            found_open=rng.poisson(steady_found).astype(np.int64),
-            steady_open=steady_unfound + steady_found,
-        )
-
-    @property
-    def open(self) -> np.ndarray:
-        return self.unfound + self.found_open
-
-    def step(self, dt_days: float, rng: np.random.Generator) -> None:
-        """Advance every grid by ``dt_days`` (one vectorised step)."""
-        new = rng.poisson(self.new_per_day * dt_days)
-        found = rng.binomial(self.unfound, 1.0 - math.exp(-self.discovery_per_day * dt_days))
-        fixed = rng.binomial(self.found_open, 1.0 - math.exp(-self.rectify_per_day * dt_days))
-        self.unfound += new - found
-        self.found_open += found - fixed
-        self.new_total += int(new.sum())
-        self.found_total += int(found.sum())
-        self.rectified_total += int(fixed.sum())
-
-    def multiplier(self) -> np.ndarray:
-        """Incident-rate multiplier of stock-driven hazards in each grid (1 at steady state)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self.steady_open > 0, self.open / self.steady_open, 1.0)
-        return np.maximum(0.0, 1.0 + self.sensitivity * (ratio - 1.0))

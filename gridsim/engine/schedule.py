@@ -1,6 +1,6 @@
 """The known changes of conditions of a run, generated as they come (not a list for the run).
 
-Peacetime steps fall every ``hazard.peace_work.step_h`` and each warning starts and ends once,
+Peacetime steps fall every ``peacetime.step_h`` and each warning starts and ends once,
 so a run of ``duration_h`` hours has ``duration_h / step_h`` steps: a list of them would grow
 with the duration (a 1e12-hour run never gets to time 0). :class:`Schedule` yields them in
 order, lazily, and answers the two questions the rate field asks at every arrival (the next

@@ -55,7 +55,6 @@ __all__ = [
     "LossConfig",
     "ObservedRainConfig",
     "OutputConfig",
-    "PeaceWorkConfig",
     "PeacetimeConfig",
     "PeopleConfig",
     "PlanningConfig",
@@ -317,7 +316,6 @@ class HazardTypeConfig:
     escalate_after_s: float = MISSING  # handling longer than this blows the whistle
     department: str = MISSING
     department_handling: Dist = field(default_factory=Dist)
-    driven_by_hazard_stock: bool = False  # rate scales with the grid's open hazards
     rain: RainResponseConfig = field(default_factory=RainResponseConfig)  # rain raises the rate
     consequences: ConsequencesConfig = field(default_factory=ConsequencesConfig)
 
@@ -348,18 +346,6 @@ class WarningConfig:
     rate_multipliers: dict[str, float] = field(default_factory=dict)  # hazard type -> factor
     triggers_switch: bool = True
     evacuate: bool = False  # at its start, the warned grids evacuate (gridsim.evacuation)
-
-
-@dataclass
-class PeaceWorkConfig:
-    """Peacetime hazard hunting (大排查、大曝光、大整治; 随手拍; 敲门行动; 四单四办)."""
-
-    step_h: float = 6.0
-    new_hazards_per_grid_day: dict[str, float] = field(default_factory=dict)  # by grid kind
-    discovery_per_day: float = 0.2  # rate at which an open hazard is found
-    rectification_deadline_days: float = 7.0
-    rectified_by_deadline_share: float = 0.9
-    sensitivity: float = 1.0  # elasticity of incident rates to the open-hazard stock
 
 
 @dataclass
@@ -478,7 +464,6 @@ class HazardConfig:
     warnings: list[WarningConfig] = field(default_factory=list)
     incidents: list[ScriptedIncidentConfig] = field(default_factory=list)
     road_closures: list[RoadClosureConfig] = field(default_factory=list)  # for evacuations
-    peace_work: PeaceWorkConfig = field(default_factory=PeaceWorkConfig)
     weather: WeatherConfig = field(default_factory=WeatherConfig)  # rainfall (engine.weather)
 
 

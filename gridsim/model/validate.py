@@ -421,18 +421,6 @@ def _hazard(c: _Checker, s: RunConfig) -> None:
         c.num(f"{kk}.at_h", si.at_h, 0)
         if si.grade not in GRADES:
             c.add(f"{kk}.grade", f"must be one of {', '.join(GRADES)}, got {si.grade!r}")
-    pw = hz.peace_work
-    kk = f"{k}.peace_work"
-    c.num(f"{kk}.step_h", pw.step_h, 0, lo_open=True)
-    c.keys(f"{kk}.new_hazards_per_grid_day", pw.new_hazards_per_grid_day, GRID_KINDS, "grid kind")
-    for kind, v in pw.new_hazards_per_grid_day.items():
-        c.num(f"{kk}.new_hazards_per_grid_day.{kind}", v, 0)
-    c.num(f"{kk}.discovery_per_day", pw.discovery_per_day, 0, lo_open=True)
-    c.num(f"{kk}.rectification_deadline_days", pw.rectification_deadline_days, 0, lo_open=True)
-    c.num(f"{kk}.rectified_by_deadline_share", pw.rectified_by_deadline_share, 0, lo_open=True)
-    if pw.rectified_by_deadline_share >= 1:
-        c.add(f"{kk}.rectified_by_deadline_share", "must be < 1")
-    c.num(f"{kk}.sensitivity", pw.sensitivity, 0)
     _weather(c, s, n_town if ranges else 0)
 
 
