@@ -18,6 +18,8 @@ from gridsim.engine.simulation import (
     _arrival_counts,
     _cause,
     _schedule,
+    baseline_key,
+    build,
     campaign_on,
     peace_model,
     simulate,
@@ -148,7 +150,13 @@ def test_the_paired_pass_counts_a_runs_own_incidents(none_run: RunResult) -> Non
 def test_an_enabled_campaign_without_effect_averts_exactly_nothing() -> None:
     """Charging ports nobody uses (uptake 0): the paired pass runs and finds the same
     incidents, type by type."""
-    run = simulate(settings_for(*QUICK, "campaign=ebike_ports", "campaign.charging_ports.uptake=0"))
+    # a seed of its own: no run without a campaign has left its counts for the pass to reuse
+    s = settings_for(*QUICK, "seed=11", "campaign=ebike_ports", "campaign.charging_ports.uptake=0")
+    key = baseline_key(s)
+    assert key is not None
+    assert key not in build(s).memo  # (the run's scenario: built once per process)
+    run = simulate(s)
+    assert key in run.scenario.memo  # the pass ran, and left its counts
     assert run.campaign_baseline is not None
     sm = summarize(run, "test")
     assert sm["incidents_averted"] == dict.fromkeys(sm["incidents_by_hazard"], 0)

@@ -165,10 +165,15 @@ class RateField:
         self.updated_at_s = -np.inf
         self._cum: dict[int, np.ndarray] = {}
 
-    def touch(self, now: float) -> None:
-        """Mark the field as brought up to date at ``now`` (invalidates cached weights)."""
+    def touch(self, now: float, everything: bool = True) -> None:
+        """Mark the field as brought up to date at ``now``: invalidates every type's cached
+        weights, or with ``everything`` False only those of the types whose multipliers changed
+        through :attr:`stock` or :meth:`set_weather` (the others' weights are as they were:
+        a peacetime step leaves the types no hazard class raises alone, a weather step the
+        types without rain)."""
         self.updated_at_s = now
-        self._cum.clear()
+        if everything:
+            self._cum.clear()
 
     @property
     def stock(self) -> np.ndarray:
@@ -182,8 +187,11 @@ class RateField:
         m = np.asarray(multipliers, dtype=float)
         if m.shape != self.base.shape:
             raise ValueError(f"RateField.stock: expected shape {self.base.shape}, got {m.shape}")
+        before = self._stock_rows
         self._stock = m
         self._stock_rows = frozenset(np.flatnonzero((m != 1.0).any(axis=1)).tolist())
+        for h in before | self._stock_rows:  # the rows that may have changed
+            self._cum.pop(h, None)
 
     def rates(self, h: int) -> np.ndarray:
         r = self.base[h] * self.warning[h]

@@ -54,8 +54,8 @@ from gridsim.model.validate import ConfigError
 from gridsim.model.vocab import GRADES, HAZARD_CLASSES
 from gridsim.place.scenario import Scenario, build_scenario, check_loaded
 
-__all__ = ["RunResult", "build", "campaign_on", "elaborate_travel", "peace_model", "simulate",
-           "without_grid"]
+__all__ = ["RunResult", "baseline_key", "build", "campaign_on", "elaborate_travel", "peace_model",
+           "simulate", "without_grid"]
 
 
 @dataclass
@@ -185,7 +185,7 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
             yield env.timeout(t - env.now)
         if action == "peace_step":
             peace.step(float(payload) / 86400.0, peace_rng)  # type: ignore[arg-type]
-            field.stock = peace.multipliers()
+            field.stock = peace.multipliers()  # (drops the weights of the rows it changes)
             if log.enabled:
                 log.log(env.now, "peace_step", -1, -1,
                         f"open hazards {int(peace.stock_end().sum())}")
@@ -212,7 +212,10 @@ def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, pe
                 if w.triggers_switch and switch is not None:
                     switch.release(warning_grids[i], f"warning {w.name} lifted")
             apply_warnings()
-        field.touch(env.now)
+        # a peacetime step changes the rows of the types the loop raises (the stock's setter
+        # drops their weights), a weather step the rain types' (set_weather drops theirs): the
+        # other types keep their cached weights; a warning changes any row
+        field.touch(env.now, everything=action not in ("peace_step", "weather_step"))
 
 
 def _scripted(env: simpy.Environment, settings: RunConfig, catalogue: Catalogue,
@@ -357,6 +360,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     streams = Streams(settings.seed, settings.replication)
     duration_s = settings.duration_h * 3600.0
     catalogue: Catalogue = catalogue_from_config(settings.catalogue)
+    given = settings  # (before the forecast warnings: the paired pass's cache key)
     weather = build_weather(settings, scenario, catalogue, streams)  # rain, forecast warnings
     if weather is not None and weather.warnings:  # forecast warnings after the scripted ones
         hz_all = settings.hazard
@@ -462,9 +466,9 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     # phase 4: the evacuation, on the same clock (see gridsim.evacuation.run)
     evacuations = evacuation.evacuate(switch, streams) if evacuation is not None else []
     baseline = None  # the paired arrivals under campaign=none, for incidents_averted
-    if settings.output.campaign_baseline and not counterfactual_pass and campaign_on(settings):
-        baseline = _arrival_counts(settings, scenario, catalogue, weather, model,
-                                   [LeverPhase(None, Levers.neutral(scenario.n_grids))])
+    if not counterfactual_pass:
+        baseline = _campaign_baseline(settings, given, scenario, catalogue, weather, model,
+                                      ctx)
     counterfactual = None
     if settings.output.counterfactual and resp.grid_response:
         counterfactual = simulate(without_grid(settings), scenario,
@@ -474,6 +478,65 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                      duration_s=duration_s, events_processed=int(events),
                      evacuations=evacuations, counterfactual=counterfactual, moves=premoves,
                      campaign_baseline=baseline)
+
+
+#: Paired-pass counts kept per scenario (:attr:`Scenario.memo`), the oldest dropped first.
+BASELINE_CACHE = 64
+
+
+def _campaign_baseline(settings: RunConfig, given: RunConfig, scenario: Scenario,
+                       catalogue: Catalogue, weather: RunWeather | None, model: PeaceModel,
+                       ctx: RunContext) -> dict[str, int] | None:
+    """The incidents of each type under ``campaign=none`` paired with this run (None without
+    an enabled campaign measure, or with ``output.campaign_baseline`` false).
+
+    They depend on the settings but the campaign and the outputs, so they are kept on the
+    scenario: a run without a campaign leaves its own counts there (its arrivals are the
+    paired pass's, tested), and a campaign run of the same settings and seed in the same
+    process (the variants of an experiment) reuses them instead of simulating the pass. The
+    types no hazard class raises arrive in the pass exactly as in this run (their rates do not
+    depend on the loop; the same streams), so only the raised ones are simulated again.
+    ``given``: the settings as the run was given them (``settings`` has the forecast warnings
+    added), the key of the cache (:func:`baseline_key`)."""
+    on = campaign_on(settings)
+    if on and not settings.output.campaign_baseline:
+        return None
+    key = baseline_key(given)
+    grids = scenario.region.grids
+    counts = dict.fromkeys((h.name for h in catalogue.hazards), 0)
+    for inc in ctx.incidents:
+        counts[inc.hazard] += 1
+    if not on:  # this run is its own baseline
+        got = (grids, counts)
+    else:
+        cached = scenario.memo.get(key) if key is not None else None
+        if cached is not None and cached[0] is grids:
+            return dict(cached[1])
+        raised = {h.index for h in catalogue.hazards if model.raises[h.index].any()}
+        passed = _arrival_counts(settings, scenario, catalogue, weather, model,
+                                 [LeverPhase(None, Levers.neutral(scenario.n_grids))], raised)
+        got = (grids, {h.name: passed[h.name] if h.index in raised else counts[h.name]
+                       for h in catalogue.hazards})
+    if key is not None:
+        mine = [k for k in scenario.memo if isinstance(k, tuple) and k and k[0] == key[0]]
+        for k in mine[: max(0, len(mine) - BASELINE_CACHE + 1)]:
+            del scenario.memo[k]
+        scenario.memo[key] = got
+    return dict(got[1]) if on else None
+
+
+def baseline_key(settings: RunConfig) -> tuple | None:
+    """The key of the paired pass's counts on :attr:`Scenario.memo`: every setting but the
+    campaign and the outputs (None for settings that are not frozen, so not hashable: no
+    cache)."""
+    key = ("campaign_baseline", *((f.name, getattr(settings, f.name))
+                                  for f in dataclasses.fields(settings)
+                                  if f.name not in ("campaign", "output")))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _cause(share: np.ndarray, u: float) -> str:
@@ -487,7 +550,8 @@ def _cause(share: np.ndarray, u: float) -> str:
 
 def _arrival_counts(settings: RunConfig, scenario: Scenario, catalogue: Catalogue,
                     weather: RunWeather | None, model: PeaceModel,
-                    phases: Sequence[LeverPhase]) -> dict[str, int]:
+                    phases: Sequence[LeverPhase], only: set[int] | None = None
+                    ) -> dict[str, int]:
     """The incidents of each hazard type of ``settings`` with the peacetime loop under
     ``phases`` instead of the campaign's: the paired pass of ``incidents_averted``.
 
@@ -495,7 +559,8 @@ def _arrival_counts(settings: RunConfig, scenario: Scenario, catalogue: Catalogu
     has them; the weather; the peacetime loop) and the arrival processes, on fresh streams of
     the same seed: every incident type that no hazard class raises arrives exactly as in the
     run, and the others differ only by the loop's open stock. No incident is responded to
-    (rates do not depend on the response), so the pass costs a small part of the run's."""
+    (rates do not depend on the response). ``only``: the indices of the types to count (the
+    others' counts are those of the scripted incidents alone)."""
     streams = Streams(settings.seed, settings.replication)
     duration_s = settings.duration_h * 3600.0
     grids = scenario.region.grids
@@ -518,6 +583,8 @@ def _arrival_counts(settings: RunConfig, scenario: Scenario, catalogue: Catalogu
         counts[hz.name] += 1
 
     for hz in catalogue.hazards:
+        if only is not None and hz.index not in only:
+            continue
         env.process(arrivals(env, hz, field, grids, streams.get(f"hazard/{hz.name}"), count,
                              duration_s, streams.get(f"consequences/{hz.name}"),
                              catalogue.grade_rule))
