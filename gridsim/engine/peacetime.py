@@ -510,7 +510,13 @@ class PeaceLoop:
 
     @property
     def new_total(self) -> int:
+        """New hazards during the run."""
         return int(self.new_by_class.sum())
+
+    @property
+    def removed_total(self) -> int:
+        """Open hazards removed by lever phases that started during the run (remove_share)."""
+        return int(self.removed_unfound.sum() + self.removed_loop.sum())
 
     @property
     def rectified_on_time_share(self) -> float | None:
