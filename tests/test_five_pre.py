@@ -331,7 +331,7 @@ def test_the_experiment_file_passes_its_checks(monkeypatch: pytest.MonkeyPatch) 
     root = Path(__file__).resolve().parents[1] / "experiments"
     assert hydra_app.experiment_command(root / "five_pre.yaml", []) == 0
     assert [p.name for p in plans] == ["five_pre"] and plans[0].total == 8 * 20
-    s = compose_settings(["five_pre_lever=drills_4"], root, "five_pre")[0]
+    s = compose_settings(["five_pre=drills_4"], root, "five_pre")[0]
     assert five_pre_record(s.five_pre) == five_pre_record(
         changed(FivePreConfig(), {"drills.per_year": 4.0}))
     assert s.evacuation.drills.per_year == 4.0
