@@ -236,3 +236,16 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
         1 for r in incidents if r["hazard"] == "ebike_fire" and r["cause"] == "ebike_indoor")
     assert isinstance(summary["incidents_averted"], dict)
 
+
+
+def test_keeping_the_unchanged_weights_changes_no_arrival(
+        none_run: RunResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate field drops at a peacetime or weather step only the weights of the rows that
+    step changes; recomputing every row at every step gives the very same incidents."""
+    touch = RateField.touch
+    monkeypatch.setattr(RateField, "touch",
+                        lambda self, now, everything=True: touch(self, now, True))
+    again = simulate(settings_for(*QUICK))
+    assert len(again.incidents) == len(none_run.incidents) > 20
+    assert [(i.hazard, i.occurred_s, i.grid, i.cause) for i in again.incidents] == \
+        [(i.hazard, i.occurred_s, i.grid, i.cause) for i in none_run.incidents]
