@@ -90,14 +90,16 @@ def geojson_text(region: Region, header: Sequence[str],
     shapes, lon, lat = oriented if oriented is not None else oriented_lonlat(region)
     geoms = geometry_texts(shapes, lon, lat, n, LONLAT_DECIMALS)
     texts = cell_texts if cell_texts is not None else [None] * len(columns)
-    # each feature's text as the concatenation of its pieces, a column at a time
-    pieces: list[list[str]] = [[f'{{"type":"Feature","id":{g},"properties":{{'
-                                for g in range(n)]]
-    for k, (name, col, tx) in enumerate(zip(header, columns, texts, strict=True)):
-        pieces.append(list(map((("," if k else "") + f'"{name}":').__add__,
-                               _property_tokens(col, tx))))
-    pieces.append(list(map('},"geometry":'.__add__, geoms)))
-    feats = list(map("".join, zip(*pieces, strict=True)))
+    # each feature's text from one template (a %s per value: the id, each property's JSON
+    # value, the geometry), filled by one % per feature: about half the CPU of joining a
+    # feature's pieces made a column at a time
+    if len(header) != len(columns):
+        raise ValueError(f"{len(columns)} columns for {len(header)} header names")
+    tokens = [_property_tokens(col, tx) for col, tx in zip(columns, texts, strict=True)]
+    template = ('{"type":"Feature","id":%s,"properties":{'
+                + ",".join('"' + name.replace("%", "%%") + '":%s' for name in header)
+                + '},"geometry":%s')
+    feats = list(map(template.__mod__, zip(range(n), *tokens, geoms, strict=True)))
     d = LONLAT_DECIMALS
     bbox = (",".join(f"{v:.{d}f}" for v in (lon.min(), lat.min(), lon.max(), lat.max()))
             if len(lon) else "")
