@@ -22,7 +22,7 @@ from gridsim.model.five_pre import MAPPING, FivePreConfig, five_pre_errors, five
 from gridsim.model.frozen import changed
 from gridsim.model.params import RunConfig
 from gridsim.model.validate import ConfigError
-from gridsim.model.vocab import HAZARD_CLASSES
+from gridsim.model.vocab import FIND_CHANNELS, LOOP_STAGES
 from gridsim.output.files import write_outputs
 
 #: A short small run through the storm (rain from hour 28, signals from about hour 27-29).
@@ -149,26 +149,23 @@ def test_drills_and_plan_set_their_keys(base: RunConfig) -> None:
         "plan": (None, "experiments/plans/prepositioning")}
 
 
-def test_find_factor_scales_each_channels_rate_number_and_nothing_else(base: RunConfig) -> None:
+def test_find_factor_scales_the_standing_find_factors_and_nothing_else(base: RunConfig) -> None:
+    """The lever sets the standing levers against the reference loop, never the reference keys
+    (peacetime.channels): those are the loop the incident rates are calibrated with."""
     d = _diff(base, _with(base, "prevention.find_factor", 2.0))
-    ch = base.peacetime.channels
-    want = {"peacetime.channels.inspection.buildings_per_person_day":
-            (ch.inspection.buildings_per_person_day, 2 * ch.inspection.buildings_per_person_day),
-            "peacetime.channels.door_knocking.households_per_person_day":
-            (ch.door_knocking.households_per_person_day,
-             2 * ch.door_knocking.households_per_person_day),
-            "peacetime.channels.video_ai.detect_per_day":
-            (ch.video_ai.detect_per_day, 2 * ch.video_ai.detect_per_day)}
-    want |= {f"peacetime.channels.snapshot.spot_per_day.{c}": (v, 2 * v)
-             for c, v in ch.snapshot.spot_per_day.items() if v != 0}
-    assert d == want
+    assert d == {f"peacetime.find_factor.{k}": (1.0, 2.0) for k in FIND_CHANNELS}
 
 
-def test_capacity_factor_scales_every_stages_servers_and_nothing_else(base: RunConfig) -> None:
+def test_capacity_factor_scales_the_standing_capacity_factors_and_nothing_else(
+        base: RunConfig) -> None:
     d = _diff(base, _with(base, "prevention.capacity_factor", 3.0))
-    assert d.keys() == {f"peacetime.loop.{k}.servers" for k in base.peacetime.loop}
-    for k, st in base.peacetime.loop.items():
-        assert math.isclose(d[f"peacetime.loop.{k}.servers"][1], 3 * st.servers)
+    assert d == {f"peacetime.capacity_factor.{k}": (1.0, 3.0) for k in LOOP_STAGES}
+
+
+def test_the_lever_multiplies_a_configured_standing_factor(base: RunConfig) -> None:
+    s = changed(base, {"peacetime.find_factor.door_knocking": 1.5})
+    d = _diff(s, _with(s, "prevention.find_factor", 2.0))
+    assert d["peacetime.find_factor.door_knocking"] == (1.5, 3.0)
 
 
 def _peace_model(s: RunConfig) -> Any:
@@ -182,31 +179,35 @@ def _peace_model(s: RunConfig) -> Any:
 
 
 def test_prevention_bites_in_the_loop(base: RunConfig) -> None:
-    """find_factor 2: each channel's rate number doubles (inspection's buildings a person-day,
-    snapshot, door-knocking and video rates; a coverage above 1 a day stays capped at 1, as
-    gridsim.model.peace caps it), so the unfound stock falls wherever hazards appear;
-    capacity_factor 2: no stage waits longer, some shorter (Erlang C with more servers)."""
+    """find_factor 2: every channel's find rate doubles against the same reference (so the
+    normaliser stays), the unfound stock falls wherever hazards appear, and so does every driven
+    incident type's expected multiplier; capacity_factor 2: no stage waits longer, some shorter
+    (Erlang C with more capacity), the normaliser again the same."""
     from gridsim.model.levers import Levers  # the loop's levers: these tests only
 
     m0, m2 = _peace_model(base), _peace_model(_with(base, "prevention.find_factor", 2.0))
     neutral = Levers.neutral(m0.n_grids)
-    assert np.allclose(m2.inspect_cover_per_person_day, 2 * m0.inspect_cover_per_person_day)
-    assert np.allclose(m2.snapshot_per_day, 2 * m0.snapshot_per_day)
-    assert np.allclose(m2.video_per_day, 2 * m0.video_per_day) and m0.video_per_day.any()
-    prob = np.array([base.peacetime.channels.door_knocking.find_prob.get(c, 0.0)
-                     for c in HAZARD_CLASSES])[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cover0 = np.where(prob > 0, m0.door_per_day / np.where(prob > 0, prob, 1.0), 0.0)
-    assert np.allclose(m2.door_per_day, prob * np.minimum(1.0, 2 * cover0))
+    np.testing.assert_array_equal(m2.baseline_open, m0.baseline_open)
+    f0, f2 = m0.find_rates(neutral), m2.find_rates(neutral)
+    # inspection: 2x less the video visits' doubled share of the inspectors' time (capped cover)
+    np.testing.assert_allclose(f2[1:4], 2 * f0[1:4])
     u0, u2 = m0.unfound_mean(neutral)[1], m2.unfound_mean(neutral)[1]
     new = m0.new_rates(neutral) > 0
     assert new.any() and np.all(u2[new] < u0[new])
+    mult0 = m0.multipliers_of(m0.steady_open(neutral))
+    mult2 = m2.multipliers_of(m2.steady_open(neutral))
+    driven = m0.raises.sum(axis=1) > 0
+    np.testing.assert_allclose(mult0, 1.0, atol=1e-12)  # the reference: the calibrated rates
+    assert driven.any() and np.all(mult2[driven].mean(axis=1) < 1.0 - 1e-3)
+    np.testing.assert_array_equal(mult2[~driven], 1.0)
     mc = _peace_model(_with(base, "prevention.capacity_factor", 2.0))
+    np.testing.assert_array_equal(mc.baseline_open, m0.baseline_open)
     for (_, _, _, w0, _), (_, _, _, w2, _) in zip(m0.stage_loads(neutral),
                                                   mc.stage_loads(neutral), strict=True):
         assert np.all(w2 <= w0 + 1e-12)
     assert any(np.any(w2 < w0) for (_, _, _, w0, _), (_, _, _, w2, _)
                in zip(m0.stage_loads(neutral), mc.stage_loads(neutral), strict=True))
+    assert mc.steady_open(neutral).sum() < m0.steady_open(neutral).sum()
 
 
 def test_the_boundary_applies_the_levers_once(base: RunConfig) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gridsim.model.five_pre import FivePreConfig, five_pre_errors
 from gridsim.model.params import RunConfig
+from gridsim.model.vocab import FIND_CHANNELS, LOOP_STAGES
 
 __all__ = ["apply_five_pre"]
 
@@ -79,31 +80,25 @@ def _drills(s: RunConfig, fp: FivePreConfig) -> RunConfig:
 
 
 def _prevention(s: RunConfig, fp: FivePreConfig) -> RunConfig:
-    """Every find channel's rate × ``find_factor`` (through the one number each rate is
-    proportional to, :mod:`gridsim.model.peace`: inspection's buildings a person-day,
-    随手拍's spot rates by class, door-knocking's households a person-day, video AI's detection
-    rate; video AI's false positives, and so its visits' cost to inspections, stay) and the
-    servers of every 四单四办 stage × ``capacity_factor``."""
+    """The standing levers of the peacetime loop against its reference
+    (:mod:`gridsim.model.peace`): every ``peacetime.find_factor.<channel>`` × ``find_factor``
+    (each channel's find rate, video AI's false positives with it) and every
+    ``peacetime.capacity_factor.<stage>`` × ``capacity_factor`` (each 四单四办 stage's capacity).
+    The reference keys (``peacetime.channels``, ``peacetime.loop``) stay as they are: they are
+    the loop the incident rates are calibrated with, so the levers move the incident rates."""
     pv = fp.prevention
     if pv.find_factor == 1.0 and pv.capacity_factor == 1.0:
         return s
     pt = s.peacetime
-    ch, f = pt.channels, pv.find_factor
-    channels = dataclasses.replace(
-        ch,
-        inspection=dataclasses.replace(
-            ch.inspection, buildings_per_person_day=ch.inspection.buildings_per_person_day * f),
-        snapshot=dataclasses.replace(
-            ch.snapshot, spot_per_day={c: v * f for c, v in ch.snapshot.spot_per_day.items()}),
-        door_knocking=dataclasses.replace(
-            ch.door_knocking,
-            households_per_person_day=ch.door_knocking.households_per_person_day * f),
-        video_ai=dataclasses.replace(ch.video_ai,
-                                     detect_per_day=ch.video_ai.detect_per_day * f))
-    loop = {k: dataclasses.replace(st, servers=st.servers * pv.capacity_factor)
-            for k, st in pt.loop.items()}
-    return dataclasses.replace(s, peacetime=dataclasses.replace(pt, channels=channels,
-                                                                loop=loop))
+    return dataclasses.replace(s, peacetime=dataclasses.replace(
+        pt, find_factor=_times(pt.find_factor, FIND_CHANNELS, pv.find_factor),
+        capacity_factor=_times(pt.capacity_factor, LOOP_STAGES, pv.capacity_factor)))
+
+
+def _times(d: dict[str, float], keys: tuple[str, ...], f: float) -> dict[str, float]:
+    """``d`` with every one of ``keys`` (1 where absent) × ``f``; other keys kept as they are
+    (the range check names them)."""
+    return {**d, **{k: d.get(k, 1.0) * f for k in keys}}
 
 
 def apply_five_pre(settings: RunConfig) -> tuple[RunConfig, list[str]]:

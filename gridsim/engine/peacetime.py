@@ -142,6 +142,8 @@ class PeaceLoop:
         self._phase_no = 0
         self._open: np.ndarray = np.zeros((nc, n))
         self._mult: np.ndarray | None = None
+        # per stage, its pools' (servers, service-time factor) under the levers in force
+        self._srv = model.stage_servers(self._levers)
 
     # -- start ---------------------------------------------------------------------------------
     @staticmethod
@@ -161,7 +163,7 @@ class PeaceLoop:
             busy = np.bincount(st.pool_of_grid[loop.rows.grid[loop.rows.busy
                                                               & (loop.rows.stage == s)]],
                                minlength=st.n_pools)
-            loop.free_since[s] = np.where(busy >= st.servers, _INF, -_INF)
+            loop.free_since[s] = np.where(busy >= loop._srv[s][0], _INF, -_INF)
         loop._refresh()
         return loop
 
@@ -174,7 +176,7 @@ class PeaceLoop:
         out = _Rows.empty()
         for s, (st, (_, _, rho, wait, pwait)) in enumerate(zip(m.stages, loads,
                                                                     strict=True)):
-            c = st.servers
+            c, slow = self._srv[s]
             a = rho * c
             if np.any(rho >= 1.0):
                 bad_pool = int(np.flatnonzero(rho >= 1.0)[0])
@@ -205,8 +207,8 @@ class PeaceLoop:
                 pools = st.pool_of_grid[grid]
                 busy = np.full(len(cells), k == 0)
                 if k == 0:
-                    t_arr = -rng.exponential(1.0, len(cells)) * st.mean_days[cls]
-                    t_end = rng.exponential(1.0, len(cells)) * st.mean_days[cls]
+                    t_arr = -rng.exponential(1.0, len(cells)) * st.mean_days[cls] * slow[pools]
+                    t_end = rng.exponential(1.0, len(cells)) * st.mean_days[cls] * slow[pools]
                 else:
                     cond = np.where(pwait[pools] > 0, wait[pools] / np.maximum(pwait[pools],
                                                                                1e-300), 0.0)
@@ -221,7 +223,7 @@ class PeaceLoop:
             for p in parts:
                 out.extend(p)
             before = before + np.where(np.isfinite(wait), wait, 0.0)[st.pool_of_grid][None, :] \
-                + st.mean_days[:, None]
+                + st.mean_days[:, None] * slow[st.pool_of_grid][None, :]
         return out
 
     # -- rates ---------------------------------------------------------------------------------
@@ -268,6 +270,7 @@ class PeaceLoop:
         extra = np.clip(extra, 0.0, 1.0)
         self._levers = phase.levers
         self._phase_no += 1
+        self._set_servers(self.model.stage_servers(phase.levers))
         if not extra.any():
             return
         nc = self.model.n_classes
@@ -284,6 +287,22 @@ class PeaceLoop:
             if freed.any():
                 self.free_since[s][np.unique(st.pool_of_grid[r.grid[freed]])] = self.now_day
         r.keep(~gone)
+
+    def _set_servers(self, srv: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """New servers per pool from now on (a phase's ``server_factor``): a pool that was
+        full and now has a server free serves from now; one now full waits for its cases to
+        end. Cases in service keep the end drawn at their start."""
+        r = self.rows
+        for s, (st, (old, _), (new, _)) in enumerate(zip(self.model.stages, self._srv, srv,
+                                                          strict=True)):
+            if np.array_equal(old, new):
+                continue
+            nb = np.bincount(st.pool_of_grid[r.grid[r.busy & (r.stage == s)]],
+                             minlength=st.n_pools)
+            fs = self.free_since[s]
+            fs = np.where(nb >= new, _INF, np.where(np.isinf(fs) & (fs > 0), self.now_day, fs))
+            self.free_since[s] = fs
+        self._srv = srv
 
     def _advance(self, t0: float, t1: float, active: bool, rng: np.random.Generator) -> None:
         m = self.model
@@ -347,21 +366,24 @@ class PeaceLoop:
         # pools with nobody waiting: every service ending before t1 ends, in any order
         quick = busy & ~has_wait[pools] & (r.t_end[sel] < t1)
         acted = bool(quick.any())
+        servers = self._srv[s][0]
         if acted:
             q = sel[quick]
             qp = pools[quick]
             nb = np.bincount(pools[busy], minlength=st.n_pools)
-            full = nb >= st.servers
-            first = np.full(st.n_pools, _INF)
-            np.minimum.at(first, qp, r.t_end[q])
-            hit = np.isfinite(first) & full
-            self.free_since[s][hit] = first[hit]
+            # a full pool (nb >= c; above c after a phase cut its servers) is free from its
+            # (nb − c + 1)-th ending: the ending of rank nb − c among its own, if it has that many
+            order = np.lexsort((r.t_end[q], qp))
+            sq, se = qp[order], r.t_end[q][order]
+            rank = np.arange(len(sq)) - np.searchsorted(sq, sq, side="left")
+            hit = rank == nb[sq] - servers[sq]
+            self.free_since[s][sq[hit]] = se[hit]
             self._complete(s, q, r.t_end[q], rng)
         slow = sel[has_wait[pools]]
         if not len(slow):
             return acted
         up, loc = np.unique(st.pool_of_grid[r.grid[slow]], return_inverse=True)
-        cap = st.servers[up]
+        cap = servers[up]
         fs = self.free_since[s][up].copy()
         st_busy = r.busy[slow].copy()
         alive = np.ones(len(slow), bool)
@@ -405,7 +427,7 @@ class PeaceLoop:
                 go = cand[first]
                 lp = loc[go]
                 t_go = start_t[lp]
-                dur = self._service(s, r.cls[slow[go]], rng)
+                dur = self._service(s, r.cls[slow[go]], up[lp], rng)
                 st_busy[go] = True
                 end[go] = t_go + dur
                 nb[lp] += 1
@@ -423,17 +445,20 @@ class PeaceLoop:
         self.free_since[s][up] = fs
         return acted
 
-    def _service(self, s: int, cls: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Service times (days) of cases of classes ``cls`` starting at stage ``s``."""
+    def _service(self, s: int, cls: np.ndarray, pools: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+        """Service times (days) of cases of classes ``cls`` starting at stage ``s`` in
+        ``pools`` (times the pools' service-time factor under the levers' capacity)."""
         st = self.model.stages[s]
+        slow = self._srv[s][1][pools]
         u = rng.random(len(cls))
         if st.time is not None:
-            return st.time.ppf_array(u) / 86400.0
+            return st.time.ppf_array(u) / 86400.0 * slow
         out = np.empty(len(cls))
         for c in np.unique(cls):
             m = cls == c
             out[m] = self.model.work[int(c)].ppf_array(u[m]) / 86400.0
-        return out
+        return out * slow
 
     def _complete(self, s: int, rows: np.ndarray, t: np.ndarray,
                   rng: np.random.Generator) -> None:

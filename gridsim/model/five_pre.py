@@ -22,15 +22,13 @@ lever (neutral)                             the model's keys it sets
                                             ``.timing_error_sd_h`` × (1 − skill)
 ``warning.switch_level`` (null)             ``hazard.weather.warnings.switch_level``: the lowest
                                             signal that opens a post (null: as configured)
-``prevention.find_factor`` (1)              every find channel's rate × f, through the one
-                                            number it is proportional to:
-                                            ``peacetime.channels.inspection.
-                                            buildings_per_person_day``, ``.snapshot.spot_per_day.
-                                            <class>``, ``.door_knocking.households_per_person_day``,
-                                            ``.video_ai.detect_per_day`` (a coverage above 1 a day
-                                            stays capped; video AI's false positives stay)
-``prevention.capacity_factor`` (1)          the 四单四办 loop's servers
-                                            (``peacetime.loop.<stage>.servers``) × f
+``prevention.find_factor`` (1)              ``peacetime.find_factor.<channel>`` × f for every
+                                            find channel: each channel's find rate × f (video
+                                            AI's false positives with its finds), a standing
+                                            lever against the reference loop
+``prevention.capacity_factor`` (1)          ``peacetime.capacity_factor.<stage>`` × f for every
+                                            四单四办 stage: each pool's capacity × f (servers
+                                            ``max(1, round(c f))``, service times × ``c' / (c f)``)
 ``preparedness.stock_factor`` (1)           ``scenario.supplies.grid_stock.<kind>.<item>`` × f,
                                             rounded to whole units (generated stock)
 ``preparedness.plan`` (null)                ``plan``: a plan folder applied to the run
@@ -39,13 +37,13 @@ lever (neutral)                             the model's keys it sets
                                             the drill curve shortens pre-movement and the switch
 ==========================================  =====================================================
 
-The incident rates that the loop drives are normalised by the loop's own steady state under
-neutral levers (:mod:`gridsim.model.peace`), computed from the ``peacetime`` keys as the run has
-them. The prevention levers change the loop itself (its open stock, waits and on-time share),
-and the normaliser with it: on their own they leave the incident rates at their calibrated
-means. What moves the incident rates is a departure from the loop as configured: a campaign's
-levers (:mod:`gridsim.model.levers`). docs/peacetime.md ("五预") says what this means for a
-planner.
+The incident rates that the loop drives are normalised by the steady state of the *reference*
+loop (:mod:`gridsim.model.peace`): the ``peacetime`` keys ``classes``, ``channels`` and
+``loop``, the loop the catalogue's base rates are calibrated with. The prevention levers do not
+touch those keys: they set the standing levers ``peacetime.find_factor`` and
+``peacetime.capacity_factor``, which act against the reference as a campaign's levers do
+(:mod:`gridsim.model.levers`), so they move the open stock, the waits and with them the incident
+rates the loop drives. docs/peacetime.md ("五预") says what this means for a planner.
 """
 
 from __future__ import annotations
@@ -81,7 +79,7 @@ class PreventionConfig:
     """事故预防 accident prevention: the peacetime hazard loop (finds and rectification)."""
 
     find_factor: float = 1.0  # × every find channel's rate (inspection, 随手拍, 敲门, video AI)
-    capacity_factor: float = 1.0  # × the servers of every 四单四办 stage
+    capacity_factor: float = 1.0  # × the capacity of every 四单四办 stage
 
 
 @dataclass
@@ -117,11 +115,8 @@ MAPPING: dict[str, tuple[str, ...]] = {
     "forecasting.skill": ("hazard.weather.warnings.depth_error_sigma",
                           "hazard.weather.warnings.timing_error_sd_h"),
     "warning.switch_level": ("hazard.weather.warnings.switch_level",),
-    "prevention.find_factor": ("peacetime.channels.inspection.buildings_per_person_day",
-                               "peacetime.channels.snapshot.spot_per_day.*",
-                               "peacetime.channels.door_knocking.households_per_person_day",
-                               "peacetime.channels.video_ai.detect_per_day"),
-    "prevention.capacity_factor": ("peacetime.loop.*.servers",),
+    "prevention.find_factor": ("peacetime.find_factor.*",),
+    "prevention.capacity_factor": ("peacetime.capacity_factor.*",),
     "preparedness.stock_factor": ("scenario.supplies.grid_stock.*.*",),
     "preparedness.plan": ("plan",),
     "drills.per_year": ("evacuation.drills.per_year",),

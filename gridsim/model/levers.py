@@ -12,7 +12,12 @@ A campaign (``campaign=...``, :mod:`gridsim.model.campaign`) acts on the peaceti
   :data:`gridsim.model.vocab.FIND_CHANNELS` (more video feeds: both their finds and their false
   positives);
 * ``remove_share[c, g]``: the share of the open hazards of class ``c`` in grid ``g`` that the
-  phase removes when it starts (a blocking system bars the bikes already parked upstairs).
+  phase removes when it starts (a blocking system bars the bikes already parked upstairs);
+* ``server_factor[s]``: a factor on the capacity of stage ``s`` of
+  :data:`gridsim.model.vocab.LOOP_STAGES` in every pool (more committee members filing, more
+  party members taking cases): :meth:`gridsim.model.peace.PeaceModel.stage_servers` turns the
+  pool's ``c`` servers into ``max(1, round(c × f))`` servers, each working at the speed that
+  makes the pool's capacity exactly ``c × f``.
 
 The neutral levers (:meth:`Levers.neutral`) change nothing: ``campaign=none``. A campaign is a
 list of :class:`LeverPhase`: the levers in force from a day of the run on (``None``: already in
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridsim.model.vocab import FIND_CHANNELS, HAZARD_CLASSES
+from gridsim.model.vocab import FIND_CHANNELS, HAZARD_CLASSES, LOOP_STAGES
 
 __all__ = ["LeverPhase", "Levers"]
 
@@ -44,6 +49,7 @@ class Levers:
     find_extra_per_day: np.ndarray  # (C, G), >= 0
     remove_share: np.ndarray  # (C, G), in [0, 1]
     channel_factor: dict[str, float] = field(default_factory=dict)  # FIND_CHANNELS -> >= 0
+    server_factor: dict[str, float] = field(default_factory=dict)  # LOOP_STAGES -> > 0
 
     def __post_init__(self) -> None:
         shape = self.new_factor.shape
@@ -59,6 +65,15 @@ class Levers:
                              f"expected {', '.join(FIND_CHANNELS)}")
         object.__setattr__(self, "channel_factor",
                            {k: float(self.channel_factor.get(k, 1.0)) for k in FIND_CHANNELS})
+        unknown = set(self.server_factor) - set(LOOP_STAGES)
+        if unknown:
+            raise ValueError(f"Levers.server_factor: unknown stages {sorted(unknown)}; "
+                             f"expected {', '.join(LOOP_STAGES)}")
+        bad = {k: v for k, v in self.server_factor.items() if not float(v) > 0}
+        if bad:
+            raise ValueError(f"Levers.server_factor: must be > 0, got {bad}")
+        object.__setattr__(self, "server_factor",
+                           {k: float(self.server_factor.get(k, 1.0)) for k in LOOP_STAGES})
 
     @staticmethod
     def neutral(n_grids: int) -> Levers:
@@ -75,7 +90,8 @@ class Levers:
     def is_neutral(self) -> bool:
         return (bool(np.all(self.new_factor == 1.0)) and not self.find_extra_per_day.any()
                 and not self.remove_share.any()
-                and all(v == 1.0 for v in self.channel_factor.values()))
+                and all(v == 1.0 for v in self.channel_factor.values())
+                and all(v == 1.0 for v in self.server_factor.values()))
 
     def combined(self, other: Levers) -> Levers:
         """Both sets of measures at once: factors multiply, extra find rates add, removals
@@ -85,7 +101,9 @@ class Levers:
             find_extra_per_day=self.find_extra_per_day + other.find_extra_per_day,
             remove_share=1.0 - (1.0 - self.remove_share) * (1.0 - other.remove_share),
             channel_factor={k: self.channel_factor[k] * other.channel_factor[k]
-                            for k in FIND_CHANNELS})
+                            for k in FIND_CHANNELS},
+            server_factor={k: self.server_factor[k] * other.server_factor[k]
+                           for k in LOOP_STAGES})
 
 
 @dataclass(frozen=True)

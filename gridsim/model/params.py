@@ -19,6 +19,7 @@ from typing import Any
 from gridsim.model.campaign import CampaignConfig
 from gridsim.model.dists import Dist
 from gridsim.model.five_pre import FivePreConfig
+from gridsim.model.vocab import FIND_CHANNELS, LOOP_STAGES
 
 #: A value a config file must give: exactly OmegaConf's ``MISSING``, so that the structured
 #: configs made from these dataclasses treat it as missing (this module does not import
@@ -883,6 +884,12 @@ class PeacetimeConfig:
     classes: dict[str, HazardClassConfig] = field(default_factory=dict)
     channels: FindChannelsConfig = field(default_factory=FindChannelsConfig)
     loop: dict[str, LoopStageConfig] = field(default_factory=dict)
+    # standing levers against the loop above (the reference the catalogue's rates are
+    # calibrated with, gridsim.model.peace): x each channel's find rate, x each stage's capacity
+    find_factor: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(FIND_CHANNELS, 1.0))
+    capacity_factor: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(LOOP_STAGES, 1.0))
 
 
 @dataclass

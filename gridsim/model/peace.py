@@ -32,13 +32,34 @@ M/M/c queue at load ``Λ_p = Σ λ v``, mean service the class mix ``S̄_p = Σ 
 ``W_p = C(c_p, Λ_p S̄_p) S̄_p / (c_p − Λ_p S̄_p)``. This is exact for exponential times and one
 class per pool (a Jackson network), an approximation otherwise. The incident-rate multiplier of
 type ``h`` in grid ``g`` is ``1 − Σ_c s_hc + Σ_c s_hc open_cg / steady_cg`` (``s_hc`` =
-``raises``; ``steady`` under neutral levers; a cell that has no hazards at all counts as 1).
+``raises``; a cell that has no hazards at all counts as 1), ``steady`` the steady state of the
+*reference* loop (:attr:`PeaceModel.baseline_open`).
+
+The reference and the standing levers. The ``peacetime`` keys (classes, channels, loop) describe
+the city's ordinary loop, the one the catalogue's base rates are calibrated with: its steady
+state under neutral levers is the normaliser, so a run of the reference loop keeps the base
+rates on average. A planner asks what a change does through levers against that reference,
+which leave the normaliser where it is and so move the incident rates:
+
+* ``peacetime.find_factor.<channel>``: × that channel's find rate (finds and, for video AI,
+  its false positives alike), as ``Levers.channel_factor``;
+* ``peacetime.capacity_factor.<stage>``: × the capacity of that stage in every pool, as
+  ``Levers.server_factor``: a pool of ``c`` servers gets ``c' = max(1, round(c × f))`` servers
+  (half up), each serving at ``c f / c'`` times the speed (service times × ``c' / (c f)``), so
+  the pool's capacity is exactly ``c f`` whatever the rounding: 2× always shortens the waits,
+  0.5× always lengthens them, a one-server pool included;
+* a campaign's lever phases (:mod:`gridsim.model.levers`).
+
+The standing levers (:attr:`PeaceModel.find_factor`, :attr:`PeaceModel.capacity_factor`)
+multiply into every levers argument of the methods below (:meth:`find_rates`,
+:meth:`stage_servers`), so :meth:`steady_open` and the loop (gridsim.engine.peacetime) see them
+under every phase; :meth:`reference` is the model without them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -168,7 +189,12 @@ class PeaceModel:
     stages: tuple[StageModel, ...]
     raises: np.ndarray  # (H, C) share of type h's base rate driven by class c
     hazard_names: tuple[str, ...]
-    baseline_open: np.ndarray  # (C, G) steady open stock under neutral levers
+    baseline_open: np.ndarray  # (C, G) steady open stock of the reference loop (the normaliser)
+    # the standing levers against the reference (peacetime.find_factor, .capacity_factor)
+    find_factor: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FIND_CHANNELS,
+                                                                                1.0))
+    capacity_factor: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LOOP_STAGES,
+                                                                                    1.0))
 
     # -- build --------------------------------------------------------------------------------
     @staticmethod
@@ -243,8 +269,36 @@ class PeaceModel:
                     f"({cfg.loop[s.name].pool}) has load {load[2][p]:.2f} per server (>= 1) with "
                     f"{int(s.servers[p])} server(s)",
                     hint=f"raise peacetime.loop.{s.name}.servers or shorten its time")
+        # the normaliser: the reference loop (these keys, neutral levers); then the standing levers
         object.__setattr__(model, "baseline_open", _ro(model.steady_open(neutral)))
+        object.__setattr__(model, "find_factor",
+                           {k: float(cfg.find_factor.get(k, 1.0)) for k in FIND_CHANNELS})
+        object.__setattr__(model, "capacity_factor",
+                           {k: float(cfg.capacity_factor.get(k, 1.0)) for k in LOOP_STAGES})
+        for s, load, (srv, _) in zip(stages, model.stage_loads(neutral),
+                                     model.stage_servers(neutral), strict=True):
+            bad = load[2] >= 1.0
+            if bad.any():
+                p = int(np.flatnonzero(bad)[0])
+                raise UserError(
+                    f"peacetime.capacity_factor.{s.name}: "
+                    f"{model.capacity_factor[s.name]:g} leaves its {s.actor} unable to keep up: "
+                    f"pool {p} ({cfg.loop[s.name].pool}) has load {load[2][p]:.2f} per server "
+                    f"(>= 1) with {int(srv[p])} server(s)",
+                    hint=f"raise peacetime.capacity_factor.{s.name} (or "
+                         f"five_pre.prevention.capacity_factor)")
         return model
+
+    def reference(self) -> PeaceModel:
+        """The model without its standing levers: the reference loop of the ``peacetime``
+        keys (its steady state under neutral levers is :attr:`baseline_open`)."""
+        return replace(self, find_factor=dict.fromkeys(FIND_CHANNELS, 1.0),
+                       capacity_factor=dict.fromkeys(LOOP_STAGES, 1.0))
+
+    def has_standing_levers(self) -> bool:
+        """Whether ``peacetime.find_factor`` or ``capacity_factor`` departs from 1."""
+        return any(v != 1.0 for v in (*self.find_factor.values(),
+                                      *self.capacity_factor.values()))
 
     # -- rates under levers ------------------------------------------------------------------
     @property
@@ -257,8 +311,9 @@ class PeaceModel:
 
     def find_rates(self, levers: Levers, active: bool = True) -> np.ndarray:
         """(K + 1, C, G) find rates a day per channel (CHANNEL_LABELS order) under ``levers``,
-        with the inspection campaign ``active`` or not."""
-        cf = levers.channel_factor
+        with the inspection campaign ``active`` or not (the standing ``find_factor`` times the
+        levers' ``channel_factor``)."""
+        cf = {k: levers.channel_factor[k] * self.find_factor[k] for k in FIND_CHANNELS}
         out = np.empty((len(CHANNEL_LABELS), self.n_classes, self.n_grids))
         if active:
             pd = np.maximum(0.0, self.inspect_person_days - cf["video_ai"] * self.fp_person_days)
@@ -290,22 +345,40 @@ class PeaceModel:
             return 1.0 / (1.0 - self.rework_share)
         return np.ones(self.n_classes)
 
+    def stage_servers(self, levers: Levers) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per stage: ``(servers, slow)`` over its pools under the standing ``capacity_factor``
+        times the levers' ``server_factor`` ``f``: ``c' = max(1, round(c f))`` servers (half
+        up) and the factor ``slow = c' / (c f)`` on every service time, so that the pool's
+        capacity ``c' / slow`` is ``c f`` exactly (``f`` = 1: the stage's own servers, slow 1)."""
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for s in self.stages:
+            f = self.capacity_factor[s.name] * levers.server_factor[s.name]
+            if f == 1.0:
+                out.append((s.servers, np.ones(s.n_pools)))
+                continue
+            cap = s.servers * f
+            servers = np.maximum(1, np.floor(cap + 0.5)).astype(np.int64)
+            out.append((servers, servers / cap))
+        return out
+
     def stage_loads(self, levers: Levers) -> list[tuple[np.ndarray, ...]]:
-        """Per stage: ``(Λ_p, S̄_p, ρ_p, W_p, P(wait)_p)`` over its pools (days)."""
+        """Per stage: ``(Λ_p, S̄_p, ρ_p, W_p, P(wait)_p)`` over its pools (days; ``S̄_p`` the
+        mean service under the levers' capacity, :meth:`stage_servers`)."""
         lam = self.new_rates(levers)
         out: list[tuple[np.ndarray, ...]] = []
-        for i, s in enumerate(self.stages):
+        for i, (s, (servers, slow)) in enumerate(zip(self.stages, self.stage_servers(levers),
+                                                     strict=True)):
             flow = lam * self.visits(i)[:, None]  # (C, G)
             big = np.bincount(s.pool_of_grid, weights=flow.sum(axis=0), minlength=s.n_pools)
             work = np.bincount(s.pool_of_grid, weights=(flow * s.mean_days[:, None]).sum(axis=0),
-                               minlength=s.n_pools)
+                               minlength=s.n_pools) * slow
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean_s = np.where(big > 0, work / np.where(big > 0, big, 1.0), 0.0)
-            rho = work / s.servers
+            rho = work / servers
             ok = rho < 1.0
-            pw = np.where(ok, erlang_c(s.servers, np.where(ok, work, 0.0)), 1.0)
+            pw = np.where(ok, erlang_c(servers, np.where(ok, work, 0.0)), 1.0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                wait = np.where(ok, pw * mean_s / np.where(ok, s.servers - work, 1.0), np.inf)
+                wait = np.where(ok, pw * mean_s / np.where(ok, servers - work, 1.0), np.inf)
             out.append((big, mean_s, rho, wait, pw))
         return out
 
@@ -313,11 +386,13 @@ class PeaceModel:
         """(S, C, G) expected cases in each stage at the steady state under ``levers``."""
         lam = self.new_rates(levers)
         out = np.zeros((len(self.stages), self.n_classes, self.n_grids))
-        for i, (s, load) in enumerate(zip(self.stages, self.stage_loads(levers), strict=True)):
+        for i, (s, load, (_, slow)) in enumerate(zip(self.stages, self.stage_loads(levers),
+                                                     self.stage_servers(levers), strict=True)):
             wait = load[3][s.pool_of_grid]  # (G,)
             with np.errstate(invalid="ignore"):
                 out[i] = np.where(lam > 0, lam * self.visits(i)[:, None]
-                                  * (wait[None, :] + s.mean_days[:, None]), 0.0)
+                                  * (wait[None, :] + s.mean_days[:, None]
+                                     * slow[s.pool_of_grid][None, :]), 0.0)
         return out
 
     def steady_open(self, levers: Levers) -> np.ndarray:

@@ -28,6 +28,7 @@ from gridsim.model.vocab import (
     DEPARTMENTS,
     EXPOSURES,
     EXTRA_INJECTS,
+    FIND_CHANNELS,
     GRADES,
     GRID_KINDS,
     HAZARD_CLASSES,
@@ -510,6 +511,13 @@ def _peacetime(c: _Checker, s: RunConfig) -> None:
                   f"count), an exposure ({', '.join(EXPOSURES)}) or a role ({', '.join(ROLES)})")
         if name != "work":
             c.dist(f"{kk}.time", st.time)
+    # the standing levers against that reference loop (gridsim.model.peace)
+    c.keys(f"{k}.find_factor", pt.find_factor, FIND_CHANNELS, "find channel")
+    for name, v in pt.find_factor.items():
+        c.num(f"{k}.find_factor.{name}", v, 0)
+    c.keys(f"{k}.capacity_factor", pt.capacity_factor, LOOP_STAGES, "loop stage")
+    for name, v in pt.capacity_factor.items():
+        c.num(f"{k}.capacity_factor.{name}", v, 0, lo_open=True)
 
 
 def _rain(c: _Checker, k: str, rc: RainResponseConfig) -> None:
