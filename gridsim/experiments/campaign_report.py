@@ -220,6 +220,10 @@ def campaign_rows(rows: Sequence[dict[str, Any]], folder: Path,
         finite = fires[np.isfinite(fires)]
         ratio = (fieller_ratio(cost, d) if name != NONE and len(common) >= 2
                  else (math.nan, math.nan, math.nan))
+        if name != NONE and len(common) >= 2 and not _mean(d) > 0:
+            # nothing averted on average: no finite price; the least price the interval allows
+            hi_d = _t_interval(d)[1]
+            ratio = (math.inf, _mean(cost) / hi_d if hi_d > 0 else math.inf, math.inf)
         out.append(CampaignRow(
             campaign=name, n=len(keys),
             cost_cny=_mean(np.array([_num(runs[k].get(COST)) for k in keys])),
@@ -365,8 +369,11 @@ def _table(rows: Sequence[CampaignRow], names: dict[str, tuple[str, str]]
             _pct(r.fires_0_7_share), _g(r.indoor_mean),
             "(baseline 基准)" if none else
             f"{_g(r.averted_mean)} [{_g(r.averted_ci[0])}, {_g(r.averted_ci[1])}]",
-            "–" if none else (f"{_cny(r.cost_per_averted[0])} [{_cny(r.cost_per_averted[1])}, "
-                              f"{_cny(r.cost_per_averted[2])}]"),
+            "–" if none else (
+                f"none averted on average 平均未避免 (≥ {_cny(r.cost_per_averted[1])})"
+                if r.cost_per_averted[0] == math.inf else
+                f"{_cny(r.cost_per_averted[0])} [{_cny(r.cost_per_averted[1])}, "
+                f"{_cny(r.cost_per_averted[2])}]"),
             zero, f"{_g(r.fixed_mean)} [{_g(r.fixed_range[0])}, {_g(r.fixed_range[1])}]"])
     return headers, out
 
@@ -397,9 +404,10 @@ def _findings(rows: Sequence[CampaignRow], names: dict[str, tuple[str, str]]
         en, zh = names.get(r.campaign, (r.campaign, r.campaign))
         cpa = r.cost_per_averted
         per = (f"{_cny(cpa[0])} CNY per fire averted [{_cny(cpa[1])}, {_cny(cpa[2])}]"
-               if math.isfinite(cpa[0]) else "no cost per fire averted (nothing averted)")
+               if math.isfinite(cpa[0]) else
+               "no finite cost per fire averted (none averted on average)")
         per_zh = (f"每避免一起火灾成本{_cny(cpa[0])}元 [{_cny(cpa[1])}, {_cny(cpa[2])}]"
-                  if math.isfinite(cpa[0]) else "无法计算每避免一起成本（未避免火灾）")
+                  if math.isfinite(cpa[0]) else "每避免一起成本无有限值（平均未避免火灾）")
         out.append((
             f"{en}: {_g(r.fires_mean)} e-bike fires (90 % of replications in "
             f"{_g(r.fires_range[0])}-{_g(r.fires_range[1])}) against {_g(base.fires_mean)} "
