@@ -373,11 +373,14 @@ class PeaceLoop:
             nb = np.bincount(pools[busy], minlength=st.n_pools)
             # a full pool (nb >= c; above c after a phase cut its servers) is free from its
             # (nb − c + 1)-th ending: the ending of rank nb − c among its own, if it has that many
-            order = np.lexsort((r.t_end[q], qp))
-            sq, se = qp[order], r.t_end[q][order]
-            rank = np.arange(len(sq)) - np.searchsorted(sq, sq, side="left")
-            hit = rank == nb[sq] - servers[sq]
-            self.free_since[s][sq[hit]] = se[hit]
+            full = (nb >= servers)[qp]
+            if full.any():
+                qf, ef = qp[full], r.t_end[q][full]
+                order = np.lexsort((ef, qf))
+                sq, se = qf[order], ef[order]
+                rank = np.arange(len(sq)) - np.searchsorted(sq, sq, side="left")
+                hit = rank == nb[sq] - servers[sq]
+                self.free_since[s][sq[hit]] = se[hit]
             self._complete(s, q, r.t_end[q], rng)
         slow = sel[has_wait[pools]]
         if not len(slow):
