@@ -227,15 +227,19 @@ def test_validate_names_bad_standing_levers() -> None:
 @pytest.mark.slow
 def test_a_paired_small_run_with_more_finding_has_lower_driven_rates() -> None:
     """scenario=small, 48 hours, the same seed: five_pre.prevention.find_factor=2 (through the
-    Hydra boundary onto peacetime.find_factor) against the same normaliser. In expectation (the
-    runs' own models): the neutral run's multipliers are 1, every driven type's mean multiplier
-    falls below 1, the others stay 1. In the runs: the region's open stock of every class with
-    an expected stock of 50 or more is lower and within 4 √E of its expectation, and each driven
-    type's multiplier weighted by the baseline stock (Σ_c s_hc Σ_g open_cg / Σ_g base_cg, the
-    part of the rate the stock drives) is lower, within 0.1 of its expectation. (A grid-mean
-    of the multipliers is not used: a grid whose baseline stock is 0.01 and that holds one
-    hazard counts 100.)"""
+    Hydra boundary onto peacetime.find_factor) against the same normaliser.
+
+    In expectation (the runs' own models): the neutral run's multipliers are 1; every driven
+    type's mean multiplier, and its expected incident rate over the region (Σ_g base_hg m_hg /
+    Σ_g base_hg, the catalogue's base rates), fall below 1; the other types stay at 1.
+
+    In the runs: the region's open stock of every class with an expected stock of 50 or more is
+    lower and within 4 √E of its expectation, and each driven type's multiplier weighted by the
+    baseline stock (1 − Σ_c s_hc + Σ_c s_hc Σ_g open_cg / Σ_g base_cg) is lower, within 0.1 of
+    its expectation. (A grid-mean of the realised multipliers is not used: a grid whose
+    baseline stock is 0.01 and that holds one hazard counts 100.)"""
     from gridsim.app.hydra_app import compose_settings  # the shipped config: this test only
+    from gridsim.engine.hazards import base_rates_per_day, catalogue_from_config  # base rates
     from gridsim.engine.simulation import simulate  # a whole run
 
     base = ["scenario=small", "duration_h=48", "output.counterfactual=false",
@@ -252,6 +256,14 @@ def test_a_paired_small_run_with_more_finding_has_lower_driven_rates() -> None:
     want = m2.multipliers_of(m2.steady_open(neutral))
     assert np.all(want[driven].mean(axis=1) < 1.0 - 0.01)
     np.testing.assert_array_equal(want[~driven], 1.0)
+    cat = catalogue_from_config(r0.settings.catalogue)
+    grids = r0.scenario.region.grids
+    b = np.stack([base_rates_per_day(h.rate_per_unit_day, h.exposure, grids)
+                  for h in cat.hazards])
+    assert tuple(h.name for h in cat.hazards) == m0.hazard_names
+    assert b[driven].sum(axis=1).min() > 0
+    rate_ratio = (b * want).sum(axis=1) / b.sum(axis=1)
+    assert np.all(rate_ratio[driven] < 1.0 - 0.005)
     e2 = m2.steady_open(neutral).sum(axis=1)
     big = m0.baseline_open.sum(axis=1) >= 50
     assert big.sum() >= 3
