@@ -34,6 +34,12 @@ exponential residual service of their class's mean, their class and grid drawn i
 mean sojourns of the stages before (the initial cases' deadlines are so approximate). A phase
 with a ``from_day`` removes, when it starts, the part of its ``remove_share`` beyond the
 previous phase's: ``1 − (1 − r_new) / (1 − r_old)`` of the open hazards of each class and grid.
+
+Capacity (``Levers.server_factor`` times the model's standing ``capacity_factor``,
+:meth:`PeaceModel.stage_servers`): each pool has ``c'`` servers and every service time drawn in
+it is × ``slow``; a phase that changes them acts from its start (a full pool given more servers
+starts its waiting cases at once; one given fewer lets the cases in service end, the excess not
+replaced), cases in service keep the end drawn at their start.
 """
 
 from __future__ import annotations
