@@ -82,10 +82,12 @@ def test_find_factor_composes_with_a_campaigns_channel_factor() -> None:
 
 # -- capacity_factor -----------------------------------------------------------------------------
 @pytest.mark.parametrize(("c", "f", "servers", "slow"), [
-    (3, 0.5, 2, 2 / 1.5),  # 1.5 rounds half up to 2 servers, each at 0.75 of the speed
+    (3, 0.5, 2, 2 / 1.5),  # 1.5 rounds up (toward 3) to 2 servers, each at 0.75 of the speed
     (1, 0.5, 1, 2.0),      # one server stays one, at half the speed
     (3, 2.0, 6, 1.0),
-    (2, 1.25, 3, 3 / 2.5),
+    (2, 1.25, 2, 2 / 2.5),  # 2.5 rounds down (toward 2): 2 servers, each 1.25 times as fast
+    (3, 1 / 3, 1, 1.0),     # 3 × (1/3) is 1 (the float's error absorbed): one server, as fast
+    (4, 0.1, 1, 1 / 0.4),   # at least one server, at 0.4 of the speed
 ])
 def test_capacity_rounds_servers_and_keeps_the_capacity_exact(c: int, f: float, servers: int,
                                                               slow: float) -> None:
@@ -96,6 +98,29 @@ def test_capacity_rounds_servers_and_keeps_the_capacity_exact(c: int, f: float, 
     srv, sl = m.stage_servers(replace(Levers.neutral(1), server_factor={"work": f}))[WORK]
     assert int(srv[0]) == servers and sl[0] == pytest.approx(slow)
     assert srv[0] / sl[0] == pytest.approx(c * f)  # the pool's capacity: c f servers' worth
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 5, 8])
+def test_more_capacity_never_lengthens_the_stage_and_less_never_shortens_it(c: int) -> None:
+    """For every factor: the Erlang C wait and the time in the stage (wait + service) fall
+    (weakly) with f > 1 and rise with f < 1, at light and at heavy load, whatever the rounding
+    of c × f (M/M/c with at least as many servers, each at least as fast, is no slower)."""
+    for load in (0.1, 0.6):
+        lam = load * c / 0.8  # per-server load of the reference: 0.1 or 0.6
+        m = _work_model(1, lam, 0.8, c)
+        neutral = Levers.neutral(1)
+        w0 = float(m.stage_loads(neutral)[WORK][3][0])
+        t0 = float(m.stage_open(neutral)[WORK, 0, 0]) / lam  # Little: time in the stage
+        for f in (0.4, 0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2.0, 3.0):
+            mf = _standing(m, capacity={"work": f})
+            if lam * 0.8 >= c * f:
+                continue  # no steady state: the build refuses it (tested below)
+            w = float(mf.stage_loads(neutral)[WORK][3][0])
+            t = float(mf.stage_open(neutral)[WORK, 0, 0]) / lam
+            if f > 1:
+                assert w <= w0 + 1e-12 and t < t0
+            else:
+                assert w >= w0 - 1e-12 and t > t0
 
 
 def _work_model(n: int, lam: float, mean: float, servers: int) -> PeaceModel:

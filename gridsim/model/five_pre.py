@@ -28,7 +28,7 @@ lever (neutral)                             the model's keys it sets
                                             lever against the reference loop
 ``prevention.capacity_factor`` (1)          ``peacetime.capacity_factor.<stage>`` × f for every
                                             四单四办 stage: each pool's capacity × f (servers
-                                            ``max(1, round(c f))``, service times × ``c' / (c f)``)
+                                            rounded toward ``c``, service times × ``c' / (c f)``)
 ``preparedness.stock_factor`` (1)           ``scenario.supplies.grid_stock.<kind>.<item>`` × f,
                                             rounded to whole units (generated stock)
 ``preparedness.plan`` (null)                ``plan``: a plan folder applied to the run

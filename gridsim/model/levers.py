@@ -16,8 +16,8 @@ A campaign (``campaign=...``, :mod:`gridsim.model.campaign`) acts on the peaceti
 * ``server_factor[s]``: a factor on the capacity of stage ``s`` of
   :data:`gridsim.model.vocab.LOOP_STAGES` in every pool (more committee members filing, more
   party members taking cases): :meth:`gridsim.model.peace.PeaceModel.stage_servers` turns the
-  pool's ``c`` servers into ``max(1, round(c × f))`` servers, each working at the speed that
-  makes the pool's capacity exactly ``c × f``.
+  pool's ``c`` servers into ``c × f`` rounded toward ``c`` (at least 1), each working at the
+  speed that makes the pool's capacity exactly ``c × f``.
 
 The neutral levers (:meth:`Levers.neutral`) change nothing: ``campaign=none``. A campaign is a
 list of :class:`LeverPhase`: the levers in force from a day of the run on (``None``: already in

@@ -44,10 +44,12 @@ which leave the normaliser where it is and so move the incident rates:
 * ``peacetime.find_factor.<channel>``: × that channel's find rate (finds and, for video AI,
   its false positives alike), as ``Levers.channel_factor``;
 * ``peacetime.capacity_factor.<stage>``: × the capacity of that stage in every pool, as
-  ``Levers.server_factor``: a pool of ``c`` servers gets ``c' = max(1, round(c × f))`` servers
-  (half up), each serving at ``c f / c'`` times the speed (service times × ``c' / (c f)``), so
-  the pool's capacity is exactly ``c f`` whatever the rounding: 2× always shortens the waits,
-  0.5× always lengthens them, a one-server pool included;
+  ``Levers.server_factor``: a pool of ``c`` servers gets ``c'`` = ``c × f`` rounded toward
+  ``c`` (``⌊c f⌋`` for f > 1, ``max(1, ⌈c f⌉)`` for f < 1), each serving at ``c f / c'`` times
+  the speed (service times × ``c' / (c f)``), so the pool's capacity is exactly ``c f``. So a
+  factor above 1 gives at least as many servers, each at least as fast (every wait and every
+  time in the stage shorter in law), one below 1 at most as many, each at most as fast (longer),
+  a one-server pool included;
 * a campaign's lever phases (:mod:`gridsim.model.levers`).
 
 The standing levers (:attr:`PeaceModel.find_factor`, :attr:`PeaceModel.capacity_factor`)
@@ -347,9 +349,11 @@ class PeaceModel:
 
     def stage_servers(self, levers: Levers) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per stage: ``(servers, slow)`` over its pools under the standing ``capacity_factor``
-        times the levers' ``server_factor`` ``f``: ``c' = max(1, round(c f))`` servers (half
-        up) and the factor ``slow = c' / (c f)`` on every service time, so that the pool's
-        capacity ``c' / slow`` is ``c f`` exactly (``f`` = 1: the stage's own servers, slow 1)."""
+        times the levers' ``server_factor`` ``f``: ``c'`` = ``c f`` rounded toward ``c``
+        (``⌊c f⌋`` for f > 1, ``max(1, ⌈c f⌉)`` for f < 1; 1e-9 absorbs the float error of a
+        product meant whole) and the factor ``slow = c' / (c f)`` on every service time (≤ 1
+        for f > 1, ≥ 1 for f < 1), so that the pool's capacity ``c' / slow`` is ``c f`` exactly
+        (``f`` = 1: the stage's own servers, slow 1)."""
         out: list[tuple[np.ndarray, np.ndarray]] = []
         for s in self.stages:
             f = self.capacity_factor[s.name] * levers.server_factor[s.name]
@@ -357,7 +361,8 @@ class PeaceModel:
                 out.append((s.servers, np.ones(s.n_pools)))
                 continue
             cap = s.servers * f
-            servers = np.maximum(1, np.floor(cap + 0.5)).astype(np.int64)
+            near = np.floor(cap + 1e-9) if f > 1.0 else np.ceil(cap - 1e-9)
+            servers = np.maximum(1, near).astype(np.int64)
             out.append((servers, servers / cap))
         return out
 
