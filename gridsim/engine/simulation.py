@@ -45,6 +45,7 @@ from gridsim.model.campaign import MEASURES, campaign_phases
 from gridsim.model.clock import ProcessGenerator, next_hour_s
 from gridsim.model.consequences import N_UNIFORMS as N_CONSEQUENCE_UNIFORMS
 from gridsim.model.consequences import Potential, still_in_danger
+from gridsim.model.frozen import freeze
 from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.params import RunConfig, WarningConfig
 from gridsim.model.peace import PeaceModel
@@ -137,7 +138,9 @@ def peace_model(settings: RunConfig, scenario: Scenario, catalogue: Catalogue) -
     every class and grid, pools, servers), cached on the scenario per distinct
     ``settings.peacetime`` and catalogue (the same grids and roster give the same model)."""
     names = tuple(h.name for h in catalogue.hazards)
-    key = ("peace", settings.peacetime, names)
+    # frozen settings hash by their fields; plain (unfrozen) ones, as a caller may pass, are
+    # frozen for the key (the same values give the same key)
+    key = ("peace", freeze(settings.peacetime), names)
     grids, roster = scenario.region.grids, scenario.roster
     got = scenario.memo.get(key)
     if got is not None and got[0] is grids and got[1] is roster:
