@@ -45,7 +45,7 @@ CITY = ["scenario=suining_city", "hazard=calm", "output.counterfactual=false",
 def loop_alone(settings: Any, scenario: Any, days: float) -> dict[str, float]:
     """CPU of the loop's build, start and steps over the year, and its counts."""
     from gridsim.engine.hazards import catalogue_from_config  # after sys.path is set
-    from gridsim.engine.peacetime import PeaceLoop
+    from gridsim.engine.peacetime import PeaceLoop, loop_streams
     from gridsim.engine.simulation import peace_model
     from gridsim.model.campaign import campaign_phases
     from gridsim.model.streams import Streams
@@ -57,9 +57,9 @@ def loop_alone(settings: Any, scenario: Any, days: float) -> dict[str, float]:
     model = peace_model(settings, scenario, catalogue)
     t1 = time.process_time()
     phases = campaign_phases(settings.campaign, scenario.region.grids, scenario.roster)
-    loop = PeaceLoop.start(model, phases, streams.get("peace/initial"))
+    loop = PeaceLoop.start(model, phases, loop_streams(streams.get, "initial"))
     t2 = time.process_time()
-    rng = streams.get("peace/steps")
+    rng = loop_streams(streams.get, "steps")  # the run's streams, one per hazard class
     step_days = settings.peacetime.step_h / 24.0
     n_steps = round(days / step_days)
     for _ in range(n_steps):

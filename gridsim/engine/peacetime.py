@@ -22,8 +22,20 @@ A rework case joins the work queue at its rating time; a pool with a server free
 from then. (If the pool's servers already took other cases after that time within the piece, the
 rework case waits for the next free one: the only inexactness, and only in a saturated pool.)
 
-Streams: :meth:`PeaceLoop.start` draws on ``peace/initial`` (the steady state), :meth:`step` on
-``peace/steps`` (all the rest); the caller passes them (gridsim.engine.simulation).
+Streams (common random numbers per hazard class): every class ``c`` has its own streams,
+``peace/initial/<c>`` (its share of the steady state; its first draw is the class's key for the
+keyed draws) and ``peace/steps/<c>`` (its new hazards, their finds and channels, the removals of
+its unfound hazards by a phase); what happens to a case in the loop (each service time, each
+rating's rework, a phase's removal) is a keyed uniform of the class's key, the case's serial
+number within its class and the stage and visit (:func:`gridsim.model.streams.keyed_uniforms`),
+so it does not depend on the order of events or on other classes' cases. Only the pool-wide part
+of the steady state (whether a pool is full, its queue and that queue's cases) draws on
+``peace/initial/pools``. So with a lever that touches class ``c`` alone, every other class's
+draws are the same sequence; its cases differ only where they share a pool with ``c``'s cases
+and queue behind them (a pool full at the start; a server busy when a case arrives), which is
+the real coupling of shared 四单四办 pools. The caller passes the streams as a mapping from
+those names (:func:`loop_streams`); a single generator (tests) is split into child streams by
+``Generator.spawn``.
 
 Steady-state start (:meth:`PeaceLoop.start`), under the phase in force at t = 0
 (``from_day=None``): unfound hazards Poisson of the mean at the start of an inspection period;
@@ -45,7 +57,7 @@ replaced), cases in service keep the end drawn at their start.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +66,10 @@ import numpy as np
 from gridsim.errors import UserError
 from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.peace import CHANNEL_LABELS, PeaceModel
+from gridsim.model.streams import keyed_uniforms, stream_key
 from gridsim.model.vocab import HAZARD_CLASSES, LOOP_STAGES, ZH
 
-__all__ = ["PeaceLoop"]
+__all__ = ["PeaceLoop", "loop_streams"]
 
 _NS = len(LOOP_STAGES)
 _WORK = LOOP_STAGES.index("work")
@@ -64,6 +77,29 @@ _RATE = LOOP_STAGES.index("rate")
 _DONE = _NS  # a row's stage once it has left the loop
 _NK = len(CHANNEL_LABELS)
 _INF = math.inf
+POOLS = "pools"  # the stream of the pool-wide part of the steady state
+# tags of the keyed draws (a case's uniforms: tag, class key, serial, ...)
+_TAG_SERVICE, _TAG_REWORK, _TAG_REMOVE = 1, 2, 3
+
+Rngs = np.random.Generator | Mapping[str, np.random.Generator]
+
+
+def loop_streams(get: Callable[[str], np.random.Generator],
+                 kind: str) -> dict[str, np.random.Generator]:
+    """The loop's streams ``peace/<kind>/<class>`` for every hazard class (and
+    ``peace/<kind>/pools``), from ``get`` (e.g. ``Streams.get``): ``kind`` is ``initial``
+    for :meth:`PeaceLoop.start`, ``steps`` for :meth:`PeaceLoop.step`."""
+    return {name: get(f"peace/{kind}/{name}") for name in (*HAZARD_CLASSES, POOLS)}
+
+
+def _gens(rng: Rngs, names: Sequence[str]) -> list[np.random.Generator]:
+    """One generator per name: from the mapping, or children spawned from one generator."""
+    if isinstance(rng, np.random.Generator):
+        return list(rng.spawn(len(names)))
+    missing = [k for k in names if k not in rng]
+    if missing:
+        raise ValueError(f"peacetime loop streams missing: {missing}")
+    return [rng[k] for k in names]
 
 
 @dataclass
@@ -80,14 +116,23 @@ class _Rows:
     deadline: np.ndarray
     channel: np.ndarray  # int64, CHANNEL_LABELS
     in_run: np.ndarray  # bool: found during the run
+    uid: np.ndarray = None  # type: ignore[assignment]  # int64: serial within its class
+    visit: np.ndarray = None  # type: ignore[assignment]  # int64: ratings sent back so far
 
     FIELDS = ("cls", "grid", "stage", "busy", "t_arr", "t_end", "t_found", "deadline",
-              "channel", "in_run")
+              "channel", "in_run", "uid", "visit")
+
+    def __post_init__(self) -> None:
+        if self.uid is None:  # hand-built rows (tests): serial numbers in row order
+            self.uid = _serials(self.cls, np.zeros(int(self.cls.max(initial=-1)) + 1,
+                                                   np.int64))
+        if self.visit is None:
+            self.visit = np.zeros(len(self.cls), np.int64)
 
     @staticmethod
     def empty() -> _Rows:
         i, f, b = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-        return _Rows(i, i, i, b, f, f, f, f, i, b)
+        return _Rows(i, i, i, b, f, f, f, f, i, b, i, i)
 
     def __len__(self) -> int:
         return len(self.cls)
@@ -144,8 +189,10 @@ class PeaceLoop:
         self.unfound_start = np.zeros(nc, np.int64)
         self.loop_start = np.zeros(nc, np.int64)
         self._rates_key: tuple[int, bool] | None = None
-        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._phase_no = 0
+        self._keys = np.zeros(nc, np.uint64)  # per class: the key of its keyed draws
+        self._next_id = np.zeros(nc, np.int64)  # per class: the next case's serial number
         self._open: np.ndarray = np.zeros((nc, n))
         self._mult: np.ndarray | None = None
         # per stage, its pools' (servers, service-time factor) under the levers in force
@@ -153,17 +200,20 @@ class PeaceLoop:
 
     # -- start ---------------------------------------------------------------------------------
     @staticmethod
-    def start(model: PeaceModel, phases: Sequence[LeverPhase],
-              rng: np.random.Generator) -> PeaceLoop:
-        """The loop at its steady state under the phase in force at t = 0 (module doc)."""
+    def start(model: PeaceModel, phases: Sequence[LeverPhase], rng: Rngs) -> PeaceLoop:
+        """The loop at its steady state under the phase in force at t = 0 (module doc).
+        ``rng``: the streams ``peace/initial/*`` (:func:`loop_streams`) or one generator."""
         loop = PeaceLoop(model, phases)
         lv = loop._levers
+        nc, n = model.n_classes, model.n_grids
+        gens = _gens(rng, (*HAZARD_CLASSES[:nc], POOLS))
+        loop._keys = np.array([stream_key(g) for g in gens[:nc]], np.uint64)
         m0, _ = model.unfound_mean(lv)
-        counts = rng.poisson(m0.ravel())
-        cells = np.repeat(np.arange(counts.size), counts)
-        loop.u_cls, loop.u_grid = np.divmod(cells, model.n_grids)
+        u_g = [np.repeat(np.arange(n), gens[c].poisson(m0[c])) for c in range(nc)]
+        loop.u_grid = np.concatenate(u_g).astype(np.int64)
+        loop.u_cls = np.repeat(np.arange(nc, dtype=np.int64), [len(x) for x in u_g])
         loop.unfound_start = np.bincount(loop.u_cls, minlength=model.n_classes)
-        loop.rows = loop._initial_rows(lv, rng)
+        loop.rows = loop._initial_rows(lv, gens[:nc], gens[nc])
         loop.loop_start = np.bincount(loop.rows.cls, minlength=model.n_classes)
         for s, st in enumerate(model.stages):
             busy = np.bincount(st.pool_of_grid[loop.rows.grid[loop.rows.busy
@@ -173,13 +223,22 @@ class PeaceLoop:
         loop._refresh()
         return loop
 
-    def _initial_rows(self, lv: Levers, rng: np.random.Generator) -> _Rows:
+    def _initial_rows(self, lv: Levers, gens: Sequence[np.random.Generator],
+                      pool_rng: np.random.Generator) -> _Rows:
+        """The cases in the loop at the steady state. Per stage and pool, whether it is full
+        (P(wait), on ``pool_rng``); a full pool has its ``c`` servers busy and a geometric
+        queue, their cases' classes, grids and times on ``pool_rng``; any other pool has
+        independent Poisson numbers in service per class (offered load ``a_c``: given their
+        sum, multinomial by load, so conditioned on the sum below ``c`` (rejection) this is
+        the truncated Poisson law of the M/M/c pool split by class), their grids and times on
+        each class's own stream. Serial numbers per class: the cases outside full pools first,
+        in stage order."""
         m = self.model
         lam = m.new_rates(lv)
         loads = m.stage_loads(lv)
         nc, n = m.n_classes, m.n_grids
         before = np.zeros((nc, n))  # mean sojourn of the stages before, by class and grid
-        out = _Rows.empty()
+        parts: list[tuple[_Rows, bool]] = []
         for s, (st, (_, _, rho, wait, pwait)) in enumerate(zip(m.stages, loads,
                                                                     strict=True)):
             c, slow = self._srv[s]
@@ -190,70 +249,98 @@ class PeaceLoop:
                                 f"force at the start: pool {bad_pool} has load "
                                 f"{rho[bad_pool]:.2f} per server "
                                 f"(>= 1)", hint="fewer new hazards or more servers")
-            waiting_n = np.zeros(st.n_pools, np.int64)
-            busy_n = np.zeros(st.n_pools, np.int64)
-            queued = rng.random(st.n_pools) < pwait
-            q = np.flatnonzero(queued & (a > 0))
-            if len(q):
-                busy_n[q] = c[q]
-                waiting_n[q] = rng.geometric(1.0 - rho[q]) - 1
-            rest = np.flatnonzero(~queued & (a > 0))
-            draw = rng.poisson(a[rest])
-            bad = draw >= c[rest]
-            while bad.any():  # truncated Poisson (N < c) by rejection
-                draw[bad] = rng.poisson(a[rest][bad])
-                bad = draw >= c[rest]
-            busy_n[rest] = draw
             flow = lam * m.visits(s)[:, None]
             weight_busy = flow * st.mean_days[:, None]
-            parts = []
+            queued = pool_rng.random(st.n_pools) < pwait
+            # full pools: c busy and a geometric queue, on the pools' stream
+            q = np.flatnonzero(queued & (a > 0))
+            busy_n = np.zeros(st.n_pools, np.int64)
+            waiting_n = np.zeros(st.n_pools, np.int64)
+            if len(q):
+                busy_n[q] = c[q]
+                waiting_n[q] = pool_rng.geometric(1.0 - rho[q]) - 1
             for k, (num, w) in enumerate(((busy_n, weight_busy), (waiting_n, flow))):
-                cells = _draw_cells(st.pool_of_grid, num, w, rng)
+                cells = _draw_cells(st.pool_of_grid, num, w, pool_rng)
                 cls, grid = np.divmod(cells, n)
-                pools = st.pool_of_grid[grid]
-                busy = np.full(len(cells), k == 0)
-                if k == 0:
-                    t_arr = -rng.exponential(1.0, len(cells)) * st.mean_days[cls] * slow[pools]
-                    t_end = rng.exponential(1.0, len(cells)) * st.mean_days[cls] * slow[pools]
-                else:
-                    cond = np.where(pwait[pools] > 0, wait[pools] / np.maximum(pwait[pools],
-                                                                               1e-300), 0.0)
-                    t_arr = -rng.exponential(1.0, len(cells)) * cond
-                    t_end = np.full(len(cells), _INF)
-                t_found = t_arr - before[cls, grid]
-                parts.append(_Rows(cls=cls, grid=grid, stage=np.full(len(cells), s, np.int64),
-                                   busy=busy, t_arr=t_arr, t_end=t_end, t_found=t_found,
-                                   deadline=t_found + m.deadline_days[cls],
-                                   channel=np.zeros(len(cells), np.int64),
-                                   in_run=np.zeros(len(cells), bool)))
-            for p in parts:
-                out.extend(p)
+                parts.append((self._start_rows(s, cls, grid, k == 0, wait, pwait, slow,
+                                               before, pool_rng), True))
+            # the other pools: independent Poisson numbers per class, truncated below c
+            rest = np.flatnonzero(~queued & (a > 0))
+            work = np.stack([np.bincount(st.pool_of_grid, weights=weight_busy[k],
+                                         minlength=st.n_pools) for k in range(nc)])
+            tot = work.sum(axis=0)
+            a_c = a[None, rest] * work[:, rest] / np.where(tot[rest] > 0, tot[rest], 1.0)
+            draw = np.stack([gens[k].poisson(a_c[k]) for k in range(nc)]) \
+                if nc else np.zeros((0, len(rest)), np.int64)
+            bad = draw.sum(axis=0) >= c[rest]
+            while bad.any():  # truncated (N < c) by rejection: couples classes only here
+                for k in range(nc):
+                    draw[k, bad] = gens[k].poisson(a_c[k, bad])
+                bad = draw.sum(axis=0) >= c[rest]
+            for k in range(nc):
+                num = np.zeros(st.n_pools, np.int64)
+                num[rest] = draw[k]
+                grid = _draw_cells(st.pool_of_grid, num, weight_busy[k:k + 1], gens[k])
+                cls = np.full(len(grid), k, np.int64)
+                parts.append((self._start_rows(s, cls, grid, True, wait, pwait, slow, before,
+                                               gens[k]), False))
             before = before + np.where(np.isfinite(wait), wait, 0.0)[st.pool_of_grid][None, :] \
                 + st.mean_days[:, None] * slow[st.pool_of_grid][None, :]
+        out = _Rows.empty()
+        for p, _ in sorted(parts, key=lambda x: x[1]):  # stable: outside full pools first
+            out.extend(p)
+        out.uid = _serials(out.cls, self._next_id)
         return out
 
+    def _start_rows(self, s: int, cls: np.ndarray, grid: np.ndarray, busy: bool,
+                    wait: np.ndarray, pwait: np.ndarray, slow: np.ndarray,
+                    before: np.ndarray, rng: np.random.Generator) -> _Rows:
+        """Initial cases of stage ``s`` (in service or waiting), their times from ``rng``."""
+        st, m = self.model.stages[s], self.model
+        pools = st.pool_of_grid[grid]
+        nr = len(cls)
+        if busy:
+            t_arr = -rng.exponential(1.0, nr) * st.mean_days[cls] * slow[pools]
+            t_end = rng.exponential(1.0, nr) * st.mean_days[cls] * slow[pools]
+        else:
+            cond = np.where(pwait[pools] > 0, wait[pools] / np.maximum(pwait[pools], 1e-300),
+                            0.0)
+            t_arr = -rng.exponential(1.0, nr) * cond
+            t_end = np.full(nr, _INF)
+        t_found = t_arr - before[cls, grid]
+        return _Rows(cls=cls, grid=grid, stage=np.full(nr, s, np.int64),
+                     busy=np.full(nr, busy), t_arr=t_arr, t_end=t_end, t_found=t_found,
+                     deadline=t_found + m.deadline_days[cls],
+                     channel=np.zeros(nr, np.int64), in_run=np.zeros(nr, bool),
+                     uid=np.zeros(nr, np.int64), visit=np.zeros(nr, np.int64))
+
     # -- rates ---------------------------------------------------------------------------------
-    def _rates_now(self, active: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """(find rates (K+1, C·G), total find rate (C·G), cumulative new rates (C·G), total)."""
+    def _rates_now(self, active: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                np.ndarray]:
+        """(find rates (K+1, C·G), total find rate (C·G), cumulative new rates over each
+        class's grids (C, G), each class's total (C,))."""
         key = (self._phase_no, active)
         if self._rates_key != key or self._rates is None:
             m, lv = self.model, self._levers
             fr = m.find_rates(lv, active).reshape(_NK, -1)
-            cum = np.cumsum(m.new_rates(lv).ravel())
-            self._rates = (fr, fr.sum(axis=0), cum, float(cum[-1]) if len(cum) else 0.0)
+            cum = np.cumsum(m.new_rates(lv), axis=1)
+            tot = cum[:, -1].copy() if cum.shape[1] else np.zeros(m.n_classes)
+            self._rates = (fr, fr.sum(axis=0), cum, tot)
             self._rates_key = key
         return self._rates
 
     # -- step ----------------------------------------------------------------------------------
-    def step(self, dt_days: float, rng: np.random.Generator) -> None:
+    def step(self, dt_days: float, rng: Rngs) -> None:
         """Advance by ``dt_days``: pieces of constant rates between phase starts and the
-        inspection campaign's switches (module doc)."""
+        inspection campaign's switches (module doc). ``rng``: the streams ``peace/steps/*``
+        (:func:`loop_streams`) or one generator."""
         t_end = self.now_day + dt_days
         m = self.model
+        gens = _gens(rng, HAZARD_CLASSES[:m.n_classes])
         while self.now_day < t_end:
             t0 = self.now_day
             while self._pending and float(self._pending[0].from_day) <= t0:  # type: ignore[arg-type]
-                self._apply_phase(self._pending.pop(0), rng)
+                self._apply_phase(self._pending.pop(0), gens)
             t1 = t_end
             if self._pending:
                 t1 = min(t1, float(self._pending[0].from_day))  # type: ignore[arg-type]
@@ -264,11 +351,11 @@ class PeaceLoop:
                     if b > t0 + 1e-12:
                         t1 = min(t1, b)
                         break
-            self._advance(t0, t1, m.inspection_active(t0), rng)
+            self._advance(t0, t1, m.inspection_active(t0), gens)
             self.now_day = t1
         self._refresh()
 
-    def _apply_phase(self, phase: LeverPhase, rng: np.random.Generator) -> None:
+    def _apply_phase(self, phase: LeverPhase, gens: Sequence[np.random.Generator]) -> None:
         old, new = self._levers.remove_share, phase.levers.remove_share
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = np.where(old < 1.0, 1.0 - (1.0 - new) / np.where(old < 1.0, 1.0 - old, 1.0),
@@ -280,11 +367,16 @@ class PeaceLoop:
         if not extra.any():
             return
         nc = self.model.n_classes
-        gone = rng.random(len(self.u_cls)) < extra[self.u_cls, self.u_grid]
+        u = np.empty(len(self.u_cls))
+        for c in range(nc):  # each class's unfound hazards on its own stream, in their order
+            mine = self.u_cls == c
+            u[mine] = gens[c].random(int(mine.sum()))
+        gone = u < extra[self.u_cls, self.u_grid]
         self.removed_unfound += np.bincount(self.u_cls[gone], minlength=nc)
         self.u_cls, self.u_grid = self.u_cls[~gone], self.u_grid[~gone]
         r = self.rows
-        gone = rng.random(len(r)) < extra[r.cls, r.grid]
+        gone = keyed_uniforms(_TAG_REMOVE, self._keys[r.cls], r.uid, self._phase_no) \
+            < extra[r.cls, r.grid]
         self.removed_loop += np.bincount(r.cls[gone], minlength=nc)
         self.removed_loop_in_run += np.bincount(r.cls[gone & r.in_run], minlength=nc)
         # a case in service frees its server: the pools' free times restart at the removal
@@ -310,56 +402,69 @@ class PeaceLoop:
             self.free_since[s] = fs
         self._srv = srv
 
-    def _advance(self, t0: float, t1: float, active: bool, rng: np.random.Generator) -> None:
+    def _advance(self, t0: float, t1: float, active: bool,
+                 gens: Sequence[np.random.Generator]) -> None:
         m = self.model
         n, nc = m.n_grids, m.n_classes
         fr, dtot, cum, total = self._rates_now(active)
         length = t1 - t0
-        # new hazards of the piece
-        k = int(rng.poisson(total * length)) if total > 0 else 0
-        cells_new = np.searchsorted(cum, rng.random(k) * total, side="right")
-        cells_new = np.minimum(cells_new, len(cum) - 1)
-        t_new = t0 + length * rng.random(k)
-        self.new_by_class += np.bincount(cells_new // n, minlength=nc)
-        # finds among the old unfound and the new
-        cells = np.concatenate([self.u_cls * n + self.u_grid, cells_new])
-        t_from = np.concatenate([np.full(len(self.u_cls), t0), t_new])
-        d = dtot[cells]
-        span = t1 - t_from
-        p_find = -np.expm1(-d * span)
-        found = rng.random(len(cells)) < p_find
-        fc, ft, fd = cells[found], t_from[found], d[found]
-        u = rng.random(len(fc))
-        t_find = ft - np.log1p(-u * p_find[found]) / fd
-        t_find = np.minimum(t_find, np.nextafter(t1, -_INF))
-        ch_u = rng.random(len(fc)) * fd
-        ch_cum = np.cumsum(fr[:, fc], axis=0)
-        channel = np.minimum((ch_cum < ch_u[None, :]).sum(axis=0), _NK - 1)
-        keep = cells[~found]
-        self.u_cls, self.u_grid = np.divmod(keep, n)
-        f_cls, f_grid = np.divmod(fc, n)
+        keep_g: list[np.ndarray] = []
+        f_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for c in range(nc):  # each class on its own stream
+            rng = gens[c]
+            # new hazards of the piece
+            k = int(rng.poisson(total[c] * length)) if total[c] > 0 else 0
+            g_new = np.minimum(np.searchsorted(cum[c], rng.random(k) * total[c], side="right"),
+                               n - 1)
+            t_new = t0 + length * rng.random(k)
+            self.new_by_class[c] += k
+            # finds among the old unfound and the new
+            old = self.u_grid[self.u_cls == c]
+            grid = np.concatenate([old, g_new])
+            t_from = np.concatenate([np.full(len(old), t0), t_new])
+            cells = c * n + grid
+            d = dtot[cells]
+            p_find = -np.expm1(-d * (t1 - t_from))
+            found = rng.random(len(cells)) < p_find
+            fc, ft, fd = cells[found], t_from[found], d[found]
+            u = rng.random(len(fc))
+            t_find = ft - np.log1p(-u * p_find[found]) / fd
+            t_find = np.minimum(t_find, np.nextafter(t1, -_INF))
+            ch_u = rng.random(len(fc)) * fd
+            ch_cum = np.cumsum(fr[:, fc], axis=0)
+            channel = np.minimum((ch_cum < ch_u[None, :]).sum(axis=0), _NK - 1)
+            keep_g.append(grid[~found])
+            f_parts.append((grid[found], t_find, channel))
+        self.u_grid = np.concatenate(keep_g).astype(np.int64)
+        self.u_cls = np.repeat(np.arange(nc, dtype=np.int64), [len(x) for x in keep_g])
+        f_cls = np.repeat(np.arange(nc, dtype=np.int64), [len(x[0]) for x in f_parts])
+        f_grid = np.concatenate([x[0] for x in f_parts]).astype(np.int64)
+        t_find = np.concatenate([x[1] for x in f_parts])
+        channel = np.concatenate([x[2] for x in f_parts]).astype(np.int64)
         np.add.at(self.found_by, (channel, f_cls), 1)
+        uid = _serials(f_cls, self._next_id)  # within a class, in the order of finding
         order = np.argsort(t_find, kind="stable")
-        f_cls, f_grid, t_find, channel = f_cls[order], f_grid[order], t_find[order], \
-            channel[order]
+        f_cls, f_grid, t_find, channel, uid = f_cls[order], f_grid[order], t_find[order], \
+            channel[order], uid[order]
         nf = len(f_cls)
         self.rows.extend(_Rows(cls=f_cls, grid=f_grid, stage=np.zeros(nf, np.int64),
                                busy=np.zeros(nf, bool), t_arr=t_find,
                                t_end=np.full(nf, _INF), t_found=t_find,
                                deadline=t_find + m.deadline_days[f_cls], channel=channel,
-                               in_run=np.ones(nf, bool)))
+                               in_run=np.ones(nf, bool), uid=uid,
+                               visit=np.zeros(nf, np.int64)))
         np.add.at(self.stats.arrivals[0], f_cls, 1)
         for s in range(_NS):
-            self._stage_pass(s, t0, t1, rng)
+            self._stage_pass(s, t0, t1)
         while True:  # rework sent back to work within the piece
             r = self.rows
             again = (r.stage == _WORK) & ~r.busy & (r.t_arr < t1)
-            if not again.any() or not self._stage_pass(_WORK, t0, t1, rng):
+            if not again.any() or not self._stage_pass(_WORK, t0, t1):
                 break
-            self._stage_pass(_RATE, t0, t1, rng)
+            self._stage_pass(_RATE, t0, t1)
         self.rows.keep(self.rows.stage != _DONE)
 
-    def _stage_pass(self, s: int, t0: float, t1: float, rng: np.random.Generator) -> bool:
+    def _stage_pass(self, s: int, t0: float, t1: float) -> bool:
         """Serve stage ``s``'s queues up to ``t1``; True if anything started or ended."""
         r, st = self.rows, self.model.stages[s]
         sel = np.flatnonzero(r.stage == s)
@@ -387,7 +492,7 @@ class PeaceLoop:
                 rank = np.arange(len(sq)) - np.searchsorted(sq, sq, side="left")
                 hit = rank == nb[sq] - servers[sq]
                 self.free_since[s][sq[hit]] = se[hit]
-            self._complete(s, q, r.t_end[q], rng)
+            self._complete(s, q, r.t_end[q])
         slow = sel[has_wait[pools]]
         if not len(slow):
             return acted
@@ -425,7 +530,7 @@ class PeaceLoop:
                 fs[lp[was_full]] = end[done][was_full]
                 nb[lp] -= 1
                 alive[done] = False
-                self._complete(s, slow[done], end[done], rng)
+                self._complete(s, slow[done], end[done])
             if strt.any():
                 tt = start_t[loc]
                 cand = np.flatnonzero(wmask & strt[loc] & (arr <= tt))
@@ -436,7 +541,7 @@ class PeaceLoop:
                 go = cand[first]
                 lp = loc[go]
                 t_go = start_t[lp]
-                dur = self._service(s, r.cls[slow[go]], up[lp], rng)
+                dur = self._service(s, slow[go], up[lp])
                 st_busy[go] = True
                 end[go] = t_go + dur
                 nb[lp] += 1
@@ -454,13 +559,14 @@ class PeaceLoop:
         self.free_since[s][up] = fs
         return acted
 
-    def _service(self, s: int, cls: np.ndarray, pools: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-        """Service times (days) of cases of classes ``cls`` starting at stage ``s`` in
-        ``pools`` (times the pools' service-time factor under the levers' capacity)."""
-        st = self.model.stages[s]
+    def _service(self, s: int, rows: np.ndarray, pools: np.ndarray) -> np.ndarray:
+        """Service times (days) of the cases ``rows`` starting at stage ``s`` in ``pools``
+        (times the pools' service-time factor under the levers' capacity): each the quantile
+        of a keyed uniform of its class, serial number, stage and visit (module doc)."""
+        st, r = self.model.stages[s], self.rows
         slow = self._srv[s][1][pools]
-        u = rng.random(len(cls))
+        cls = r.cls[rows]
+        u = keyed_uniforms(_TAG_SERVICE, self._keys[cls], r.uid[rows], s, r.visit[rows])
         if st.time is not None:
             return st.time.ppf_array(u) / 86400.0 * slow
         out = np.empty(len(cls))
@@ -469,8 +575,7 @@ class PeaceLoop:
             out[m] = self.model.work[int(c)].ppf_array(u[m]) / 86400.0
         return out * slow
 
-    def _complete(self, s: int, rows: np.ndarray, t: np.ndarray,
-                  rng: np.random.Generator) -> None:
+    def _complete(self, s: int, rows: np.ndarray, t: np.ndarray) -> None:
         """Cases ``rows`` end service at stage ``s`` at times ``t``."""
         r, stats, nc = self.rows, self.stats, self.model.n_classes
         cls = r.cls[rows]
@@ -488,9 +593,11 @@ class PeaceLoop:
             r.stage[rows] = s + 1
             np.add.at(stats.arrivals[s + 1], cls, 1)
             return
-        back = rng.random(len(rows)) < self.model.rework_share[cls]
+        back = keyed_uniforms(_TAG_REWORK, self._keys[cls], r.uid[rows], r.visit[rows]) \
+            < self.model.rework_share[cls]
         np.add.at(stats.rework[s], cls[back], 1)
         r.stage[rows[back]] = _WORK
+        r.visit[rows[back]] += 1
         np.add.at(stats.arrivals[_WORK], cls[back], 1)
         fixed = rows[~back]
         fc = cls[~back]
@@ -608,6 +715,20 @@ class PeaceLoop:
                     "mean_in_stage": tot(in_stage) / now if now > 0 else None,
                 })
         return out
+
+
+def _serials(cls: np.ndarray, next_id: np.ndarray) -> np.ndarray:
+    """Serial numbers of new cases of classes ``cls`` (in row order within each class), from
+    ``next_id`` (per class, advanced in place)."""
+    nc = len(next_id)
+    counts = np.bincount(cls, minlength=nc)
+    order = np.argsort(cls, kind="stable")
+    first = np.cumsum(counts) - counts
+    rank = np.empty(len(cls), np.int64)
+    rank[order] = np.arange(len(cls)) - first[cls[order]]
+    out = next_id[cls] + rank
+    next_id += counts[:nc]
+    return out
 
 
 def _draw_cells(pool_of_grid: np.ndarray, num: np.ndarray, weight: np.ndarray,

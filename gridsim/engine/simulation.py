@@ -11,7 +11,7 @@ import gc
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +30,7 @@ from gridsim.engine.hazards import (
 )
 from gridsim.engine.incident import Incident, RunContext, respond, settle_consequences
 from gridsim.engine.moves import Moves
-from gridsim.engine.peacetime import PeaceLoop
+from gridsim.engine.peacetime import PeaceLoop, loop_streams
 from gridsim.engine.recorder import EventLog, TimeWeighted
 from gridsim.engine.schedule import Schedule
 from gridsim.engine.storm import StormWork
@@ -166,7 +166,7 @@ def _warning_grids(settings: RunConfig, scenario: Scenario) -> list[np.ndarray]:
 
 
 def _conditions(env: simpy.Environment, schedule: Schedule, field: RateField, peace: PeaceLoop,
-                peace_rng: np.random.Generator, warnings: list[WarningConfig],
+                peace_rng: Mapping[str, np.random.Generator], warnings: list[WarningConfig],
                 warning_grids: list[np.ndarray], hazard_index: dict[str, int],
                 switch: ModeSwitch | None, log: EventLog,
                 evacuation: RunEvacuation | None = None,
@@ -402,7 +402,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
     # the peacetime loop (四单四办) under the campaign's lever phases, from its steady state
     model = peace_model(settings, scenario, catalogue)
     phases = campaign_phases(settings.campaign, scenario.region.grids, scenario.roster)
-    peace = PeaceLoop.start(model, phases, streams.get("peace/initial"))
+    peace = PeaceLoop.start(model, phases, loop_streams(streams.get, "initial"))
     schedule = _schedule(settings, duration_s, weather)
     field = RateField(catalogue, scenario.region.grids, settings.hazard, schedule)
     field.stock = peace.multipliers()
@@ -421,7 +421,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
         assert ctx.command is not None  # (made above)
         premoves = Moves(env, scenario, moves, len(settings.hazard.warnings), ctx.command,
                          dispatcher, switch, ctx.storm, ledger, log, travel.slow)
-    env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
+    env.process(_conditions(env, schedule, field, peace, loop_streams(streams.get, "steps"),
                             settings.hazard.warnings, warning_grids, hazard_index,
                             None if counterfactual_pass else switch, log, evacuation, weather,
                             None if premoves is None else premoves.on_warning))
@@ -568,12 +568,12 @@ def _arrival_counts(settings: RunConfig, scenario: Scenario, catalogue: Catalogu
     duration_s = settings.duration_h * 3600.0
     grids = scenario.region.grids
     env = simpy.Environment()
-    peace = PeaceLoop.start(model, phases, streams.get("peace/initial"))
+    peace = PeaceLoop.start(model, phases, loop_streams(streams.get, "initial"))
     schedule = _schedule(settings, duration_s, weather)
     field = RateField(catalogue, grids, settings.hazard, schedule)
     field.stock = peace.multipliers()
     field.touch(0.0)
-    env.process(_conditions(env, schedule, field, peace, streams.get("peace/steps"),
+    env.process(_conditions(env, schedule, field, peace, loop_streams(streams.get, "steps"),
                             settings.hazard.warnings, _warning_grids(settings, scenario),
                             {h.name: h.index for h in catalogue.hazards}, None,
                             EventLog(enabled=False), None, weather, None))
