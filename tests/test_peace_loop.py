@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -461,3 +462,69 @@ def test_inspection_finds_only_in_its_active_spells() -> None:
     assert found.sum() > 20
     t = loop.rows.t_found[found]
     assert np.all(np.mod(t, 5.0) < 2.0 + 1e-9)
+
+
+# -- common random numbers per hazard class ------------------------------------------------------
+EBIKE = HAZARD_CLASSES.index("ebike_indoor")
+
+
+def _crn_model(servers: int, rework: float = 0.3) -> PeaceModel:
+    """Every class in 4 grids (2 villages), exponential stages, rework: ``servers`` per pool."""
+    lam = np.full((C, 4), 0.6)
+    times = {s: Dist.exponential(0.3 * DAY) for s in LOOP_STAGES}
+    return hand_model(n_grids=4, lam=lam, find=np.full(C, 0.5), times=times,
+                      work=Dist.exponential(0.5 * DAY), rework=rework,
+                      servers=dict.fromkeys(LOOP_STAGES, servers),
+                      pool_of_grid={"dispatch": [0, 0, 1, 1]})
+
+
+def _ebike_phases(n: int) -> list[LeverPhase]:
+    """A campaign on e-bike sites alone: fewer new ones from the start, more found, and a
+    mid-run removal of a third of them."""
+    new = np.ones((C, n))
+    new[EBIKE] = 0.3
+    extra = np.zeros((C, n))
+    extra[EBIKE] = 2.0
+    cut = np.zeros((C, n))
+    cut[EBIKE] = 1 / 3
+    start = replace(Levers.neutral(n), new_factor=new, find_extra_per_day=extra)
+    return [LeverPhase(None, start), LeverPhase(20.0, replace(start, remove_share=cut))]
+
+
+def _trace(loop: PeaceLoop, c: int) -> tuple[Any, ...]:
+    r = loop.rows
+    mine = r.cls == c
+    return (int(loop.new_by_class[c]), loop.found_by[:, c].tolist(),
+            int(loop.rectified_by_class[c]), int(loop.stats.on_time[c]),
+            loop.stats.rework[:, c].tolist(), loop.u_grid[loop.u_cls == c].tolist(),
+            r.grid[mine].tolist(), r.stage[mine].tolist(), r.t_arr[mine].tolist(),
+            r.t_end[mine].tolist(), r.uid[mine].tolist())
+
+
+def test_a_lever_on_one_class_leaves_every_other_class_s_draws_unchanged() -> None:
+    """Ample servers (no queueing couples the classes): a campaign that acts on e-bike sites
+    alone leaves every other class's loop, case by case and time by time, exactly as without
+    it; the e-bike class itself changes."""
+    m = _crn_model(servers=1000)
+    none, camp = _run(m, 40.0, 0.25), _run(m, 40.0, 0.25, phases=_ebike_phases(4))
+    assert camp.removed_total > 0 and camp.new_by_class[EBIKE] < none.new_by_class[EBIKE]
+    assert _trace(camp, EBIKE) != _trace(none, EBIKE)
+    for c in range(C):
+        if c != EBIKE:
+            assert none.rectified_by_class[c] > 20 and none.stats.rework[:, c].sum() > 0
+            assert _trace(camp, c) == _trace(none, c), HAZARD_CLASSES[c]
+    others = np.arange(C) != EBIKE
+    assert np.array_equal(camp.stock_end()[others], none.stock_end()[others])
+
+
+def test_shared_busy_pools_couple_only_the_loop_not_the_new_and_found_draws() -> None:
+    """Three servers per pool, well loaded: e-bike cases queue beside the others, so the other
+    classes' times in the loop may move (the real coupling of shared pools), but their new
+    hazards and finds (by channel) are the same draws."""
+    m = _crn_model(servers=3, rework=0.1)
+    none, camp = _run(m, 40.0, 0.25), _run(m, 40.0, 0.25, phases=_ebike_phases(4))
+    assert sum(_trace(camp, c)[8] != _trace(none, c)[8] for c in range(C) if c != EBIKE) > 0
+    for c in range(C):
+        if c != EBIKE:
+            assert camp.new_by_class[c] == none.new_by_class[c] > 0
+            assert np.array_equal(camp.found_by[:, c], none.found_by[:, c])

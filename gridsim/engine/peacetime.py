@@ -367,10 +367,10 @@ class PeaceLoop:
         if not extra.any():
             return
         nc = self.model.n_classes
-        u = np.empty(len(self.u_cls))
-        for c in range(nc):  # each class's unfound hazards on its own stream, in their order
-            mine = self.u_cls == c
-            u[mine] = gens[c].random(int(mine.sum()))
+        u = np.ones(len(self.u_cls))
+        for c in np.flatnonzero(extra.any(axis=1)):  # a class the phase removes from: its
+            mine = self.u_cls == c                   # own stream, its unfound in their order
+            u[mine] = gens[int(c)].random(int(mine.sum()))
         gone = u < extra[self.u_cls, self.u_grid]
         self.removed_unfound += np.bincount(self.u_cls[gone], minlength=nc)
         self.u_cls, self.u_grid = self.u_cls[~gone], self.u_grid[~gone]
