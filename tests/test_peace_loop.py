@@ -469,8 +469,10 @@ EBIKE = HAZARD_CLASSES.index("ebike_indoor")
 
 
 def _crn_model(servers: int, rework: float = 0.3) -> PeaceModel:
-    """Every class in 4 grids (2 villages), exponential stages, rework: ``servers`` per pool."""
+    """Every class in 4 grids (2 villages), e-bike sites the most, exponential stages,
+    rework: ``servers`` per pool."""
     lam = np.full((C, 4), 0.6)
+    lam[EBIKE] = 3.0
     times = {s: Dist.exponential(0.3 * DAY) for s in LOOP_STAGES}
     return hand_model(n_grids=4, lam=lam, find=np.full(C, 0.5), times=times,
                       work=Dist.exponential(0.5 * DAY), rework=rework,
@@ -480,13 +482,13 @@ def _crn_model(servers: int, rework: float = 0.3) -> PeaceModel:
 
 def _ebike_phases(n: int) -> list[LeverPhase]:
     """A campaign on e-bike sites alone: fewer new ones from the start, more found, and a
-    mid-run removal of a third of them."""
+    mid-run removal of nine in ten of them."""
     new = np.ones((C, n))
-    new[EBIKE] = 0.3
+    new[EBIKE] = 0.5
     extra = np.zeros((C, n))
-    extra[EBIKE] = 2.0
+    extra[EBIKE] = 0.5
     cut = np.zeros((C, n))
-    cut[EBIKE] = 1 / 3
+    cut[EBIKE] = 0.9
     start = replace(Levers.neutral(n), new_factor=new, find_extra_per_day=extra)
     return [LeverPhase(None, start), LeverPhase(20.0, replace(start, remove_share=cut))]
 
@@ -518,10 +520,10 @@ def test_a_lever_on_one_class_leaves_every_other_class_s_draws_unchanged() -> No
 
 
 def test_shared_busy_pools_couple_only_the_loop_not_the_new_and_found_draws() -> None:
-    """Three servers per pool, well loaded: e-bike cases queue beside the others, so the other
+    """Four servers per pool, well loaded: e-bike cases queue beside the others, so the other
     classes' times in the loop may move (the real coupling of shared pools), but their new
     hazards and finds (by channel) are the same draws."""
-    m = _crn_model(servers=3, rework=0.1)
+    m = _crn_model(servers=4, rework=0.1)
     none, camp = _run(m, 40.0, 0.25), _run(m, 40.0, 0.25, phases=_ebike_phases(4))
     assert sum(_trace(camp, c)[8] != _trace(none, c)[8] for c in range(C) if c != EBIKE) > 0
     for c in range(C):

@@ -66,7 +66,7 @@ import numpy as np
 from gridsim.errors import UserError
 from gridsim.model.levers import LeverPhase, Levers
 from gridsim.model.peace import CHANNEL_LABELS, PeaceModel
-from gridsim.model.streams import keyed_uniforms, stream_key
+from gridsim.model.streams import keyed_hash, stream_key
 from gridsim.model.vocab import HAZARD_CLASSES, LOOP_STAGES, ZH
 
 __all__ = ["PeaceLoop", "loop_streams"]
@@ -79,7 +79,11 @@ _NK = len(CHANNEL_LABELS)
 _INF = math.inf
 POOLS = "pools"  # the stream of the pool-wide part of the steady state
 # tags of the keyed draws (a case's uniforms: tag, class key, serial, ...)
-_TAG_SERVICE, _TAG_REWORK, _TAG_REMOVE = 1, 2, 3
+_TAG_SERVICE, _TAG_REWORK, _TAG_REMOVE = 16, 32, 48  # (+ the stage for a service)
+_VISIT = np.uint64(0xD6E8FEB86659FD93)  # odd multipliers: a visit's and a tag's offsets on
+_TAGS = 0x9E3779B97F4A7C15              # a case's seed (the second: splitmix64's increment)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)  # splitmix64's
+_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
 
 Rngs = np.random.Generator | Mapping[str, np.random.Generator]
 
@@ -118,9 +122,10 @@ class _Rows:
     in_run: np.ndarray  # bool: found during the run
     uid: np.ndarray = None  # type: ignore[assignment]  # int64: serial within its class
     visit: np.ndarray = None  # type: ignore[assignment]  # int64: ratings sent back so far
+    seed: np.ndarray = None  # type: ignore[assignment]  # uint64: hash of class key and uid
 
     FIELDS = ("cls", "grid", "stage", "busy", "t_arr", "t_end", "t_found", "deadline",
-              "channel", "in_run", "uid", "visit")
+              "channel", "in_run", "uid", "visit", "seed")
 
     def __post_init__(self) -> None:
         if self.uid is None:  # hand-built rows (tests): serial numbers in row order
@@ -128,11 +133,26 @@ class _Rows:
                                                    np.int64))
         if self.visit is None:
             self.visit = np.zeros(len(self.cls), np.int64)
+        if self.seed is None:  # (a hand-built loop's class keys are 0)
+            self.seed = keyed_hash(0, np.zeros(len(self.cls), np.uint64), self.uid)
 
     @staticmethod
     def empty() -> _Rows:
         i, f, b = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-        return _Rows(i, i, i, b, f, f, f, f, i, b, i, i)
+        return _Rows(i, i, i, b, f, f, f, f, i, b, i, i, np.zeros(0, np.uint64))
+
+    def uniforms(self, tag: int, rows: np.ndarray) -> np.ndarray:
+        """Keyed uniforms of the cases ``rows`` for draw ``tag`` at their current visit: the
+        splitmix64 finaliser of ``seed + visit · V + tag · T`` (the seed already a keyed hash
+        of the class key and serial), its top 53 bits centred in their interval, as
+        :func:`gridsim.model.streams.keyed_uniforms` (inline: a few array operations, this is
+        the loop's innermost draw)."""
+        z = self.seed[rows] + self.visit[rows].astype(np.uint64) * _VISIT \
+            + np.uint64((tag * _TAGS) & 0xFFFFFFFFFFFFFFFF)
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+        z ^= z >> _S31
+        return ((z >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 
     def __len__(self) -> int:
         return len(self.cls)
@@ -290,6 +310,7 @@ class PeaceLoop:
         for p, _ in sorted(parts, key=lambda x: x[1]):  # stable: outside full pools first
             out.extend(p)
         out.uid = _serials(out.cls, self._next_id)
+        out.seed = keyed_hash(0, self._keys[out.cls], out.uid)
         return out
 
     def _start_rows(self, s: int, cls: np.ndarray, grid: np.ndarray, busy: bool,
@@ -312,7 +333,8 @@ class PeaceLoop:
                      busy=np.full(nr, busy), t_arr=t_arr, t_end=t_end, t_found=t_found,
                      deadline=t_found + m.deadline_days[cls],
                      channel=np.zeros(nr, np.int64), in_run=np.zeros(nr, bool),
-                     uid=np.zeros(nr, np.int64), visit=np.zeros(nr, np.int64))
+                     uid=np.zeros(nr, np.int64), visit=np.zeros(nr, np.int64),
+                     seed=np.zeros(nr, np.uint64))
 
     # -- rates ---------------------------------------------------------------------------------
     def _rates_now(self, active: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -375,7 +397,7 @@ class PeaceLoop:
         self.removed_unfound += np.bincount(self.u_cls[gone], minlength=nc)
         self.u_cls, self.u_grid = self.u_cls[~gone], self.u_grid[~gone]
         r = self.rows
-        gone = keyed_uniforms(_TAG_REMOVE, self._keys[r.cls], r.uid, self._phase_no) \
+        gone = r.uniforms(_TAG_REMOVE + 1024 * self._phase_no, np.arange(len(r))) \
             < extra[r.cls, r.grid]
         self.removed_loop += np.bincount(r.cls[gone], minlength=nc)
         self.removed_loop_in_run += np.bincount(r.cls[gone & r.in_run], minlength=nc)
@@ -452,7 +474,8 @@ class PeaceLoop:
                                t_end=np.full(nf, _INF), t_found=t_find,
                                deadline=t_find + m.deadline_days[f_cls], channel=channel,
                                in_run=np.ones(nf, bool), uid=uid,
-                               visit=np.zeros(nf, np.int64)))
+                               visit=np.zeros(nf, np.int64),
+                               seed=keyed_hash(0, self._keys[f_cls], uid)))
         np.add.at(self.stats.arrivals[0], f_cls, 1)
         for s in range(_NS):
             self._stage_pass(s, t0, t1)
@@ -566,7 +589,7 @@ class PeaceLoop:
         st, r = self.model.stages[s], self.rows
         slow = self._srv[s][1][pools]
         cls = r.cls[rows]
-        u = keyed_uniforms(_TAG_SERVICE, self._keys[cls], r.uid[rows], s, r.visit[rows])
+        u = r.uniforms(_TAG_SERVICE + s, rows)
         if st.time is not None:
             return st.time.ppf_array(u) / 86400.0 * slow
         out = np.empty(len(cls))
@@ -593,8 +616,7 @@ class PeaceLoop:
             r.stage[rows] = s + 1
             np.add.at(stats.arrivals[s + 1], cls, 1)
             return
-        back = keyed_uniforms(_TAG_REWORK, self._keys[cls], r.uid[rows], r.visit[rows]) \
-            < self.model.rework_share[cls]
+        back = r.uniforms(_TAG_REWORK, rows) < self.model.rework_share[cls]
         np.add.at(stats.rework[s], cls[back], 1)
         r.stage[rows[back]] = _WORK
         r.visit[rows[back]] += 1
