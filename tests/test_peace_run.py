@@ -287,3 +287,30 @@ def test_a_campaign_on_ebike_sites_leaves_the_types_other_classes_drive_unchange
     assert sum(len(timeline(none, h)) for h in driven) > 10
     for h in driven:
         assert timeline(camp, h) == timeline(none, h), h
+
+
+def test_peacetime_csv_counts_the_run_s_events(none_run: RunResult) -> None:
+    """Every count of peacetime.csv is of events during the run (stage_rows): the flow
+    identities hold exactly by stage and class, and the rate stage's completed less its
+    rework is the summary's hazards_rectified (no phase removes cases in this run)."""
+    sm = summarize(none_run, "test")
+    rows = [dict(zip(PEACETIME_FIELDS, r, strict=True)) for r in peacetime_rows(none_run)]
+    every = {(r["stage"], r["hazard_class"]): r for r in rows}
+    p = none_run.peace
+    assert p.loop_start.sum() > 0 and p.removed_total == 0  # cases in the loop at t = 0
+    work, rate = LOOP_STAGES.index("work"), LOOP_STAGES.index("rate")
+    for ci, c in enumerate([*HAZARD_CLASSES, "all"]):
+        row = [every[(st, c)] for st in LOOP_STAGES]
+        found = sm["hazards_found"] if c == "all" else int(p.found_by[:, ci].sum())
+        assert row[0]["arrivals"] == found
+        for s in range(1, len(LOOP_STAGES)):
+            back = row[rate]["rework"] if s == work else 0
+            assert row[s]["arrivals"] == row[s - 1]["completed"] + back, (c, s)
+        fixed = sm["hazards_rectified"] if c == "all" else int(p.rectified_by_class[ci])
+        assert row[rate]["completed"] - row[rate]["rework"] == fixed
+        sel = slice(None) if c == "all" else ci
+        for s, st in enumerate(LOOP_STAGES):  # in the stage: start + arrivals − completed
+            now = int(np.sum((p.rows.stage == s) & ((p.rows.cls == ci) if c != "all" else True)))
+            assert now == int(np.sum(p.stage_start[s][sel])) + row[s]["arrivals"] \
+                - row[s]["completed"], (c, st)
+    assert sm["hazards_rectified"] > 0 and every[("rate", "all")]["rework"] > 0

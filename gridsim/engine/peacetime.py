@@ -167,14 +167,17 @@ class _Rows:
 
 
 class _Stats:
-    """Per stage and class: what peacetime.csv reports (arrivals during the run only)."""
+    """Per stage and class: what peacetime.csv reports (:meth:`PeaceLoop.stage_rows`): counts of
+    the events during the run, whatever the case's age; the means over the cases that came to
+    the stage during the run (``started``, ``completed_in_run``)."""
 
     def __init__(self, n_classes: int) -> None:
         shape = (_NS, n_classes)
         self.arrivals = np.zeros(shape, np.int64)
-        self.started = np.zeros(shape, np.int64)
+        self.started = np.zeros(shape, np.int64)  # of the cases come to the stage in the run
         self.wait_sum = np.zeros(shape)
-        self.completed = np.zeros(shape, np.int64)
+        self.completed = np.zeros(shape, np.int64)  # every service ended during the run
+        self.completed_in_run = np.zeros(shape, np.int64)  # ... of the cases come in the run
         self.time_sum = np.zeros(shape)
         self.rework = np.zeros(shape, np.int64)
         self.supervised = np.zeros(shape, np.int64)
@@ -208,6 +211,7 @@ class PeaceLoop:
         self.removed_loop_in_run = np.zeros(nc, np.int64)
         self.unfound_start = np.zeros(nc, np.int64)
         self.loop_start = np.zeros(nc, np.int64)
+        self.stage_start = np.zeros((_NS, nc), np.int64)  # in each stage at the start
         self._rates_key: tuple[int, bool] | None = None
         self._rates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._phase_no = 0
@@ -235,6 +239,8 @@ class PeaceLoop:
         loop.unfound_start = np.bincount(loop.u_cls, minlength=model.n_classes)
         loop.rows = loop._initial_rows(lv, gens[:nc], gens[nc])
         loop.loop_start = np.bincount(loop.rows.cls, minlength=model.n_classes)
+        loop.stage_start = np.stack([np.bincount(loop.rows.cls[loop.rows.stage == s],
+                                                 minlength=nc) for s in range(_NS)])
         for s, st in enumerate(model.stages):
             busy = np.bincount(st.pool_of_grid[loop.rows.grid[loop.rows.busy
                                                               & (loop.rows.stage == s)]],
@@ -604,10 +610,12 @@ class PeaceLoop:
         cls = r.cls[rows]
         arr = r.t_arr[rows]
         run = arr >= 0
-        np.add.at(stats.completed[s], cls[run], 1)
+        np.add.at(stats.completed[s], cls, 1)
+        np.add.at(stats.completed_in_run[s], cls[run], 1)
         np.add.at(stats.time_sum[s], cls[run], (t - arr)[run])
         np.add.at(stats.in_stage_days[s], cls, t - np.maximum(arr, 0.0))
-        sup = (r.deadline[rows] >= arr) & (r.deadline[rows] < t)
+        # supervised: its deadline fell while it was in the stage, during the run
+        sup = (r.deadline[rows] >= np.maximum(arr, 0.0)) & (r.deadline[rows] < t)
         np.add.at(stats.supervised[s], cls[sup], 1)
         r.busy[rows] = False
         r.t_end[rows] = _INF
@@ -694,7 +702,25 @@ class PeaceLoop:
                                           strict=True)}
 
     def stage_rows(self) -> list[dict[str, Any]]:
-        """The rows of peacetime.csv: per stage, each class and ``all``."""
+        """The rows of peacetime.csv: per stage, each class and ``all``.
+
+        One basis for every count: the events during the run, whatever the case's age (the
+        cases in the loop at t = 0 included). ``arrivals``: cases that came to the stage
+        during the run (the first stage: the hazards found in it; ``work``: those the rate
+        stage sent back too); ``completed``: services that ended during the run; ``rework``:
+        ratings during the run that sent the case back to work (the rate stage; 0 elsewhere);
+        ``supervised``: cases whose deadline fell during the run while they were in the stage
+        (支部督办; those still in it included). So, per stage and class, exactly: the first
+        stage's arrivals = the hazards found in the run; stage ``s+1``'s arrivals = stage
+        ``s``'s completed (+ the rate stage's rework for ``work``); the rate stage's completed
+        − its rework = the hazards rectified in the run (the summary's ``hazards_rectified``);
+        in the stage at the end = at the start + arrivals − completed − removed by a phase.
+        ``on_time_share``: of the hazards rectified in the run, those within their deadline.
+        The means are over the cases that came to the stage during the run (their times are
+        whole, not drawn as the start's are): ``mean_wait_days`` / ``p90_wait_days`` of those
+        that began service, ``mean_time_days`` (arrival to end of service) of those that
+        ended it; ``mean_in_stage``: the time average over the run of the number in the
+        stage."""
         st, nc = self.stats, self.model.n_classes
         r = self.rows
         now = self.now_day
@@ -704,7 +730,7 @@ class PeaceLoop:
             m = r.stage == s
             np.add.at(in_stage[s], r.cls[m], now - np.maximum(r.t_arr[m], 0.0))
             # supervision of the cases still in the stage: their deadline passed in it
-            sup = m & (r.deadline >= r.t_arr) & (r.deadline < now)
+            sup = m & (r.deadline >= np.maximum(r.t_arr, 0.0)) & (r.deadline < now)
             open_sup[s] = np.bincount(r.cls[sup], minlength=nc)
         out: list[dict[str, Any]] = []
         for s, stage in enumerate(LOOP_STAGES):
@@ -720,6 +746,7 @@ class PeaceLoop:
                     return float(np.sum(a[s][sl]))
 
                 started, completed = tot(st.started), tot(st.completed)
+                completed_run = tot(st.completed_in_run)
                 rated = float(np.sum(self.rectified_by_class[sl])) if s == _RATE else 0.0
                 on_time = float(np.sum(st.on_time[sl]))
                 out.append({
@@ -729,7 +756,8 @@ class PeaceLoop:
                     "arrivals": int(tot(st.arrivals)), "completed": int(completed),
                     "mean_wait_days": tot(st.wait_sum) / started if started else None,
                     "p90_wait_days": float(np.quantile(ww[pick], 0.9)) if pick.any() else None,
-                    "mean_time_days": tot(st.time_sum) / completed if completed else None,
+                    "mean_time_days": tot(st.time_sum) / completed_run if completed_run
+                    else None,
                     "on_time_share": (on_time / rated if rated else None) if s == _RATE
                     else None,
                     "rework": int(tot(st.rework)),
