@@ -265,8 +265,9 @@ def test_a_campaign_on_ebike_sites_leaves_the_types_other_classes_drive_unchange
     incidents of every type that e-bike sites do not raise (gas leaks, building fires,
     landslides, driven by other classes), exactly as without it. (At the reference capacity
     the new and found draws of the other classes are still the same; their cases' times in
-    the loop may move where they queue behind e-bike cases: the city's seed-1 year, 199 days,
-    keeps every count of the other classes but 406 of 506 building fires.)"""
+    the loop may move where they queue behind e-bike cases: in the city's seed-1 199 days
+    under charging ports every other class's new, found and rectified counts are the same,
+    and 405 of the 508 building fires (508 both ways) at the same time and grid.)"""
     none = simulate(settings_for(*QUICK, *AMPLE))
     camp = simulate(settings_for(*QUICK, *AMPLE, *EBIKE_ONLY))
     k = HAZARD_CLASSES.index("ebike_indoor")
