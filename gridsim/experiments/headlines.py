@@ -100,6 +100,10 @@ METRICS: dict[str, MetricSense] = {
     "campaign_cost_cny": MetricSense("campaign cost", "整治行动成本", _CNY, None),
     "hazards_found": MetricSense("hazards found", "发现隐患数", _COUNT, None),
     "hazards_rectified": MetricSense("hazards rectified", "整改隐患数", _COUNT, "higher"),
+    "hazards_rectified_by_class.ebike_indoor": MetricSense(
+        "e-bike hazards fixed", "整改电动车隐患", _COUNT, None),
+    "incidents_by_hazard.building_fire": MetricSense("building fires", "建筑火灾", _COUNT,
+                                                     "lower"),
 }
 
 #: The unit's own words (en_up, en_down, zh_up, zh_down).

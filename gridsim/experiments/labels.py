@@ -127,11 +127,18 @@ KEYS: dict[str, Key] = {
 
 def split_label(text: str) -> tuple[str, str]:
     """``"4 drills a year 每年演练4次"`` -> ``("4 drills a year", "每年演练4次")``: cut before
-    the first CJK character; a text without Chinese serves both languages."""
+    the first CJK character, or before the digits written onto it (``"the 2025 campaign
+    2025年整治行动"`` -> ``("the 2025 campaign", "2025年整治行动")``); a text without Chinese
+    serves both languages."""
     m = _CJK.search(text)
     if m is None or m.start() == 0:
         return text.strip(), text.strip()
-    return text[: m.start()].strip(), text[m.start():].strip()
+    cut = m.start()
+    while cut > 0 and text[cut - 1].isdigit():  # a number written onto the Chinese is its own
+        cut -= 1
+    if cut == 0:
+        return text.strip(), text.strip()
+    return text[:cut].strip(), text[cut:].strip()
 
 
 def _fallback_key(key: str) -> str:

@@ -121,6 +121,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "campaign_cost_cny": ("campaign cost (CNY)", "整治行动成本 (元)"),
     "hazards_found": ("hazards found", "发现隐患数"),
     "hazards_rectified": ("hazards rectified", "整改隐患数"),
+    "hazards_rectified_by_class.ebike_indoor": ("e-bike hazards fixed", "整改电动车隐患"),
+    "incidents_by_hazard.building_fire": ("building fires", "建筑火灾"),
 }
 
 _DEFAULT_METRICS = ("response_time_p50_s", "within_5min_share", "switch_latency_p50_s",
