@@ -185,13 +185,18 @@ class _Keys:
                 return tree
         return None
 
-    def iterable(self, node: ast.expr) -> list[str] | None:
-        """The values a ``for`` iterates over: a literal, a module-level name, or the hazard
-        types of the catalogue (``ctx.catalogue.hazards``)."""
+    def iterable(self, node: ast.expr, env: dict[str, str] | None = None) -> list[str] | None:
+        """The values a ``for`` iterates over: a literal, a module-level name, the hazard
+        types of the catalogue (``ctx.catalogue.hazards``), or a module-level mapping indexed by
+        an enclosing comprehension's variable (``for f in FIELDS[g]`` inside ``for g in
+        FIELDS``: ``env`` binds ``g``)."""
         if isinstance(node, ast.Tuple | ast.List):
             return [str(ast.literal_eval(e)) for e in node.elts]
         if isinstance(node, ast.Name):
             return [str(v) for v in self.src.value(node.id)]
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                and isinstance(node.slice, ast.Name) and env and node.slice.id in env):
+            return [str(v) for v in self.src.value(node.value.id)[env[node.slice.id]]]
         if isinstance(node, ast.Attribute) and node.attr == "hazards":
             return self.hazards
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -199,7 +204,14 @@ class _Keys:
             return self.iterable(node.args[0])  # ``for k, c in enumerate(X)``: X's items
         return None
 
-    def tree(self, node: ast.expr, fn: ast.FunctionDef) -> Tree | None:
+    def tree(self, node: ast.expr, fn: ast.FunctionDef,
+             env: dict[str, str] | None = None) -> Tree | None:
+        if isinstance(node, ast.IfExp):  # ``None if x is None else {...}``: the dict's keys
+            for branch in (node.body, node.orelse):
+                got = self.tree(branch, fn, env)
+                if got is not None:
+                    return got
+            return None
         if isinstance(node, ast.Dict):
             out: Tree = {}
             for k, v in zip(node.keys, node.values, strict=True):
@@ -215,18 +227,21 @@ class _Keys:
                     continue
                 if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
                     raise ValueError(f"cannot read the key {ast.unparse(k)!r}")
-                out[k.value] = self.tree(v, fn)
+                out[k.value] = self.tree(v, fn, env)
             return out
         if isinstance(node, ast.DictComp):
             gen = node.generators[0]
-            values = self.iterable(gen.iter)
+            values = self.iterable(gen.iter, env)
             if isinstance(gen.iter, ast.Call) and not (  # enumerate: keyed by the item
                     isinstance(gen.target, ast.Tuple) and len(gen.target.elts) == 2
                     and ast.unparse(node.key) == ast.unparse(gen.target.elts[1])):
                 values = None
             if values is None:
                 raise ValueError(f"cannot read the keys of {ast.unparse(node)!r}")
-            leaf = self.tree(node.value, fn)
+            if isinstance(gen.target, ast.Name):  # each value's leaf, the variable bound to it
+                return {v: self.tree(node.value, fn, {**(env or {}), gen.target.id: v})
+                        for v in values}
+            leaf = self.tree(node.value, fn, env)
             return {v: leaf for v in values}
         if isinstance(node, ast.Name):
             value = self._assigned(node.id, fn)

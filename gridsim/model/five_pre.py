@@ -163,8 +163,14 @@ def is_neutral(cfg: FivePreConfig) -> bool:
     return cfg == FivePreConfig() or five_pre_record(cfg) == five_pre_record(FivePreConfig())
 
 
+#: The block's groups and each group's levers, in order: the keys of the summary's ``five_pre``
+#: (read by gridsim.experiments.checks to know the metric keys a run writes).
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    g.name: tuple(f.name for f in dataclasses.fields(getattr(FivePreConfig(), g.name)))
+    for g in dataclasses.fields(FivePreConfig)}
+
+
 def five_pre_record(cfg: FivePreConfig) -> dict[str, Any]:
     """The block as plain nested dicts (the summary's ``five_pre`` key)."""
-    return {g.name: {f.name: getattr(getattr(cfg, g.name), f.name)
-                     for f in dataclasses.fields(getattr(cfg, g.name))}
-            for g in dataclasses.fields(cfg)}
+    return {g: {f: getattr(getattr(cfg, g), f) for f in RECORD_FIELDS[g]}
+            for g in RECORD_FIELDS}

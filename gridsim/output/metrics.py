@@ -17,7 +17,8 @@ from gridsim.engine.incident import Incident
 from gridsim.engine.moves import summary_of as moves_summary
 from gridsim.engine.simulation import RunResult, campaign_on
 from gridsim.model.campaign import campaign_cost_cny
-from gridsim.model.five_pre import five_pre_record
+from gridsim.model.five_pre import RECORD_FIELDS, five_pre_record
+from gridsim.model.peace import CHANNEL_LABELS
 from gridsim.model.vocab import GRID_KINDS, HAZARD_CLASSES, MODES, SUPPLY_ITEMS
 from gridsim.output.geo import crs_fields
 
@@ -145,6 +146,7 @@ def _peacetime(result: RunResult) -> dict[str, Any]:
         averted = None  # output.campaign_baseline: false
     else:
         averted = dict.fromkeys(by_type, 0)
+    found = peace.found_by_channel()
     vid = s.peacetime.channels.video_ai  # the region's feeds, as the loop places them
     feeds = float(vid.feeds * result.scenario.region.grids.exposure("residents").sum()
                   / max(vid.feeds_for_residents, 1e-300))
@@ -152,7 +154,7 @@ def _peacetime(result: RunResult) -> dict[str, Any]:
         "hazards_found": int(peace.found_total),
         # by channel of gridsim.model.vocab.FIND_CHANNELS, and "campaign" (a campaign's extra
         # find rate: door-knocking, an inspection drive)
-        "hazards_found_by_channel": peace.found_by_channel(),
+        "hazards_found_by_channel": {k: found[k] for k in CHANNEL_LABELS},
         "hazards_rectified": int(peace.rectified_total),
         "hazards_rectified_by_class": {c: int(peace.rectified_by_class[k])
                                        for k, c in enumerate(HAZARD_CLASSES)},
@@ -163,12 +165,13 @@ def _peacetime(result: RunResult) -> dict[str, Any]:
                                       for k, c in enumerate(HAZARD_CLASSES)},
         "open_hazards_end": int(stock.sum()),  # (the key's older name: the same number)
         "ebike_fires_indoor": int(indoor),
-        "incidents_by_cause": by_cause,
+        "incidents_by_cause": {c: by_cause[c] for c in HAZARD_CLASSES},
         "campaign": s.campaign.name,
         "campaign_cost_cny": _r(campaign_cost_cny(
             s.campaign, result.scenario.region.grids, result.scenario.roster,
             result.duration_s / 86400.0, feeds), 0),
-        "incidents_averted": averted,
+        "incidents_averted": None if averted is None else {
+            h.name: averted[h.name] for h in result.ctx.catalogue.hazards},
     }
 
 
@@ -185,6 +188,7 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
     sojourn = np.array([min(i.resolved_s if math.isfinite(i.resolved_s) else end, end)
                         - i.occurred_s for i in incs])
     ledger = ctx.supply.ledger
+    five_pre = five_pre_record(s.five_pre)
     roster_n = result.scenario.roster.n
     busy = ctx.dispatcher.busy_person_s_until(end)
     episodes = len(ctx.switch.ep_grid)
@@ -264,7 +268,8 @@ def summarize(result: RunResult, version: str) -> dict[str, Any]:
         "response": s.response.name,
         "seed": s.seed,
         "replication": s.replication,
-        "five_pre": five_pre_record(s.five_pre),  # the 五预 levers (gridsim.model.five_pre)
+        # the 五预 levers (gridsim.model.five_pre), as set
+        "five_pre": {g: {f: five_pre[g][f] for f in RECORD_FIELDS[g]} for g in RECORD_FIELDS},
         "gridsim_version": version,
         # an evacuating warning adds its keys (README "Metrics", gridsim.evacuation.results)
         **(result.evacuations[0].summary() if result.evacuations else {}),
