@@ -4,12 +4,15 @@ figure ``peacetime.png`` (where the loop queues).
 ``peacetime.csv`` has one row per stage of :data:`gridsim.model.vocab.LOOP_STAGES` × hazard class
 of :data:`gridsim.model.vocab.HAZARD_CLASSES`, plus a row of class ``all`` per stage, in that
 order, columns :data:`PEACETIME_FIELDS`; the rows are the loop's own account of the run
-(:meth:`gridsim.engine.peacetime.PeaceLoop.stage_rows`): cases that entered the stage during the
-run (``arrivals``), left it (``completed``), their waits for a server and their times in the
-stage, the rate stage's share rectified within the class's deadline (``on_time_share``; empty
-for the other stages), the cases sent back to work by the owners (``rework``), those supervised
-by the branch past their deadline (``supervised``, 支部督办) and the time-average number of cases
-in the stage (``mean_in_stage``).
+(:meth:`gridsim.engine.peacetime.PeaceLoop.stage_rows`). Every count is of events during the
+run, the cases already in the loop at t = 0 included: cases that came to the stage
+(``arrivals``), services that ended (``completed``), the cases the owners sent back to work
+(``rework``, the rate stage), the deadlines that fell while a case was in the stage
+(``supervised``, 支部督办); the rate stage's completed − rework is the summary's
+``hazards_rectified``. The waits for a server and the times in the stage are over the cases that
+came to the stage during the run (the start's cases have drawn, not observed, times); the rate
+stage's share rectified within the class's deadline (``on_time_share``; empty for the other
+stages); the time-average number of cases in the stage (``mean_in_stage``).
 
 The figure draws the mean wait (days) of each stage, one bar per hazard class, the ``all`` row
 as a black tick: a stage whose bars stand high is where the loop's servers are short.
