@@ -176,7 +176,8 @@ def test_resimulated_storms_keep_the_guarantee(case: tuple[RunConfig, Scenario, 
         for r in range(R):
             if covered[r]:
                 assert not short[r], r
-        assert 1.0 - np.mean(short) >= summary["storms_without_shortage_share"]
+        # (in counts: 1 - 10/12 and 2/12 differ in the last bit as floats)
+        assert R - sum(short) >= round(summary["storms_without_shortage_share"] * R)
         if q < 0.5:
             assert 0 < sum(covered) < R and any(short)
 

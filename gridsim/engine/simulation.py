@@ -141,7 +141,8 @@ def peace_model(settings: RunConfig, scenario: Scenario, catalogue: Catalogue) -
     # frozen settings hash by their fields; plain (unfrozen) ones, as a caller may pass, are
     # frozen for the key (the same values give the same key)
     key = ("peace", freeze(settings.peacetime), names)
-    grids, roster = scenario.region.grids, scenario.roster
+    grids = scenario.region.grids
+    roster = scenario.peacetime_roster  # (a plan's duty posts do not hunt)
     got = scenario.memo.get(key)
     if got is not None and got[0] is grids and got[1] is roster:
         return got[2]  # type: ignore[no-any-return]
@@ -401,7 +402,7 @@ def simulate(settings: RunConfig, scenario: Scenario | None = None,
                           travel.near, travel.depot_time_s, log)  # 分类嵌入, 三级包保
     # the peacetime loop (四单四办) under the campaign's lever phases, from its steady state
     model = peace_model(settings, scenario, catalogue)
-    phases = campaign_phases(settings.campaign, scenario.region.grids, scenario.roster)
+    phases = campaign_phases(settings.campaign, scenario.region.grids, scenario.peacetime_roster)
     peace = PeaceLoop.start(model, phases, loop_streams(streams.get, "initial"))
     schedule = _schedule(settings, duration_s, weather)
     field = RateField(catalogue, scenario.region.grids, settings.hazard, schedule)

@@ -84,7 +84,7 @@ def ebike_steady(settings: RunConfig, scenario: Scenario | None = None) -> Ebike
     h = catalogue.by_name("ebike_fire")
     r = base_rates_per_day(h.rate_per_unit_day, h.exposure, grids) * settings.hazard.rate_scale
     s = float(model.raises[h.index, _E])
-    levers = campaign_phases(settings.campaign, grids, scenario.roster)[0].levers
+    levers = campaign_phases(settings.campaign, grids, scenario.peacetime_roster)[0].levers
     base = model.baseline_open[_E]
     now = model.steady_open(levers)[_E]
     rho = np.divide(now, base, out=np.ones_like(now), where=base > 0)

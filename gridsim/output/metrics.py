@@ -168,7 +168,7 @@ def _peacetime(result: RunResult) -> dict[str, Any]:
         "incidents_by_cause": {c: by_cause[c] for c in HAZARD_CLASSES},
         "campaign": s.campaign.name,
         "campaign_cost_cny": _r(campaign_cost_cny(
-            s.campaign, result.scenario.region.grids, result.scenario.roster,
+            s.campaign, result.scenario.region.grids, result.scenario.peacetime_roster,
             result.duration_s / 86400.0, feeds), 0),
         "incidents_averted": None if averted is None else {
             h.name: averted[h.name] for h in result.ctx.catalogue.hazards},

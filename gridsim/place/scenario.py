@@ -105,6 +105,11 @@ class Scenario:
     seed: int = 0  # the scenario's own seed (generator, shelter placement): see streams()
     #: grids that driving into takes longer (a blocked road): ``(grid, factor)`` pairs
     slowed: tuple[tuple[int, float], ...] = ()
+    #: the people who hunt hazards in peacetime (the loop's inspectors and door-knockers,
+    #: gridsim.model.peace), when not ``roster``: a plan's duty posts add standby members who
+    #: stay at their post (gridsim.planning.apply), so the place's own roster stays the
+    #: loop's, and a plan changes the response, never the incidents
+    peace_roster: Roster | None = None
     #: derived tables made on demand (a run's travel times, :mod:`gridsim.engine.travel`),
     #: reused by later runs; a copy made with :func:`dataclasses.replace` shares it, so each
     #: entry records the parts it was made from and is used only while they are the same
@@ -113,6 +118,11 @@ class Scenario:
     @property
     def n_grids(self) -> int:
         return self.region.grids.n
+
+    @property
+    def peacetime_roster(self) -> Roster:
+        """The people of the peacetime loop: :attr:`peace_roster`, else :attr:`roster`."""
+        return self.peace_roster if self.peace_roster is not None else self.roster
 
     def streams(self) -> Streams:
         """The scenario's own random streams (its seed, not the run's), new at every call: a

@@ -149,6 +149,9 @@ def apply_plan(plan: Plan, scenario: Scenario) -> Scenario:
     if supplies is scenario.supplies and stations is None and roster is scenario.roster:
         return scenario
     changes: dict[str, object] = {"supplies": supplies, "roster": roster,
+                                  # the duty members stand by at their posts: the place's
+                                  # own people still hunt its hazards (Scenario.peace_roster)
+                                  "peace_roster": scenario.peacetime_roster,
                                   # its own memo: a copy of the scenario's tables (each entry
                                   # checks the parts it was made from), so that what the runs
                                   # of the changed place add is not shared with the original
