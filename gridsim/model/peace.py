@@ -262,34 +262,43 @@ class PeaceModel:
             stages=stages, raises=_ro(raises), hazard_names=tuple(hazard_names),
             baseline_open=np.zeros((nc, n)))
         neutral = Levers.neutral(n)
-        for s, load in zip(stages, model.stage_loads(neutral), strict=True):
-            bad = load[2] >= 1.0
-            if bad.any():
-                p = int(np.flatnonzero(bad)[0])
-                raise UserError(
-                    f"peacetime.loop.{s.name}: its {s.actor} cannot keep up: pool {p} "
-                    f"({cfg.loop[s.name].pool}) has load {load[2][p]:.2f} per server (>= 1) with "
-                    f"{int(s.servers[p])} server(s)",
-                    hint=f"raise peacetime.loop.{s.name}.servers or shorten its time")
+        full = model.saturated(neutral)
+        if full is not None:
+            s, p, load, servers = full
+            raise UserError(
+                f"peacetime.loop.{s.name}: its {s.actor} cannot keep up: pool {p} "
+                f"({cfg.loop[s.name].pool}) has load {load:.2f} per server (>= 1) with "
+                f"{servers} server(s)",
+                hint=f"raise peacetime.loop.{s.name}.servers or shorten its time")
         # the normaliser: the reference loop (these keys, neutral levers); then the standing levers
         object.__setattr__(model, "baseline_open", _ro(model.steady_open(neutral)))
         object.__setattr__(model, "find_factor",
                            {k: float(cfg.find_factor.get(k, 1.0)) for k in FIND_CHANNELS})
         object.__setattr__(model, "capacity_factor",
                            {k: float(cfg.capacity_factor.get(k, 1.0)) for k in LOOP_STAGES})
-        for s, load, (srv, _) in zip(stages, model.stage_loads(neutral),
-                                     model.stage_servers(neutral), strict=True):
+        full = model.saturated(neutral)
+        if full is not None:
+            s, p, load, servers = full
+            raise UserError(
+                f"peacetime.capacity_factor.{s.name}: "
+                f"{model.capacity_factor[s.name]:g} leaves its {s.actor} unable to keep up: "
+                f"pool {p} ({cfg.loop[s.name].pool}) has load {load:.2f} per server "
+                f"(>= 1) with {servers} server(s)",
+                hint=f"raise peacetime.capacity_factor.{s.name} (or "
+                     f"five_pre.prevention.capacity_factor)")
+        return model
+
+    def saturated(self, levers: Levers) -> tuple[StageModel, int, float, int] | None:
+        """The first stage and pool whose load per server is 1 or more under ``levers`` (with
+        the standing capacity factors), as ``(stage, pool, load, servers)``; None if every
+        pool keeps up."""
+        for s, load, (servers, _) in zip(self.stages, self.stage_loads(levers),
+                                         self.stage_servers(levers), strict=True):
             bad = load[2] >= 1.0
             if bad.any():
                 p = int(np.flatnonzero(bad)[0])
-                raise UserError(
-                    f"peacetime.capacity_factor.{s.name}: "
-                    f"{model.capacity_factor[s.name]:g} leaves its {s.actor} unable to keep up: "
-                    f"pool {p} ({cfg.loop[s.name].pool}) has load {load[2][p]:.2f} per server "
-                    f"(>= 1) with {int(srv[p])} server(s)",
-                    hint=f"raise peacetime.capacity_factor.{s.name} (or "
-                         f"five_pre.prevention.capacity_factor)")
-        return model
+                return s, p, float(load[2][p]), int(servers[p])
+        return None
 
     def reference(self) -> PeaceModel:
         """The model without its standing levers: the reference loop of the ``peacetime``
